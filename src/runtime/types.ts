@@ -1,0 +1,55 @@
+// The contract between the controller and a runtime backend. A backend runs instances of
+// revisions and reports where they listen; it knows nothing of strategies or traffic.
+
+import type { VolumeSpec } from '../spec/types.js';
+
+export interface ImageInfo {
+  /** Image id (sha256:...) — the content digest of the local image config. */
+  id: string;
+  /** First RepoDigest if the image came from a registry, else null. */
+  repoDigest: string | null;
+}
+
+export interface InstanceRequest {
+  service: string;
+  revision: number;
+  image: string;
+  env: Record<string, string>;
+  command: string[] | null;
+  /** Port inside the container; published on 127.0.0.1 with a free host port. */
+  port: number;
+  volumes: VolumeSpec[];
+  /** Seconds docker waits after SIGTERM before SIGKILL when the container is stopped. */
+  stopGracePeriodMs: number;
+}
+
+export type InstanceState = 'created' | 'running' | 'restarting' | 'exited' | 'dead' | 'paused' | 'removing';
+
+export interface Instance {
+  id: string;
+  name: string;
+  service: string;
+  revision: number;
+  state: InstanceState;
+  exitCode: number | null;
+  /** host:port on 127.0.0.1 where the container port is published, or null if not running. */
+  address: string | null;
+  createdAt: string;
+}
+
+export interface Runtime {
+  /** Throws DOCKER_UNAVAILABLE when the engine cannot be reached. */
+  ping(): Promise<void>;
+  /** Throws IMAGE_NOT_FOUND when the image is not present locally. */
+  inspectImage(image: string): Promise<ImageInfo>;
+  /** Creates and starts one instance; resolves once it is running with its port published. */
+  startInstance(req: InstanceRequest): Promise<Instance>;
+  inspectInstance(id: string): Promise<Instance | null>;
+  /** SIGTERM, then SIGKILL after graceMs. Already-stopped is fine. */
+  stopInstance(id: string, graceMs: number): Promise<void>;
+  /** Removes a stopped (or running, forced) instance. Missing is fine. */
+  removeInstance(id: string): Promise<void>;
+  /** Instances managed by this hotswap home, optionally filtered. */
+  listInstances(filter?: { service?: string; revision?: number }): Promise<Instance[]>;
+  logs(id: string, opts?: { tail?: number }): Promise<string>;
+}
