@@ -1,0 +1,60 @@
+import http from 'node:http';
+import net from 'node:net';
+import type { HealthSpec } from '../spec/types.js';
+
+export interface ProbeResult {
+  ok: boolean;
+  detail: string;
+}
+
+/** One check of one instance at host:port. Never throws. */
+export function probe(check: HealthSpec['check'], address: string, timeoutMs: number): Promise<ProbeResult> {
+  return check.type === 'http' ? httpProbe(address, check.path, timeoutMs) : tcpProbe(address, timeoutMs);
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(address.slice(i + 1)) };
+}
+
+/** 2xx and 3xx pass. A fresh connection each time, so a probe never rides a stale keep-alive socket. */
+export function httpProbe(address: string, path: string, timeoutMs: number): Promise<ProbeResult> {
+  const { host, port } = splitAddress(address);
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path, agent: false, timeout: timeoutMs, headers: { 'user-agent': 'hotswap-probe' } }, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      resolve({ ok: status >= 200 && status < 400, detail: `GET ${path} → ${status}` });
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on('error', (err) => resolve({ ok: false, detail: `GET ${path}: ${err.message}` }));
+  });
+}
+
+/**
+ * Docker's userland proxy accepts a connection on the published port even when nothing listens
+ * inside the container, then closes it. So a TCP probe passes only if the connection is still
+ * open a short while after connect.
+ */
+const TCP_SETTLE_MS = 150;
+
+export function tcpProbe(address: string, timeoutMs: number): Promise<ProbeResult> {
+  const { host, port } = splitAddress(address);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    let settled = false;
+    const finish = (r: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, detail: `tcp ${address}: timed out after ${timeoutMs} ms` }), timeoutMs);
+    socket.on('connect', () => {
+      setTimeout(() => finish({ ok: true, detail: `tcp ${address}: open` }), Math.min(TCP_SETTLE_MS, timeoutMs));
+    });
+    socket.on('close', () => finish({ ok: false, detail: `tcp ${address}: closed by peer` }));
+    socket.on('error', (err) => finish({ ok: false, detail: `tcp ${address}: ${err.message}` }));
+  });
+}

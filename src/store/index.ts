@@ -1,0 +1,3 @@
+export { Store } from './store.js';
+export type { NewRevision } from './revisions.js';
+export type * from './types.js';

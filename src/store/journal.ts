@@ -1,0 +1,49 @@
+import { now, type Db } from './db.js';
+import type { JournalEntry } from './types.js';
+
+interface Row {
+  seq: number;
+  at: string;
+  service: string | null;
+  rollout_id: number | null;
+  event: string;
+  data_json: string;
+}
+
+/** Append-only event log. Every rollout transition is written here before it is acted on. */
+export class Journal {
+  constructor(private readonly db: Db) {}
+
+  append(e: { service?: string | null; rolloutId?: number | null; event: string; data?: unknown }): JournalEntry {
+    const at = now();
+    const info = this.db
+      .prepare('INSERT INTO journal (at, service, rollout_id, event, data_json) VALUES (?, ?, ?, ?, ?)')
+      .run(at, e.service ?? null, e.rolloutId ?? null, e.event, JSON.stringify(e.data ?? {}));
+    return {
+      seq: Number(info.lastInsertRowid),
+      at,
+      service: e.service ?? null,
+      rolloutId: e.rolloutId ?? null,
+      event: e.event,
+      data: e.data ?? {},
+    };
+  }
+
+  list(filter: { service?: string; rolloutId?: number; afterSeq?: number; limit?: number } = {}): JournalEntry[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.service !== undefined) (where.push('service = ?'), args.push(filter.service));
+    if (filter.rolloutId !== undefined) (where.push('rollout_id = ?'), args.push(filter.rolloutId));
+    if (filter.afterSeq !== undefined) (where.push('seq > ?'), args.push(filter.afterSeq));
+    const sql = `SELECT * FROM journal ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, filter.limit ?? 1000) as Row[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      service: r.service,
+      rolloutId: r.rollout_id,
+      event: r.event,
+      data: JSON.parse(r.data_json) as unknown,
+    }));
+  }
+}

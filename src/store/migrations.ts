@@ -1,0 +1,62 @@
+// Schema migrations, applied in order and tracked with PRAGMA user_version.
+// Append new migrations; never edit one that has shipped.
+
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE services (
+    name TEXT PRIMARY KEY,
+    spec_json TEXT NOT NULL,
+    stable_revision INTEGER,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE revisions (
+    service TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    image TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    repo_digest TEXT,
+    config_hash TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (service, number)
+  );
+  CREATE TABLE rollouts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    service TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    from_revision INTEGER,
+    to_revision INTEGER NOT NULL,
+    strategy TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+  );
+  CREATE INDEX rollouts_by_service ON rollouts(service, id);
+  CREATE TABLE rollout_steps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rollout_id INTEGER NOT NULL REFERENCES rollouts(id),
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    detail_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+  );
+  CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    service TEXT,
+    rollout_id INTEGER,
+    event TEXT NOT NULL,
+    data_json TEXT NOT NULL
+  );
+  -- The journal is append-only: recovery after a crash replays it, so history must not change.
+  CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+    BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
+  CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+    BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
+  `,
+];

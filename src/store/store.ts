@@ -1,0 +1,28 @@
+import { openDb, type Db } from './db.js';
+import { Journal } from './journal.js';
+import { RevisionRepo } from './revisions.js';
+import { RolloutRepo } from './rollouts.js';
+import { ServiceRepo } from './services.js';
+
+/** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
+export class Store {
+  readonly services: ServiceRepo;
+  readonly revisions: RevisionRepo;
+  readonly rollouts: RolloutRepo;
+  readonly journal: Journal;
+
+  private constructor(private readonly db: Db) {
+    this.services = new ServiceRepo(db);
+    this.revisions = new RevisionRepo(db);
+    this.rollouts = new RolloutRepo(db);
+    this.journal = new Journal(db);
+  }
+
+  static open(file: string): Store {
+    return new Store(openDb(file));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
