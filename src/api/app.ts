@@ -1,0 +1,77 @@
+// The daemon's HTTP API (served on a unix socket). Thin: validate input, call the controller.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Controller } from '../controller/index.js';
+import { HotswapError, toHotswapError } from '../errors.js';
+import { parseSpec } from '../spec/index.js';
+import type { Store } from '../store/index.js';
+import { readBody } from './body.js';
+import { ndjsonResponse } from './ndjson.js';
+
+export interface ApiDeps {
+  controller: Controller;
+  store: Store;
+  version: string;
+  shutdown: (opts: { proxy: boolean }) => void;
+}
+
+const ApplyBody = z.strictObject({ file: z.string().min(1), text: z.string(), service: z.string().optional() });
+const RollbackBody = z.strictObject({ to: z.number().int().positive().optional() });
+const DownBody = z.strictObject({ service: z.string().optional() });
+const ShutdownBody = z.strictObject({ proxy: z.boolean().optional() });
+
+export function createApi(deps: ApiDeps): Hono {
+  const { controller, store } = deps;
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    const e = toHotswapError(err);
+    return c.json(e.toJSON(), e.status as 400);
+  });
+  app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+
+  app.get('/v1/health', (c) => c.json({ ok: true, pid: process.pid, version: deps.version }));
+
+  app.post('/v1/apply', async (c) => {
+    const body = await readBody(c, ApplyBody);
+    const spec = parseSpec(body.text, body.file); // a bad spec is a plain 400 before anything starts
+    return ndjsonResponse((report) => controller.apply(spec, body.service, report));
+  });
+
+  app.get('/v1/services', async (c) => c.json({ services: await controller.status() }));
+
+  app.get('/v1/services/:name/history', (c) => c.json(controller.history(c.req.param('name'))));
+
+  app.get('/v1/services/:name/logs', async (c) => {
+    const tail = Number(c.req.query('tail') ?? '100');
+    if (!Number.isInteger(tail) || tail < 0) throw new HotswapError('USAGE', 'API field "tail": expected a non-negative integer');
+    return c.json({ logs: await controller.logs(c.req.param('name'), tail) });
+  });
+
+  app.post('/v1/services/:name/rollback', async (c) => {
+    const body = await readBody(c, RollbackBody);
+    const name = c.req.param('name');
+    return ndjsonResponse((report) => controller.rollback(name, body.to, report));
+  });
+
+  app.post('/v1/down', async (c) => {
+    const body = await readBody(c, DownBody);
+    return ndjsonResponse((report) => controller.down(body.service, report));
+  });
+
+  app.get('/v1/journal', (c) => {
+    const service = c.req.query('service');
+    const after = c.req.query('after');
+    return c.json({
+      entries: store.journal.list({ ...(service ? { service } : {}), ...(after ? { afterSeq: Number(after) } : {}) }),
+    });
+  });
+
+  app.post('/v1/shutdown', async (c) => {
+    const body = await readBody(c, ShutdownBody);
+    setImmediate(() => deps.shutdown({ proxy: body.proxy ?? false }));
+    return c.json({ ok: true });
+  });
+
+  return app;
+}

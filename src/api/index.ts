@@ -1,0 +1,2 @@
+export { createApi, type ApiDeps } from './app.js';
+export type { StreamLine } from './ndjson.js';

@@ -1,0 +1,103 @@
+// The CLI's only way to the daemon: HTTP over the daemon's unix socket. Starts the daemon when
+// none answers, so `hotswap up` works on a fresh machine without a service manager.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'undici';
+import type { StreamLine } from '../api/index.js';
+import { errorFromJSON, HotswapError } from '../errors.js';
+import type { HomePaths } from '../daemon/paths.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const DAEMON_START_TIMEOUT_MS = 20_000;
+
+export class ApiClient {
+  private readonly client: Client;
+
+  constructor(readonly paths: HomePaths) {
+    this.client = new Client('http://hotswap', { socketPath: paths.apiSocket, bodyTimeout: 0, headersTimeout: 0 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    const payload = (await res.body.json()) as unknown;
+    if (res.statusCode >= 400) throw errorFromJSON(payload);
+    return payload as T;
+  }
+
+  /** Runs a long operation and hands each progress line to onLine; returns the result line's value. */
+  async stream<T>(path: string, body: unknown, onLine: (line: StreamLine) => void): Promise<T> {
+    const res = await this.send('POST', path, body);
+    if (res.statusCode >= 400) throw errorFromJSON(await res.body.json());
+    let buffered = '';
+    let final: StreamLine | null = null;
+    for await (const chunk of res.body) {
+      buffered += (chunk as Buffer).toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffered.slice(0, nl)) as StreamLine;
+        buffered = buffered.slice(nl + 1);
+        onLine(line);
+        if (line.type !== 'progress') final = line;
+      }
+    }
+    if (!final) throw new HotswapError('DAEMON_UNAVAILABLE', 'the daemon closed the stream before the operation ended');
+    if (final.type === 'error') throw errorFromJSON(final.error);
+    return (final as { result: T }).result;
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      await this.json('GET', '/v1/health');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown) {
+    try {
+      return await this.client.request({
+        method: method as 'GET',
+        path,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ECONNREFUSED' || code === 'ENOENT') {
+        throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon answers on ${this.paths.apiSocket}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+}
+
+/** Connects to the daemon of this home, starting one in the background if none answers. */
+export async function connect(paths: HomePaths, opts: { start: boolean } = { start: true }): Promise<ApiClient> {
+  const client = new ApiClient(paths);
+  if (await client.healthy()) return client;
+  if (!opts.start) throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon runs for ${paths.home}`);
+  startDaemon(paths);
+  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await sleep(100);
+    if (await client.healthy()) return client;
+  }
+  throw new HotswapError('DAEMON_UNAVAILABLE', `the daemon did not start within ${DAEMON_START_TIMEOUT_MS} ms; see ${paths.daemonLog}`);
+}
+
+function startDaemon(paths: HomePaths): void {
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const log = openSync(paths.daemonLog, 'a');
+  const child = spawn(process.execPath, [MAIN, 'daemon', '--home', paths.home], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  child.unref();
+}

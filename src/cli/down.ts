@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { globals, paths, withApi } from './context.js';
+import { ApiClient } from './client.js';
+import { print, withProgress } from './output.js';
+
+export function register(program: Command): void {
+  program
+    .command('down')
+    .description('remove a service (drain, stop, remove); with no service, remove all and stop the daemon and proxy')
+    .argument('[service]', 'service name')
+    .action(async (service: string | undefined, _opts: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const client = new ApiClient(paths(cmd));
+      const running = await client.healthy();
+      await client.close();
+      if (!running && service === undefined) {
+        if (!g.json) print('nothing to do: no daemon is running');
+        return;
+      }
+      const removed = await withApi(cmd, (api) =>
+        withProgress('Removing', g, (onLine) => api.stream<string[]>('/v1/down', { service }, onLine)),
+      );
+      if (service === undefined) await withApi(cmd, (api) => api.json('POST', '/v1/shutdown', { proxy: true }), false);
+      if (!g.json) print(removed.length ? `removed: ${removed.join(', ')}` : 'no services');
+    });
+}

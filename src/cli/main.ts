@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// hotswap's command line: parse, call the daemon's API, render. Exit codes come from the error
+// catalog (src/errors.ts): 2 bad input, 3 rollout failed, 4 not found, 5 busy, 6 engine/daemon.
+import { Command, CommanderError } from 'commander';
+import { HotswapError, toHotswapError } from '../errors.js';
+import { VERSION } from '../version.js';
+import * as down from './down.js';
+import * as history from './history.js';
+import * as logs from './logs.js';
+import * as processes from './processes.js';
+import * as rollback from './rollback.js';
+import * as status from './status.js';
+import * as up from './up.js';
+import * as validate from './validate.js';
+
+function buildProgram(): Command {
+  const program = new Command('hotswap')
+    .description('zero-downtime updates of containerized services behind hotswap\'s own proxy')
+    .version(VERSION)
+    .option('--json', 'machine-readable output (NDJSON events for long operations)')
+    .option('--home <dir>', 'state directory (env HOTSWAP_HOME, default ~/.hotswap)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const verb of [up, status, history, rollback, logs, down, validate, processes]) verb.register(program);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+function report(err: HotswapError, json: boolean): void {
+  if (json) process.stdout.write(JSON.stringify({ error: err.toJSON() }) + '\n');
+  else process.stderr.write(`hotswap: ${err.code}: ${err.message}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+      return ok ? 0 : 2;
+    }
+    const e = toHotswapError(err);
+    report(e, json);
+    return e.exitCode;
+  }
+}
+
+process.exitCode = await main(process.argv);

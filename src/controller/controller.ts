@@ -1,0 +1,204 @@
+// The controller: the only writer of desired state. Turns "this spec" or "that revision" into a
+// rollout, one service at a time, and answers what is running and what happened.
+import { HotswapError } from '../errors.js';
+import type { Router } from '../proxy/types.js';
+import type { Instance, Runtime } from '../runtime/types.js';
+import { configHash } from '../spec/index.js';
+import type { ServiceSpec, Spec } from '../spec/types.js';
+import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
+import { fromBackends, type LiveInstance } from './live-group.js';
+import type { Reporter } from './progress.js';
+import { Rollout } from './rollout.js';
+import { ServiceLocks } from './service-lock.js';
+
+export interface DeployResult {
+  service: string;
+  outcome: 'succeeded' | 'failed' | 'unchanged';
+  revision: number;
+  rolloutId: number | null;
+  reason: string | null;
+  durationMs: number;
+}
+
+export interface ServiceStatus {
+  name: string;
+  listen: string;
+  image: string;
+  replicas: number;
+  stableRevision: number | null;
+  busy: string | null;
+  weights: Record<string, number>;
+  instances: Array<Instance & { serving: boolean }>;
+  lastRollout: RolloutRecord | null;
+}
+
+export class Controller {
+  private readonly locks = new ServiceLocks();
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly router: Router,
+    private readonly store: Store,
+  ) {}
+
+  /** Brings each service of the spec (or just `only`) to its declared state. */
+  async apply(spec: Spec, only: string | undefined, report: Reporter): Promise<DeployResult[]> {
+    const services = only === undefined ? spec.services : spec.services.filter((s) => s.name === only);
+    if (only !== undefined && services.length === 0) {
+      throw new HotswapError('NOT_FOUND', `service "${only}" is not declared in ${spec.file}`);
+    }
+    const results: DeployResult[] = [];
+    for (const svc of services) {
+      results.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));
+    }
+    return results;
+  }
+
+  /** Returns a service to an earlier revision (default: the one before the current stable). */
+  async rollback(service: string, to: number | undefined, report: Reporter): Promise<DeployResult> {
+    return this.locks.with(service, 'rollback', async () => {
+      const current = this.requireService(service);
+      const number = to ?? this.previousRevision(service, current.stableRevision);
+      const target = this.store.revisions.get(service, number);
+      if (!target) throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
+      // Replicas, listener, strategy and drain are the service's current ones; the revision brings
+      // what its containers run.
+      const spec: ServiceSpec = { ...current.spec, image: target.spec.image, env: target.spec.env, command: target.spec.command, port: target.spec.port, volumes: target.spec.volumes, health: target.spec.health };
+      await this.runtime.inspectImage(target.imageId);
+      return this.runRollout('rollback', spec, target, report);
+    });
+  }
+
+  async down(service: string | undefined, report: Reporter): Promise<string[]> {
+    const names = service === undefined ? this.store.services.list().map((s) => s.name) : [this.requireService(service).name];
+    for (const name of names) await this.locks.with(name, 'down', () => this.removeService(name, report));
+    return names;
+  }
+
+  async status(): Promise<ServiceStatus[]> {
+    const table = await this.router.table();
+    const out: ServiceStatus[] = [];
+    for (const svc of this.store.services.list()) {
+      const route = table.services[svc.name];
+      const serving = new Set(fromBackends(route?.backends ?? []).map((b) => b.id));
+      const instances = await this.runtime.listInstances({ service: svc.name });
+      out.push({
+        name: svc.name,
+        listen: svc.spec.listen,
+        image: svc.spec.image,
+        replicas: svc.spec.replicas,
+        stableRevision: svc.stableRevision,
+        busy: this.locks.busy(svc.name),
+        weights: route?.weights ?? {},
+        instances: instances.map((i) => ({ ...i, serving: serving.has(i.id) })),
+        lastRollout: this.store.rollouts.list(svc.name, 1)[0] ?? null,
+      });
+    }
+    return out;
+  }
+
+  history(service: string): { revisions: RevisionRecord[]; rollouts: RolloutRecord[] } {
+    if (this.store.revisions.list(service).length === 0) this.requireService(service);
+    return { revisions: this.store.revisions.list(service), rollouts: this.store.rollouts.list(service) };
+  }
+
+  async logs(service: string, tail: number): Promise<Array<{ instance: string; revision: number; text: string }>> {
+    this.requireService(service);
+    const instances = await this.runtime.listInstances({ service });
+    return Promise.all(
+      instances.map(async (i) => ({ instance: i.name, revision: i.revision, text: await this.runtime.logs(i.id, { tail }) })),
+    );
+  }
+
+  private async deploy(svc: ServiceSpec, report: Reporter): Promise<DeployResult> {
+    const image = await this.runtime.inspectImage(svc.image); // preflight: nothing changes if the image is missing
+    const hash = configHash(svc);
+    const target =
+      this.store.revisions.findIdentical(svc.name, image.id, hash) ??
+      this.store.revisions.create({ service: svc.name, image: svc.image, imageId: image.id, repoDigest: image.repoDigest, configHash: hash, spec: svc });
+    return this.runRollout('update', svc, target, report);
+  }
+
+  private async runRollout(kind: 'update' | 'rollback', spec: ServiceSpec, target: RevisionRecord, report: Reporter): Promise<DeployResult> {
+    const t0 = Date.now();
+    const existing = this.store.services.get(spec.name);
+    if (!existing) this.store.services.upsert(spec);
+    const stableNumber = existing?.stableRevision ?? null;
+    const stable = stableNumber === null ? null : this.store.revisions.get(spec.name, stableNumber);
+    await this.router.ensureService(spec.name, spec.listen);
+    const serving = await this.servingInstances(spec.name, report);
+    if (this.isUnchanged(spec, target, stableNumber, serving)) {
+      this.store.services.upsert(spec);
+      return { service: spec.name, outcome: 'unchanged', revision: target.number, rolloutId: null, reason: null, durationMs: Date.now() - t0 };
+    }
+    const outcome = await new Rollout({ runtime: this.runtime, router: this.router, store: this.store }, { kind, spec, target, stable, serving }, report).run();
+    return {
+      service: spec.name,
+      outcome: outcome.ok ? 'succeeded' : 'failed',
+      revision: target.number,
+      rolloutId: outcome.rollout.id,
+      reason: outcome.reason,
+      durationMs: Date.now() - t0,
+    };
+  }
+
+  private isUnchanged(spec: ServiceSpec, target: RevisionRecord, stable: number | null, serving: LiveInstance[]): boolean {
+    return stable === target.number && serving.length === spec.replicas && serving.every((i) => i.revision === target.number);
+  }
+
+  /**
+   * Instances that serve now: active in the proxy and running. Containers of the service that do
+   * not serve (left by a crash) and proxy backends whose container is gone are cleaned up here.
+   */
+  private async servingInstances(service: string, report: Reporter): Promise<LiveInstance[]> {
+    const table = await this.router.table();
+    const backends = fromBackends(table.services[service]?.backends ?? []);
+    const running = new Map((await this.runtime.listInstances({ service })).map((i) => [i.id, i]));
+    const serving = backends.filter((b) => running.get(b.id)?.state === 'running');
+    const servingIds = new Set(serving.map((b) => b.id));
+    for (const b of backends.filter((x) => !servingIds.has(x.id))) await this.router.drain(service, b.id, 0);
+    for (const inst of running.values()) {
+      if (servingIds.has(inst.id)) continue;
+      this.note(report, service, 'orphan.removed', `removing ${inst.name}: not serving (left by an earlier run)`);
+      await this.runtime.removeInstance(inst.id);
+    }
+    return serving;
+  }
+
+  private async removeService(name: string, report: Reporter): Promise<void> {
+    const svc = this.requireService(name);
+    this.note(report, name, 'service.removing', `removing service ${name}`);
+    const table = await this.router.table();
+    const backends = table.services[name]?.backends ?? [];
+    await this.router.setWeights(name, {}).catch(() => undefined);
+    await Promise.all(backends.map((b) => this.router.drain(name, b.id, svc.spec.drain.timeoutMs)));
+    const instances = await this.runtime.listInstances({ service: name });
+    await Promise.all(instances.map(async (i) => {
+      await this.runtime.stopInstance(i.id, svc.spec.stopGracePeriodMs);
+      await this.runtime.removeInstance(i.id);
+    }));
+    await this.router.removeService(name);
+    for (const rev of this.store.revisions.list(name)) {
+      if (rev.status === 'active') this.store.revisions.setStatus(name, rev.number, 'retired');
+    }
+    this.store.services.remove(name);
+    this.note(report, name, 'service.removed', `service ${name} removed (${instances.length} instance(s))`);
+  }
+
+  private previousRevision(service: string, stable: number | null): number {
+    const last = this.store.rollouts.list(service).find((r) => r.status === 'succeeded' && r.toRevision === stable && r.fromRevision !== null);
+    if (last?.fromRevision != null) return last.fromRevision;
+    throw new HotswapError('NOT_FOUND', `service "${service}" has no earlier revision to roll back to; use --to N`);
+  }
+
+  private requireService(name: string) {
+    const svc = this.store.services.get(name);
+    if (!svc) throw new HotswapError('NOT_FOUND', `no service named "${name}"`);
+    return svc;
+  }
+
+  private note(report: Reporter, service: string, event: string, message: string): void {
+    const entry = this.store.journal.append({ service, event, data: { message } });
+    report({ at: entry.at, service, event, message });
+  }
+}

@@ -1,0 +1,54 @@
+// Wiring: store, runtime, proxy, controller and API in one process, with a graceful stop.
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApi } from '../api/index.js';
+import { Controller } from '../controller/index.js';
+import { HotswapError } from '../errors.js';
+import { DockerRuntime } from '../runtime/index.js';
+import { Store } from '../store/index.js';
+import { makeLog } from './log.js';
+import { homePaths } from './paths.js';
+import { ProxySupervisor } from './proxy-supervisor.js';
+import { VERSION } from '../version.js';
+
+export async function runDaemon(opts: { home?: string }): Promise<void> {
+  const paths = homePaths(opts.home);
+  const log = makeLog('daemon');
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const store = Store.open(paths.dbFile);
+  const runtime = new DockerRuntime({ scope: paths.scope });
+  const supervisor = new ProxySupervisor(paths, log);
+  await supervisor.start();
+  const controller = new Controller(runtime, supervisor.client, store);
+
+  let server: Server;
+  const shutdown = ({ proxy }: { proxy: boolean }): void => {
+    log(`shutting down${proxy ? ' with the proxy' : ''}`);
+    server.close();
+    server.closeAllConnections?.();
+    void supervisor
+      .stop({ shutdownProxy: proxy })
+      .finally(() => {
+        store.close();
+        rmSync(paths.daemonPid, { force: true });
+        process.exit(0);
+      });
+  };
+  const app = createApi({ controller, store, version: VERSION, shutdown });
+  server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await listenOnSocket(server, paths.apiSocket);
+  writeFileSync(paths.daemonPid, String(process.pid));
+  process.on('SIGTERM', () => shutdown({ proxy: false }));
+  process.on('SIGINT', () => shutdown({ proxy: false }));
+  log(`listening on ${paths.apiSocket} (pid ${process.pid}, scope ${paths.scope})`);
+}
+
+async function listenOnSocket(server: Server, socket: string): Promise<void> {
+  rmSync(socket, { force: true }); // a stale file from a crashed daemon; the CLI checked none answers
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new HotswapError('INTERNAL', `cannot listen on ${socket}: ${err.message}`)));
+    server.listen(socket, resolve);
+  });
+  chmodSync(socket, 0o600);
+}

@@ -1,0 +1,2 @@
+export { runDaemon } from './daemon.js';
+export { homePaths, defaultHome, type HomePaths } from './paths.js';
