@@ -25,7 +25,7 @@ export class ApiClient {
 
   async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const res = await this.send(method, path, body);
-    const payload = (await res.body.json()) as unknown;
+    const payload = (await res.body.json());
     if (res.statusCode >= 400) throw errorFromJSON(payload);
     return payload as T;
   }
@@ -63,7 +63,7 @@ export class ApiClient {
   private async send(method: string, path: string, body: unknown) {
     try {
       return await this.client.request({
-        method: method as 'GET',
+        method: method,
         path,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? null : JSON.stringify(body),

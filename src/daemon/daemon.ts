@@ -22,7 +22,6 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
   await supervisor.start();
   const controller = new Controller(runtime, supervisor.client, store);
 
-  let server: Server;
   const shutdown = ({ proxy }: { proxy: boolean }): void => {
     log(`shutting down${proxy ? ' with the proxy' : ''}`);
     server.close();
@@ -36,7 +35,7 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
       });
   };
   const app = createApi({ controller, store, version: VERSION, shutdown });
-  server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await listenOnSocket(server, paths.apiSocket);
   writeFileSync(paths.daemonPid, String(process.pid));
   process.on('SIGTERM', () => shutdown({ proxy: false }));

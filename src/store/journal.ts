@@ -32,9 +32,13 @@ export class Journal {
   list(filter: { service?: string; rolloutId?: number; afterSeq?: number; limit?: number } = {}): JournalEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.service !== undefined) (where.push('service = ?'), args.push(filter.service));
-    if (filter.rolloutId !== undefined) (where.push('rollout_id = ?'), args.push(filter.rolloutId));
-    if (filter.afterSeq !== undefined) (where.push('seq > ?'), args.push(filter.afterSeq));
+    const add = (clause: string, value: unknown): void => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (filter.service !== undefined) add('service = ?', filter.service);
+    if (filter.rolloutId !== undefined) add('rollout_id = ?', filter.rolloutId);
+    if (filter.afterSeq !== undefined) add('seq > ?', filter.afterSeq);
     const sql = `SELECT * FROM journal ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, filter.limit ?? 1000) as Row[];
     return rows.map((r) => ({

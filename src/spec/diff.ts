@@ -1,0 +1,69 @@
+// What changed between two versions of a service, as lines a person reads before an update.
+import { formatDuration } from './duration.js';
+import type { HealthSpec, ServiceSpec, StrategySpec, VolumeSpec } from './types.js';
+
+/** Values of variables whose names look secret are masked: diffs end up in logs and audit trails. */
+const SECRET_NAME = /pass|secret|token|key|credential|private/i;
+
+/** Changed fields as "field: old → new"; a new service (old = null) is one line. */
+export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string[] {
+  if (old === null) return [`new service ${next.name}`];
+  const changes: string[] = [];
+  const field = (name: string, a: string, b: string) => {
+    if (a !== b) changes.push(`${name}: ${a} → ${b}`);
+  };
+  field('image', old.image, next.image);
+  field('replicas', String(old.replicas), String(next.replicas));
+  field('port', String(old.port), String(next.port));
+  field('listen', old.listen, next.listen);
+  changes.push(...diffEnv(old.env, next.env));
+  field('command', showCommand(old.command), showCommand(next.command));
+  field('volumes', showVolumes(old.volumes), showVolumes(next.volumes));
+  for (const [name, show] of HEALTH_FIELDS)
+    field(`health.${name}`, show(old.health), show(next.health));
+  field('strategy', showStrategy(old.strategy), showStrategy(next.strategy));
+  field('drain.timeout', formatDuration(old.drain.timeoutMs), formatDuration(next.drain.timeoutMs));
+  field(
+    'stopGracePeriod',
+    formatDuration(old.stopGracePeriodMs),
+    formatDuration(next.stopGracePeriodMs),
+  );
+  return changes;
+}
+
+function diffEnv(old: Record<string, string>, next: Record<string, string>): string[] {
+  const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])].sort();
+  const changes: string[] = [];
+  for (const key of keys) {
+    const [a, b] = [old[key], next[key]];
+    if (a === b) continue;
+    const show = (v: string) => (SECRET_NAME.test(key) ? '***' : JSON.stringify(v));
+    if (a === undefined) changes.push(`env.${key}: added ${show(b ?? '')}`);
+    else if (b === undefined) changes.push(`env.${key}: removed`);
+    else changes.push(`env.${key}: ${show(a)} → ${show(b)}`);
+  }
+  return changes;
+}
+
+const HEALTH_FIELDS: Array<[string, (h: HealthSpec) => string]> = [
+  ['check', (h) => (h.check.type === 'http' ? `http ${h.check.path}` : 'tcp')],
+  ['interval', (h) => formatDuration(h.intervalMs)],
+  ['timeout', (h) => formatDuration(h.timeoutMs)],
+  ['healthyThreshold', (h) => String(h.healthyThreshold)],
+  ['unhealthyThreshold', (h) => String(h.unhealthyThreshold)],
+  ['deadline', (h) => formatDuration(h.deadlineMs)],
+];
+
+function showCommand(command: string[] | null): string {
+  return command === null ? '(image default)' : JSON.stringify(command);
+}
+
+function showVolumes(volumes: VolumeSpec[]): string {
+  if (volumes.length === 0) return '(none)';
+  return volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`).join(', ');
+}
+
+function showStrategy(strategy: StrategySpec): string {
+  if (strategy.type === 'recreate') return 'recreate';
+  return `rolling (maxSurge ${strategy.maxSurge}, maxUnavailable ${strategy.maxUnavailable})`;
+}

@@ -1,0 +1,36 @@
+// The config hash names a revision: two specs with the same hash run identical containers.
+import { createHash } from 'node:crypto';
+import type { ServiceSpec } from './types.js';
+
+/**
+ * sha256 (first 16 hex chars) of what goes into a container: image, port, env, command, volumes,
+ * health check. Replicas, listen, strategy, drain and stopGracePeriod are left out on purpose:
+ * they change how many instances run or how an update proceeds, not what an instance is, so
+ * changing them must scale or re-route the current revision rather than roll out a new one.
+ */
+export function configHash(service: ServiceSpec): string {
+  const revision = {
+    // Bump when the meaning of a field changes, so old hashes do not match new containers.
+    v: 1,
+    image: service.image,
+    port: service.port,
+    env: service.env,
+    command: service.command,
+    volumes: service.volumes,
+    health: service.health,
+  };
+  return createHash('sha256').update(canonicalJson(revision)).digest('hex').slice(0, 16);
+}
+
+/** JSON with object keys sorted at every depth, so key order in the YAML cannot change a hash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,19 @@
+// Public API of spec/: hotswap.yaml → validated, normalized Spec, plus the revision hash and diff.
+export type {
+  HealthSpec,
+  HttpHealth,
+  RecreateStrategy,
+  RollingStrategy,
+  ServiceSpec,
+  Spec,
+  SpecIssue,
+  StrategySpec,
+  TcpHealth,
+  VolumeSpec,
+} from './types.js';
+export { loadSpec, parseSpec } from './parse.js';
+export { formatIssue } from './issues.js';
+export { formatDuration, parseDuration } from './duration.js';
+export { specJsonSchema } from './json-schema.js';
+export { canonicalJson, configHash } from './hash.js';
+export { diffServices } from './diff.js';

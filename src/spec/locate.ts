@@ -1,0 +1,99 @@
+// Maps a field path (as zod reports it) back to where it is written in the YAML text, so every
+// problem can be shown as file:line:col. Works on the parsed document, which keeps node ranges.
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+interface Step {
+  key: Node | null;
+  value: Node | null;
+}
+
+export class SpecLocator {
+  constructor(
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** 1-based line and column of a character offset. */
+  at(offset: number): Position {
+    return this.lines.linePos(offset);
+  }
+
+  /** The YAML node at a path, if the path exists in the document. */
+  node(path: readonly PropertyKey[]): Node | null {
+    const steps = this.descend(path);
+    return steps.length === path.length + 1 ? (steps.at(-1)?.value ?? null) : null;
+  }
+
+  /** Where the value at a path starts; an empty value points at its key instead. */
+  value(path: readonly PropertyKey[]): Position {
+    const steps = this.descend(path);
+    // A path that is only partly written (e.g. a missing key) points at its deepest written part.
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const step = steps[i];
+      const offset = startOf(step?.value) ?? startOf(step?.key);
+      if (offset !== undefined) return this.at(offset);
+    }
+    return { line: 1, col: 1 };
+  }
+
+  /** Where the key of the last path segment is written (for unknown keys and bad names). */
+  key(path: readonly PropertyKey[]): Position {
+    const steps = this.descend(path);
+    const offset = steps.length === path.length + 1 ? startOf(steps.at(-1)?.key) : undefined;
+    return offset === undefined ? this.value(path) : this.at(offset);
+  }
+
+  /** Where the mapping holding the last path segment starts (for missing required keys). */
+  parent(path: readonly PropertyKey[]): Position {
+    return this.value(path.slice(0, -1));
+  }
+
+  // The root step, then one step per path segment that exists in the document.
+  private descend(path: readonly PropertyKey[]): Step[] {
+    const steps: Step[] = [{ key: null, value: this.deref(this.doc.contents) }];
+    for (const segment of path) {
+      const current = steps.at(-1)?.value;
+      const next = this.child(current ?? null, segment);
+      if (next === undefined) break;
+      steps.push({ key: next.key, value: this.deref(next.value) });
+    }
+    return steps;
+  }
+
+  private child(node: Node | null, segment: PropertyKey): Step | undefined {
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (p) => isScalar(p.key) && String(p.key.value) === String(segment),
+      );
+      return pair
+        ? { key: pair.key as Node, value: (pair.value as Node | null) ?? null }
+        : undefined;
+    }
+    if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment] as Node | undefined;
+      return item === undefined ? undefined : { key: null, value: item };
+    }
+    return undefined;
+  }
+
+  // An alias is followed to its anchor: a problem inside shared settings points at where they
+  // are written once, not at each use.
+  private deref(node: unknown): Node | null {
+    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
+    return (node as Node | null) ?? null;
+  }
+}
+
+// An empty value ("key:" with nothing after) has a zero-width range at the end of the line,
+// which is a worse place to point at than its key.
+function startOf(node: Node | null | undefined): number | undefined {
+  const range = node?.range;
+  if (!range) return undefined;
+  if (isScalar(node) && node.value === null && range[0] === range[1]) return undefined;
+  return range[0];
+}

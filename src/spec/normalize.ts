@@ -1,0 +1,190 @@
+// Raw (schema-valid) services → normalized ServiceSpecs: defaults filled, durations in ms,
+// percentages resolved, volume paths absolute. Also the rules that span several fields or
+// services, which a per-field schema cannot express; they report through the same IssueFactory.
+import { isScalar } from 'yaml';
+import { parseDuration } from './duration.js';
+import type { IssueFactory } from './issues.js';
+import { listenersClash, parseListen, type ListenAddress } from './listen.js';
+import { resolveQuantity } from './quantity.js';
+import type { RawService } from './schema.js';
+import type { HealthSpec, ServiceSpec, SpecIssue, StrategySpec, VolumeSpec } from './types.js';
+import { parseVolume, resolveVolumeSource } from './volume.js';
+
+/** Maxima Kubernetes uses when a rolling update does not say. */
+const DEFAULT_MAX_SURGE = '25%';
+const DEFAULT_MAX_UNAVAILABLE = 0;
+
+export interface NormalizeResult {
+  services: ServiceSpec[];
+  issues: SpecIssue[];
+}
+
+export function normalizeServices(
+  raw: ReadonlyArray<[string, RawService]>,
+  specDir: string,
+  issues: IssueFactory,
+): NormalizeResult {
+  const found: SpecIssue[] = [];
+  const services = raw.map(([name, service]) => {
+    const ctx = { name, specDir, issues, found };
+    return normalizeService(ctx, service);
+  });
+  found.push(...listenClashes(services, issues));
+  return { services, issues: found };
+}
+
+interface Ctx {
+  name: string;
+  specDir: string;
+  issues: IssueFactory;
+  /** Problems found while normalizing; normalization still completes so all are reported. */
+  found: SpecIssue[];
+}
+
+function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
+  return {
+    name: ctx.name,
+    image: raw.image,
+    replicas: raw.replicas,
+    port: raw.port,
+    listen: raw.listen,
+    env: normalizeEnv(ctx, raw.env),
+    command: normalizeCommand(raw.command),
+    volumes: normalizeVolumes(ctx, raw.volumes),
+    health: normalizeHealth(ctx, raw.health),
+    strategy: normalizeStrategy(ctx, raw.strategy, raw.replicas),
+    drain: { timeoutMs: ms(raw.drain.timeout) },
+    stopGracePeriodMs: ms(raw.stopGracePeriod),
+  };
+}
+
+// The schema has already accepted the value, so parseDuration cannot fail here.
+function ms(value: string | number): number {
+  const result = parseDuration(value);
+  if (typeof result === 'string')
+    throw new Error(`schema let an invalid duration through: ${result}`);
+  return result;
+}
+
+function path(ctx: Ctx, ...rest: PropertyKey[]): PropertyKey[] {
+  return ['services', ctx.name, ...rest];
+}
+
+function normalizeEnv(ctx: Ctx, env: RawService['env']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(env)) {
+    env.forEach((entry, index) => {
+      const eq = entry.indexOf('=');
+      const key = entry.slice(0, eq);
+      if (key in out) {
+        ctx.found.push(ctx.issues.at(path(ctx, 'env', index), `variable "${key}" is set twice`));
+      }
+      out[key] = entry.slice(eq + 1);
+    });
+    return out;
+  }
+  for (const [key, value] of Object.entries(env)) out[key] = envText(ctx, key, value);
+  return out;
+}
+
+// Numbers and booleans keep the text the user wrote: "1.10" must not become "1.1", nor "0x1F" "31".
+function envText(ctx: Ctx, key: string, value: string | number | boolean): string {
+  if (typeof value === 'string') return value;
+  const node = ctx.issues.locate.node(path(ctx, 'env', key));
+  return isScalar(node) && typeof node.source === 'string' ? node.source : String(value);
+}
+
+function normalizeCommand(command: RawService['command']): string[] | null {
+  if (command === undefined) return null;
+  return typeof command === 'string' ? command.trim().split(/\s+/) : command;
+}
+
+function normalizeVolumes(ctx: Ctx, volumes: string[]): VolumeSpec[] {
+  const targets = new Set<string>();
+  return volumes.map((text, index) => {
+    const parsed = parseVolume(text);
+    if (typeof parsed === 'string')
+      throw new Error(`schema let an invalid volume through: ${parsed}`);
+    if (targets.has(parsed.target)) {
+      // Docker refuses a container with two mounts on one target; say so before a rollout starts.
+      ctx.found.push(
+        ctx.issues.at(path(ctx, 'volumes', index), `target "${parsed.target}" is mounted twice`),
+      );
+    }
+    targets.add(parsed.target);
+    return { ...parsed, source: resolveVolumeSource(parsed.source, ctx.specDir) };
+  });
+}
+
+function normalizeHealth(ctx: Ctx, health: RawService['health']): HealthSpec {
+  if (health.http !== undefined && health.tcp !== undefined) {
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'health', 'tcp'),
+        'a health check is either http or tcp, not both',
+        'key',
+      ),
+    );
+  }
+  return {
+    check: health.http !== undefined ? { type: 'http', path: health.http } : { type: 'tcp' },
+    intervalMs: ms(health.interval),
+    timeoutMs: ms(health.timeout),
+    healthyThreshold: health.healthyThreshold,
+    unhealthyThreshold: health.unhealthyThreshold,
+    deadlineMs: ms(health.deadline),
+  };
+}
+
+function normalizeStrategy(
+  ctx: Ctx,
+  strategy: RawService['strategy'],
+  replicas: number,
+): StrategySpec {
+  if (strategy.type === 'recreate') {
+    for (const key of ['maxSurge', 'maxUnavailable'] as const) {
+      if (strategy[key] === undefined) continue;
+      const message = `${key} applies only to the rolling strategy; remove it or set type: rolling`;
+      ctx.found.push(ctx.issues.at(path(ctx, 'strategy', key), message, 'key'));
+    }
+    return { type: 'recreate' };
+  }
+  const maxSurge = resolveQuantity(strategy.maxSurge ?? DEFAULT_MAX_SURGE, replicas, 'up');
+  const maxUnavailable = resolveQuantity(
+    strategy.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE,
+    replicas,
+    'down',
+  );
+  if (replicas > 0 && maxSurge === 0 && maxUnavailable === 0) {
+    // Neither an extra instance may start nor an old one stop: the update could never move.
+    const at = strategy.maxSurge !== undefined ? 'maxSurge' : 'maxUnavailable';
+    const message = `maxSurge and maxUnavailable both resolve to 0 with replicas: ${replicas}, so a rolling update could never progress`;
+    ctx.found.push(
+      ctx.issues.at(path(ctx, 'strategy', at), message, 'value', {
+        expected: 'at least one of them above 0',
+      }),
+    );
+  }
+  return { type: 'rolling', maxSurge, maxUnavailable };
+}
+
+/** One issue per service whose listener clashes with an earlier service's, at the later one. */
+function listenClashes(services: ServiceSpec[], issues: IssueFactory): SpecIssue[] {
+  const seen: Array<{ name: string; address: ListenAddress; text: string }> = [];
+  const found: SpecIssue[] = [];
+  for (const service of services) {
+    const address = parseListen(service.listen);
+    if (typeof address === 'string') continue;
+    const clash = seen.find((other) => listenersClash(other.address, address));
+    if (clash) {
+      const message = `listen address ${service.listen} clashes with ${clash.text} of service "${clash.name}"`;
+      found.push(
+        issues.at(['services', service.name, 'listen'], message, 'value', {
+          found: service.listen,
+        }),
+      );
+    }
+    seen.push({ name: service.name, address, text: service.listen });
+  }
+  return found;
+}

@@ -1,0 +1,91 @@
+// hotswap.yaml text → Spec, or one SPEC_INVALID error that lists every problem with its
+// file:line:col. Parsing keeps the YAML document (not just the plain data) so that problems
+// found on the data can be pointed back at the text.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { HotswapError } from '../errors.js';
+import { IssueFactory, specInvalid } from './issues.js';
+import { SpecLocator } from './locate.js';
+import { normalizeServices } from './normalize.js';
+import { SERVICE_NAME_PATTERN, serviceSchema, specSchema, type RawService } from './schema.js';
+import type { Spec, SpecIssue } from './types.js';
+
+/** Parses and validates spec text; `file` is used for messages and to resolve volume paths. */
+export function parseSpec(text: string, file: string): Spec {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const issues = new IssueFactory(file, new SpecLocator(doc, lineCounter));
+
+  // Syntax errors make the data meaningless, so they are reported alone.
+  if (doc.errors.length > 0)
+    throw specInvalid(
+      file,
+      doc.errors.map((e) => syntaxIssue(issues, e)),
+    );
+
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // e.g. an alias bomb, which yaml refuses to expand
+    const message = `invalid YAML: ${err instanceof Error ? err.message : String(err)}`;
+    throw specInvalid(file, [issues.at([], message)]);
+  }
+
+  const result = specSchema.safeParse(data, { reportInput: true });
+  const found: SpecIssue[] = result.success ? [] : issues.fromZod(result.error.issues);
+  const services = result.success ? Object.entries(result.data.services) : validServices(data);
+  const normalized = normalizeServices(services, dirname(file), issues);
+  found.push(...normalized.issues);
+
+  if (found.length > 0) throw specInvalid(file, found);
+  return { file, services: normalized.services };
+}
+
+/** Reads and parses a spec file; SPEC_NOT_FOUND when it cannot be read. */
+export async function loadSpec(file: string): Promise<Spec> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw notFound(file, err);
+  }
+  return parseSpec(text, file);
+}
+
+function notFound(file: string, err: unknown): HotswapError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : String((err as Error).message);
+  const message = `cannot read spec file ${file} (${resolve(file)}): ${why}`;
+  return new HotswapError('SPEC_NOT_FOUND', message, { details: { file, code }, cause: err });
+}
+
+function syntaxIssue(issues: IssueFactory, error: YAMLError): SpecIssue {
+  const { line, col } = issues.locate.at(error.pos[0]);
+  return { file: issues.file, line, col, path: '', message: `invalid YAML: ${error.message}` };
+}
+
+/**
+ * When the spec as a whole is invalid, the services that are valid on their own are still
+ * normalized, so that cross-field and cross-service problems (duplicate listen, maxSurge and
+ * maxUnavailable both 0) show up in the same report instead of after the first fix.
+ */
+function validServices(data: unknown): Array<[string, RawService]> {
+  const services = (data as { services?: unknown } | null)?.services;
+  if (typeof services !== 'object' || services === null || Array.isArray(services)) return [];
+  const namePattern = new RegExp(SERVICE_NAME_PATTERN);
+  const valid: Array<[string, RawService]> = [];
+  for (const [name, raw] of Object.entries(services)) {
+    const parsed = serviceSchema.safeParse(raw);
+    if (namePattern.test(name) && parsed.success) valid.push([name, parsed.data]);
+  }
+  return valid;
+}

@@ -1,0 +1,213 @@
+// The raw shape of hotswap.yaml, as written by people. Normalization (normalize.ts) turns it into
+// the types in types.ts; this file only says what is allowed.
+//
+// Message convention: every schema's `error` is the phrase that completes "expected …" (zod also
+// uses it for that schema's checks), so parse.ts can print "expected X, found Y" for any field.
+// Checks that can explain themselves (durations, listen, volumes) attach `params.reason`.
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { parseListen } from './listen.js';
+import { PERCENT_PATTERN } from './quantity.js';
+import { parseVolume } from './volume.js';
+
+export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
+
+const expecting = (phrase: string) => ({ error: phrase });
+
+/** Adds the reason a parser gives for rejecting a well-typed value as a custom issue. */
+function parsedBy<T extends z.ZodType>(
+  schema: T,
+  phrase: string,
+  parse: (v: z.output<T>) => unknown,
+) {
+  return schema.superRefine((value, ctx) => {
+    const result = parse(value);
+    if (typeof result === 'string') {
+      ctx.addIssue({ code: 'custom', message: phrase, params: { reason: result }, input: value });
+    }
+  });
+}
+
+function duration(opts: { positive: boolean; description: string }) {
+  const phrase = `a ${opts.positive ? 'positive ' : ''}duration like "500ms", "2s", "1m" or a number of seconds`;
+  const e = expecting(phrase);
+  // The pattern is for editors only: parseDuration is the check, and it can say what is wrong.
+  const text = z.string(e).meta({ pattern: DURATION_PATTERN });
+  return parsedBy(z.union([z.number(e), text], e), phrase, (value) => {
+    const ms = parseDuration(value);
+    return opts.positive && ms === 0 ? 'zero' : ms;
+  }).meta({ description: opts.description });
+}
+
+const positiveInt = (phrase = 'a positive integer') => z.number(expecting(phrase)).int().min(1);
+
+const quantity = (description: string) => {
+  const e = expecting('a count like 1 or a percentage like "25%"');
+  return z
+    .union([z.number(e).int().min(0), z.string(e).regex(new RegExp(PERCENT_PATTERN))], e)
+    .optional()
+    .meta({ description });
+};
+
+const ENV_KEY_PATTERN = /^[^=\s]+$/;
+const envSchema = z
+  .union(
+    [
+      z.record(
+        z.string(expecting('a variable name without "=" or spaces')).regex(ENV_KEY_PATTERN),
+        z.union([z.string(), z.number(), z.boolean()], expecting('a string, number or boolean')),
+      ),
+      z.array(z.string(expecting('an entry like "NAME=value"')).regex(/^[^=\s]+=/)),
+    ],
+    expecting('a mapping of variables or a list of "NAME=value" entries'),
+  )
+  .default({})
+  .meta({ description: 'Environment variables; numbers and booleans become strings.' });
+
+const commandSchema = z
+  .union(
+    [
+      z.string(expecting('a non-empty command')).regex(/\S/),
+      z
+        .array(z.string(expecting('a string argument')), expecting('a non-empty list of arguments'))
+        .min(1),
+    ],
+    expecting('a list of arguments or a command string'),
+  )
+  .optional()
+  .meta({ description: 'Overrides the image command; a string is split on whitespace.' });
+
+const volumePhrase = 'a mount like "./data:/data:ro" or "name:/cache"';
+const volumesSchema = z
+  .array(
+    parsedBy(z.string(expecting(volumePhrase)), volumePhrase, parseVolume),
+    expecting('a list of mounts'),
+  )
+  .default([])
+  .meta({
+    description: 'source:target[:ro|:rw]; relative sources are resolved against this file.',
+  });
+
+export const healthSchema = z
+  .strictObject(
+    {
+      http: z
+        .string(expecting('a path starting with "/"'))
+        .startsWith('/')
+        .optional()
+        .meta({ description: 'HTTP GET path that must answer 2xx. Default check: tcp.' }),
+      tcp: z
+        .literal(true, expecting('true'))
+        .optional()
+        .meta({ description: 'Check that the port accepts connections.' }),
+      interval: duration({ positive: true, description: 'Time between probes.' }).default('1s'),
+      timeout: duration({ positive: true, description: 'Time one probe may take.' }).default('1s'),
+      healthyThreshold: positiveInt()
+        .default(1)
+        .meta({ description: 'Passes in a row before an instance takes traffic.' }),
+      unhealthyThreshold: positiveInt()
+        .default(3)
+        .meta({ description: 'Failures in a row before an instance is unhealthy.' }),
+      deadline: duration({
+        positive: true,
+        description: 'How long a new instance may take to become healthy.',
+      }).default('60s'),
+    },
+    expecting('a mapping of health check settings'),
+  )
+  .prefault({});
+
+export const strategySchema = z
+  .strictObject(
+    {
+      type: z
+        .enum(['rolling', 'recreate'], expecting('"rolling" or "recreate"'))
+        .default('rolling'),
+      maxSurge: quantity('Extra instances during a rolling update. Default 25% (rounded up).'),
+      maxUnavailable: quantity(
+        'Instances that may be missing during a rolling update. Default 0 (rounded down).',
+      ),
+    },
+    expecting('a mapping of strategy settings'),
+  )
+  .prefault({});
+
+export const drainSchema = z
+  .strictObject(
+    {
+      timeout: duration({
+        positive: false,
+        description: 'Time in-flight requests get to finish.',
+      }).default('30s'),
+    },
+    expecting('a mapping of drain settings'),
+  )
+  .prefault({});
+
+export const serviceSchema = z.strictObject(
+  {
+    image: z.string(expecting('an image reference like "name:tag"')).regex(/^\S+$/),
+    replicas: z.number(expecting('a non-negative integer')).int().min(0).default(1),
+    port: z
+      .number(expecting('a port number from 1 to 65535'))
+      .int()
+      .min(1)
+      .max(65535)
+      .meta({ description: 'Port the app listens on inside the container.' }),
+    listen: parsedBy(
+      z.string(expecting('an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"')),
+      'an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"',
+      parseListen,
+    ).meta({ description: 'Proxy listener, host:port.' }),
+    env: envSchema,
+    command: commandSchema,
+    volumes: volumesSchema,
+    health: healthSchema,
+    strategy: strategySchema,
+    drain: drainSchema,
+    stopGracePeriod: duration({
+      positive: false,
+      description: 'Time between SIGTERM and SIGKILL.',
+    }).default('10s'),
+  },
+  expecting('a mapping of service settings'),
+);
+
+export const specSchema = z.strictObject(
+  {
+    services: z
+      .record(
+        z
+          .string(
+            expecting(
+              'a service name: lowercase letters, digits and "-", starting with a letter, at most 31 characters',
+            ),
+          )
+          .regex(new RegExp(SERVICE_NAME_PATTERN)),
+        serviceSchema,
+        expecting('a mapping of service names to services'),
+      )
+      .refine((services) => Object.keys(services).length > 0, expecting('at least one service')),
+  },
+  expecting('a mapping with a "services" key'),
+);
+
+export type RawSpec = z.output<typeof specSchema>;
+export type RawService = z.output<typeof serviceSchema>;
+
+const SECTIONS: Record<string, z.ZodObject | undefined> = {
+  health: healthSchema.unwrap(),
+  strategy: strategySchema.unwrap(),
+  drain: drainSchema.unwrap(),
+};
+
+/** Keys allowed in the mapping at a path, for did-you-mean suggestions on unknown keys. */
+export function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(specSchema.shape);
+  if (path.length === 2 && path[0] === 'services') return Object.keys(serviceSchema.shape);
+  if (path.length === 3 && path[0] === 'services') {
+    const section = SECTIONS[String(path[2])];
+    return section ? Object.keys(section.shape) : [];
+  }
+  return [];
+}
