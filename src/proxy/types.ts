@@ -33,21 +33,38 @@ export interface DrainResult {
 }
 
 export interface InstanceStats {
+  /** Attempts sent to this instance (a retry counts on both instances). */
   requests: number;
+  /** Failed attempts: connect failures, resets, timeouts. */
   errors: number;
   inFlight: number;
 }
 
+/** Latency of finished requests (dispatch to last byte), counted in fixed buckets. */
+export interface LatencyHistogram {
+  /** Upper bounds in ms; counts has one more entry, for everything above the last bound. */
+  bounds: number[];
+  counts: number[];
+  /** Sum of all latencies in ms, for the mean. */
+  sum: number;
+}
+
 export interface RevisionStats {
+  /** Client requests that finished on this revision (a retried request counts once, where it ended). */
   requests: number;
   /** Responses by status class: "2xx", "3xx", "4xx", "5xx". */
   statuses: Record<string, number>;
+  /** Requests the proxy failed (502/504, upstream reset mid-response); upstream 5xx are not errors here. */
   errors: number;
+  latencyMs?: LatencyHistogram;
 }
 
 export interface ServiceStats {
   revisions: Record<string, RevisionStats>;
+  /** Instances currently in the table; a forgotten instance's counters go with it. */
   instances: Record<string, InstanceStats>;
+  /** Requests answered 503 because no backend was available. */
+  unavailable?: number;
 }
 
 /** The router contract (after Argo Rollouts' TrafficRouting): the controller's only way to move traffic. */

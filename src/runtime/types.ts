@@ -23,7 +23,8 @@ export interface InstanceRequest {
   stopGracePeriodMs: number;
 }
 
-export type InstanceState = 'created' | 'running' | 'restarting' | 'exited' | 'dead' | 'paused' | 'removing';
+export type InstanceState =
+  'created' | 'running' | 'restarting' | 'exited' | 'dead' | 'paused' | 'removing';
 
 export interface Instance {
   id: string;
@@ -35,7 +36,11 @@ export interface Instance {
   /** host:port on 127.0.0.1 where the container port is published, or null if not running. */
   address: string | null;
   createdAt: string;
+  /** Status of the image's own HEALTHCHECK ('none' when it declares none), when known. */
+  health?: InstanceHealth;
 }
+
+export type InstanceHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
 
 export interface Runtime {
   /** Throws DOCKER_UNAVAILABLE when the engine cannot be reached. */

@@ -1,0 +1,108 @@
+// Chooses a backend for each request of one service, in two steps:
+//  1. a revision, by smooth weighted round robin (nginx's algorithm), so a 1:3 split is exact over
+//     every 4 picks and interleaved, not bursty;
+//  2. inside that revision, the active backend with the fewest requests in flight (round robin
+//     among ties), so a slow instance gets less new work.
+// The groups are rebuilt whenever backends or weights change; pick() only walks small arrays.
+import type { Target } from './targets.js';
+
+interface Group {
+  revision: number;
+  weight: number;
+  /** Smooth WRR running weight. */
+  current: number;
+  /** Active targets of this revision. */
+  targets: Target[];
+  /** Where the next fewest-in-flight scan starts, which rotates ties. */
+  next: number;
+}
+
+function newGroup(revision: number, weight: number): Group {
+  return { revision, weight, current: 0, targets: [], next: 0 };
+}
+
+export class Balancer {
+  /** Revisions with weight > 0 and at least one active target, by revision number. */
+  private weighted: Group[] = [];
+  private totalWeight = 0;
+  /** Every active target, for when no weighted revision can serve and for retries. */
+  private all: Group = newGroup(0, 0);
+  private byRevision = new Map<number, Group>();
+  /** Revision of every known target, draining ones included, so a retry finds its revision. */
+  private revisionOf = new Map<string, number>();
+
+  rebuild(targets: Iterable<Target>, weights: Record<string, number>): void {
+    const byRevision = new Map<number, Group>();
+    const all = newGroup(0, 0);
+    const revisionOf = new Map<string, number>();
+    for (const t of targets) {
+      revisionOf.set(t.id, t.revision);
+      if (t.state !== 'active') continue;
+      let group = byRevision.get(t.revision);
+      if (group === undefined) {
+        group = newGroup(t.revision, weights[String(t.revision)] ?? 0);
+        byRevision.set(t.revision, group);
+      }
+      group.targets.push(t);
+      all.targets.push(t);
+    }
+    const weighted = [...byRevision.values()]
+      .filter((g) => g.weight > 0)
+      .sort((a, b) => a.revision - b.revision);
+    this.weighted = weighted;
+    this.totalWeight = weighted.reduce((sum, g) => sum + g.weight, 0);
+    this.all = all;
+    this.byRevision = byRevision;
+    this.revisionOf = revisionOf;
+  }
+
+  /**
+   * A target for a new request, or undefined when no backend is active. With `exclude` (a retry),
+   * prefers another active target of the excluded targets' revision, else any other active one.
+   */
+  pick(exclude?: Set<string>): Target | undefined {
+    if (exclude !== undefined && exclude.size > 0) return this.pickExcluding(exclude);
+    const groups = this.weighted;
+    if (groups.length === 1) return fewestInFlight(groups[0]!, undefined);
+    if (groups.length === 0) return fewestInFlight(this.all, undefined);
+    let best = groups[0]!;
+    best.current += best.weight;
+    for (let i = 1; i < groups.length; i++) {
+      const g = groups[i]!;
+      g.current += g.weight;
+      if (g.current > best.current) best = g;
+    }
+    best.current -= this.totalWeight;
+    return fewestInFlight(best, undefined);
+  }
+
+  private pickExcluding(exclude: Set<string>): Target | undefined {
+    for (const id of exclude) {
+      const revision = this.revisionOf.get(id);
+      const group = revision === undefined ? undefined : this.byRevision.get(revision);
+      const t = group === undefined ? undefined : fewestInFlight(group, exclude);
+      if (t !== undefined) return t;
+    }
+    return fewestInFlight(this.all, exclude);
+  }
+}
+
+function fewestInFlight(group: Group, exclude: Set<string> | undefined): Target | undefined {
+  const targets = group.targets;
+  const n = targets.length;
+  if (n === 0) return undefined;
+  let bestIndex = -1;
+  let bestLoad = Infinity;
+  for (let i = 0; i < n; i++) {
+    let index = group.next + i;
+    if (index >= n) index -= n;
+    const t = targets[index]!;
+    if (t.inFlight < bestLoad && (exclude === undefined || !exclude.has(t.id))) {
+      bestIndex = index;
+      bestLoad = t.inFlight;
+    }
+  }
+  if (bestIndex < 0) return undefined;
+  group.next = bestIndex + 1 < n ? bestIndex + 1 : 0;
+  return targets[bestIndex];
+}

@@ -1,0 +1,6 @@
+// Public API of the proxy (the data plane): run it as a process, drive it as a Router.
+export type * from './types.js';
+export { runProxy } from './main.js';
+export type { ProxyOptions, RunningProxy } from './main.js';
+export { ProxyClient } from './control-client.js';
+export type { ProxyClientOptions, ProxyHealth } from './control-client.js';

@@ -1,0 +1,10 @@
+// Public API of the runtime layer: the Runtime contract and its Docker Engine backend.
+export type {
+  ImageInfo,
+  Instance,
+  InstanceHealth,
+  InstanceRequest,
+  InstanceState,
+  Runtime,
+} from './types.js';
+export * from './docker/index.js';
