@@ -19,6 +19,11 @@ function buildProgram(): Command {
     .version(VERSION)
     .option('--json', 'machine-readable output (NDJSON events for long operations)')
     .option('--home <dir>', 'state directory (env HOTSWAP_HOME, default ~/.hotswap)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 internal error, 2 bad input (spec, flags), 3 rollout failed (old revision kept),\n' +
+        '4 not found (service, revision, image), 5 busy (another operation on the service), 6 engine/daemon/proxy unavailable, 7 timeout',
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const verb of [up, status, history, rollback, logs, down, validate, processes]) verb.register(program);

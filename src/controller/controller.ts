@@ -156,7 +156,7 @@ export class Controller {
     const running = new Map((await this.runtime.listInstances({ service })).map((i) => [i.id, i]));
     const serving = backends.filter((b) => running.get(b.id)?.state === 'running');
     const servingIds = new Set(serving.map((b) => b.id));
-    for (const b of backends.filter((x) => !servingIds.has(x.id))) await this.router.drain(service, b.id, 0);
+    for (const b of backends.filter((x) => !servingIds.has(x.id))) await this.router.drain(service, b.id, 0).catch(ignoreNotFound);
     for (const inst of running.values()) {
       if (servingIds.has(inst.id)) continue;
       this.note(report, service, 'orphan.removed', `removing ${inst.name}: not serving (left by an earlier run)`);
@@ -171,7 +171,7 @@ export class Controller {
     const table = await this.router.table();
     const backends = table.services[name]?.backends ?? [];
     await this.router.setWeights(name, {}).catch(() => undefined);
-    await Promise.all(backends.map((b) => this.router.drain(name, b.id, svc.spec.drain.timeoutMs)));
+    await Promise.all(backends.map((b) => this.router.drain(name, b.id, svc.spec.drain.timeoutMs).catch(ignoreNotFound)));
     const instances = await this.runtime.listInstances({ service: name });
     await Promise.all(instances.map(async (i) => {
       await this.runtime.stopInstance(i.id, svc.spec.stopGracePeriodMs);
@@ -201,4 +201,9 @@ export class Controller {
     const entry = this.store.journal.append({ service, event, data: { message } });
     report({ at: entry.at, service, event, message });
   }
+}
+
+/** Draining a backend the proxy no longer knows is already done. */
+function ignoreNotFound(err: unknown): void {
+  if ((err as { code?: string }).code !== 'NOT_FOUND') throw err;
 }

@@ -3,7 +3,7 @@
 //     every 4 picks and interleaved, not bursty;
 //  2. inside that revision, the active backend with the fewest requests in flight (round robin
 //     among ties), so a slow instance gets less new work.
-// The groups are rebuilt whenever backends or weights change; pick() only walks small arrays.
+// The groups are rebuilt whenever backends or weights change, so pick() only walks small arrays.
 import type { Target } from './targets.js';
 
 interface Group {

@@ -84,7 +84,12 @@ export class ProxyClient implements Router {
     return this.call<ServiceStats>('GET', `${servicePath(service)}/stats`);
   }
 
-  private call<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
+  private call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = this.timeoutMs,
+  ): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const req = http.request({
@@ -104,7 +109,12 @@ export class ProxyClient implements Router {
         if (err instanceof HotswapError) reject(err);
         else if (err.code !== undefined && UNAVAILABLE_CODES.has(err.code)) {
           reject(this.unavailable(`${err.code} on ${this.socketPath}`, err));
-        } else reject(new HotswapError('PROXY_REJECTED', `control call failed: ${err.message}`, { cause: err }));
+        } else
+          reject(
+            new HotswapError('PROXY_REJECTED', `control call failed: ${err.message}`, {
+              cause: err,
+            }),
+          );
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
@@ -113,7 +123,7 @@ export class ProxyClient implements Router {
           try {
             resolve(decodeReply<T>(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
           } catch (err) {
-            reject(err as Error);
+            reject(err instanceof Error ? err : new Error(String(err)));
           }
         });
         res.on('error', reject);
@@ -136,7 +146,10 @@ function decodeReply<T>(status: number, text: string): T {
   try {
     value = JSON.parse(text) as unknown;
   } catch {
-    throw new HotswapError('PROXY_REJECTED', `proxy answered ${status} with a body that is not JSON`);
+    throw new HotswapError(
+      'PROXY_REJECTED',
+      `proxy answered ${status} with a body that is not JSON`,
+    );
   }
   if (status >= 200 && status < 300) return value as T;
   throw errorFromJSON(value);

@@ -29,10 +29,10 @@ const kExchange = Symbol('hotswap.exchange');
 
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
-// Hop-by-hop headers (RFC 9110 7.6.1) plus ones the proxy answers itself: `expect` (Node's
-// server already sent 100 Continue) and `host`'s siblings are kept. transfer-encoding is dropped
-// on responses (Node re-frames the body for the client) but kept on requests, where Node
-// re-chunks the decoded body when the header says chunked.
+// Hop-by-hop headers (RFC 9110 7.6.1), plus two meant for this proxy alone: `expect` (Node's
+// server has already answered 100 Continue) and `proxy-authorization`. transfer-encoding is
+// dropped on responses (Node frames the body for the client) but kept on requests: Node then
+// re-chunks the decoded body, and a chunked request without content-length stays well framed.
 const HOP_REQUEST = new Set([
   'connection',
   'keep-alive',
@@ -252,7 +252,11 @@ function onClientClose(this: Tagged<http.ServerResponse>): void {
   if (up !== null && !this.writableFinished) up.destroy();
   const target = ex.target;
   target.release();
-  target.counters.record(this.headersSent ? this.statusCode : 0, performance.now() - ex.started, ex.failed);
+  target.counters.record(
+    this.headersSent ? this.statusCode : 0,
+    performance.now() - ex.started,
+    ex.failed,
+  );
 }
 
 export function sendError(res: http.ServerResponse, status: number, reason: string): void {

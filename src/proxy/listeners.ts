@@ -47,7 +47,8 @@ export class Listeners {
     if (current !== undefined && current.listen === listen) return;
     const next = await this.open(service, listen);
     this.byService.set(service.name, next);
-    if (current !== undefined) this.track(this.shut(current));
+    // The old address closes in the background: its requests finish, the caller need not wait.
+    if (current !== undefined) void this.track(this.shut(current));
   }
 
   address(service: string): string | undefined {
@@ -90,7 +91,9 @@ export class Listeners {
       server.once('error', onError);
       server.listen({ host, port }, () => {
         server.off('error', onError);
-        server.on('error', (err) => this.log(`listener ${listen} of ${service.name}: ${err.message}`));
+        server.on('error', (err) =>
+          this.log(`listener ${listen} of ${service.name}: ${err.message}`),
+        );
         this.log(`listening on ${listen} for ${service.name}`);
         resolve({ listen, server, state });
       });

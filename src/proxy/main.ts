@@ -82,6 +82,8 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
     process.on('SIGTERM', signalled);
     process.on('SIGINT', signalled);
   }
-  log(`control socket ${options.controlSocket}, routes in ${options.stateFile} (pid ${process.pid})`);
+  log(
+    `control socket ${options.controlSocket}, routes in ${options.stateFile} (pid ${process.pid})`,
+  );
   return { close, closed };
 }

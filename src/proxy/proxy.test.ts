@@ -71,7 +71,10 @@ test('weights route traffic: 100:0 → all to revision 1, 50:50 → both', async
     40,
   );
   const table = await p.client.table();
-  assert.deepEqual(table.services.web!.backends.map((x) => x.id), ['a', 'b']);
+  assert.deepEqual(
+    table.services.web!.backends.map((x) => x.id),
+    ['a', 'b'],
+  );
 });
 
 test('streams a 5 MB POST body and a chunked response; adds X-Forwarded-*', async () => {
@@ -118,7 +121,14 @@ test('streams a 5 MB POST body and a chunked response; adds X-Forwarded-*', asyn
   // A chunked request body (no content-length) arrives whole too, and x-request-id is kept.
   const chunkedBody = await new Promise<EchoReply>((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: p.port, method: 'PUT', path: '/echo', agent: false, headers: { 'x-request-id': 'r-1' } },
+      {
+        host: '127.0.0.1',
+        port: p.port,
+        method: 'PUT',
+        path: '/echo',
+        agent: false,
+        headers: { 'x-request-id': 'r-1' },
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
@@ -175,7 +185,10 @@ test('drain times out with the count of requests still in flight', async () => {
   assert.deepEqual((await p.client.table()).services.web!.backends, []);
   // Past its budget the request is cut; with no other backend the client gets a 502.
   assert.equal((await inFlight).status, 502);
-  await assert.rejects(p.client.drain('web', 's', 100), (e: HotswapError) => e.code === 'NOT_FOUND');
+  await assert.rejects(
+    p.client.drain('web', 's', 100),
+    (e: HotswapError) => e.code === 'NOT_FOUND',
+  );
 });
 
 test('a backend that refuses connections is retried on another; the POST body arrives intact', async () => {
@@ -187,7 +200,11 @@ test('a backend that refuses connections is retried on another; the POST body ar
   const body = randomBytes(256 * 1024);
   const sum = createHash('sha256').update(body).digest('hex');
   for (let i = 0; i < 6; i++) {
-    const reply = await request(p.port, { method: 'POST', body, headers: { 'content-length': body.length } });
+    const reply = await request(p.port, {
+      method: 'POST',
+      body,
+      headers: { 'content-length': body.length },
+    });
     assert.equal(reply.status, 200);
     assert.equal(json<EchoReply>(reply).sha256, sum);
   }
@@ -233,7 +250,11 @@ test('keep-alive race: an idempotent GET reset on a reused socket is retried, a 
   await p.client.drain('web', 'good', 1000);
   const warm = await request(p.port); // fresh socket: served
   assert.equal(warm.status, 200);
-  const post = await request(p.port, { method: 'POST', body: 'x', headers: { 'content-length': 1 } });
+  const post = await request(p.port, {
+    method: 'POST',
+    body: 'x',
+    headers: { 'content-length': 1 },
+  });
   assert.equal(post.status, 502);
   assert.equal(flaky.hits, 6);
 });
@@ -326,17 +347,25 @@ test('listen changes rebind; removing a service closes its listener', async () =
 
 test('control errors name the bad field', async () => {
   const p = await proxyWithService();
-  const reject = (field: string, code = 'PROXY_REJECTED') => (e: unknown) => {
-    assert.ok(e instanceof HotswapError);
-    assert.equal(e.code, code);
-    assert.ok(e.message.startsWith(`${field}:`), e.message);
-    return true;
-  };
+  const reject =
+    (field: string, code = 'PROXY_REJECTED') =>
+    (e: unknown) => {
+      assert.ok(e instanceof HotswapError);
+      assert.equal(e.code, code);
+      assert.ok(e.message.startsWith(`${field}:`), e.message);
+      return true;
+    };
   const addr = '127.0.0.1:3000';
   await assert.rejects(p.client.ensureService('web', 'nope'), reject('listen'));
   await assert.rejects(p.client.ensureService('bad name', '127.0.0.1:1'), reject('service'));
-  await assert.rejects(p.client.addBackend('web', { id: '', revision: 1, address: addr }), reject('id'));
-  await assert.rejects(p.client.addBackend('web', { id: 'x', revision: 0, address: addr }), reject('revision'));
+  await assert.rejects(
+    p.client.addBackend('web', { id: '', revision: 1, address: addr }),
+    reject('id'),
+  );
+  await assert.rejects(
+    p.client.addBackend('web', { id: 'x', revision: 0, address: addr }),
+    reject('revision'),
+  );
   await assert.rejects(
     p.client.addBackend('web', { id: 'x', revision: 1, address: '10.0.0.5:80' }),
     reject('address'),
@@ -349,20 +378,35 @@ test('control errors name the bad field', async () => {
   await assert.rejects(p.client.setWeights('web', { '1': -1 }), reject('weights.1'));
   await assert.rejects(p.client.setWeights('web', { latest: 1 }), reject('weights.latest'));
   await assert.rejects(p.client.drain('web', 'x', -5), reject('timeoutMs'));
-  await assert.rejects(p.client.setWeights('nope', { '1': 1 }), (e: HotswapError) => e.code === 'NOT_FOUND');
+  await assert.rejects(
+    p.client.setWeights('nope', { '1': 1 }),
+    (e: HotswapError) => e.code === 'NOT_FOUND',
+  );
 
   // The raw API: status codes and JSON bodies.
-  const raw = await new Promise<{ status: number; body: { code: string; message: string } }>((resolve) => {
-    const req = http.request(
-      { socketPath: p.socketPath, method: 'PUT', path: '/services/web/weights', headers: { 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { code: string; message: string } }));
-      },
-    );
-    req.end('{"weights": {"1": 1.5}}');
-  });
+  const raw = await new Promise<{ status: number; body: { code: string; message: string } }>(
+    (resolve) => {
+      const req = http.request(
+        {
+          socketPath: p.socketPath,
+          method: 'PUT',
+          path: '/services/web/weights',
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: JSON.parse(text) as { code: string; message: string },
+            }),
+          );
+        },
+      );
+      req.end('{"weights": {"1": 1.5}}');
+    },
+  );
   assert.equal(raw.status, 400);
   assert.equal(raw.body.code, 'PROXY_REJECTED');
   assert.match(raw.body.message, /^weights\.1: /);

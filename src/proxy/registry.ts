@@ -27,7 +27,8 @@ export class Registry {
     for (const [name, route] of Object.entries(table.services)) {
       const svc = new ServiceRuntime(name, route.listen);
       for (const b of route.backends) {
-        if (b.state === 'active') svc.addBackend({ id: b.id, revision: b.revision, address: b.address });
+        if (b.state === 'active')
+          svc.addBackend({ id: b.id, revision: b.revision, address: b.address });
       }
       svc.setWeights(route.weights);
       this.services.set(name, svc);
@@ -84,7 +85,9 @@ export class Registry {
   addBackend(name: string, backend: Omit<Backend, 'state'>): Promise<void> {
     return this.exclusive(async () => {
       if (this.service(name).addBackend(backend)) {
-        this.log(`service ${name}: backend ${backend.id} (revision ${backend.revision}) at ${backend.address}`);
+        this.log(
+          `service ${name}: backend ${backend.id} (revision ${backend.revision}) at ${backend.address}`,
+        );
       }
       await this.persist();
     });

@@ -40,7 +40,9 @@ export class RouteStore {
       } catch {
         // Keeping the bad file in place is fine: the next save replaces it.
       }
-      this.log(`route table ${this.path} is unreadable (${(err as Error).message}); moved to ${aside}, starting empty`);
+      this.log(
+        `route table ${this.path} is unreadable (${(err as Error).message}); moved to ${aside}, starting empty`,
+      );
       return emptyTable();
     }
   }

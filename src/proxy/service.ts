@@ -28,7 +28,10 @@ export class ServiceRuntime {
     const existing = this.targets.get(backend.id);
     if (existing !== undefined) {
       if (existing.revision !== backend.revision) {
-        throw conflict('revision', `backend ${backend.id} exists with revision ${existing.revision}`);
+        throw conflict(
+          'revision',
+          `backend ${backend.id} exists with revision ${existing.revision}`,
+        );
       }
       if (existing.address !== backend.address) {
         throw conflict('address', `backend ${backend.id} exists with address ${existing.address}`);

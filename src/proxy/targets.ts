@@ -70,13 +70,12 @@ export class Target {
     const started = Date.now();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, timeoutMs);
-        const self = this;
-        function done(): void {
+        const done = (): void => {
           clearTimeout(timer);
-          self.wakeDrain = null;
+          this.wakeDrain = null;
           resolve();
-        }
+        };
+        const timer = setTimeout(done, timeoutMs);
         this.wakeDrain = done;
       });
     }

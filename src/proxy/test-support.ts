@@ -47,13 +47,19 @@ export function echo(name: string): http.RequestListener {
         sha256: hash.digest('hex'),
       };
       const body = JSON.stringify(reply);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     });
   };
 }
 
-export async function startUpstream(name: string, handler?: http.RequestListener): Promise<Upstream> {
+export async function startUpstream(
+  name: string,
+  handler?: http.RequestListener,
+): Promise<Upstream> {
   const listener = handler ?? echo(name);
   const up: Upstream = {
     name,
@@ -98,7 +104,10 @@ export interface TestProxy {
   logs: string[];
 }
 
-export async function startProxy(dir = tempDir(), extra: Partial<ProxyOptions> = {}): Promise<TestProxy> {
+export async function startProxy(
+  dir = tempDir(),
+  extra: Partial<ProxyOptions> = {},
+): Promise<TestProxy> {
   const socketPath = join(dir, 'proxy.sock');
   const stateFile = join(dir, 'routes.json');
   const logs: string[] = [];
@@ -141,7 +150,13 @@ export function request(port: number, opts: RequestOptions = {}): Promise<Reply>
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
         res.on('error', reject);
       },
     );

@@ -67,7 +67,11 @@ export function backendInput(value: unknown, field = 'body'): Omit<Backend, 'sta
   if (typeof body.id !== 'string' || body.id === '' || body.id.length > 256) {
     throw rejected(`${prefix}id`, 'must be a non-empty string (at most 256 characters)');
   }
-  if (typeof body.revision !== 'number' || !Number.isSafeInteger(body.revision) || body.revision < 1) {
+  if (
+    typeof body.revision !== 'number' ||
+    !Number.isSafeInteger(body.revision) ||
+    body.revision < 1
+  ) {
     throw rejected(`${prefix}revision`, 'must be an integer >= 1');
   }
   const address = backendAddress(body.address, `${prefix}address`);
@@ -79,7 +83,8 @@ export function weightsInput(value: unknown, field = 'weights'): Record<string, 
   const weights = requireObject(value, field);
   const out: Record<string, number> = {};
   for (const [key, weight] of Object.entries(weights)) {
-    if (!/^[1-9]\d{0,15}$/.test(key)) throw rejected(`${field}.${key}`, 'key must be a revision number >= 1');
+    if (!/^[1-9]\d{0,15}$/.test(key))
+      throw rejected(`${field}.${key}`, 'key must be a revision number >= 1');
     if (typeof weight !== 'number' || !Number.isSafeInteger(weight) || weight < 0) {
       throw rejected(`${field}.${key}`, 'must be an integer >= 0');
     }
