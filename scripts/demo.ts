@@ -39,11 +39,17 @@ async function main(): Promise<void> {
   const cli = async (args: string[], expect: number): Promise<void> => {
     log(`$ hotswap ${args.join(' ')}`);
     const r = await hotswap(home, args, { echo: true });
-    if (r.code !== expect) throw new Error(`hotswap ${args.join(' ')} exited ${r.code}, expected ${expect}`);
+    if (r.code !== expect)
+      throw new Error(`hotswap ${args.join(' ')} exited ${r.code}, expected ${expect}`);
   };
   const phases: Array<[string, LoadSummary]> = [];
   const phase = async (name: string, action: () => Promise<void>): Promise<void> => {
-    const load = new LoadGenerator({ url, ratePerSec: RATE, connections: 'mixed', maxDurationMs: 180_000 });
+    const load = new LoadGenerator({
+      url,
+      ratePerSec: RATE,
+      connections: 'mixed',
+      maxDurationMs: 180_000,
+    });
     load.start();
     await new Promise((r) => setTimeout(r, 1000));
     const from = load.now();
@@ -55,7 +61,9 @@ async function main(): Promise<void> {
     // duration is the action's own wall time.
     const s = { ...summarize(samples), durationMs: Math.round(to - from) };
     phases.push([name, s]);
-    log(`${name}: sent ${s.sent}, failed ${s.failed}, versions served ${JSON.stringify(s.versions)}`);
+    log(
+      `${name}: sent ${s.sent}, failed ${s.failed}, versions served ${JSON.stringify(s.versions)}`,
+    );
   };
 
   try {
@@ -69,11 +77,20 @@ async function main(): Promise<void> {
     await phase('rollout to :bad (fails)', () => cli(['up', '-f', file], 3));
     await phase('rollback --to 1', () => cli(['rollback', 'demo', '--to', '1'], 0));
     await cli(['history', 'demo'], 0);
-    console.log('\nPer phase (load 200 req/s, half keep-alive, half new connections; from 1 s before to 1 s after each action; duration = the action itself):');
+    console.log(
+      '\nPer phase (load 200 req/s, half keep-alive, half new connections; from 1 s before to 1 s after each action; duration = the action itself):',
+    );
     console.log(
       table(
         ['PHASE', 'SENT', 'FAILED', 'P50 ms', 'P99 ms', 'ACTION s'],
-        phases.map(([n, s]) => [n, String(s.sent), String(s.failed), s.p50Ms.toFixed(2), s.p99Ms.toFixed(2), (s.durationMs / 1000).toFixed(1)]),
+        phases.map(([n, s]) => [
+          n,
+          String(s.sent),
+          String(s.failed),
+          s.p50Ms.toFixed(2),
+          s.p99Ms.toFixed(2),
+          (s.durationMs / 1000).toFixed(1),
+        ]),
       ),
     );
   } finally {

@@ -43,7 +43,12 @@ function runGroup(label, files, extraArgs) {
   const res = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
   const text = readFileSync(tap, 'utf8');
   const count = (key) => sumKey(text, key);
-  const result = { tests: count('tests'), pass: count('pass'), fail: count('fail'), code: res.status };
+  const result = {
+    tests: count('tests'),
+    pass: count('pass'),
+    fail: count('fail'),
+    code: res.status,
+  };
   if (res.status !== 0 && result.fail === 0) result.fail = 1; // crashed runner counts as a failure
   return result;
 }

@@ -15,7 +15,11 @@ export interface ApiDeps {
   shutdown: (opts: { proxy: boolean }) => void;
 }
 
-const ApplyBody = z.strictObject({ file: z.string().min(1), text: z.string(), service: z.string().optional() });
+const ApplyBody = z.strictObject({
+  file: z.string().min(1),
+  text: z.string(),
+  service: z.string().optional(),
+});
 const RollbackBody = z.strictObject({ to: z.number().int().positive().optional() });
 const DownBody = z.strictObject({ service: z.string().optional() });
 const ShutdownBody = z.strictObject({ proxy: z.boolean().optional() });
@@ -28,7 +32,9 @@ export function createApi(deps: ApiDeps): Hono {
     const e = toHotswapError(err);
     return c.json(e.toJSON(), e.status as 400);
   });
-  app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) =>
+    c.json({ code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` }, 404),
+  );
 
   app.get('/v1/health', (c) => c.json({ ok: true, pid: process.pid, version: deps.version }));
 
@@ -44,7 +50,8 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.get('/v1/services/:name/logs', async (c) => {
     const tail = Number(c.req.query('tail') ?? '100');
-    if (!Number.isInteger(tail) || tail < 0) throw new HotswapError('USAGE', 'API field "tail": expected a non-negative integer');
+    if (!Number.isInteger(tail) || tail < 0)
+      throw new HotswapError('USAGE', 'API field "tail": expected a non-negative integer');
     return c.json({ logs: await controller.logs(c.req.param('name'), tail) });
   });
 
@@ -63,7 +70,10 @@ export function createApi(deps: ApiDeps): Hono {
     const service = c.req.query('service');
     const after = c.req.query('after');
     return c.json({
-      entries: store.journal.list({ ...(service ? { service } : {}), ...(after ? { afterSeq: Number(after) } : {}) }),
+      entries: store.journal.list({
+        ...(service ? { service } : {}),
+        ...(after ? { afterSeq: Number(after) } : {}),
+      }),
     });
   });
 

@@ -16,6 +16,8 @@ export async function readBody<T extends z.ZodType>(c: Context, schema: T): Prom
   const first = parsed.error.issues[0]!;
   const field = first.path.join('.') || '(body)';
   throw new HotswapError('USAGE', `API field "${field}": ${first.message}`, {
-    details: { issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) },
+    details: {
+      issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+    },
   });
 }

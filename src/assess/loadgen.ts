@@ -102,13 +102,24 @@ export class LoadGenerator {
       (res) => {
         const status = res.statusCode ?? 0;
         const version = (res.headers['x-version'] as string | undefined) ?? null;
-        res.on('error', (err) => done({ ok: false, status, error: `body: ${err.message}`, version }));
-        res.on('end', () => done({ ok: status >= 200 && status < 300, status, error: null, version }));
+        res.on('error', (err) =>
+          done({ ok: false, status, error: `body: ${err.message}`, version }),
+        );
+        res.on('end', () =>
+          done({ ok: status >= 200 && status < 300, status, error: null, version }),
+        );
         res.resume();
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => done({ ok: false, status: null, error: (err as NodeJS.ErrnoException).code ?? err.message, version: null }));
+    req.on('error', (err) =>
+      done({
+        ok: false,
+        status: null,
+        error: (err as NodeJS.ErrnoException).code ?? err.message,
+        version: null,
+      }),
+    );
     req.end();
   }
 }

@@ -35,7 +35,11 @@ test('the load generator keeps its rate over both connection kinds', async () =>
   const server = http.createServer((_q, r) => r.writeHead(200, { 'x-version': 'v9' }).end('ok'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  const load = new LoadGenerator({ url: `http://127.0.0.1:${port}/`, ratePerSec: 200, connections: 'mixed' });
+  const load = new LoadGenerator({
+    url: `http://127.0.0.1:${port}/`,
+    ratePerSec: 200,
+    connections: 'mixed',
+  });
   load.start();
   await new Promise((r) => setTimeout(r, 1000));
   const samples = await load.stop();
@@ -45,5 +49,8 @@ test('the load generator keeps its rate over both connection kinds', async () =>
   assert.equal(sum.failed, 0);
   assert.deepEqual(Object.keys(sum.versions), ['v9']);
   assert.ok(samples.some((x) => x.keepAlive) && samples.some((x) => !x.keepAlive));
-  assert.throws(() => new LoadGenerator({ url: 'http://10.0.0.1/', ratePerSec: 1, connections: 'new' }), /loopback/);
+  assert.throws(
+    () => new LoadGenerator({ url: 'http://10.0.0.1/', ratePerSec: 1, connections: 'new' }),
+    /loopback/,
+  );
 });

@@ -19,7 +19,10 @@ export function percentile(sorted: number[], p: number): number {
 /** Summarizes the samples scheduled in [fromMs, toMs). Failed = transport errors + non-2xx. */
 export function summarize(samples: Sample[], fromMs = 0, toMs = Infinity): LoadSummary {
   const window = samples.filter((s) => s.at >= fromMs && s.at < toMs);
-  const latencies = window.filter((s) => s.ok).map((s) => s.latencyMs).sort((a, b) => a - b);
+  const latencies = window
+    .filter((s) => s.ok)
+    .map((s) => s.latencyMs)
+    .sort((a, b) => a - b);
   const errors: Record<string, number> = {};
   const versions: Record<string, number> = {};
   for (const s of window) {

@@ -16,7 +16,11 @@ export class ApiClient {
   private readonly client: Client;
 
   constructor(readonly paths: HomePaths) {
-    this.client = new Client('http://hotswap', { socketPath: paths.apiSocket, bodyTimeout: 0, headersTimeout: 0 });
+    this.client = new Client('http://hotswap', {
+      socketPath: paths.apiSocket,
+      bodyTimeout: 0,
+      headersTimeout: 0,
+    });
   }
 
   async close(): Promise<void> {
@@ -25,7 +29,7 @@ export class ApiClient {
 
   async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const res = await this.send(method, path, body);
-    const payload = (await res.body.json());
+    const payload = await res.body.json();
     if (res.statusCode >= 400) throw errorFromJSON(payload);
     return payload as T;
   }
@@ -46,7 +50,11 @@ export class ApiClient {
         if (line.type !== 'progress') final = line;
       }
     }
-    if (!final) throw new HotswapError('DAEMON_UNAVAILABLE', 'the daemon closed the stream before the operation ended');
+    if (!final)
+      throw new HotswapError(
+        'DAEMON_UNAVAILABLE',
+        'the daemon closed the stream before the operation ended',
+      );
     if (final.type === 'error') throw errorFromJSON(final.error);
     return (final as { result: T }).result;
   }
@@ -71,7 +79,11 @@ export class ApiClient {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ECONNREFUSED' || code === 'ENOENT') {
-        throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon answers on ${this.paths.apiSocket}`, { cause: err });
+        throw new HotswapError(
+          'DAEMON_UNAVAILABLE',
+          `no hotswap daemon answers on ${this.paths.apiSocket}`,
+          { cause: err },
+        );
       }
       throw err;
     }
@@ -79,17 +91,24 @@ export class ApiClient {
 }
 
 /** Connects to the daemon of this home, starting one in the background if none answers. */
-export async function connect(paths: HomePaths, opts: { start: boolean } = { start: true }): Promise<ApiClient> {
+export async function connect(
+  paths: HomePaths,
+  opts: { start: boolean } = { start: true },
+): Promise<ApiClient> {
   const client = new ApiClient(paths);
   if (await client.healthy()) return client;
-  if (!opts.start) throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon runs for ${paths.home}`);
+  if (!opts.start)
+    throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon runs for ${paths.home}`);
   startDaemon(paths);
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     await sleep(100);
     if (await client.healthy()) return client;
   }
-  throw new HotswapError('DAEMON_UNAVAILABLE', `the daemon did not start within ${DAEMON_START_TIMEOUT_MS} ms; see ${paths.daemonLog}`);
+  throw new HotswapError(
+    'DAEMON_UNAVAILABLE',
+    `the daemon did not start within ${DAEMON_START_TIMEOUT_MS} ms; see ${paths.daemonLog}`,
+  );
 }
 
 function startDaemon(paths: HomePaths): void {

@@ -17,7 +17,11 @@ export function paths(cmd: Command): HomePaths {
 }
 
 /** Opens an API client for the command's home, runs fn, and always closes the client. */
-export async function withApi<T>(cmd: Command, fn: (api: ApiClient) => Promise<T>, start = true): Promise<T> {
+export async function withApi<T>(
+  cmd: Command,
+  fn: (api: ApiClient) => Promise<T>,
+  start = true,
+): Promise<T> {
   const api = await connect(paths(cmd), { start });
   try {
     return await fn(api);

@@ -6,7 +6,9 @@ import { print, withProgress } from './output.js';
 export function register(program: Command): void {
   program
     .command('down')
-    .description('remove a service (drain, stop, remove); with no service, remove all and stop the daemon and proxy')
+    .description(
+      'remove a service (drain, stop, remove); with no service, remove all and stop the daemon and proxy',
+    )
     .argument('[service]', 'service name')
     .action(async (service: string | undefined, _opts: unknown, cmd: Command) => {
       const g = globals(cmd);
@@ -18,9 +20,12 @@ export function register(program: Command): void {
         return;
       }
       const removed = await withApi(cmd, (api) =>
-        withProgress('Removing', g, (onLine) => api.stream<string[]>('/v1/down', { service }, onLine)),
+        withProgress('Removing', g, (onLine) =>
+          api.stream<string[]>('/v1/down', { service }, onLine),
+        ),
       );
-      if (service === undefined) await withApi(cmd, (api) => api.json('POST', '/v1/shutdown', { proxy: true }), false);
+      if (service === undefined)
+        await withApi(cmd, (api) => api.json('POST', '/v1/shutdown', { proxy: true }), false);
       if (!g.json) print(removed.length ? `removed: ${removed.join(', ')}` : 'no services');
     });
 }

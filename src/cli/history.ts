@@ -6,24 +6,45 @@ import { print, printJson, table } from './output.js';
 export function register(program: Command): void {
   program
     .command('history')
-    .description('list the revisions of a service with image digests, and its rollouts with outcomes')
+    .description(
+      'list the revisions of a service with image digests, and its rollouts with outcomes',
+    )
     .argument('<service>', 'service name')
     .action(async (service: string, _opts: unknown, cmd: Command) => {
       const h = await withApi(cmd, (api) =>
-        api.json<{ revisions: RevisionRecord[]; rollouts: RolloutRecord[] }>('GET', `/v1/services/${encodeURIComponent(service)}/history`),
+        api.json<{ revisions: RevisionRecord[]; rollouts: RolloutRecord[] }>(
+          'GET',
+          `/v1/services/${encodeURIComponent(service)}/history`,
+        ),
       );
       if (globals(cmd).json) return printJson(h);
       print(
         table(
           ['REVISION', 'STATUS', 'IMAGE', 'DIGEST', 'CONFIG', 'CREATED'],
-          h.revisions.map((r) => [`r${r.number}`, r.status, r.image, r.repoDigest ?? r.imageId, r.configHash, r.createdAt]),
+          h.revisions.map((r) => [
+            `r${r.number}`,
+            r.status,
+            r.image,
+            r.repoDigest ?? r.imageId,
+            r.configHash,
+            r.createdAt,
+          ]),
         ),
       );
       print('');
       print(
         table(
           ['ROLLOUT', 'KIND', 'FROM', 'TO', 'STRATEGY', 'OUTCOME', 'STARTED', 'REASON'],
-          h.rollouts.map((r) => [`#${r.id}`, r.kind, r.fromRevision === null ? '-' : `r${r.fromRevision}`, `r${r.toRevision}`, r.strategy, r.status, r.startedAt, r.reason ?? '']),
+          h.rollouts.map((r) => [
+            `#${r.id}`,
+            r.kind,
+            r.fromRevision === null ? '-' : `r${r.fromRevision}`,
+            `r${r.toRevision}`,
+            r.strategy,
+            r.status,
+            r.startedAt,
+            r.reason ?? '',
+          ]),
         ),
       );
     });

@@ -17,7 +17,8 @@ export function register(program: Command): void {
       );
       if (globals(cmd).json) return printJson({ logs });
       for (const l of logs) {
-        for (const line of l.text.split('\n').filter(Boolean)) print(`${l.instance} r${l.revision} | ${line}`);
+        for (const line of l.text.split('\n').filter(Boolean))
+          print(`${l.instance} r${l.revision} | ${line}`);
       }
     });
 }

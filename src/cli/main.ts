@@ -15,7 +15,7 @@ import * as validate from './validate.js';
 
 function buildProgram(): Command {
   const program = new Command('hotswap')
-    .description('zero-downtime updates of containerized services behind hotswap\'s own proxy')
+    .description("zero-downtime updates of containerized services behind hotswap's own proxy")
     .version(VERSION)
     .option('--json', 'machine-readable output (NDJSON events for long operations)')
     .option('--home <dir>', 'state directory (env HOTSWAP_HOME, default ~/.hotswap)')
@@ -26,7 +26,8 @@ function buildProgram(): Command {
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const verb of [up, status, history, rollback, logs, down, validate, processes]) verb.register(program);
+  for (const verb of [up, status, history, rollback, logs, down, validate, processes])
+    verb.register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
@@ -43,7 +44,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+      const ok =
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help';
       return ok ? 0 : 2;
     }
     const e = toHotswapError(err);

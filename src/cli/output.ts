@@ -31,21 +31,26 @@ export async function withProgress<T>(
   if (opts.json) return run((line) => print(JSON.stringify(line)));
   if (!process.stdout.isTTY) {
     return run((line) => {
-      if (line.type === 'progress') print(`${clock(line.event.at)} ${line.event.service}: ${line.event.message}`);
+      if (line.type === 'progress')
+        print(`${clock(line.event.at)} ${line.event.service}: ${line.event.message}`);
     });
   }
   let result: T | undefined;
-  const list = new Listr([
-    {
-      title,
-      task: async (_ctx, task) => {
-        result = await run((line) => {
-          if (line.type === 'progress') task.output = `${line.event.service}: ${line.event.message}`;
-        });
+  const list = new Listr(
+    [
+      {
+        title,
+        task: async (_ctx, task) => {
+          result = await run((line) => {
+            if (line.type === 'progress')
+              task.output = `${line.event.service}: ${line.event.message}`;
+          });
+        },
+        rendererOptions: { persistentOutput: true, outputBar: 5 },
       },
-      rendererOptions: { persistentOutput: true, outputBar: 5 },
-    },
-  ], { exitOnError: true, rendererOptions: { collapseErrors: false } });
+    ],
+    { exitOnError: true, rendererOptions: { collapseErrors: false } },
+  );
   await list.run();
   return result as T;
 }
@@ -53,6 +58,10 @@ export async function withProgress<T>(
 /** A plain aligned table; columns sized to their widest cell. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }

@@ -15,16 +15,25 @@ export function register(program: Command): void {
       const g = globals(cmd);
       const result = await withApi(cmd, (api) =>
         withProgress(`Rolling back ${service}`, g, (onLine) =>
-          api.stream<DeployResult>(`/v1/services/${encodeURIComponent(service)}/rollback`, { to: opts.to }, onLine),
+          api.stream<DeployResult>(
+            `/v1/services/${encodeURIComponent(service)}/rollback`,
+            { to: opts.to },
+            onLine,
+          ),
         ),
       );
       if (!g.json) printResults([result]);
-      if (result.outcome === 'failed') throw new HotswapError('ROLLOUT_FAILED', `${service}: ${result.reason}`);
+      if (result.outcome === 'failed')
+        throw new HotswapError('ROLLOUT_FAILED', `${service}: ${result.reason}`);
     });
 }
 
 function parseRevision(value: string): number {
   const n = Number(value.replace(/^r/, ''));
-  if (!Number.isInteger(n) || n < 1) throw new HotswapError('USAGE', `--to: expected a revision number like 1 or r1, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new HotswapError(
+      'USAGE',
+      `--to: expected a revision number like 1 or r1, got "${value}"`,
+    );
   return n;
 }

@@ -12,7 +12,10 @@ export function readSpecFile(file: string): { spec: Spec; text: string; absolute
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new HotswapError('SPEC_NOT_FOUND', `cannot read spec file ${file}: ${(err as Error).message}`);
+    throw new HotswapError(
+      'SPEC_NOT_FOUND',
+      `cannot read spec file ${file}: ${(err as Error).message}`,
+    );
   }
   return { spec: parseSpec(text, file), text, absolute: resolve(file) };
 }

@@ -8,7 +8,9 @@ import { DEFAULT_SPEC_FILE, readSpecFile } from './spec-file.js';
 export function register(program: Command): void {
   program
     .command('up')
-    .description('create or update services from the spec file; rolls out changes with zero downtime')
+    .description(
+      'create or update services from the spec file; rolls out changes with zero downtime',
+    )
     .argument('[service]', 'only this service')
     .option('-f, --file <path>', 'spec file', DEFAULT_SPEC_FILE)
     .action(async (service: string | undefined, opts: { file: string }, cmd: Command) => {
@@ -22,9 +24,13 @@ export function register(program: Command): void {
       if (!g.json) printResults(results);
       const failed = results.filter((r) => r.outcome === 'failed');
       if (failed.length > 0) {
-        throw new HotswapError('ROLLOUT_FAILED', failed.map((r) => `${r.service}: ${r.reason}`).join('\n'), {
-          details: { results },
-        });
+        throw new HotswapError(
+          'ROLLOUT_FAILED',
+          failed.map((r) => `${r.service}: ${r.reason}`).join('\n'),
+          {
+            details: { results },
+          },
+        );
       }
     });
 }
@@ -33,7 +39,13 @@ export function printResults(results: DeployResult[]): void {
   print(
     table(
       ['SERVICE', 'REVISION', 'OUTCOME', 'ROLLOUT', 'TIME'],
-      results.map((r) => [r.service, `r${r.revision}`, r.outcome, r.rolloutId === null ? '-' : `#${r.rolloutId}`, `${(r.durationMs / 1000).toFixed(1)}s`]),
+      results.map((r) => [
+        r.service,
+        `r${r.revision}`,
+        r.outcome,
+        r.rolloutId === null ? '-' : `#${r.rolloutId}`,
+        `${(r.durationMs / 1000).toFixed(1)}s`,
+      ]),
     ),
   );
 }

@@ -11,7 +11,8 @@ export function register(program: Command): void {
     .option('-f, --file <path>', 'spec file', DEFAULT_SPEC_FILE)
     .action((opts: { file: string }, cmd: Command) => {
       const { spec } = readSpecFile(opts.file);
-      if (globals(cmd).json) return printJson({ ok: true, file: opts.file, services: spec.services });
+      if (globals(cmd).json)
+        return printJson({ ok: true, file: opts.file, services: spec.services });
       print(`${opts.file}: ok (${spec.services.map((s) => s.name).join(', ')})`);
     });
 

@@ -43,7 +43,8 @@ export class Controller {
 
   /** Brings each service of the spec (or just `only`) to its declared state. */
   async apply(spec: Spec, only: string | undefined, report: Reporter): Promise<DeployResult[]> {
-    const services = only === undefined ? spec.services : spec.services.filter((s) => s.name === only);
+    const services =
+      only === undefined ? spec.services : spec.services.filter((s) => s.name === only);
     if (only !== undefined && services.length === 0) {
       throw new HotswapError('NOT_FOUND', `service "${only}" is not declared in ${spec.file}`);
     }
@@ -60,18 +61,31 @@ export class Controller {
       const current = this.requireService(service);
       const number = to ?? this.previousRevision(service, current.stableRevision);
       const target = this.store.revisions.get(service, number);
-      if (!target) throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
+      if (!target)
+        throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
       // Replicas, listener, strategy and drain are the service's current ones; the revision brings
       // what its containers run.
-      const spec: ServiceSpec = { ...current.spec, image: target.spec.image, env: target.spec.env, command: target.spec.command, port: target.spec.port, volumes: target.spec.volumes, health: target.spec.health };
+      const spec: ServiceSpec = {
+        ...current.spec,
+        image: target.spec.image,
+        env: target.spec.env,
+        command: target.spec.command,
+        port: target.spec.port,
+        volumes: target.spec.volumes,
+        health: target.spec.health,
+      };
       await this.runtime.inspectImage(target.imageId);
       return this.runRollout('rollback', spec, target, report);
     });
   }
 
   async down(service: string | undefined, report: Reporter): Promise<string[]> {
-    const names = service === undefined ? this.store.services.list().map((s) => s.name) : [this.requireService(service).name];
-    for (const name of names) await this.locks.with(name, 'down', () => this.removeService(name, report));
+    const names =
+      service === undefined
+        ? this.store.services.list().map((s) => s.name)
+        : [this.requireService(service).name];
+    for (const name of names)
+      await this.locks.with(name, 'down', () => this.removeService(name, report));
     return names;
   }
 
@@ -99,14 +113,24 @@ export class Controller {
 
   history(service: string): { revisions: RevisionRecord[]; rollouts: RolloutRecord[] } {
     if (this.store.revisions.list(service).length === 0) this.requireService(service);
-    return { revisions: this.store.revisions.list(service), rollouts: this.store.rollouts.list(service) };
+    return {
+      revisions: this.store.revisions.list(service),
+      rollouts: this.store.rollouts.list(service),
+    };
   }
 
-  async logs(service: string, tail: number): Promise<Array<{ instance: string; revision: number; text: string }>> {
+  async logs(
+    service: string,
+    tail: number,
+  ): Promise<Array<{ instance: string; revision: number; text: string }>> {
     this.requireService(service);
     const instances = await this.runtime.listInstances({ service });
     return Promise.all(
-      instances.map(async (i) => ({ instance: i.name, revision: i.revision, text: await this.runtime.logs(i.id, { tail }) })),
+      instances.map(async (i) => ({
+        instance: i.name,
+        revision: i.revision,
+        text: await this.runtime.logs(i.id, { tail }),
+      })),
     );
   }
 
@@ -115,11 +139,23 @@ export class Controller {
     const hash = configHash(svc);
     const target =
       this.store.revisions.findIdentical(svc.name, image.id, hash) ??
-      this.store.revisions.create({ service: svc.name, image: svc.image, imageId: image.id, repoDigest: image.repoDigest, configHash: hash, spec: svc });
+      this.store.revisions.create({
+        service: svc.name,
+        image: svc.image,
+        imageId: image.id,
+        repoDigest: image.repoDigest,
+        configHash: hash,
+        spec: svc,
+      });
     return this.runRollout('update', svc, target, report);
   }
 
-  private async runRollout(kind: 'update' | 'rollback', spec: ServiceSpec, target: RevisionRecord, report: Reporter): Promise<DeployResult> {
+  private async runRollout(
+    kind: 'update' | 'rollback',
+    spec: ServiceSpec,
+    target: RevisionRecord,
+    report: Reporter,
+  ): Promise<DeployResult> {
     const t0 = Date.now();
     const existing = this.store.services.get(spec.name);
     if (!existing) this.store.services.upsert(spec);
@@ -129,9 +165,20 @@ export class Controller {
     const serving = await this.servingInstances(spec.name, report);
     if (this.isUnchanged(spec, target, stableNumber, serving)) {
       this.store.services.upsert(spec);
-      return { service: spec.name, outcome: 'unchanged', revision: target.number, rolloutId: null, reason: null, durationMs: Date.now() - t0 };
+      return {
+        service: spec.name,
+        outcome: 'unchanged',
+        revision: target.number,
+        rolloutId: null,
+        reason: null,
+        durationMs: Date.now() - t0,
+      };
     }
-    const outcome = await new Rollout({ runtime: this.runtime, router: this.router, store: this.store }, { kind, spec, target, stable, serving }, report).run();
+    const outcome = await new Rollout(
+      { runtime: this.runtime, router: this.router, store: this.store },
+      { kind, spec, target, stable, serving },
+      report,
+    ).run();
     return {
       service: spec.name,
       outcome: outcome.ok ? 'succeeded' : 'failed',
@@ -142,8 +189,17 @@ export class Controller {
     };
   }
 
-  private isUnchanged(spec: ServiceSpec, target: RevisionRecord, stable: number | null, serving: LiveInstance[]): boolean {
-    return stable === target.number && serving.length === spec.replicas && serving.every((i) => i.revision === target.number);
+  private isUnchanged(
+    spec: ServiceSpec,
+    target: RevisionRecord,
+    stable: number | null,
+    serving: LiveInstance[],
+  ): boolean {
+    return (
+      stable === target.number &&
+      serving.length === spec.replicas &&
+      serving.every((i) => i.revision === target.number)
+    );
   }
 
   /**
@@ -156,10 +212,16 @@ export class Controller {
     const running = new Map((await this.runtime.listInstances({ service })).map((i) => [i.id, i]));
     const serving = backends.filter((b) => running.get(b.id)?.state === 'running');
     const servingIds = new Set(serving.map((b) => b.id));
-    for (const b of backends.filter((x) => !servingIds.has(x.id))) await this.router.drain(service, b.id, 0).catch(ignoreNotFound);
+    for (const b of backends.filter((x) => !servingIds.has(x.id)))
+      await this.router.drain(service, b.id, 0).catch(ignoreNotFound);
     for (const inst of running.values()) {
       if (servingIds.has(inst.id)) continue;
-      this.note(report, service, 'orphan.removed', `removing ${inst.name}: not serving (left by an earlier run)`);
+      this.note(
+        report,
+        service,
+        'orphan.removed',
+        `removing ${inst.name}: not serving (left by an earlier run)`,
+      );
       await this.runtime.removeInstance(inst.id);
     }
     return serving;
@@ -171,24 +233,40 @@ export class Controller {
     const table = await this.router.table();
     const backends = table.services[name]?.backends ?? [];
     await this.router.setWeights(name, {}).catch(() => undefined);
-    await Promise.all(backends.map((b) => this.router.drain(name, b.id, svc.spec.drain.timeoutMs).catch(ignoreNotFound)));
+    await Promise.all(
+      backends.map((b) =>
+        this.router.drain(name, b.id, svc.spec.drain.timeoutMs).catch(ignoreNotFound),
+      ),
+    );
     const instances = await this.runtime.listInstances({ service: name });
-    await Promise.all(instances.map(async (i) => {
-      await this.runtime.stopInstance(i.id, svc.spec.stopGracePeriodMs);
-      await this.runtime.removeInstance(i.id);
-    }));
+    await Promise.all(
+      instances.map(async (i) => {
+        await this.runtime.stopInstance(i.id, svc.spec.stopGracePeriodMs);
+        await this.runtime.removeInstance(i.id);
+      }),
+    );
     await this.router.removeService(name);
     for (const rev of this.store.revisions.list(name)) {
       if (rev.status === 'active') this.store.revisions.setStatus(name, rev.number, 'retired');
     }
     this.store.services.remove(name);
-    this.note(report, name, 'service.removed', `service ${name} removed (${instances.length} instance(s))`);
+    this.note(
+      report,
+      name,
+      'service.removed',
+      `service ${name} removed (${instances.length} instance(s))`,
+    );
   }
 
   private previousRevision(service: string, stable: number | null): number {
-    const last = this.store.rollouts.list(service).find((r) => r.status === 'succeeded' && r.toRevision === stable && r.fromRevision !== null);
+    const last = this.store.rollouts
+      .list(service)
+      .find((r) => r.status === 'succeeded' && r.toRevision === stable && r.fromRevision !== null);
     if (last?.fromRevision != null) return last.fromRevision;
-    throw new HotswapError('NOT_FOUND', `service "${service}" has no earlier revision to roll back to; use --to N`);
+    throw new HotswapError(
+      'NOT_FOUND',
+      `service "${service}" has no earlier revision to roll back to; use --to N`,
+    );
   }
 
   private requireService(name: string) {

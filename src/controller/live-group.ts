@@ -16,7 +16,9 @@ export function weightsFor(instances: LiveInstance[]): Record<string, number> {
 }
 
 export function fromBackends(backends: Backend[]): LiveInstance[] {
-  return backends.filter((b) => b.state === 'active').map((b) => ({ id: b.id, revision: b.revision, address: b.address }));
+  return backends
+    .filter((b) => b.state === 'active')
+    .map((b) => ({ id: b.id, revision: b.revision, address: b.address }));
 }
 
 /** Oldest revisions leave first; inside a revision, the order is stable. */

@@ -63,11 +63,15 @@ export class Rollout {
       to: target.number,
       strategy: spec.strategy.type,
     });
-    this.journal('rollout.started', `rollout #${this.record.id}: r${stable?.number ?? '-'} → r${target.number} (${spec.strategy.type})`, {
-      from: stable?.number ?? null,
-      to: target.number,
-      kind,
-    });
+    this.journal(
+      'rollout.started',
+      `rollout #${this.record.id}: r${stable?.number ?? '-'} → r${target.number} (${spec.strategy.type})`,
+      {
+        from: stable?.number ?? null,
+        to: target.number,
+        kind,
+      },
+    );
     try {
       await this.deps.router.ensureService(spec.name, spec.listen);
       await this.runSteps();
@@ -76,8 +80,11 @@ export class Rollout {
       const restored = await this.rollBack(reason);
       const fullReason = restored ? reason : `${reason}; restoring the stable revision failed too`;
       store.rollouts.finish(this.record.id, 'failed', fullReason);
-      if (target.status === 'pending') store.revisions.setStatus(spec.name, target.number, 'failed');
-      this.journal('rollout.failed', `rollout #${this.record.id} failed: ${fullReason}`, { reason: fullReason });
+      if (target.status === 'pending')
+        store.revisions.setStatus(spec.name, target.number, 'failed');
+      this.journal('rollout.failed', `rollout #${this.record.id} failed: ${fullReason}`, {
+        reason: fullReason,
+      });
       return { rollout: store.rollouts.get(this.record.id)!, ok: false, reason: fullReason };
     }
     this.promote();
@@ -112,12 +119,21 @@ export class Rollout {
   }
 
   /** Starts instances, waits for each to pass its probe healthyThreshold times, then lets them serve. */
-  private async startInstances(revision: RevisionRecord, count: number, into: 'old' | 'next'): Promise<void> {
+  private async startInstances(
+    revision: RevisionRecord,
+    count: number,
+    into: 'old' | 'next',
+  ): Promise<void> {
     const { runtime, router } = this.deps;
     const name = this.plan.spec.name;
-    this.journal('instances.starting', `starting ${count} instance(s) of r${revision.number}`, { revision: revision.number, count });
+    this.journal('instances.starting', `starting ${count} instance(s) of r${revision.number}`, {
+      revision: revision.number,
+      count,
+    });
     const request = instanceRequest(this.plan.spec, revision);
-    const started = await Promise.allSettled(Array.from({ length: count }, () => runtime.startInstance(request)));
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, () => runtime.startInstance(request)),
+    );
     const instances = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     instances.forEach((i) => this.pending.add(i.id));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -129,7 +145,13 @@ export class Rollout {
     try {
       await Promise.all(
         instances.map((inst) =>
-          waitReady({ runtime, instanceId: inst.id, address: inst.address!, health: this.plan.spec.health, signal: abort.signal }),
+          waitReady({
+            runtime,
+            instanceId: inst.id,
+            address: inst.address!,
+            health: this.plan.spec.health,
+            signal: abort.signal,
+          }),
         ),
       );
     } catch (err) {
@@ -141,7 +163,11 @@ export class Rollout {
 
     for (const inst of instances) {
       const live = { id: inst.id, revision: revision.number, address: inst.address! };
-      this.journal('instance.joining', `${inst.name} healthy at ${inst.address}, joining the proxy`, live);
+      this.journal(
+        'instance.joining',
+        `${inst.name} healthy at ${inst.address}, joining the proxy`,
+        live,
+      );
       await router.addBackend(name, live);
       this[into].push(live);
       this.added.add(inst.id);
@@ -155,7 +181,9 @@ export class Rollout {
     const victims = pickToStop(this[group], count);
     const ids = new Set(victims.map((v) => v.id));
     this[group] = this[group].filter((i) => !ids.has(i.id));
-    this.journal('instances.stopping', `draining and stopping ${victims.length} instance(s)`, { ids: [...ids] });
+    this.journal('instances.stopping', `draining and stopping ${victims.length} instance(s)`, {
+      ids: [...ids],
+    });
     await this.applyWeights();
     await Promise.all(victims.map((v) => this.retire(v.id, true)));
   }
@@ -165,7 +193,10 @@ export class Rollout {
     const { spec } = this.plan;
     if (inProxy) {
       const drained = await router.drain(spec.name, id, spec.drain.timeoutMs);
-      this.journal('instance.drained', `${id.slice(0, 12)} drained in ${drained.waitedMs} ms`, { id, ...drained });
+      this.journal('instance.drained', `${id.slice(0, 12)} drained in ${drained.waitedMs} ms`, {
+        id,
+        ...drained,
+      });
     }
     await runtime.stopInstance(id, spec.stopGracePeriodMs);
     await runtime.removeInstance(id);
@@ -180,7 +211,10 @@ export class Rollout {
     this.journal('weights.set', `weights ${JSON.stringify(weights)}`, { weights });
     await router.setWeights(name, weights);
     if (!(await router.verifyWeights(name, weights))) {
-      throw new HotswapError('PROXY_REJECTED', `proxy did not confirm weights ${JSON.stringify(weights)}`);
+      throw new HotswapError(
+        'PROXY_REJECTED',
+        `proxy did not confirm weights ${JSON.stringify(weights)}`,
+      );
     }
   }
 
@@ -204,7 +238,9 @@ export class Rollout {
       if (stable && stable.number !== this.plan.target.number && missing > 0) {
         await this.startInstances(stable, missing, 'old');
       }
-      this.journal('rollback.finished', `traffic back on r${stable?.number ?? '-'}`, { serving: this.old.length });
+      this.journal('rollback.finished', `traffic back on r${stable?.number ?? '-'}`, {
+        serving: this.old.length,
+      });
       return true;
     } catch (err) {
       this.journal('rollback.error', `rollback step failed: ${toHotswapError(err).message}`, {});
@@ -216,21 +252,38 @@ export class Rollout {
     const { store } = this.deps;
     const { spec, target } = this.plan;
     for (const rev of store.revisions.list(spec.name)) {
-      if (rev.number !== target.number && rev.status === 'active') store.revisions.setStatus(spec.name, rev.number, 'retired');
+      if (rev.number !== target.number && rev.status === 'active')
+        store.revisions.setStatus(spec.name, rev.number, 'retired');
     }
     store.revisions.setStatus(spec.name, target.number, 'active');
     store.services.upsert(spec);
     store.services.setStable(spec.name, target.number);
     store.rollouts.finish(this.record.id, 'succeeded', null);
-    this.journal('rollout.succeeded', `rollout #${this.record.id} done: r${target.number} serves ${this.next.length} instance(s)`, {
-      revision: target.number,
-    });
+    this.journal(
+      'rollout.succeeded',
+      `rollout #${this.record.id} done: r${target.number} serves ${this.next.length} instance(s)`,
+      {
+        revision: target.number,
+      },
+    );
   }
 
   /** Journal first, then tell the user: the journal is what recovery reads. */
   private journal(event: string, message: string, data: unknown): void {
-    const entry = this.deps.store.journal.append({ service: this.plan.spec.name, rolloutId: this.record?.id ?? null, event, data });
-    this.report({ at: entry.at, service: this.plan.spec.name, rolloutId: this.record?.id, event, message, data });
+    const entry = this.deps.store.journal.append({
+      service: this.plan.spec.name,
+      rolloutId: this.record?.id ?? null,
+      event,
+      data,
+    });
+    this.report({
+      at: entry.at,
+      service: this.plan.spec.name,
+      rolloutId: this.record?.id,
+      event,
+      message,
+      data,
+    });
   }
 }
 

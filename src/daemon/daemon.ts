@@ -26,13 +26,11 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
     log(`shutting down${proxy ? ' with the proxy' : ''}`);
     server.close();
     server.closeAllConnections?.();
-    void supervisor
-      .stop({ shutdownProxy: proxy })
-      .finally(() => {
-        store.close();
-        rmSync(paths.daemonPid, { force: true });
-        process.exit(0);
-      });
+    void supervisor.stop({ shutdownProxy: proxy }).finally(() => {
+      store.close();
+      rmSync(paths.daemonPid, { force: true });
+      process.exit(0);
+    });
   };
   const app = createApi({ controller, store, version: VERSION, shutdown });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -46,7 +44,9 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
 async function listenOnSocket(server: Server, socket: string): Promise<void> {
   rmSync(socket, { force: true }); // a stale file from a crashed daemon; the CLI checked none answers
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new HotswapError('INTERNAL', `cannot listen on ${socket}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(new HotswapError('INTERNAL', `cannot listen on ${socket}: ${err.message}`)),
+    );
     server.listen(socket, resolve);
   });
   chmodSync(socket, 0o600);

@@ -2,5 +2,6 @@
 export type Log = (message: string) => void;
 
 export function makeLog(component: string): Log {
-  return (message) => process.stderr.write(`${new Date().toISOString()} ${component}: ${message}\n`);
+  return (message) =>
+    process.stderr.write(`${new Date().toISOString()} ${component}: ${message}\n`);
 }

@@ -74,6 +74,9 @@ export class ProxySupervisor {
       if (await this.alive()) return;
       await sleep(50);
     }
-    throw new HotswapError('PROXY_UNAVAILABLE', `the proxy did not start within ${START_TIMEOUT_MS} ms; see ${this.paths.proxyLog}`);
+    throw new HotswapError(
+      'PROXY_UNAVAILABLE',
+      `the proxy did not start within ${START_TIMEOUT_MS} ms; see ${this.paths.proxyLog}`,
+    );
   }
 }

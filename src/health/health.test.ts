@@ -27,7 +27,9 @@ function health(over: Partial<HealthSpec> = {}): HealthSpec {
   };
 }
 
-const alive = { inspectInstance: () => Promise.resolve({ state: 'running' as const, exitCode: null } as never) };
+const alive = {
+  inspectInstance: () => Promise.resolve({ state: 'running' as const, exitCode: null } as never),
+};
 
 test('http probe passes on 2xx and fails on 503 or refused', async () => {
   let status = 200;
@@ -64,16 +66,29 @@ test('waitReady fails at the deadline with the last probe detail', async () => {
   const addr = await listen(http.createServer((_q, s) => s.writeHead(503).end()));
   const t0 = Date.now();
   await assert.rejects(
-    waitReady({ runtime: alive, instanceId: 'abc', address: addr, health: health({ deadlineMs: 300 }) }),
+    waitReady({
+      runtime: alive,
+      instanceId: 'abc',
+      address: addr,
+      health: health({ deadlineMs: 300 }),
+    }),
     (err: Error & { code?: string }) => err.code === 'HEALTH_DEADLINE' && /503/.test(err.message),
   );
   assert.ok(Date.now() - t0 < 1500);
 });
 
 test('waitReady fails fast when the instance exited', async () => {
-  const dead = { inspectInstance: () => Promise.resolve({ state: 'exited' as const, exitCode: 1 } as never) };
+  const dead = {
+    inspectInstance: () => Promise.resolve({ state: 'exited' as const, exitCode: 1 } as never),
+  };
   await assert.rejects(
-    waitReady({ runtime: dead, instanceId: 'abc', address: '127.0.0.1:1', health: health({ deadlineMs: 5000 }) }),
-    (err: Error & { code?: string }) => err.code === 'INSTANCE_EXITED' && /code 1/.test(err.message),
+    waitReady({
+      runtime: dead,
+      instanceId: 'abc',
+      address: '127.0.0.1:1',
+      health: health({ deadlineMs: 5000 }),
+    }),
+    (err: Error & { code?: string }) =>
+      err.code === 'INSTANCE_EXITED' && /code 1/.test(err.message),
   );
 });

@@ -8,8 +8,14 @@ export interface ProbeResult {
 }
 
 /** One check of one instance at host:port. Never throws. */
-export function probe(check: HealthSpec['check'], address: string, timeoutMs: number): Promise<ProbeResult> {
-  return check.type === 'http' ? httpProbe(address, check.path, timeoutMs) : tcpProbe(address, timeoutMs);
+export function probe(
+  check: HealthSpec['check'],
+  address: string,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  return check.type === 'http'
+    ? httpProbe(address, check.path, timeoutMs)
+    : tcpProbe(address, timeoutMs);
 }
 
 function splitAddress(address: string): { host: string; port: number } {
@@ -21,11 +27,21 @@ function splitAddress(address: string): { host: string; port: number } {
 export function httpProbe(address: string, path: string, timeoutMs: number): Promise<ProbeResult> {
   const { host, port } = splitAddress(address);
   return new Promise((resolve) => {
-    const req = http.get({ host, port, path, agent: false, timeout: timeoutMs, headers: { 'user-agent': 'hotswap-probe' } }, (res) => {
-      res.resume();
-      const status = res.statusCode ?? 0;
-      resolve({ ok: status >= 200 && status < 400, detail: `GET ${path} → ${status}` });
-    });
+    const req = http.get(
+      {
+        host,
+        port,
+        path,
+        agent: false,
+        timeout: timeoutMs,
+        headers: { 'user-agent': 'hotswap-probe' },
+      },
+      (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 400, detail: `GET ${path} → ${status}` });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     req.on('error', (err) => resolve({ ok: false, detail: `GET ${path}: ${err.message}` }));
   });
@@ -50,9 +66,15 @@ export function tcpProbe(address: string, timeoutMs: number): Promise<ProbeResul
       socket.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ ok: false, detail: `tcp ${address}: timed out after ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ ok: false, detail: `tcp ${address}: timed out after ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     socket.on('connect', () => {
-      setTimeout(() => finish({ ok: true, detail: `tcp ${address}: open` }), Math.min(TCP_SETTLE_MS, timeoutMs));
+      setTimeout(
+        () => finish({ ok: true, detail: `tcp ${address}: open` }),
+        Math.min(TCP_SETTLE_MS, timeoutMs),
+      );
     });
     socket.on('close', () => finish({ ok: false, detail: `tcp ${address}: closed by peer` }));
     socket.on('error', (err) => finish({ ok: false, detail: `tcp ${address}: ${err.message}` }));

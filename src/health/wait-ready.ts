@@ -30,7 +30,9 @@ export async function waitReady(opts: WaitReadyOptions): Promise<void> {
     opts.onProbe?.(last, consecutive);
     if (consecutive >= health.healthyThreshold) return;
     if (!last.ok) await assertAlive(opts);
-    await sleep(Math.min(health.intervalMs, Math.max(0, deadline - Date.now())), undefined, { signal: opts.signal });
+    await sleep(Math.min(health.intervalMs, Math.max(0, deadline - Date.now())), undefined, {
+      signal: opts.signal,
+    });
   }
   throw new HotswapError(
     'HEALTH_DEADLINE',

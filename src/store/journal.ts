@@ -14,10 +14,17 @@ interface Row {
 export class Journal {
   constructor(private readonly db: Db) {}
 
-  append(e: { service?: string | null; rolloutId?: number | null; event: string; data?: unknown }): JournalEntry {
+  append(e: {
+    service?: string | null;
+    rolloutId?: number | null;
+    event: string;
+    data?: unknown;
+  }): JournalEntry {
     const at = now();
     const info = this.db
-      .prepare('INSERT INTO journal (at, service, rollout_id, event, data_json) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO journal (at, service, rollout_id, event, data_json) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(at, e.service ?? null, e.rolloutId ?? null, e.event, JSON.stringify(e.data ?? {}));
     return {
       seq: Number(info.lastInsertRowid),
@@ -29,7 +36,9 @@ export class Journal {
     };
   }
 
-  list(filter: { service?: string; rolloutId?: number; afterSeq?: number; limit?: number } = {}): JournalEntry[] {
+  list(
+    filter: { service?: string; rolloutId?: number; afterSeq?: number; limit?: number } = {},
+  ): JournalEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
     const add = (clause: string, value: unknown): void => {

@@ -75,7 +75,16 @@ export class RevisionRepo {
           `INSERT INTO revisions (service, number, image, image_id, repo_digest, config_hash, spec_json, status, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
         )
-        .run(rev.service, number, rev.image, rev.imageId, rev.repoDigest, rev.configHash, JSON.stringify(rev.spec), now());
+        .run(
+          rev.service,
+          number,
+          rev.image,
+          rev.imageId,
+          rev.repoDigest,
+          rev.configHash,
+          JSON.stringify(rev.spec),
+          now(),
+        );
       return number;
     });
     return this.get(rev.service, insert())!;

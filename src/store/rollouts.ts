@@ -56,7 +56,13 @@ function toStep(row: StepRow): StepRecord {
 export class RolloutRepo {
   constructor(private readonly db: Db) {}
 
-  start(r: { service: string; kind: RolloutKind; from: number | null; to: number; strategy: string }): RolloutRecord {
+  start(r: {
+    service: string;
+    kind: RolloutKind;
+    from: number | null;
+    to: number;
+    strategy: string;
+  }): RolloutRecord {
     const info = this.db
       .prepare(
         `INSERT INTO rollouts (service, kind, from_revision, to_revision, strategy, status, started_at)
@@ -67,7 +73,8 @@ export class RolloutRepo {
   }
 
   get(id: number): RolloutRecord | null {
-    const row = this.db.prepare('SELECT * FROM rollouts WHERE id = ?').get(id) as RolloutRow | undefined;
+    const row = this.db.prepare('SELECT * FROM rollouts WHERE id = ?').get(id) as
+      RolloutRow | undefined;
     return row ? toRollout(row) : null;
   }
 
@@ -80,7 +87,9 @@ export class RolloutRepo {
 
   /** Rollouts a crash left unfinished: recovery finishes or rolls back each one. */
   unfinished(): RolloutRecord[] {
-    const rows = this.db.prepare("SELECT * FROM rollouts WHERE status = 'running' ORDER BY id").all() as RolloutRow[];
+    const rows = this.db
+      .prepare("SELECT * FROM rollouts WHERE status = 'running' ORDER BY id")
+      .all() as RolloutRow[];
     return rows.map(toRollout);
   }
 
@@ -92,7 +101,9 @@ export class RolloutRepo {
 
   beginStep(rolloutId: number, kind: string, detail: unknown): StepRecord {
     const seq = (
-      this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM rollout_steps WHERE rollout_id = ?').get(rolloutId) as {
+      this.db
+        .prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM rollout_steps WHERE rollout_id = ?')
+        .get(rolloutId) as {
         s: number;
       }
     ).s;
@@ -106,11 +117,14 @@ export class RolloutRepo {
   }
 
   endStep(stepId: number, status: 'done' | 'failed'): void {
-    this.db.prepare('UPDATE rollout_steps SET status = ?, finished_at = ? WHERE id = ?').run(status, now(), stepId);
+    this.db
+      .prepare('UPDATE rollout_steps SET status = ?, finished_at = ? WHERE id = ?')
+      .run(status, now(), stepId);
   }
 
   step(id: number): StepRecord | null {
-    const row = this.db.prepare('SELECT * FROM rollout_steps WHERE id = ?').get(id) as StepRow | undefined;
+    const row = this.db.prepare('SELECT * FROM rollout_steps WHERE id = ?').get(id) as
+      StepRow | undefined;
     return row ? toStep(row) : null;
   }
 

@@ -24,7 +24,8 @@ export class ServiceRepo {
   constructor(private readonly db: Db) {}
 
   get(name: string): ServiceRecord | null {
-    const row = this.db.prepare('SELECT * FROM services WHERE name = ?').get(name) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM services WHERE name = ?').get(name) as
+      Row | undefined;
     return row ? toRecord(row) : null;
   }
 

@@ -16,7 +16,14 @@ function openTemp(): { store: Store; file: string } {
 test('revisions are numbered per service and found by identity', () => {
   const { store } = openTemp();
   store.services.upsert(spec);
-  const base = { service: 'web', image: 'img:v1', imageId: 'sha256:a', repoDigest: null, configHash: 'h1', spec };
+  const base = {
+    service: 'web',
+    image: 'img:v1',
+    imageId: 'sha256:a',
+    repoDigest: null,
+    configHash: 'h1',
+    spec,
+  };
   const r1 = store.revisions.create(base);
   const r2 = store.revisions.create({ ...base, imageId: 'sha256:b' });
   assert.equal(r1.number, 1);
@@ -45,7 +52,13 @@ test('the journal is append-only', () => {
 
 test('rollouts record steps and outcome', () => {
   const { store } = openTemp();
-  const r = store.rollouts.start({ service: 'web', kind: 'update', from: 1, to: 2, strategy: 'rolling' });
+  const r = store.rollouts.start({
+    service: 'web',
+    kind: 'update',
+    from: 1,
+    to: 2,
+    strategy: 'rolling',
+  });
   const s = store.rollouts.beginStep(r.id, 'start', { count: 1 });
   store.rollouts.endStep(s.id, 'done');
   assert.equal(store.rollouts.unfinished().length, 1);
@@ -53,6 +66,9 @@ test('rollouts record steps and outcome', () => {
   const done = store.rollouts.get(r.id)!;
   assert.equal(done.status, 'failed');
   assert.equal(done.reason, 'deadline');
-  assert.deepEqual(store.rollouts.steps(r.id).map((x) => [x.seq, x.kind, x.status]), [[1, 'start', 'done']]);
+  assert.deepEqual(
+    store.rollouts.steps(r.id).map((x) => [x.seq, x.kind, x.status]),
+    [[1, 'start', 'done']],
+  );
   assert.equal(store.rollouts.unfinished().length, 0);
 });

@@ -10,7 +10,9 @@ const rolling = (maxSurge: number, maxUnavailable: number): RollingStrategy => (
 });
 
 function fmt(steps: Step[]): string[] {
-  return steps.map((s) => (s.kind === 'done' ? 'done' : s.kind === 'start' ? `+${s.count}` : `-${s.count}${s.group}`));
+  return steps.map((s) =>
+    s.kind === 'done' ? 'done' : s.kind === 'start' ? `+${s.count}` : `-${s.count}${s.group}`,
+  );
 }
 
 /** Replays a plan and returns the min ready and max total seen between steps. */
@@ -59,7 +61,11 @@ test('scaling the same revision up and down', () => {
 });
 
 test('recreate stops all old before starting new', () => {
-  assert.deepEqual(fmt(plan({ type: 'recreate' }, { desired: 3, old: 3, next: 0 })), ['-3old', '+3', 'done']);
+  assert.deepEqual(fmt(plan({ type: 'recreate' }, { desired: 3, old: 3, next: 0 })), [
+    '-3old',
+    '+3',
+    'done',
+  ]);
 });
 
 test('rolling respects its envelope for many shapes', () => {

@@ -50,7 +50,12 @@ describe('zero-downtime rollouts on the real engine', () => {
 
   /** Runs `action` under load and returns the summary of the whole window plus what came after. */
   async function underLoad(action: () => Promise<void>) {
-    const load = new LoadGenerator({ url, ratePerSec: RATE, connections: 'mixed', maxDurationMs: 120_000 });
+    const load = new LoadGenerator({
+      url,
+      ratePerSec: RATE,
+      connections: 'mixed',
+      maxDurationMs: 120_000,
+    });
     load.start();
     await new Promise((r) => setTimeout(r, 1000));
     const actionStart = load.now();
@@ -84,7 +89,11 @@ describe('zero-downtime rollouts on the real engine', () => {
     assert.equal(res.status, 200);
     assert.equal(res.version, 'v1');
     const st = await hotswap(home, ['status', '--json']);
-    const svc = (JSON.parse(st.stdout) as { services: Array<{ instances: Array<{ serving: boolean; revision: number }> }> }).services[0]!;
+    const svc = (
+      JSON.parse(st.stdout) as {
+        services: Array<{ instances: Array<{ serving: boolean; revision: number }> }>;
+      }
+    ).services[0]!;
     assert.equal(svc.instances.filter((i) => i.serving && i.revision === 1).length, 3);
   });
 
@@ -94,11 +103,21 @@ describe('zero-downtime rollouts on the real engine', () => {
       result = await up('hotswap-fixture:v2');
     });
     assert.equal(result.code, 0, result.stderr + result.stdout);
-    console.log('rolling v1→v2', JSON.stringify(m.during), 'total', m.all.sent, 'failed', m.all.failed);
+    console.log(
+      'rolling v1→v2',
+      JSON.stringify(m.during),
+      'total',
+      m.all.sent,
+      'failed',
+      m.all.failed,
+    );
     assert.ok(m.all.sent >= RATE * 3, `sent ${m.all.sent}`);
     assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
     assert.deepEqual(Object.keys(m.afterwards.versions), ['v2']);
-    assert.ok((m.during.versions.v1 ?? 0) > 0 && (m.during.versions.v2 ?? 0) > 0, 'both versions served during the rollout');
+    assert.ok(
+      (m.during.versions.v1 ?? 0) > 0 && (m.during.versions.v2 ?? 0) > 0,
+      'both versions served during the rollout',
+    );
   });
 
   test('a rollout to :bad fails, is recorded with its reason, and v2 keeps serving', async () => {
@@ -144,9 +163,18 @@ describe('zero-downtime rollouts on the real engine', () => {
   test('bad specs exit 2 with file:line:col and leave the service untouched', async () => {
     const before = JSON.parse((await hotswap(home, ['status', '--json'])).stdout) as unknown;
     const cases: Array<[string, RegExp]> = [
-      [specText('hotswap-fixture:v2', port).replace('replicas: 3', 'replicas: three'), /hotswap\.yaml:4:15/],
-      [specText('hotswap-fixture:v2', port).replace('replicas: 3', 'replica: 3'), /hotswap\.yaml:4:5.*did you mean "replicas"/s],
-      [specText('hotswap-fixture:v2', port).replace('    port: 8080', '    port: [8080'), /hotswap\.yaml:\d+:\d+/],
+      [
+        specText('hotswap-fixture:v2', port).replace('replicas: 3', 'replicas: three'),
+        /hotswap\.yaml:4:15/,
+      ],
+      [
+        specText('hotswap-fixture:v2', port).replace('replicas: 3', 'replica: 3'),
+        /hotswap\.yaml:4:5.*did you mean "replicas"/s,
+      ],
+      [
+        specText('hotswap-fixture:v2', port).replace('    port: 8080', '    port: [8080'),
+        /hotswap\.yaml:\d+:\d+/,
+      ],
     ];
     for (const [text, pattern] of cases) {
       writeFileSync(specFile, text);

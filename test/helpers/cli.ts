@@ -14,7 +14,11 @@ export interface CliResult {
   ms: number;
 }
 
-export function hotswap(home: string, args: string[], opts: { cwd?: string; echo?: boolean } = {}): Promise<CliResult> {
+export function hotswap(
+  home: string,
+  args: string[],
+  opts: { cwd?: string; echo?: boolean } = {},
+): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--home', home, ...args], {
@@ -46,7 +50,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function getText(url: string): Promise<{ status: number; body: string; version: string | null }> {
+export async function getText(
+  url: string,
+): Promise<{ status: number; body: string; version: string | null }> {
   const res = await fetch(url, { headers: { connection: 'close' } });
   return { status: res.status, body: await res.text(), version: res.headers.get('x-version') };
 }
