@@ -26,7 +26,7 @@ export interface Sample {
   keepAlive: boolean;
 }
 
-const TICK_MS = 2;
+const TICK_MS = 1;
 
 export class LoadGenerator {
   readonly samples: Sample[] = [];
@@ -71,7 +71,8 @@ export class LoadGenerator {
       void this.stop();
       return;
     }
-    const due = Math.floor((elapsed * this.opts.ratePerSec) / 1000);
+    // Request k is due at k / rate seconds, so at time t requests 0..floor(t·rate) are due.
+    const due = Math.floor((elapsed * this.opts.ratePerSec) / 1000) + 1;
     while (this.scheduled < due && this.scheduled < maxReq) {
       const at = (this.scheduled * 1000) / this.opts.ratePerSec;
       this.send(at, this.useKeepAlive(this.scheduled));
