@@ -21,7 +21,9 @@ const old: ServiceSpec = {
     deadlineMs: 60_000,
   },
   strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0 },
-  drain: { timeoutMs: 30_000 },
+  drain: { timeoutMs: 30_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
+  mode: 'http',
+  routing: { hosts: [], pathPrefix: null, sticky: null },
   stopGracePeriodMs: 10_000,
 };
 
@@ -44,7 +46,7 @@ void describe('diffServices', () => {
       volumes: [{ source: '/srv/data', target: '/data', readOnly: true }],
       health: { ...old.health, check: { type: 'http', path: '/healthz' }, intervalMs: 500 },
       strategy: { type: 'recreate' },
-      drain: { timeoutMs: 90_000 },
+      drain: { ...old.drain, timeoutMs: 90_000 },
     };
     assert.deepEqual(diffServices(old, next), [
       'image: web:v1 → web:v2',

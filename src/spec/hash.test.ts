@@ -21,7 +21,9 @@ const base: ServiceSpec = {
     deadlineMs: 60_000,
   },
   strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0 },
-  drain: { timeoutMs: 30_000 },
+  drain: { timeoutMs: 30_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
+  mode: 'http',
+  routing: { hosts: [], pathPrefix: null, sticky: null },
   stopGracePeriodMs: 10_000,
 };
 
@@ -59,7 +61,7 @@ void describe('configHash', () => {
       replicas: 10,
       listen: '0.0.0.0:9999',
       strategy: { type: 'recreate' },
-      drain: { timeoutMs: 1 },
+      drain: { ...base.drain, timeoutMs: 1 },
       stopGracePeriodMs: 1,
     };
     assert.equal(configHash(same), configHash(base));

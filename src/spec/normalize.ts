@@ -7,7 +7,16 @@ import type { IssueFactory } from './issues.js';
 import { listenersClash, parseListen, type ListenAddress } from './listen.js';
 import { resolveQuantity } from './quantity.js';
 import type { RawService } from './schema.js';
-import type { HealthSpec, ServiceSpec, SpecIssue, StrategySpec, VolumeSpec } from './types.js';
+import type {
+  DrainNotice,
+  DrainSpec,
+  HealthSpec,
+  RoutingSpec,
+  ServiceSpec,
+  SpecIssue,
+  StrategySpec,
+  VolumeSpec,
+} from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
 
 /** Maxima Kubernetes uses when a rolling update does not say. */
@@ -47,13 +56,15 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     image: raw.image,
     replicas: raw.replicas,
     port: raw.port,
+    mode: raw.mode,
     listen: raw.listen,
+    routing: normalizeRouting(ctx, raw),
     env: normalizeEnv(ctx, raw.env),
     command: normalizeCommand(raw.command),
     volumes: normalizeVolumes(ctx, raw.volumes),
-    health: normalizeHealth(ctx, raw.health),
+    health: normalizeHealth(ctx, raw.health, raw.mode),
     strategy: normalizeStrategy(ctx, raw.strategy, raw.replicas),
-    drain: { timeoutMs: ms(raw.drain.timeout) },
+    drain: normalizeDrain(ctx, raw.drain),
     stopGracePeriodMs: ms(raw.stopGracePeriod),
   };
 }
@@ -116,7 +127,34 @@ function normalizeVolumes(ctx: Ctx, volumes: string[]): VolumeSpec[] {
   });
 }
 
-function normalizeHealth(ctx: Ctx, health: RawService['health']): HealthSpec {
+function normalizeDrain(ctx: Ctx, drain: RawService['drain']): DrainSpec {
+  const longConnections = { policy: drain.longConnections.policy, timeoutMs: ms(drain.longConnections.timeout) };
+  const n = drain.notify;
+  if (n === undefined) return { timeoutMs: ms(drain.timeout), longConnections, notify: null };
+  if ((n.http === undefined) === (n.signal === undefined)) {
+    ctx.found.push(ctx.issues.at(path(ctx, 'drain', 'notify'), 'a drain notice is either http or signal, exactly one', 'key'));
+  }
+  const graceMs = ms(n.grace);
+  const notify: DrainNotice =
+    n.http !== undefined ? { type: 'http', path: n.http, graceMs } : { type: 'signal', signal: n.signal ?? 'SIGTERM', graceMs };
+  return { timeoutMs: ms(drain.timeout), longConnections, notify };
+}
+
+function normalizeRouting(ctx: Ctx, raw: RawService): RoutingSpec {
+  const { routing } = raw;
+  if (routing.sticky && (routing.sticky.cookie === undefined) === (routing.sticky.header === undefined)) {
+    ctx.found.push(ctx.issues.at(path(ctx, 'routing', 'sticky'), 'sticky takes exactly one of cookie or header', 'key'));
+  }
+  if (raw.mode === 'tcp' && (routing.hosts.length > 0 || routing.path !== undefined || routing.sticky)) {
+    ctx.found.push(ctx.issues.at(path(ctx, 'routing'), 'host, path and sticky routing need mode: http', 'key'));
+  }
+  return { hosts: routing.hosts, pathPrefix: routing.path ?? null, sticky: routing.sticky ?? null };
+}
+
+function normalizeHealth(ctx: Ctx, health: RawService['health'], mode: RawService['mode']): HealthSpec {
+  if (mode === 'tcp' && health.http !== undefined) {
+    ctx.found.push(ctx.issues.at(path(ctx, 'health', 'http'), 'a tcp service is probed with tcp, not http', 'key'));
+  }
   if (health.http !== undefined && health.tcp !== undefined) {
     ctx.found.push(
       ctx.issues.at(
@@ -170,12 +208,14 @@ function normalizeStrategy(
 
 /** One issue per service whose listener clashes with an earlier service's, at the later one. */
 function listenClashes(services: ServiceSpec[], issues: IssueFactory): SpecIssue[] {
-  const seen: Array<{ name: string; address: ListenAddress; text: string }> = [];
+  const seen: Array<{ name: string; address: ListenAddress; text: string; service: ServiceSpec }> = [];
   const found: SpecIssue[] = [];
   for (const service of services) {
     const address = parseListen(service.listen);
     if (typeof address === 'string') continue;
-    const clash = seen.find((other) => listenersClash(other.address, address));
+    const clash = seen.find(
+      (other) => listenersClash(other.address, address) && !canShareListener(other.service, service),
+    );
     if (clash) {
       const message = `listen address ${service.listen} clashes with ${clash.text} of service "${clash.name}"`;
       found.push(
@@ -184,7 +224,14 @@ function listenClashes(services: ServiceSpec[], issues: IssueFactory): SpecIssue
         }),
       );
     }
-    seen.push({ name: service.name, address, text: service.listen });
+    seen.push({ name: service.name, address, text: service.listen, service });
   }
   return found;
+}
+
+/** HTTP services may share a listener when host or path rules tell them apart. */
+function canShareListener(a: ServiceSpec, b: ServiceSpec): boolean {
+  if (a.mode !== 'http' || b.mode !== 'http') return false;
+  const key = (s: ServiceSpec): string => `${[...s.routing.hosts].sort().join(',')}|${s.routing.pathPrefix ?? ''}`;
+  return key(a) !== key(b);
 }

@@ -81,7 +81,9 @@ void describe('parseSpec: valid specs', () => {
         deadlineMs: 2000,
       },
       strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0 },
-      drain: { timeoutMs: 60_000 },
+      drain: { timeoutMs: 60_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
+      mode: 'http',
+      routing: { hosts: [], pathPrefix: null, sticky: null },
       stopGracePeriodMs: 3_600_000,
     });
   });
@@ -107,7 +109,9 @@ void describe('parseSpec: valid specs', () => {
       },
       // 25% of 1 replica rounds up to 1
       strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0 },
-      drain: { timeoutMs: 30_000 },
+      drain: { timeoutMs: 30_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
+      mode: 'http',
+      routing: { hosts: [], pathPrefix: null, sticky: null },
       stopGracePeriodMs: 10_000,
     });
   });
@@ -257,7 +261,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
     assert.deepEqual(problemLines(text), [
       'hotswap.yaml:4:5 services.web.replica: unknown field "replica" — did you mean "replicas"?',
       'hotswap.yaml:8:7 services.web.strategy.maxsurge: unknown field "maxsurge" — did you mean "maxSurge"?',
-      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, replicas, port, listen, env, command, volumes, health, strategy, drain, stopGracePeriod)',
+      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, replicas, port, mode, listen, env, command, volumes, health, strategy, drain, routing, stopGracePeriod)',
       'hotswap.yaml:10:1 servics: unknown field "servics" — did you mean "services"?',
     ]);
   });

@@ -132,6 +132,47 @@ export const strategySchema = z
   )
   .prefault({});
 
+export const longConnectionsSchema = z
+  .strictObject(
+    {
+      policy: z
+        .enum(['keep', 'close'], expecting('"keep" or "close"'))
+        .default('keep')
+        .meta({
+          description:
+            'keep: WebSocket, SSE and TCP connections stay on the old instance until they close or the timeout ends; close: cut at once.',
+        }),
+      timeout: duration({
+        positive: false,
+        description: 'Budget of a kept long connection on a draining instance.',
+      }).default('30s'),
+    },
+    expecting('a mapping with policy and timeout'),
+  )
+  .prefault({});
+
+export const notifySchema = z
+  .strictObject(
+    {
+      http: z
+        .string(expecting('a path starting with "/"'))
+        .startsWith('/')
+        .optional()
+        .meta({ description: 'POSTed on the draining instance before its long connections are cut.' }),
+      signal: z
+        .string(expecting('a signal name like "SIGUSR2"'))
+        .regex(/^SIG[A-Z0-9]+$/)
+        .optional()
+        .meta({ description: 'Sent to the draining instance before its long connections are cut.' }),
+      grace: duration({
+        positive: false,
+        description: 'Time between the notice and the cut, for the app to tell its clients.',
+      }).default('1s'),
+    },
+    expecting('a mapping with http or signal'),
+  )
+  .optional();
+
 export const drainSchema = z
   .strictObject(
     {
@@ -139,8 +180,40 @@ export const drainSchema = z
         positive: false,
         description: 'Time in-flight requests get to finish.',
       }).default('30s'),
+      longConnections: longConnectionsSchema,
+      notify: notifySchema,
     },
     expecting('a mapping of drain settings'),
+  )
+  .prefault({});
+
+export const routingSchema = z
+  .strictObject(
+    {
+      hosts: z
+        .array(
+          z.string(expecting('a host name like "api.example.com" or "*.example.com"')).regex(/^(\*\.)?[A-Za-z0-9.-]+$/),
+          expecting('a list of host names'),
+        )
+        .default([])
+        .meta({ description: 'Host header values this service answers on a shared listener.' }),
+      path: z
+        .string(expecting('a path prefix starting with "/"'))
+        .startsWith('/')
+        .optional()
+        .meta({ description: 'Path prefix this service answers on a shared listener.' }),
+      sticky: z
+        .strictObject(
+          {
+            cookie: z.string(expecting('a cookie name')).regex(/^[!#-'*+.0-9A-Z^-z|~-]+$/).optional(),
+            header: z.string(expecting('a header name')).regex(/^[!#-'*+.0-9A-Za-z^_`|~-]+$/).optional(),
+          },
+          expecting('a mapping with cookie or header'),
+        )
+        .optional()
+        .meta({ description: 'Keep each user on one revision during a split, by a hash of this cookie or header.' }),
+    },
+    expecting('a mapping of routing settings'),
   )
   .prefault({});
 
@@ -154,6 +227,10 @@ export const serviceSchema = z.strictObject(
       .min(1)
       .max(65535)
       .meta({ description: 'Port the app listens on inside the container.' }),
+    mode: z
+      .enum(['http', 'tcp'], expecting('"http" or "tcp"'))
+      .default('http')
+      .meta({ description: 'http: HTTP/1.1, WebSocket and SSE; tcp: raw TCP connections spliced to an instance.' }),
     listen: parsedBy(
       z.string(expecting('an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"')),
       'an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"',
@@ -165,6 +242,7 @@ export const serviceSchema = z.strictObject(
     health: healthSchema,
     strategy: strategySchema,
     drain: drainSchema,
+    routing: routingSchema,
     stopGracePeriod: duration({
       positive: false,
       description: 'Time between SIGTERM and SIGKILL.',
@@ -199,6 +277,7 @@ const SECTIONS: Record<string, z.ZodObject | undefined> = {
   health: healthSchema.unwrap(),
   strategy: strategySchema.unwrap(),
   drain: drainSchema.unwrap(),
+  routing: routingSchema.unwrap(),
 };
 
 /** Keys allowed in the mapping at a path, for did-you-mean suggestions on unknown keys. */

@@ -36,20 +36,43 @@ export interface VolumeSpec {
   readOnly: boolean;
 }
 
+export interface LongConnectionPolicy {
+  policy: 'keep' | 'close';
+  timeoutMs: number;
+}
+
+/** How a draining instance is told its long connections will be cut, so it can ask clients to reconnect. */
+export type DrainNotice = { type: 'http'; path: string; graceMs: number } | { type: 'signal'; signal: string; graceMs: number };
+
+export interface DrainSpec {
+  timeoutMs: number;
+  longConnections: LongConnectionPolicy;
+  notify: DrainNotice | null;
+}
+
+export interface RoutingSpec {
+  hosts: string[];
+  pathPrefix: string | null;
+  sticky: { cookie?: string; header?: string } | null;
+}
+
 export interface ServiceSpec {
   name: string;
   image: string;
   replicas: number;
   /** Port the app listens on inside the container. */
   port: number;
+  /** http: HTTP/1.1 with WebSocket and SSE; tcp: raw TCP splice. */
+  mode: 'http' | 'tcp';
   /** Proxy listener address, host:port. */
   listen: string;
+  routing: RoutingSpec;
   env: Record<string, string>;
   command: string[] | null;
   volumes: VolumeSpec[];
   health: HealthSpec;
   strategy: StrategySpec;
-  drain: { timeoutMs: number };
+  drain: DrainSpec;
   stopGracePeriodMs: number;
 }
 
