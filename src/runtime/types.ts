@@ -50,6 +50,8 @@ export interface Runtime {
   /** Creates and starts one instance; resolves once it is running with its port published. */
   startInstance(req: InstanceRequest): Promise<Instance>;
   inspectInstance(id: string): Promise<Instance | null>;
+  /** Sends a signal to the instance's main process (a drain notice, a reload). */
+  signalInstance(id: string, signal: string): Promise<void>;
   /** SIGTERM, then SIGKILL after graceMs. Already-stopped is fine. */
   stopInstance(id: string, graceMs: number): Promise<void>;
   /** Removes a stopped (or running, forced) instance. Missing is fine. */

@@ -59,4 +59,6 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
     BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;
   `,
+  // 2: long connections (WebSocket, SSE, TCP) cut by the proxy while old instances drained.
+  `ALTER TABLE rollouts ADD COLUMN cut_connections INTEGER NOT NULL DEFAULT 0;`,
 ];

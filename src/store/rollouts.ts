@@ -12,6 +12,7 @@ interface RolloutRow {
   reason: string | null;
   started_at: string;
   finished_at: string | null;
+  cut_connections: number;
 }
 
 interface StepRow {
@@ -37,6 +38,7 @@ function toRollout(row: RolloutRow): RolloutRecord {
     reason: row.reason,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    cutConnections: row.cut_connections,
   };
 }
 
@@ -97,6 +99,11 @@ export class RolloutRepo {
     this.db
       .prepare('UPDATE rollouts SET status = ?, reason = ?, finished_at = ? WHERE id = ?')
       .run(status, reason, now(), id);
+  }
+
+  /** Adds long connections the proxy cut while this rollout drained instances. */
+  addCutConnections(id: number, count: number): void {
+    if (count > 0) this.db.prepare('UPDATE rollouts SET cut_connections = cut_connections + ? WHERE id = ?').run(count, id);
   }
 
   beginStep(rolloutId: number, kind: string, detail: unknown): StepRecord {

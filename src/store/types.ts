@@ -35,6 +35,8 @@ export interface RolloutRecord {
   reason: string | null;
   startedAt: string;
   finishedAt: string | null;
+  /** Long connections (WebSocket, SSE, TCP) the proxy cut while old instances drained. */
+  cutConnections: number;
 }
 
 export interface StepRecord {

@@ -159,6 +159,10 @@ export class DockerRuntime implements Runtime {
     return toInstance(c);
   }
 
+  async signalInstance(id: string, signal: string): Promise<void> {
+    await this.client.containers.kill(id, { signal });
+  }
+
   async stopInstance(id: string, graceMs: number): Promise<void> {
     try {
       await this.client.containers.stop(id, { t: Math.max(0, Math.ceil(graceMs / 1000)) });
