@@ -6,6 +6,8 @@ export const ERROR_CATALOG = {
   SPEC_NOT_FOUND: { status: 400, exit: 2 },
   USAGE: { status: 400, exit: 2 },
   ROLLOUT_FAILED: { status: 422, exit: 3 },
+  ANALYSIS_FAILED: { status: 422, exit: 3 },
+  ABORTED: { status: 409, exit: 3 },
   NOT_FOUND: { status: 404, exit: 4 },
   IMAGE_NOT_FOUND: { status: 422, exit: 4 },
   CONFLICT: { status: 409, exit: 5 },

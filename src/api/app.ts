@@ -1,15 +1,17 @@
 // The daemon's HTTP API (served on a unix socket). Thin: validate input, call the controller.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { Controller } from '../controller/index.js';
+import type { Controller, RolloutAction } from '../controller/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
 import { parseSpec } from '../spec/index.js';
 import type { Store } from '../store/index.js';
+import type { ProxySupervisor } from '../daemon/proxy-supervisor.js';
 import { readBody } from './body.js';
 import { ndjsonResponse } from './ndjson.js';
 
 export interface ApiDeps {
   controller: Controller;
+  proxy: ProxySupervisor;
   store: Store;
   version: string;
   shutdown: (opts: { proxy: boolean }) => void;
@@ -22,6 +24,7 @@ const ApplyBody = z.strictObject({
 });
 const RollbackBody = z.strictObject({ to: z.number().int().positive().optional() });
 const DownBody = z.strictObject({ service: z.string().optional() });
+const ROLLOUT_ACTIONS: RolloutAction[] = ['promote', 'promote-full', 'abort', 'pause', 'resume'];
 const ShutdownBody = z.strictObject({ proxy: z.boolean().optional() });
 
 export function createApi(deps: ApiDeps): Hono {
@@ -61,10 +64,24 @@ export function createApi(deps: ApiDeps): Hono {
     return ndjsonResponse((report) => controller.rollback(name, body.to, report));
   });
 
+  app.get('/v1/services/:name/rollout', (c) => c.json(controller.rolloutStatus(c.req.param('name'))));
+
+  app.post('/v1/services/:name/rollout/:action', async (c) => {
+    const action = c.req.param('action');
+    if (!ROLLOUT_ACTIONS.includes(action as RolloutAction)) {
+      throw new HotswapError('USAGE', `unknown rollout action "${action}"; expected one of ${ROLLOUT_ACTIONS.join(', ')}`);
+    }
+    return c.json(await controller.control(c.req.param('name'), action as RolloutAction));
+  });
+
   app.post('/v1/down', async (c) => {
     const body = await readBody(c, DownBody);
     return ndjsonResponse((report) => controller.down(body.service, report));
   });
+
+  app.get('/v1/proxy', async (c) => c.json(await deps.proxy.client.health()));
+
+  app.post('/v1/proxy/upgrade', async (c) => c.json(await deps.proxy.upgrade()));
 
   app.get('/v1/journal', (c) => {
     const service = c.req.query('service');

@@ -9,6 +9,7 @@ import * as history from './history.js';
 import * as logs from './logs.js';
 import * as processes from './processes.js';
 import * as rollback from './rollback.js';
+import * as rollout from './rollout.js';
 import * as status from './status.js';
 import * as up from './up.js';
 import * as validate from './validate.js';
@@ -26,7 +27,7 @@ function buildProgram(): Command {
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const verb of [up, status, history, rollback, logs, down, validate, processes])
+  for (const verb of [up, status, history, rollback, rollout, logs, down, validate, processes])
     verb.register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;

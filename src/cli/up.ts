@@ -38,13 +38,14 @@ export function register(program: Command): void {
 export function printResults(results: DeployResult[]): void {
   print(
     table(
-      ['SERVICE', 'REVISION', 'OUTCOME', 'ROLLOUT', 'TIME'],
+      ['SERVICE', 'REVISION', 'OUTCOME', 'ROLLOUT', 'TIME', 'CUT CONNECTIONS'],
       results.map((r) => [
         r.service,
         `r${r.revision}`,
         r.outcome,
         r.rolloutId === null ? '-' : `#${r.rolloutId}`,
-        `${(r.durationMs / 1000).toFixed(1)}s`,
+        `${(r.durationMs / 1000).toFixed(1)}s${r.flipMs === undefined ? '' : ` (traffic flipped in ${r.flipMs} ms)`}`,
+        String(r.cutConnections ?? 0),
       ]),
     ),
   );

@@ -6,9 +6,11 @@ import type { Instance, Runtime } from '../runtime/types.js';
 import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
+import { InstanceOps } from './instance-ops.js';
 import { fromBackends, type LiveInstance } from './live-group.js';
 import type { Reporter } from './progress.js';
 import { Rollout } from './rollout.js';
+import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
 
 export interface DeployResult {
@@ -18,7 +20,13 @@ export interface DeployResult {
   rolloutId: number | null;
   reason: string | null;
   durationMs: number;
+  /** Instant rollback: time from the command to the proxy confirming all traffic on the target. */
+  flipMs?: number;
+  /** Long connections the proxy cut while old instances drained. */
+  cutConnections?: number;
 }
+
+export type RolloutAction = 'promote' | 'promote-full' | 'abort' | 'pause' | 'resume';
 
 export interface ServiceStatus {
   name: string;
@@ -32,8 +40,12 @@ export interface ServiceStatus {
   lastRollout: RolloutRecord | null;
 }
 
+const HOUSEKEEPING_MS = 1000;
+
 export class Controller {
   private readonly locks = new ServiceLocks();
+  private readonly active = new Map<string, Rollout>();
+  private housekeeping: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly runtime: Runtime,
@@ -55,14 +67,17 @@ export class Controller {
     return results;
   }
 
-  /** Returns a service to an earlier revision (default: the one before the current stable). */
+  /**
+   * Returns a service to an earlier revision (default: the one before the current). Within the
+   * keepPrevious window the previous instances are still running: the proxy flips back to them
+   * without re-running any step. After it, rollback is a normal rollout of the old revision.
+   */
   async rollback(service: string, to: number | undefined, report: Reporter): Promise<DeployResult> {
     return this.locks.with(service, 'rollback', async () => {
       const current = this.requireService(service);
       const number = to ?? this.previousRevision(service, current.stableRevision);
       const target = this.store.revisions.get(service, number);
-      if (!target)
-        throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
+      if (!target) throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
       // Replicas, listener, strategy and drain are the service's current ones; the revision brings
       // what its containers run.
       const spec: ServiceSpec = {
@@ -74,9 +89,98 @@ export class Controller {
         volumes: target.spec.volumes,
         health: target.spec.health,
       };
+      const instant = await this.instantRollback(spec, target, current.stableRevision, report);
+      if (instant) return instant;
       await this.runtime.inspectImage(target.imageId);
       return this.runRollout('rollback', spec, target, report);
     });
+  }
+
+  async control(service: string, action: RolloutAction): Promise<{ rolloutId: number; action: RolloutAction }> {
+    const rollout = this.active.get(service);
+    if (!rollout) throw new HotswapError('NOT_FOUND', `no rollout of "${service}" is in progress`);
+    if (action === 'abort') rollout.control.abort(`aborted by user`);
+    else if (action === 'promote' || action === 'promote-full') rollout.control.promote(action === 'promote-full');
+    else if (action === 'pause') rollout.control.pause();
+    else rollout.control.resume();
+    this.store.journal.append({ service, rolloutId: rollout.id, event: `control.${action}`, data: {} });
+    return { rolloutId: rollout.id, action };
+  }
+
+  /** Stops warm instances whose window ended. Started by the daemon. */
+  startHousekeeping(): void {
+    this.housekeeping = setInterval(() => void this.expireWarm(), HOUSEKEEPING_MS);
+    this.housekeeping.unref();
+  }
+
+  stopHousekeeping(): void {
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    this.housekeeping = null;
+  }
+
+  private async expireWarm(): Promise<void> {
+    for (const w of this.store.warm.takeExpired(new Date())) {
+      this.store.journal.append({ service: w.service, event: 'warm.expired', data: { id: w.instanceId, revision: w.revision } });
+      await this.runtime.stopInstance(w.instanceId, 10_000).catch(() => undefined);
+      await this.runtime.removeInstance(w.instanceId).catch(() => undefined);
+    }
+  }
+
+  private async instantRollback(
+    spec: ServiceSpec,
+    target: RevisionRecord,
+    stableNumber: number | null,
+    report: Reporter,
+  ): Promise<DeployResult | null> {
+    if (target.number === stableNumber) return null;
+    const candidates = this.store.warm.list(spec.name).filter((w) => w.revision === target.number);
+    if (candidates.length === 0) return null;
+    const t0 = Date.now();
+    const running = await Promise.all(candidates.map(async (w) => ((await this.runtime.inspectInstance(w.instanceId))?.state === 'running' ? w : null)));
+    const warm = running.filter((w) => w !== null);
+    if (warm.length === 0) return null;
+    this.store.warm.take(spec.name, target.number);
+    const record = this.store.rollouts.start({ service: spec.name, kind: 'rollback', from: stableNumber, to: target.number, strategy: 'instant' });
+    const note = (event: string, message: string, data: unknown = {}): void => {
+      const e = this.store.journal.append({ service: spec.name, rolloutId: record.id, event, data });
+      report({ at: e.at, service: spec.name, rolloutId: record.id, event, message, data });
+    };
+    note('rollout.started', `instant rollback #${record.id}: r${stableNumber ?? '-'} → r${target.number} (${warm.length} warm instance(s))`);
+    const leaving = await this.servingInstances(spec.name, report);
+    for (const w of warm) await this.router.addBackend(spec.name, { id: w.instanceId, revision: w.revision, address: w.address });
+    const weights = { [String(target.number)]: warm.length, ...Object.fromEntries([...new Set(leaving.map((i) => String(i.revision)))].map((r) => [r, 0])) };
+    await this.router.setWeights(spec.name, weights);
+    if (!(await this.router.verifyWeights(spec.name, weights))) throw new HotswapError('PROXY_REJECTED', 'proxy did not confirm the rollback weights');
+    const flipMs = Date.now() - t0;
+    note('weights.set', `all traffic on r${target.number} after ${flipMs} ms`, { weights, flipMs });
+    // The revision rolled back from stays warm in turn, so the rollback can itself be undone.
+    const ops = new InstanceOps({ runtime: this.runtime, router: this.router, store: this.store }, spec, note);
+    const cut = await Promise.all(leaving.map((i) => ops.drain(i)));
+    this.store.rollouts.addCutConnections(record.id, cut.reduce((a, b) => a + b, 0));
+    if (spec.keepPreviousMs > 0) ops.park(leaving, spec.keepPreviousMs);
+    else await Promise.all(leaving.map((i) => ops.retire(i.id)));
+    this.markStable(spec, target);
+    this.store.rollouts.finish(record.id, 'succeeded', null);
+    note('rollout.succeeded', `instant rollback #${record.id} done: r${target.number} serves ${warm.length} instance(s)`);
+    return {
+      service: spec.name,
+      outcome: 'succeeded',
+      revision: target.number,
+      rolloutId: record.id,
+      reason: null,
+      durationMs: Date.now() - t0,
+      flipMs,
+      cutConnections: cut.reduce((a, b) => a + b, 0),
+    };
+  }
+
+  private markStable(spec: ServiceSpec, target: RevisionRecord): void {
+    for (const rev of this.store.revisions.list(spec.name)) {
+      if (rev.number !== target.number && rev.status === 'active') this.store.revisions.setStatus(spec.name, rev.number, 'retired');
+    }
+    this.store.revisions.setStatus(spec.name, target.number, 'active');
+    this.store.services.upsert(spec);
+    this.store.services.setStable(spec.name, target.number);
   }
 
   async down(service: string | undefined, report: Reporter): Promise<string[]> {
@@ -109,6 +213,20 @@ export class Controller {
       });
     }
     return out;
+  }
+
+  /** The latest rollout of a service with its steps, and its journal entries (verdicts among them). */
+  rolloutStatus(service: string): { rollout: RolloutRecord | null; steps: unknown[]; events: unknown[]; active: boolean; paused: boolean } {
+    const rollout = this.store.rollouts.list(service, 1)[0] ?? null;
+    if (!rollout) this.requireService(service);
+    const live = this.active.get(service);
+    return {
+      rollout,
+      steps: rollout ? this.store.rollouts.steps(rollout.id) : [],
+      events: rollout ? this.store.journal.list({ rolloutId: rollout.id }) : [],
+      active: live !== undefined,
+      paused: live?.control.isPaused ?? false,
+    };
   }
 
   history(service: string): { revisions: RevisionRecord[]; rollouts: RolloutRecord[] } {
@@ -161,7 +279,7 @@ export class Controller {
     if (!existing) this.store.services.upsert(spec);
     const stableNumber = existing?.stableRevision ?? null;
     const stable = stableNumber === null ? null : this.store.revisions.get(spec.name, stableNumber);
-    await this.router.ensureService(spec.name, spec.listen);
+    await this.router.ensureService(spec.name, serviceConfig(spec));
     const serving = await this.servingInstances(spec.name, report);
     if (this.isUnchanged(spec, target, stableNumber, serving)) {
       this.store.services.upsert(spec);
@@ -174,11 +292,17 @@ export class Controller {
         durationMs: Date.now() - t0,
       };
     }
-    const outcome = await new Rollout(
+    const rollout = new Rollout(
       { runtime: this.runtime, router: this.router, store: this.store },
       { kind, spec, target, stable, serving },
       report,
-    ).run();
+    );
+    let outcome;
+    try {
+      outcome = await rollout.run((r) => this.active.set(spec.name, r));
+    } finally {
+      this.active.delete(spec.name);
+    }
     return {
       service: spec.name,
       outcome: outcome.ok ? 'succeeded' : 'failed',
@@ -186,6 +310,7 @@ export class Controller {
       rolloutId: outcome.rollout.id,
       reason: outcome.reason,
       durationMs: Date.now() - t0,
+      cutConnections: outcome.rollout.cutConnections,
     };
   }
 
@@ -214,8 +339,9 @@ export class Controller {
     const servingIds = new Set(serving.map((b) => b.id));
     for (const b of backends.filter((x) => !servingIds.has(x.id)))
       await this.router.drain(service, b.id, 0).catch(ignoreNotFound);
+    const warm = new Set(this.store.warm.list(service).map((w) => w.instanceId));
     for (const inst of running.values()) {
-      if (servingIds.has(inst.id)) continue;
+      if (servingIds.has(inst.id) || warm.has(inst.id)) continue;
       this.note(
         report,
         service,
@@ -245,7 +371,9 @@ export class Controller {
         await this.runtime.removeInstance(i.id);
       }),
     );
+    this.store.warm.takeService(name);
     await this.router.removeService(name);
+    await this.router.removeService(previewName(name));
     for (const rev of this.store.revisions.list(name)) {
       if (rev.status === 'active') this.store.revisions.setStatus(name, rev.number, 'retired');
     }

@@ -21,9 +21,11 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();
   const controller = new Controller(runtime, supervisor.client, store);
+  controller.startHousekeeping();
 
   const shutdown = ({ proxy }: { proxy: boolean }): void => {
     log(`shutting down${proxy ? ' with the proxy' : ''}`);
+    controller.stopHousekeeping();
     server.close();
     server.closeAllConnections?.();
     void supervisor.stop({ shutdownProxy: proxy }).finally(() => {
@@ -32,7 +34,7 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
       process.exit(0);
     });
   };
-  const app = createApi({ controller, store, version: VERSION, shutdown });
+  const app = createApi({ controller, proxy: supervisor, store, version: VERSION, shutdown });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await listenOnSocket(server, paths.apiSocket);
   writeFileSync(paths.daemonPid, String(process.pid));

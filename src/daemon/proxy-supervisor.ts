@@ -38,6 +38,20 @@ export class ProxySupervisor {
     if (opts.shutdownProxy) await this.client.shutdown().catch(() => undefined);
   }
 
+  /** Hands the listeners to a new proxy process; the watch stands aside while the control socket moves. */
+  async upgrade(): Promise<{ oldPid: number; newPid: number; ms: number }> {
+    if (this.restarting) throw new HotswapError('CONFLICT', 'the proxy is being restarted or upgraded');
+    this.restarting = true;
+    const t0 = Date.now();
+    try {
+      const r = await this.client.upgrade();
+      this.log(`proxy upgraded: pid ${r.oldPid} → ${r.newPid}`);
+      return { ...r, ms: Date.now() - t0 };
+    } finally {
+      this.restarting = false;
+    }
+  }
+
   private async alive(): Promise<boolean> {
     try {
       await this.client.health();
@@ -64,7 +78,7 @@ export class ProxySupervisor {
 
   private async spawnAndWait(): Promise<void> {
     const out = openSync(this.paths.proxyLog, 'a');
-    const child = spawn(process.execPath, [MAIN, 'proxy', '--home', this.paths.home], {
+    const child = spawn(process.execPath, [MAIN, 'proxy', 'run', '--home', this.paths.home], {
       detached: true,
       stdio: ['ignore', out, out],
     });

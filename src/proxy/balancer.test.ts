@@ -4,8 +4,10 @@ import { Balancer } from './balancer.js';
 import { RevisionCounters } from './stats.js';
 import { Target } from './targets.js';
 
+const owner = { connectFailed: () => undefined, longChanged: () => undefined };
+
 function target(id: string, revision: number, port = 1000): Target {
-  return new Target({ id, revision, address: `127.0.0.1:${port}` }, new RevisionCounters());
+  return new Target({ id, revision, address: `127.0.0.1:${port}` }, new RevisionCounters(), owner);
 }
 
 function countPicks(b: Balancer, n: number, hold = false): Map<string, number> {

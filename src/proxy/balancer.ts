@@ -3,8 +3,16 @@
 //     every 4 picks and interleaved, not bursty;
 //  2. inside that revision, the active backend with the fewest requests in flight (round robin
 //     among ties), so a slow instance gets less new work.
-// The groups are rebuilt whenever backends or weights change, so pick() only walks small arrays.
+// Sticky picks (pickHashed) map a client's hash onto the cumulative weights of the revisions in
+// ascending revision order, so raising a canary's weight only moves clients onto it, never off;
+// inside the revision, rendezvous hashing keeps a client on one instance while the set allows.
+// The groups are rebuilt whenever backends, weights or ejections change, so pick() only walks
+// small arrays. Ejected targets are left out; a target on probation takes one request at a time.
+import { fmix32 } from './hash.js';
 import type { Target } from './targets.js';
+
+/** Sticky hashes are mapped onto [0, STICKY_SPACE) before the weights split that range. */
+export const STICKY_SPACE = 10_000;
 
 interface Group {
   revision: number;
@@ -35,9 +43,13 @@ export class Balancer {
     const byRevision = new Map<number, Group>();
     const all = newGroup(0, 0);
     const revisionOf = new Map<string, number>();
-    for (const t of targets) {
+    const list = [...targets];
+    // Ejection never takes away the last backends that could serve: when every active one is
+    // ejected, they all stay in.
+    const ejectedOk = !list.some((t) => t.state === 'active' && !t.ejected);
+    for (const t of list) {
       revisionOf.set(t.id, t.revision);
-      if (t.state !== 'active') continue;
+      if (t.state !== 'active' || (t.ejected && !ejectedOk)) continue;
       let group = byRevision.get(t.revision);
       if (group === undefined) {
         group = newGroup(t.revision, weights[String(t.revision)] ?? 0);
@@ -76,6 +88,27 @@ export class Balancer {
     return fewestInFlight(best, undefined);
   }
 
+  /** A target of this revision (whatever its weight), or undefined when it has none active. */
+  pickRevision(revision: number): Target | undefined {
+    const group = this.byRevision.get(revision);
+    return group === undefined ? undefined : fewestInFlight(group, undefined);
+  }
+
+  /** The sticky choice for a 32-bit client hash. */
+  pickHashed(hash: number): Target | undefined {
+    const groups = this.weighted;
+    if (groups.length === 0) return rendezvous(this.all, hash);
+    if (groups.length === 1) return rendezvous(groups[0]!, hash);
+    const x = (hash % STICKY_SPACE) * this.totalWeight;
+    let cumulative = 0;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      cumulative += g.weight;
+      if (x < cumulative * STICKY_SPACE) return rendezvous(g, hash);
+    }
+    return rendezvous(groups[groups.length - 1]!, hash);
+  }
+
   private pickExcluding(exclude: Set<string>): Target | undefined {
     for (const id of exclude) {
       const revision = this.revisionOf.get(id);
@@ -97,7 +130,11 @@ function fewestInFlight(group: Group, exclude: Set<string> | undefined): Target 
     let index = group.next + i;
     if (index >= n) index -= n;
     const t = targets[index]!;
-    if (t.inFlight < bestLoad && (exclude === undefined || !exclude.has(t.id))) {
+    if (
+      t.inFlight < bestLoad &&
+      !(t.probing && t.inFlight > 0) &&
+      (exclude === undefined || !exclude.has(t.id))
+    ) {
       bestIndex = index;
       bestLoad = t.inFlight;
     }
@@ -105,4 +142,25 @@ function fewestInFlight(group: Group, exclude: Set<string> | undefined): Target 
   if (bestIndex < 0) return undefined;
   group.next = bestIndex + 1 < n ? bestIndex + 1 : 0;
   return targets[bestIndex];
+}
+
+/** Highest-random-weight choice: the same hash keeps the same instance while it stays in the group. */
+function rendezvous(group: Group, hash: number): Target | undefined {
+  const targets = group.targets;
+  if (targets.length === 1) {
+    const only = targets[0]!;
+    return only.probing && only.inFlight > 0 ? undefined : only;
+  }
+  let best: Target | undefined;
+  let bestScore = -1;
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i]!;
+    if (t.probing && t.inFlight > 0) continue;
+    const score = fmix32(t.seed ^ hash);
+    if (score > bestScore) {
+      best = t;
+      bestScore = score;
+    }
+  }
+  return best;
 }

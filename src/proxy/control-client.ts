@@ -3,7 +3,16 @@
 // PROXY_UNAVAILABLE when nothing answered (no socket, connection refused, no reply in time).
 import http from 'node:http';
 import { HotswapError, errorFromJSON } from '../errors.js';
-import type { Backend, DrainResult, RouteTable, Router, ServiceStats } from './types.js';
+import type {
+  Backend,
+  DrainOptions,
+  DrainResult,
+  RouteTable,
+  Router,
+  ServiceConfig,
+  ServiceStats,
+  StatsOptions,
+} from './types.js';
 
 export interface ProxyClientOptions {
   socketPath: string;
@@ -37,8 +46,16 @@ export class ProxyClient implements Router {
     await this.call('POST', '/shutdown');
   }
 
-  async ensureService(service: string, listen: string): Promise<void> {
-    await this.call('PUT', servicePath(service), { listen });
+  /**
+   * Hands the listeners to a new proxy process (same executable and arguments) and resolves once
+   * it serves; the old one finishes its requests and exits. No request is refused meanwhile.
+   */
+  upgrade(timeoutMs = 30_000): Promise<{ oldPid: number; newPid: number }> {
+    return this.call('POST', '/upgrade', undefined, timeoutMs);
+  }
+
+  async ensureService(service: string, config: ServiceConfig): Promise<void> {
+    await this.call('PUT', servicePath(service), config);
   }
 
   async removeService(service: string): Promise<void> {
@@ -50,9 +67,24 @@ export class ProxyClient implements Router {
     await this.call('POST', `${servicePath(service)}/backends`, { id, revision, address });
   }
 
-  drain(service: string, instanceId: string, timeoutMs: number): Promise<DrainResult> {
+  async drain(
+    service: string,
+    instanceId: string,
+    timeoutMs: number,
+    options: DrainOptions = {},
+  ): Promise<DrainResult> {
     const path = `${servicePath(service)}/backends/${encodeURIComponent(instanceId)}/drain`;
-    return this.call<DrainResult>('POST', path, { timeoutMs }, timeoutMs + this.timeoutMs);
+    const long = options.longConnections;
+    const body = long === undefined ? { timeoutMs } : { timeoutMs, longConnections: long };
+    // The call lasts as long as the longer budget: HTTP requests or long connections (the
+    // service's own policy when none is given here).
+    let longMs = long?.timeoutMs;
+    if (longMs === undefined) {
+      const route = (await this.table()).services[service];
+      longMs = route?.longConnections?.timeoutMs ?? 0;
+    }
+    const budget = Math.max(timeoutMs, longMs);
+    return this.call<DrainResult>('POST', path, body, budget + this.timeoutMs);
   }
 
   async setWeights(service: string, weights: Record<string, number>): Promise<void> {
@@ -80,8 +112,9 @@ export class ProxyClient implements Router {
     return this.call<RouteTable>('GET', '/routes');
   }
 
-  stats(service: string): Promise<ServiceStats> {
-    return this.call<ServiceStats>('GET', `${servicePath(service)}/stats`);
+  stats(service: string, options: StatsOptions = {}): Promise<ServiceStats> {
+    const query = options.windowMs === undefined ? '' : `?windowMs=${options.windowMs}`;
+    return this.call<ServiceStats>('GET', `${servicePath(service)}/stats${query}`);
   }
 
   private call<T>(

@@ -1,20 +1,21 @@
 // The proxy's control API: JSON over HTTP on a unix socket that only the owner can open (0600).
 // The controller drives the data plane through it (see control-client.ts); errors travel as
 // {code, message} with the HTTP status of the failure, so the client can rebuild a HotswapError.
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HotswapError, toHotswapError } from '../errors.js';
 import type { Registry } from './registry.js';
 import {
   backendInput,
-  parseListen,
+  drainInput,
   rejected,
   requireObject,
+  serviceConfigInput,
   serviceName,
-  timeoutInput,
   weightsInput,
+  windowInput,
 } from './validate.js';
 
 const MAX_BODY_BYTES = 1 << 20;
@@ -24,10 +25,13 @@ export interface ControlServerOptions {
   registry: Registry;
   /** Called after a POST /shutdown has been answered. */
   onShutdown: () => void;
+  /** POST /upgrade: hands the listeners to a successor process; resolves once it serves. */
+  onUpgrade?: () => Promise<{ oldPid: number; newPid: number }>;
 }
 
 interface Call {
   res: http.ServerResponse;
+  url: URL;
   /** Decoded path parameters, in pattern order. */
   params: string[];
   body: unknown;
@@ -54,9 +58,8 @@ function routes(opts: ControlServerOptions): RouteEntry[] {
       method: 'PUT',
       pattern: /^\/services\/([^/]+)$/,
       run: async (c) => {
-        const listen = requireObject(c.body, 'body').listen;
-        parseListen(listen);
-        await registry.ensureService(svc(c), listen as string);
+        const name = svc(c);
+        await registry.ensureService(name, serviceConfigInput(c.body));
         return { ok: true };
       },
     },
@@ -80,8 +83,8 @@ function routes(opts: ControlServerOptions): RouteEntry[] {
       method: 'POST',
       pattern: /^\/services\/([^/]+)\/backends\/([^/]+)\/drain$/,
       run: (c) => {
-        const timeoutMs = timeoutInput(requireObject(c.body, 'body').timeoutMs);
-        return registry.drain(svc(c), c.params[1]!, timeoutMs);
+        const { timeoutMs, longConnections } = drainInput(c.body);
+        return registry.drain(svc(c), c.params[1]!, timeoutMs, longConnections);
       },
     },
     {
@@ -100,7 +103,18 @@ function routes(opts: ControlServerOptions): RouteEntry[] {
     {
       method: 'GET',
       pattern: /^\/services\/([^/]+)\/stats$/,
-      run: (c) => Promise.resolve(registry.stats(svc(c))),
+      run: (c) =>
+        Promise.resolve(registry.stats(svc(c), windowInput(c.url.searchParams.get('windowMs')))),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/upgrade$/,
+      run: () => {
+        if (opts.onUpgrade === undefined) {
+          throw new HotswapError('CONFLICT', 'this proxy cannot upgrade itself');
+        }
+        return opts.onUpgrade();
+      },
     },
     {
       method: 'POST',
@@ -117,9 +131,16 @@ function routes(opts: ControlServerOptions): RouteEntry[] {
 export class ControlServer {
   private readonly server: http.Server;
   private readonly table: RouteEntry[];
+  /** Where the socket is bound before it is renamed onto socketPath. */
+  private readonly tempPath: string;
+  /** While set, calls other than /health and /upgrade wait (a successor is taking over). */
+  private gate: Promise<void> | null = null;
+  /** Set once a successor owns socketPath: calls that still reach this process are relayed. */
+  private relaying = false;
 
   constructor(private readonly opts: ControlServerOptions) {
     this.table = routes(opts);
+    this.tempPath = join(dirname(opts.socketPath), `.ctl-${process.pid}.sock`);
     this.server = http.createServer((req, res) => void this.serve(req, res));
     // A drain may legitimately keep a request open for a long time.
     this.server.requestTimeout = 0;
@@ -127,28 +148,56 @@ export class ControlServer {
 
   /**
    * Binds the socket (0600). A socket file left by a proxy that died is removed first; one that
-   * a running proxy still answers on is not taken over.
+   * a running proxy still answers on is not taken over. The socket is bound under a temporary
+   * name and renamed into place, so the path never shows a socket that is not ready.
    */
   async listen(): Promise<void> {
-    const path = this.opts.socketPath;
-    await claimSocketPath(path);
+    await claimSocketPath(this.opts.socketPath);
+    await this.bindTemp();
+    this.publish();
+  }
+
+  /** A successor binds aside and publishes when its predecessor hands over (publish()). */
+  async bindTemp(): Promise<void> {
+    const temp = this.tempPath;
+    mkdirSync(dirname(temp), { recursive: true, mode: 0o700 });
+    rmSync(temp, { force: true });
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(path, () => {
+      this.server.listen(temp, () => {
         this.server.off('error', reject);
-        chmodSync(path, 0o600);
+        chmodSync(temp, 0o600);
         resolve();
       });
     });
   }
 
-  /** Stops accepting; open requests (a drain, a shutdown answer) are cut after graceMs. */
+  /** Atomically points socketPath at this server (replacing a predecessor's socket). */
+  publish(): void {
+    renameSync(this.tempPath, this.opts.socketPath);
+  }
+
+  /** Holds every call but /health and /upgrade until the returned function says how to go on. */
+  hold(): (handedOver: boolean) => void {
+    let open: () => void = () => undefined;
+    this.gate = new Promise<void>((resolve) => (open = resolve));
+    return (handedOver) => {
+      this.relaying = handedOver;
+      this.gate = null;
+      open();
+    };
+  }
+
+  /**
+   * Stops accepting; open requests (a drain, a shutdown answer) are cut after graceMs. A proxy
+   * that handed over leaves socketPath alone: it is the successor's now.
+   */
   close(graceMs = 1000): Promise<void> {
     return new Promise((resolve) => {
       const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
       this.server.close(() => {
         clearTimeout(force);
-        rmSync(this.opts.socketPath, { force: true });
+        if (!this.relaying) rmSync(this.opts.socketPath, { force: true });
         resolve();
       });
     });
@@ -156,10 +205,18 @@ export class ControlServer {
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      const path = new URL(req.url ?? '/', 'http://proxy').pathname;
+      const url = new URL(req.url ?? '/', 'http://proxy');
+      const path = url.pathname;
+      if (path !== '/health' && path !== '/upgrade') {
+        if (this.gate !== null) await this.gate;
+        if (this.relaying) {
+          relay(this.opts.socketPath, req, res);
+          return;
+        }
+      }
       const { entry, params } = this.match(req.method ?? 'GET', path);
       const body = await readJson(req);
-      send(res, 200, await entry.run({ res, params, body }));
+      send(res, 200, await entry.run({ res, url, params, body }));
     } catch (err) {
       const e = toHotswapError(err);
       send(res, statusOf(e, err), e.toJSON());
@@ -178,6 +235,32 @@ export class ControlServer {
     if (pathMatched) throw new MethodNotAllowed(`${method} is not allowed on ${path}`);
     throw new HotswapError('NOT_FOUND', `no control endpoint ${method} ${path}`);
   }
+}
+
+/** Passes a call on to the process that now owns the control socket, unchanged. */
+function relay(socketPath: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const up = http.request({
+    socketPath,
+    method: req.method,
+    path: req.url,
+    headers: req.headers,
+    agent: false,
+  });
+  up.on('response', (upRes) => {
+    res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+    upRes.pipe(res);
+  });
+  up.on('error', (err) => {
+    if (res.headersSent) res.destroy();
+    else {
+      send(
+        res,
+        503,
+        new HotswapError('PROXY_UNAVAILABLE', `successor proxy: ${err.message}`).toJSON(),
+      );
+    }
+  });
+  req.pipe(up);
 }
 
 class MethodNotAllowed extends HotswapError {

@@ -1,44 +1,62 @@
 // The HTTP/1.1 reverse proxy: one client request → one upstream request, bodies streamed both
-// ways. Hot path: event handlers are shared functions that find their request through a symbol
-// property on the emitter, so a request allocates an Exchange and its header object, not a set
-// of closures. No logging and no JSON per request.
+// ways (pipe: no buffering beyond the streams' own, backpressure both ways). Hot path: event
+// handlers are shared functions that find their request through a symbol property on the
+// emitter, so a request allocates an Exchange and its header object, not a set of closures.
+// No logging and no JSON per request.
 //
 // Retries (DESIGN zero-downtime rule 4): the client body is not piped until the upstream socket
 // is connected, so a connect failure means no byte was sent and the request can go, once, to
 // another backend. A bodiless GET/HEAD/OPTIONS that meets ECONNRESET/EPIPE on a reused
 // keep-alive socket before any response byte is retried once too: that is the race where the
 // app closed an idle connection just as the proxy reused it.
+//
+// Also here: `Expect: 100-continue` (forwarded; the upstream's 100 is relayed before the body
+// flows), trailers both ways, SSE responses (headers flushed at once, no idle timeout, counted
+// as long connections), the body size limit (413), and the connect/header timeouts.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { LongConnection } from './long.js';
 import type { ServiceRuntime } from './service.js';
-import type { Target } from './targets.js';
+import { Fail, type FailKind } from './stats.js';
+import { kLongSocket, type Target } from './targets.js';
 
 export interface HttpProxyOptions {
-  /** Upstream socket idle time after which the request fails: 504 before a response, reset after. */
+  /**
+   * Upstream silence after which a request fails: before the response head → 504 (header
+   * timeout); during the body → the response is cut. SSE responses have no such limit.
+   * Default 60 s.
+   */
   upstreamTimeoutMs?: number;
+  /** Connecting to a backend; past it the attempt counts as a connect failure. Default 3 s. */
+  connectTimeoutMs?: number;
 }
 
-/** Per listener: set when the listener closes, so responses ask clients to drop keep-alive. */
+/** What the proxy needs from the listener a request arrived on. */
 export interface ListenerState {
+  /** Set when the listener closes, so responses ask clients to drop keep-alive. */
   closing: boolean;
+  /** The only service when it takes every request; null when routing rules decide. */
+  single: ServiceRuntime | null;
+  /** The service for a request by host and path; undefined → 404. */
+  route(req: http.IncomingMessage): ServiceRuntime | undefined;
 }
 
 const kExchange = Symbol('hotswap.exchange');
 
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
-// Hop-by-hop headers (RFC 9110 7.6.1), plus two meant for this proxy alone: `expect` (Node's
-// server has already answered 100 Continue) and `proxy-authorization`. transfer-encoding is
-// dropped on responses (Node frames the body for the client) but kept on requests: Node then
-// re-chunks the decoded body, and a chunked request without content-length stays well framed.
+// Hop-by-hop headers (RFC 9110 7.6.1), plus two meant for this proxy alone: `expect` (forwarded
+// explicitly for 100-continue) and `proxy-authorization`. transfer-encoding is dropped on
+// responses (Node frames the body for the client) but kept on requests: Node then re-chunks the
+// decoded body, and a chunked request without content-length stays well framed. `trailer`
+// passes: trailers are relayed both ways.
 const HOP_REQUEST = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
   'te',
-  'trailer',
   'upgrade',
   'expect',
   'proxy-authorization',
@@ -49,14 +67,32 @@ const HOP_RESPONSE = new Set([
   'proxy-connection',
   'transfer-encoding',
   'te',
-  'trailer',
   'upgrade',
 ]);
 
-const TIMEOUT_CODE = 'HOTSWAP_UPSTREAM_TIMEOUT';
+export const TIMEOUT_CODE = 'HOTSWAP_UPSTREAM_TIMEOUT';
+export const CONNECT_TIMEOUT_CODE = 'HOTSWAP_CONNECT_TIMEOUT';
 const IDEMPOTENT_BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** With Expect: 100-continue, the body is sent anyway when the upstream says nothing this long. */
+const CONTINUE_FALLBACK_MS = 1000;
 
-class Exchange {
+/** Kind of a failed attempt: before the connection was up it is a connect failure. */
+export function failKind(err: NodeJS.ErrnoException, connected: boolean): FailKind {
+  if (!connected || err.code === CONNECT_TIMEOUT_CODE) return Fail.CONNECT;
+  switch (err.code) {
+    case TIMEOUT_CODE:
+      return Fail.TIMEOUT;
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return Fail.RESET;
+    default:
+      return Fail.OTHER;
+  }
+}
+
+class Exchange implements LongConnection {
+  readonly kind = 'sse' as const;
   readonly proxy: HttpProxy;
   readonly req: http.IncomingMessage;
   readonly res: http.ServerResponse;
@@ -64,17 +100,31 @@ class Exchange {
   readonly listener: ListenerState;
   readonly headers: http.OutgoingHttpHeaders;
   readonly hasBody: boolean;
+  readonly expectContinue: boolean;
+  /** Set-Cookie for a sticky id generated for this request. */
+  readonly cookie: string | null;
   readonly started = performance.now();
   /** The backend of the current attempt; it stays acquired until the client response closes. */
   target!: Target;
   upstream: http.ClientRequest | null = null;
+  upstreamResponse: http.IncomingMessage | null = null;
   attempts = 0;
   /** Upstream socket connected: from here on, bytes may have been sent. */
   connected = false;
   reused = false;
+  bodyPiped = false;
+  bodyBytes = 0;
   responded = false;
   failed = false;
+  fail: FailKind = Fail.NONE;
   finished = false;
+  /** An SSE response: a long connection, no longer an HTTP request in flight. */
+  long = false;
+  /** Cut by a drain or shutdown: the handlers stand aside. */
+  cutDone = false;
+  /** When the response head went out (the latency recorded for an SSE stream). */
+  headAt = 0;
+  continueTimer: NodeJS.Timeout | null = null;
 
   constructor(
     proxy: HttpProxy,
@@ -82,41 +132,79 @@ class Exchange {
     listener: ListenerState,
     req: http.IncomingMessage,
     res: http.ServerResponse,
+    hasBody: boolean,
+    expectContinue: boolean,
   ) {
     this.proxy = proxy;
     this.service = service;
     this.listener = listener;
     this.req = req;
     this.res = res;
+    this.hasBody = hasBody;
+    this.expectContinue = expectContinue && hasBody;
+    this.cookie = service.newCookie;
     this.headers = requestHeaders(req);
-    this.hasBody = hasBody(req);
+    if (this.expectContinue) this.headers.expect = '100-continue';
+  }
+
+  /** LongConnection: a drain or shutdown ends the SSE stream cleanly and drops the upstream. */
+  cut(): void {
+    if (this.finished || this.cutDone) return;
+    this.cutDone = true;
+    const upRes = this.upstreamResponse;
+    if (upRes !== null) upRes.unpipe(this.res);
+    this.upstream?.destroy();
+    this.res.end();
   }
 }
 
 export class HttpProxy {
-  private readonly timeoutMs: number;
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
 
   constructor(options: HttpProxyOptions = {}) {
     this.timeoutMs = options.upstreamTimeoutMs ?? 60_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
   }
 
-  /** Serves one client request that arrived on `listener`. */
+  /** Serves one client request that arrived on `listener` (`expectContinue`: via checkContinue). */
   handle(
-    service: ServiceRuntime,
     listener: ListenerState,
     req: http.IncomingMessage,
     res: http.ServerResponse,
+    expectContinue: boolean,
   ): void {
-    const target = service.balancer.pick();
+    const service = listener.single ?? listener.route(req);
+    if (service === undefined) {
+      if (listener.closing) res.setHeader('connection', 'close');
+      sendError(res, 404, `no service for host "${hostOf(req)}" and path "${req.url ?? ''}"`);
+      return;
+    }
+    const length = req.headers['content-length'];
+    let body: boolean;
+    if (length !== undefined) {
+      if (Number(length) > service.settings.maxBodyBytes) {
+        res.setHeader('connection', 'close');
+        sendError(res, 413, `request body larger than ${service.settings.maxBodyBytes} bytes`);
+        return;
+      }
+      body = length !== '0';
+    } else body = req.headers['transfer-encoding'] !== undefined;
+    const target = service.pick(req.headers);
     if (target === undefined) {
       service.unavailable++;
-      if (listener.closing) res.setHeader('connection', 'close');
+      if (listener.closing || expectContinue) res.setHeader('connection', 'close');
       sendError(res, 503, 'no backend available');
       return;
     }
-    const ex = new Exchange(this, service, listener, req, res);
+    const ex = new Exchange(this, service, listener, req, res, body, expectContinue);
     (res as Tagged<http.ServerResponse>)[kExchange] = ex;
     res.on('close', onClientClose);
+    if (body && length === undefined) {
+      // Chunked: trailers may follow the body, and the size limit is counted as it flows.
+      (req as Tagged<http.IncomingMessage>)[kExchange] = ex;
+      req.on('end', onRequestEnd);
+    }
     this.dispatch(ex, target);
   }
 
@@ -140,6 +228,7 @@ export class HttpProxy {
     up.on('socket', onUpstreamSocket);
     up.on('response', onUpstreamResponse);
     up.on('error', onUpstreamError);
+    if (ex.expectContinue) up.on('continue', onUpstreamContinue);
     up.setTimeout(this.timeoutMs, onUpstreamTimeout);
     if (!ex.hasBody) up.end();
   }
@@ -165,14 +254,88 @@ function onUpstreamSocket(this: Tagged<http.ClientRequest>, socket: Socket): voi
     upstreamConnected(ex, this);
     return;
   }
-  // A fresh connection is rare with keep-alive, so a closure here costs little.
-  socket.once('connect', () => upstreamConnected(ex, this));
+  // A fresh connection is rare with keep-alive, so closures here cost little.
+  const up = this;
+  const timeoutMs = ex.proxy.connectTimeoutMs;
+  const timer = setTimeout(() => {
+    const err: NodeJS.ErrnoException = new Error(`connect timed out after ${timeoutMs} ms`);
+    err.code = CONNECT_TIMEOUT_CODE;
+    up.destroy(err);
+  }, timeoutMs);
+  socket.setNoDelay(true);
+  socket.once('connect', () => {
+    clearTimeout(timer);
+    upstreamConnected(ex, up);
+  });
+  socket.once('close', () => clearTimeout(timer));
 }
 
 function upstreamConnected(ex: Exchange, up: http.ClientRequest): void {
   if (ex.upstream !== up || ex.finished) return;
   ex.connected = true;
-  if (ex.hasBody) ex.req.pipe(up);
+  ex.target.connected();
+  if (!ex.hasBody) return;
+  if (!ex.expectContinue) {
+    pipeBody(ex, up);
+    return;
+  }
+  // The upstream should answer 100 or a final status; if it says nothing, send the body anyway
+  // (as clients do), so an app that ignores Expect still gets its request.
+  ex.continueTimer = setTimeout(() => {
+    ex.continueTimer = null;
+    if (ex.upstream !== up || ex.responded || ex.finished) return;
+    ex.res.writeContinue();
+    pipeBody(ex, up);
+  }, CONTINUE_FALLBACK_MS);
+}
+
+function pipeBody(ex: Exchange, up: http.ClientRequest): void {
+  if (ex.bodyPiped) return;
+  ex.bodyPiped = true;
+  const req = ex.req;
+  req.pipe(up);
+  if (req.headers['content-length'] === undefined) req.on('data', onRequestData);
+}
+
+function onUpstreamContinue(this: Tagged<http.ClientRequest>): void {
+  const ex = this[kExchange]!;
+  if (ex.upstream !== this || ex.finished) return;
+  if (ex.continueTimer !== null) {
+    clearTimeout(ex.continueTimer);
+    ex.continueTimer = null;
+  }
+  if (ex.bodyPiped) return;
+  ex.res.writeContinue();
+  pipeBody(ex, this);
+}
+
+/** Counts a chunked body against the service's limit (a content-length one was checked up front). */
+function onRequestData(this: Tagged<http.IncomingMessage>, chunk: Buffer): void {
+  const ex = this[kExchange]!;
+  ex.bodyBytes += chunk.length;
+  if (ex.bodyBytes <= ex.service.settings.maxBodyBytes || ex.finished) return;
+  this.off('data', onRequestData);
+  const up = ex.upstream;
+  ex.upstream = null;
+  if (up !== null) {
+    this.unpipe(up);
+    up.destroy();
+  }
+  const res = ex.res;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.setHeader('connection', 'close');
+  sendError(res, 413, `request body larger than ${ex.service.settings.maxBodyBytes} bytes`);
+}
+
+/** Request trailers arrive with the end of a chunked body: pass them on before it ends upstream. */
+function onRequestEnd(this: Tagged<http.IncomingMessage>): void {
+  const ex = this[kExchange]!;
+  const up = ex.upstream;
+  if (up === null || ex.finished || !hasKeys(this.trailers)) return;
+  up.addTrailers(this.trailers);
 }
 
 function onUpstreamResponse(this: Tagged<http.ClientRequest>, upRes: http.IncomingMessage): void {
@@ -182,31 +345,75 @@ function onUpstreamResponse(this: Tagged<http.ClientRequest>, upRes: http.Incomi
     return;
   }
   ex.responded = true;
+  if (ex.continueTimer !== null) {
+    clearTimeout(ex.continueTimer);
+    ex.continueTimer = null;
+  }
   const res = ex.res;
+  const headers = responseHeaders(upRes);
+  if (ex.cookie !== null) addSetCookie(headers, ex.cookie);
   // Checked here, not on arrival: a request that was in flight when the listener began to close
-  // must still tell its client not to reuse the connection.
-  if (ex.listener.closing) res.setHeader('connection', 'close');
+  // must still tell its client not to reuse the connection. A body the client was told to hold
+  // back (100-continue never sent) is never read: the connection cannot be reused either.
+  if (ex.listener.closing || (ex.expectContinue && !ex.bodyPiped)) {
+    res.setHeader('connection', 'close');
+  }
+  const status = upRes.statusCode ?? 502;
   try {
-    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes));
+    writeHead(res, status, upRes.statusMessage, headers);
   } catch {
     // A header Node will not send (say, a bad character): a 502 beats crashing the data plane.
     upRes.resume();
     ex.failed = true;
+    ex.fail = Fail.OTHER;
     sendError(res, 502, 'invalid upstream response headers');
     return;
   }
+  ex.upstreamResponse = upRes;
   (upRes as Tagged<http.IncomingMessage>)[kExchange] = ex;
   upRes.on('close', onUpstreamResponseClose);
+  if (upRes.headers['transfer-encoding'] !== undefined) upRes.on('end', onUpstreamResponseEnd);
+  const type = upRes.headers['content-type'];
+  if (type !== undefined && type.startsWith('text/event-stream')) startStream(ex, this);
   upRes.pipe(res);
 }
 
-function onUpstreamResponseClose(this: Tagged<http.IncomingMessage>): void {
-  if (this.complete) return;
-  // The app went away mid-body: the client must see a cut response, not a short "complete" one.
+/**
+ * An SSE response: headers go out now (the first event may be far off), neither side times out
+ * for idleness, and the exchange moves from "in flight" to the target's long connections.
+ */
+function startStream(ex: Exchange, up: http.ClientRequest): void {
+  ex.headAt = performance.now();
+  ex.res.flushHeaders();
+  up.setTimeout(0);
+  ex.req.socket.setTimeout(0);
+  const socket = up.socket as (Socket & { [kLongSocket]?: boolean }) | null;
+  if (socket !== null) socket[kLongSocket] = true;
+  ex.long = true;
+  const target = ex.target;
+  target.release();
+  target.openLong(ex);
+}
+
+/** Response trailers (chunked responses only): added before pipe ends the client response. */
+function onUpstreamResponseEnd(this: Tagged<http.IncomingMessage>): void {
   const ex = this[kExchange]!;
-  if (ex.finished) return;
+  if (ex.finished || ex.cutDone || !hasKeys(this.trailers)) return;
+  ex.res.addTrailers(this.trailers);
+}
+
+function onUpstreamResponseClose(this: Tagged<http.IncomingMessage>): void {
+  const ex = this[kExchange]!;
+  if (this.complete) {
+    // The request body was never sent (no 100 Continue): the upstream connection is not reusable.
+    if (ex.expectContinue && !ex.bodyPiped) ex.upstream?.destroy();
+    return;
+  }
+  // The app went away mid-body: the client must see a cut response, not a short "complete" one.
+  if (ex.finished || ex.cutDone) return;
   ex.failed = true;
-  ex.target.errors++;
+  ex.fail = Fail.RESET;
+  ex.target.attemptFailed(Fail.RESET);
   ex.res.destroy();
 }
 
@@ -218,28 +425,40 @@ function onUpstreamTimeout(this: Tagged<http.ClientRequest>): void {
 
 function onUpstreamError(this: Tagged<http.ClientRequest>, err: NodeJS.ErrnoException): void {
   const ex = this[kExchange]!;
-  if (ex.upstream !== this || ex.finished) return;
-  ex.target.errors++;
-  if (ex.hasBody) ex.req.unpipe(this);
+  if (ex.upstream !== this || ex.finished || ex.cutDone) return;
+  const kind = failKind(err, ex.connected);
+  ex.target.attemptFailed(kind);
+  if (ex.continueTimer !== null) {
+    clearTimeout(ex.continueTimer);
+    ex.continueTimer = null;
+  }
+  if (ex.bodyPiped) ex.req.unpipe(this);
   if (ex.responded || ex.res.headersSent) {
     // Part of the response is out: all that is left is to cut the client connection.
     ex.failed = true;
+    ex.fail = kind;
     ex.res.destroy();
     return;
   }
   const next = retryTarget(ex, err);
   if (next !== undefined) {
     ex.target.release();
+    ex.bodyPiped = false;
     ex.proxy.dispatch(ex, next);
     return;
   }
   ex.upstream = null;
   ex.failed = true;
-  if (ex.listener.closing) ex.res.setHeader('connection', 'close');
-  if (err.code === TIMEOUT_CODE) sendError(ex.res, 504, 'upstream timed out');
-  else {
+  ex.fail = kind;
+  const res = ex.res;
+  if (ex.listener.closing || ex.expectContinue) res.setHeader('connection', 'close');
+  if (err.code === TIMEOUT_CODE) {
+    sendError(res, 504, `upstream timed out (no response within ${ex.proxy.timeoutMs} ms)`);
+  } else if (err.code === CONNECT_TIMEOUT_CODE) {
+    sendError(res, 504, `upstream connection timed out (${ex.proxy.connectTimeoutMs} ms)`);
+  } else {
     const phase = ex.connected ? 'request' : 'connection';
-    sendError(ex.res, 502, `upstream ${phase} failed (${err.code ?? err.message})`);
+    sendError(res, 502, `upstream ${phase} failed (${err.code ?? err.message})`);
   }
 }
 
@@ -247,24 +466,56 @@ function onClientClose(this: Tagged<http.ServerResponse>): void {
   const ex = this[kExchange]!;
   if (ex.finished) return;
   ex.finished = true;
+  if (ex.continueTimer !== null) clearTimeout(ex.continueTimer);
   const up = ex.upstream;
   // The client left before the response was complete: stop the upstream work too.
   if (up !== null && !this.writableFinished) up.destroy();
   const target = ex.target;
-  target.release();
-  target.counters.record(
-    this.headersSent ? this.statusCode : 0,
-    performance.now() - ex.started,
-    ex.failed,
-  );
+  const now = performance.now();
+  let latency = now - ex.started;
+  if (ex.long) {
+    const socket = up?.socket as (Socket & { [kLongSocket]?: boolean }) | null | undefined;
+    if (socket != null) socket[kLongSocket] = false;
+    target.closeLong(ex);
+    // A stream's duration says nothing about the app's speed: its time to the head does.
+    latency = ex.headAt - ex.started;
+  } else target.release();
+  const status = this.headersSent ? this.statusCode : 0;
+  target.counters.record(status, latency, ex.failed ? ex.fail || Fail.OTHER : Fail.NONE, now);
+  target.own.finish(status, latency);
 }
 
+/** writeHead, minus a Trailer header where Node cannot send trailers (HEAD, 204/304, HTTP/1.0). */
+function writeHead(
+  res: http.ServerResponse,
+  status: number,
+  message: string | undefined,
+  headers: http.OutgoingHttpHeaders,
+): void {
+  try {
+    res.writeHead(status, message, headers);
+  } catch (err) {
+    if (headers.trailer === undefined) throw err;
+    delete headers.trailer;
+    res.writeHead(status, message, headers);
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  404: 'Not Found',
+  413: 'Content Too Large',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** A small text page naming hotswap and the reason; a response already under way is cut. */
 export function sendError(res: http.ServerResponse, status: number, reason: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = `hotswap: ${reason}\n`;
+  const body = `hotswap: ${reason}\n${status} ${STATUS_TEXT[status] ?? ''}\n`;
   res.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -273,13 +524,34 @@ export function sendError(res: http.ServerResponse, status: number, reason: stri
   res.end(body);
 }
 
-function hasBody(req: http.IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  if (length !== undefined) return length !== '0';
-  return req.headers['transfer-encoding'] !== undefined;
+/** The Host header without its port, lowercase ('' when missing). */
+export function hostOf(req: http.IncomingMessage): string {
+  const host = req.headers.host;
+  if (host === undefined) return '';
+  let end = host.length;
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    return (close < 0 ? host : host.slice(0, close + 1)).toLowerCase();
+  }
+  const colon = host.indexOf(':');
+  if (colon >= 0) end = colon;
+  return host.slice(0, end).toLowerCase();
 }
 
-function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
+function hasKeys(obj: object): boolean {
+  for (const _ in obj) return true;
+  return false;
+}
+
+function addSetCookie(headers: http.OutgoingHttpHeaders, cookie: string): void {
+  const current = headers['set-cookie'];
+  if (current === undefined) headers['set-cookie'] = [cookie];
+  else if (Array.isArray(current)) headers['set-cookie'] = [...current, cookie];
+  else headers['set-cookie'] = [String(current), cookie];
+}
+
+/** Headers for the upstream request: end-to-end headers plus X-Forwarded-* and X-Request-Id. */
+export function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
   const src = req.headers;
   const out: http.OutgoingHttpHeaders = {};
   for (const key in src) {
@@ -287,6 +559,9 @@ function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
   }
   const connection = src.connection;
   if (connection !== undefined && !isKeepAliveOrClose(connection)) dropListed(out, connection);
+  // The proxy relays trailers, so it may ask for them on the client's behalf.
+  const te = src.te;
+  if (te !== undefined && te.includes('trailers')) out.te = 'trailers';
   const remote = req.socket.remoteAddress ?? '';
   const xff = src['x-forwarded-for'];
   out['x-forwarded-for'] = xff === undefined ? remote : `${String(xff)}, ${remote}`;
@@ -302,10 +577,10 @@ function isKeepAliveOrClose(value: string): boolean {
 }
 
 /** Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1). */
-function dropListed(headers: http.OutgoingHttpHeaders, connection: string): void {
+export function dropListed(headers: http.OutgoingHttpHeaders, connection: string): void {
   for (const name of connection.split(',')) {
     const key = name.trim().toLowerCase();
-    if (key !== 'host') delete headers[key];
+    if (key !== 'host' && key !== 'upgrade') delete headers[key];
   }
 }
 

@@ -1,10 +1,19 @@
-// One HTTP server per service, bound to the service's `listen` address. A listener is replaced by
-// binding the new address first and only then closing the old one, so a failed bind leaves the
-// service reachable where it was. Closing stops accepting at once and lets requests finish.
+// One listener per address. Its accepting socket is a plain net.Server whose connections go either
+// to the TCP splice (tcp mode) or into an HTTP server that is never bound itself — so the same
+// accepting socket can be handed to a successor process, and a mode change needs no rebind.
+// Several http services may share an address: the most specific host rule wins, then the
+// longest path prefix; a service without rules takes what nobody else matched.
+//
+// A service moving to another address binds the new one first and only then lets go of the old,
+// so a failed bind leaves it reachable where it was. Closing stops accepting at once and lets
+// requests finish.
 import http from 'node:http';
-import type { Socket } from 'node:net';
-import type { HttpProxy, ListenerState } from './http-proxy.js';
+import net, { type Socket } from 'node:net';
+import { hostOf, type HttpProxy, type ListenerState } from './http-proxy.js';
 import type { ServiceRuntime } from './service.js';
+import type { TcpProxy } from './tcp-proxy.js';
+import type { ProxyMode } from './types.js';
+import type { UpgradeProxy } from './upgrade.js';
 import { conflict, parseListen } from './validate.js';
 
 /** Clients keep connections open across requests; above common client idle limits (60 s). */
@@ -13,58 +22,288 @@ const HEADERS_TIMEOUT_MS = 30_000;
 /** While closing, connections that finish their last response are closed this often. */
 const IDLE_SWEEP_MS = 200;
 
-const UPGRADE_REPLY = (() => {
-  const body = 'hotswap: upgrade (WebSocket) is not supported yet\n';
-  return (
-    'HTTP/1.1 501 Not Implemented\r\n' +
-    'Content-Type: text/plain; charset=utf-8\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    'Connection: close\r\n\r\n' +
-    body
-  );
-})();
+export interface ListenerDeps {
+  http: HttpProxy;
+  upgrade: UpgradeProxy;
+  tcp: TcpProxy;
+  log: (line: string) => void;
+  /** How long a closing listener waits for requests before cutting connections. */
+  graceMs: number;
+  /** A client connection idle this long (no byte either way) mid-request is closed. */
+  clientIdleMs: number;
+}
 
-interface Listener {
-  listen: string;
-  server: http.Server;
-  state: ListenerState;
+export class Listener implements ListenerState {
+  closing = false;
+  single: ServiceRuntime | null = null;
+  services: ServiceRuntime[] = [];
+  mode: ProxyMode = 'http';
+  acceptor: net.Server | null = null;
+  readonly server: http.Server;
+  /** Set when the accepting socket closed, with the promise of the last connection's end. */
+  shutting: Promise<void> | null = null;
+  readonly onConnection: (socket: Socket) => void;
+
+  constructor(
+    readonly listen: string,
+    private readonly deps: ListenerDeps,
+  ) {
+    const proxy = deps.http;
+    const server = http.createServer((req, res) => proxy.handle(this, req, res, false));
+    server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) =>
+      proxy.handle(this, req, res, true),
+    );
+    server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) =>
+      deps.upgrade.handle(this, req, socket, head),
+    );
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    // Uploads may be long; a stalled one is caught by the idle timeout instead.
+    server.requestTimeout = 0;
+    server.timeout = deps.clientIdleMs;
+    // The server is fed by the acceptor and never listens itself: start its connection tracking
+    // (headers timeout, closeIdleConnections) the way listening would.
+    server.emit('listening');
+    this.server = server;
+    const tcp = deps.tcp;
+    this.onConnection = (socket: Socket): void => {
+      if (this.mode === 'tcp') {
+        const svc = this.services[0];
+        if (svc === undefined) socket.destroy();
+        else tcp.handle(svc, socket);
+        return;
+      }
+      socket.setNoDelay(true);
+      server.emit('connection', socket);
+    };
+  }
+
+  setServices(services: ServiceRuntime[], mode: ProxyMode): void {
+    this.services = [...services];
+    this.mode = mode;
+    const only = services.length === 1 ? services[0]! : null;
+    this.single =
+      only !== null && only.settings.hosts.length === 0 && only.settings.pathPrefix === ''
+        ? only
+        : null;
+  }
+
+  route(req: http.IncomingMessage): ServiceRuntime | undefined {
+    const host = hostOf(req);
+    const url = req.url ?? '/';
+    let best: ServiceRuntime | undefined;
+    let bestHost = -1;
+    let bestPrefix = -1;
+    for (const svc of this.services) {
+      const hs = hostScore(svc.settings.hosts, host);
+      if (hs < 0) continue;
+      const prefix = svc.settings.pathPrefix;
+      if (prefix !== '' && !pathMatches(url, prefix)) continue;
+      if (hs > bestHost || (hs === bestHost && prefix.length > bestPrefix)) {
+        best = svc;
+        bestHost = hs;
+        bestPrefix = prefix.length;
+      }
+    }
+    return best;
+  }
+
+  bind(): Promise<void> {
+    const { host, port } = parseListen(this.listen);
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(conflict('listen', `cannot bind ${this.listen} (${err.code ?? err.message})`, err));
+      };
+      server.once('error', onError);
+      server.listen({ host, port }, () => {
+        server.off('error', onError);
+        this.watch(server);
+        this.acceptor = server;
+        this.deps.log(`listening on ${this.listen} (${this.describe()})`);
+        resolve();
+      });
+    });
+  }
+
+  /** Takes over an accepting socket received from a predecessor (must run before any accept). */
+  adopt(server: net.Server): void {
+    // A server received over IPC has default options; these are what bind() would have set.
+    (server as net.Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
+    server.on('connection', this.onConnection);
+    this.watch(server);
+    this.acceptor = server;
+  }
+
+  private watch(server: net.Server): void {
+    server.on('error', (err) => this.deps.log(`listener ${this.listen}: ${err.message}`));
+  }
+
+  describe(): string {
+    return this.services.map((s) => s.name).join(', ') || 'no service';
+  }
+
+  /**
+   * Stops accepting; resolves when the last connection accepted here has closed. Connections
+   * busy now get "Connection: close" on their response; idle ones are closed by a sweep that
+   * starts after `sweepAfterMs` (a handover waits a little: a keep-alive client in mid-flight
+   * then gets its answer and the close rather than a reset), and everything is cut at graceMs.
+   */
+  shut(sweepAfterMs = 0): Promise<void> {
+    if (this.shutting !== null) return this.shutting;
+    this.closing = true;
+    const server = this.server;
+    const acceptor = this.acceptor;
+    this.acceptor = null;
+    this.shutting = new Promise<void>((resolve) => {
+      let sweep: NodeJS.Timeout | null = null;
+      const startSweep = setTimeout(() => {
+        server.closeIdleConnections();
+        sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+      }, sweepAfterMs);
+      const force = setTimeout(() => server.closeAllConnections(), this.deps.graceMs);
+      const done = (): void => {
+        clearTimeout(startSweep);
+        if (sweep !== null) clearInterval(sweep);
+        clearTimeout(force);
+        // Stops the connection-tracking timer (the server itself was never bound).
+        server.close(() => undefined);
+        this.deps.log(`closed listener ${this.listen}`);
+        resolve();
+      };
+      if (acceptor === null) done();
+      else acceptor.close(done);
+    });
+    return this.shutting;
+  }
+}
+
+/** -1: no match; 0: the service takes any host; higher: more specific. */
+function hostScore(hosts: string[], host: string): number {
+  if (hosts.length === 0) return 0;
+  let best = -1;
+  for (const h of hosts) {
+    if (h.charCodeAt(0) === 42 /* * */) {
+      const suffix = h.slice(1); // ".example.com"
+      if (host.length > suffix.length && host.endsWith(suffix)) {
+        best = Math.max(best, suffix.length);
+      }
+    } else if (h === host) return 1_000_000;
+  }
+  return best;
+}
+
+/** "/api" matches "/api", "/api/x" and "/api?q", not "/apix". */
+function pathMatches(url: string, prefix: string): boolean {
+  if (!url.startsWith(prefix)) return false;
+  if (url.length === prefix.length) return true;
+  const next = url.charCodeAt(prefix.length);
+  return next === 47 /* / */ || next === 63 /* ? */;
+}
+
+/** Route keys of a service; two services on one address must not share one. */
+export function routeKeys(svc: { hosts: string[]; pathPrefix: string }): string[] {
+  const hosts = svc.hosts.length === 0 ? ['*'] : svc.hosts;
+  return hosts.map((h) => `${h} ${svc.pathPrefix}`);
 }
 
 export class Listeners {
-  private readonly byService = new Map<string, Listener>();
+  private readonly byAddress = new Map<string, Listener>();
   private readonly closing = new Set<Promise<void>>();
 
-  constructor(
-    private readonly proxy: HttpProxy,
-    private readonly log: (line: string) => void,
-    /** How long a closing listener waits for requests before cutting connections. */
-    private readonly graceMs: number,
-  ) {}
+  constructor(private readonly deps: ListenerDeps) {}
 
-  /** Binds `listen` for the service, unless already bound there; rebinds when it changed. */
-  async ensure(service: ServiceRuntime, listen: string): Promise<void> {
-    const current = this.byService.get(service.name);
-    if (current !== undefined && current.listen === listen) return;
-    const next = await this.open(service, listen);
-    this.byService.set(service.name, next);
-    // The old address closes in the background: its requests finish, the caller need not wait.
-    if (current !== undefined) void this.track(this.shut(current));
+  /**
+   * Makes `listen` serve these services (binding it when it is not bound yet). On a failed bind
+   * nothing changes and the CONFLICT error is thrown.
+   */
+  async place(listen: string, mode: ProxyMode, services: ServiceRuntime[]): Promise<void> {
+    let l = this.byAddress.get(listen);
+    const created = l === undefined;
+    if (l === undefined) l = new Listener(listen, this.deps);
+    if (l.acceptor === null) {
+      try {
+        await l.bind();
+      } catch (err) {
+        if (created) l.shut().catch(() => undefined);
+        throw err;
+      }
+    }
+    l.setServices(services, mode);
+    this.byAddress.set(listen, l);
   }
 
-  address(service: string): string | undefined {
-    return this.byService.get(service)?.listen;
+  /** Records the services of an address without binding it (a successor adopts it next). */
+  prepare(listen: string, mode: ProxyMode, services: ServiceRuntime[]): void {
+    let l = this.byAddress.get(listen);
+    if (l === undefined) {
+      l = new Listener(listen, this.deps);
+      this.byAddress.set(listen, l);
+    }
+    l.setServices(services, mode);
   }
 
-  /** Stops accepting for the service; resolves when its last connection has closed. */
-  close(service: string): Promise<void> {
-    const current = this.byService.get(service);
-    if (current === undefined) return Promise.resolve();
-    this.byService.delete(service);
-    return this.track(this.shut(current));
+  /** Gives a prepared address its inherited accepting socket; false when nobody wants it. */
+  adopt(listen: string, server: net.Server): boolean {
+    const l = this.byAddress.get(listen);
+    if (l === undefined || l.acceptor !== null) return false;
+    l.adopt(server);
+    return true;
+  }
+
+  /** Binds every address that has no accepting socket yet; failures are logged. */
+  async bindMissing(): Promise<void> {
+    await Promise.all(
+      [...this.byAddress.values()]
+        .filter((l) => l.acceptor === null)
+        .map((l) =>
+          l.bind().catch((err: Error) => this.deps.log(`${l.describe()}: ${err.message}`)),
+        ),
+    );
+  }
+
+  /** The address's services changed; none left → it closes in the background. */
+  update(listen: string, mode: ProxyMode, services: ServiceRuntime[]): void {
+    const l = this.byAddress.get(listen);
+    if (l === undefined) return;
+    if (services.length > 0) {
+      l.setServices(services, mode);
+      return;
+    }
+    this.byAddress.delete(listen);
+    void this.track(l.shut());
+  }
+
+  /** Stops accepting on the address; resolves when its last connection has closed. */
+  close(listen: string): Promise<void> {
+    const l = this.byAddress.get(listen);
+    if (l === undefined) return Promise.resolve();
+    this.byAddress.delete(listen);
+    return this.track(l.shut());
+  }
+
+  bound(listen: string): boolean {
+    return this.byAddress.get(listen)?.acceptor != null;
+  }
+
+  /** Every accepting socket, to hand to a successor. */
+  acceptors(): { listen: string; server: net.Server }[] {
+    const out: { listen: string; server: net.Server }[] = [];
+    for (const l of this.byAddress.values()) {
+      if (l.acceptor !== null) out.push({ listen: l.listen, server: l.acceptor });
+    }
+    return out;
+  }
+
+  /** Stops accepting everywhere (the successor accepts now); resolves when connections end. */
+  async handOver(sweepAfterMs: number): Promise<void> {
+    const all = [...this.byAddress.values()];
+    this.byAddress.clear();
+    await Promise.all(all.map((l) => this.track(l.shut(sweepAfterMs))));
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.byService.keys()].map((name) => this.close(name)));
+    await Promise.all([...this.byAddress.keys()].map((listen) => this.close(listen)));
     await Promise.all([...this.closing]);
   }
 
@@ -73,52 +312,4 @@ export class Listeners {
     void p.finally(() => this.closing.delete(p));
     return p;
   }
-
-  private open(service: ServiceRuntime, listen: string): Promise<Listener> {
-    const { host, port } = parseListen(listen);
-    const state: ListenerState = { closing: false };
-    const proxy = this.proxy;
-    const server = http.createServer({ noDelay: true }, (req, res) =>
-      proxy.handle(service, state, req, res),
-    );
-    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    server.headersTimeout = HEADERS_TIMEOUT_MS;
-    server.on('upgrade', refuseUpgrade);
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        reject(conflict('listen', `cannot bind ${listen} (${err.code ?? err.message})`, err));
-      };
-      server.once('error', onError);
-      server.listen({ host, port }, () => {
-        server.off('error', onError);
-        server.on('error', (err) =>
-          this.log(`listener ${listen} of ${service.name}: ${err.message}`),
-        );
-        this.log(`listening on ${listen} for ${service.name}`);
-        resolve({ listen, server, state });
-      });
-    });
-  }
-
-  private shut(listener: Listener): Promise<void> {
-    listener.state.closing = true;
-    const server = listener.server;
-    return new Promise((resolve) => {
-      // Connections busy now get "Connection: close" on their response; once idle they are
-      // closed by the sweep rather than waiting out the 65 s keep-alive.
-      const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
-      const force = setTimeout(() => server.closeAllConnections(), this.graceMs);
-      server.close(() => {
-        clearInterval(sweep);
-        clearTimeout(force);
-        this.log(`closed listener ${listener.listen}`);
-        resolve();
-      });
-    });
-  }
-}
-
-function refuseUpgrade(_req: http.IncomingMessage, socket: Socket): void {
-  socket.on('error', () => socket.destroy());
-  socket.end(UPGRADE_REPLY);
 }

@@ -1,11 +1,17 @@
 // Wiring of the proxy process (`hotswap proxy`): restore the stored routes, open their listeners,
 // then take orders on the control socket. Listeners come up before the control socket, so
 // traffic flows again as soon as possible after a restart, even before the controller calls.
+// A successor started by POST /upgrade (env HOTSWAP_PROXY_SUCCESSOR=1, with an IPC channel)
+// adopts its predecessor's accepting sockets instead of binding them (see handover.ts).
 import { ControlServer, claimSocketPath } from './control-server.js';
+import { SUCCESSOR_ENV, handOver, takeOver, windDown } from './handover.js';
 import { HttpProxy } from './http-proxy.js';
 import { Listeners } from './listeners.js';
 import { Registry } from './registry.js';
 import { RouteStore } from './route-store.js';
+import { DEFAULT_TUNING } from './service.js';
+import { TcpProxy } from './tcp-proxy.js';
+import { UpgradeProxy } from './upgrade.js';
 
 export interface ProxyOptions {
   /** Path of the control unix socket. */
@@ -16,16 +22,30 @@ export interface ProxyOptions {
   log?: (line: string) => void;
   /** How long closing listeners wait for in-flight requests before cutting them. Default 30 s. */
   closeGraceMs?: number;
-  /** Upstream idle timeout: 504 before a response, cut after. Default 60 s. */
+  /** Upstream silence: 504 before the response head (header timeout), cut after. Default 60 s. */
   upstreamTimeoutMs?: number;
+  /** Connecting to a backend. Default 3 s. */
+  connectTimeoutMs?: number;
+  /** A client connection idle this long in the middle of a request is closed. Default 120 s. */
+  clientIdleTimeoutMs?: number;
+  /** Consecutive connect failures that eject a backend for ejectMs. Defaults 3 and 10 s. */
+  ejectAfterFailures?: number;
+  ejectMs?: number;
   /** Close gracefully on SIGTERM/SIGINT. Default true. */
   handleSignals?: boolean;
+  /**
+   * Start as the successor of a running proxy: adopt its sockets over the IPC channel.
+   * Default: env HOTSWAP_PROXY_SUCCESSOR=1 and an IPC channel.
+   */
+  successor?: boolean;
+  /** After handing over to a successor, exit once done. Default true. */
+  exitAfterHandover?: boolean;
 }
 
 export interface RunningProxy {
   /** Closes listeners gracefully, then the control socket; safe to call more than once. */
   close(): Promise<void>;
-  /** Settles when the proxy has closed, whatever asked for it (close, signal, POST /shutdown). */
+  /** Settles when the proxy has closed, whatever asked for it (close, signal, POST /shutdown, upgrade). */
   readonly closed: Promise<void>;
 }
 
@@ -33,28 +53,52 @@ function stderrLog(line: string): void {
   process.stderr.write(`${new Date().toISOString()} hotswap-proxy ${line}\n`);
 }
 
+/** Idle keep-alive connections of a predecessor are left this long before being closed. */
+const HANDOVER_SWEEP_AFTER_MS = 1000;
+
 export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
   const log = options.log ?? stderrLog;
+  const successor =
+    options.successor ?? (process.env[SUCCESSOR_ENV] === '1' && process.send !== undefined);
+  // A successor's own successor is told explicitly; nothing else should inherit the flag.
+  delete process.env[SUCCESSOR_ENV];
   // Before touching listeners or the state file: they may belong to a proxy that still runs.
-  await claimSocketPath(options.controlSocket);
-  const proxy = new HttpProxy({ upstreamTimeoutMs: options.upstreamTimeoutMs });
-  const listeners = new Listeners(proxy, log, options.closeGraceMs ?? 30_000);
+  if (!successor) await claimSocketPath(options.controlSocket);
+  const graceMs = options.closeGraceMs ?? 30_000;
+  const proxy = new HttpProxy({
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+  });
+  const listeners = new Listeners({
+    http: proxy,
+    upgrade: new UpgradeProxy(proxy),
+    tcp: new TcpProxy(proxy.connectTimeoutMs),
+    log,
+    graceMs,
+    clientIdleMs: options.clientIdleTimeoutMs ?? 120_000,
+  });
   const store = new RouteStore(options.stateFile, log);
-  const registry = new Registry(listeners, store, log);
-  await registry.restore(store.load());
+  const tuning = {
+    ejectAfterFailures: options.ejectAfterFailures ?? DEFAULT_TUNING.ejectAfterFailures,
+    ejectMs: options.ejectMs ?? DEFAULT_TUNING.ejectMs,
+  };
+  const registry = new Registry(listeners, store, log, tuning, graceMs);
 
   let settle: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (settle = resolve));
   let closing: Promise<void> | null = null;
   let signalled: ((signal: NodeJS.Signals) => void) | null = null;
+  const dropSignals = (): void => {
+    // With the handlers gone, a second SIGTERM/SIGINT during the graceful close ends the
+    // process at once: the usual escape hatch when a close hangs.
+    if (signalled !== null) {
+      process.off('SIGTERM', signalled);
+      process.off('SIGINT', signalled);
+    }
+  };
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      // With the handlers gone, a second SIGTERM/SIGINT during the graceful close ends the
-      // process at once: the usual escape hatch when a close hangs.
-      if (signalled !== null) {
-        process.off('SIGTERM', signalled);
-        process.off('SIGINT', signalled);
-      }
+      dropSignals();
       log('closing');
       await registry.close();
       await control.close();
@@ -63,16 +107,63 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
     return closing;
   };
 
-  const control = new ControlServer({
+  const parts = () => ({ registry, listeners, control, log });
+  const control: ControlServer = new ControlServer({
     socketPath: options.controlSocket,
     registry,
     onShutdown: () => void close(),
+    onUpgrade: () => {
+      if (closing !== null) return Promise.reject(new Error('the proxy is closing'));
+      let done: () => void = () => undefined;
+      closing = new Promise<void>((resolve) => (done = resolve)).finally(settle);
+      return handOver(parts(), (child) => {
+        dropSignals();
+        void windDown(parts(), child, HANDOVER_SWEEP_AFTER_MS).then(() => {
+          done();
+          if (options.exitAfterHandover ?? true) {
+            // Everything is closed, so the process should end by itself; this is the backstop.
+            setTimeout(() => process.exit(0), 5000).unref();
+          }
+        });
+      }).catch((err: unknown) => {
+        closing = null;
+        throw err;
+      });
+    },
   });
-  try {
-    await control.listen();
-  } catch (err) {
-    await registry.close();
-    throw err;
+
+  if (successor) {
+    await takeOver({
+      load: () => registry.restore(store.load(), { adopt: true }),
+      adopt: (key, server) => listeners.adopt(key, server),
+      prepare: async () => {
+        await listeners.bindMissing();
+        await control.bindTemp();
+      },
+      takeControl: async (stats) => {
+        registry.mergeStats(stats);
+        control.publish();
+        await registry.saveRestored();
+      },
+      orphaned: async () => {
+        await listeners.bindMissing();
+        await claimSocketPath(options.controlSocket);
+        await control.listen();
+        await registry.saveRestored();
+      },
+      mergeStats: (stats) => registry.mergeStats(stats),
+      log,
+    });
+    log(`took over from the previous proxy (pid ${process.pid})`);
+  } else {
+    await registry.restore(store.load());
+    try {
+      await control.listen();
+    } catch (err) {
+      await registry.close();
+      throw err;
+    }
+    await registry.saveRestored();
   }
   if (options.handleSignals ?? true) {
     signalled = (signal) => {

@@ -26,7 +26,7 @@ async function proxyWithService(service = 'web'): Promise<TestProxy & { port: nu
   const p = await startProxy();
   cleanups.push(() => p.proxy.close());
   const port = await freePort();
-  await p.client.ensureService(service, `127.0.0.1:${port}`);
+  await p.client.ensureService(service, { listen: `127.0.0.1:${port}` });
   return { ...p, port };
 }
 
@@ -259,11 +259,11 @@ test('keep-alive race: an idempotent GET reset on a reused socket is retried, a 
   assert.equal(flaky.hits, 6);
 });
 
-test('503 without backends, 504 on upstream timeout, 501 on upgrade', async () => {
+test('503 without backends, 504 on upstream timeout (requests and upgrades)', async () => {
   const p = await startProxy(undefined, { upstreamTimeoutMs: 200 });
   cleanups.push(() => p.proxy.close());
   const port = await freePort();
-  await p.client.ensureService('web', `127.0.0.1:${port}`);
+  await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
   const none = await request(port);
   assert.equal(none.status, 503);
   assert.equal(none.headers['content-type'], 'text/plain; charset=utf-8');
@@ -281,8 +281,8 @@ test('503 without backends, 504 on upstream timeout, 501 on upgrade', async () =
   assert.equal(stats.instances['q']!.inFlight, 0);
 
   const upgrade = await request(port, { headers: { connection: 'upgrade', upgrade: 'websocket' } });
-  assert.equal(upgrade.status, 501);
-  assert.match(upgrade.body.toString(), /hotswap/);
+  assert.equal(upgrade.status, 504);
+  assert.match(upgrade.body.toString(), /^hotswap: upstream timed out/);
 });
 
 test('a client that disconnects mid-request releases its backend', async () => {
@@ -308,7 +308,7 @@ test('the route table is persisted and restored by a second runProxy', async () 
   const first = await startProxy();
   const a = await upstream('a');
   const port = await freePort();
-  await first.client.ensureService('web', `127.0.0.1:${port}`);
+  await first.client.ensureService('web', { listen: `127.0.0.1:${port}` });
   await first.client.addBackend('web', { id: 'a', revision: 3, address: a.address });
   await first.client.setWeights('web', { '3': 7 });
   const before = await first.client.table();
@@ -331,13 +331,13 @@ test('listen changes rebind; removing a service closes its listener', async () =
   const a = await upstream('a');
   await p.client.addBackend('web', { id: 'a', revision: 1, address: a.address });
   const port2 = await freePort();
-  await p.client.ensureService('web', `127.0.0.1:${port2}`);
+  await p.client.ensureService('web', { listen: `127.0.0.1:${port2}` });
   assert.equal((await request(port2)).status, 200);
   await assert.rejects(request(p.port));
   const other = await freePort();
-  await p.client.ensureService('api', `127.0.0.1:${other}`);
+  await p.client.ensureService('api', { listen: `127.0.0.1:${other}` });
   await assert.rejects(
-    p.client.ensureService('api', `127.0.0.1:${port2}`),
+    p.client.ensureService('api', { listen: `127.0.0.1:${port2}` }),
     (e: HotswapError) => e.code === 'CONFLICT' && /listen/.test(e.message),
   );
   await p.client.removeService('web');
@@ -356,8 +356,8 @@ test('control errors name the bad field', async () => {
       return true;
     };
   const addr = '127.0.0.1:3000';
-  await assert.rejects(p.client.ensureService('web', 'nope'), reject('listen'));
-  await assert.rejects(p.client.ensureService('bad name', '127.0.0.1:1'), reject('service'));
+  await assert.rejects(p.client.ensureService('web', { listen: 'nope' }), reject('listen'));
+  await assert.rejects(p.client.ensureService('bad name', { listen: '127.0.0.1:1' }), reject('service'));
   await assert.rejects(
     p.client.addBackend('web', { id: '', revision: 1, address: addr }),
     reject('id'),

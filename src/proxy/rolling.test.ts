@@ -32,7 +32,7 @@ test('zero failed requests while a backend is added, weights shift and the old o
   const oldApp = await startUpstream('old', app('old'));
   let newApp: Awaited<ReturnType<typeof startUpstream>> | undefined;
   try {
-    await p.client.ensureService('web', `127.0.0.1:${port}`);
+    await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
     await p.client.addBackend('web', { id: 'old-1', revision: 1, address: oldApp.address });
     await p.client.setWeights('web', { '1': 1 });
 

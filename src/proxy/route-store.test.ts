@@ -12,6 +12,9 @@ function table(weight: number): RouteTable {
     services: {
       web: {
         listen: '127.0.0.1:8080',
+        mode: 'http',
+        longConnections: { policy: 'keep', timeoutMs: 30_000 },
+        maxBodyBytes: 100 * 1024 * 1024,
         weights: { '1': weight },
         backends: [{ id: 'c1', revision: 1, address: '127.0.0.1:3000', state: 'active' }],
       },

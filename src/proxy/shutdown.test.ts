@@ -16,7 +16,7 @@ test('close lets in-flight requests finish and does not wait for idle keep-alive
   });
   try {
     const port = await freePort();
-    await p.client.ensureService('web', `127.0.0.1:${port}`);
+    await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
     await p.client.addBackend('web', { id: 's', revision: 1, address: slow.address });
     const agent = new http.Agent({ keepAlive: true });
     // One keep-alive connection left idle, one busy when close starts.
@@ -60,7 +60,7 @@ test('SIGTERM closes gracefully and the process exits by itself', async () => {
   try {
     const client = new ProxyClient({ socketPath });
     const port = await freePort();
-    await client.ensureService('web', `127.0.0.1:${port}`);
+    await client.ensureService('web', { listen: `127.0.0.1:${port}` });
     await client.addBackend('web', { id: 's', revision: 1, address: slow.address });
     assert.equal((await client.health()).pid, child.pid);
     const inFlight = request(port);

@@ -1,6 +1,6 @@
 // Helpers for the proxy's tests: small upstream apps on 127.0.0.1, a proxy in a temp folder,
 // and a plain HTTP client. Not part of the public API.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -171,4 +171,274 @@ export function json<T>(reply: Reply): T {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---- WebSocket, by hand (the ws package is not a dependency) ----
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+export interface WsFrame {
+  fin: boolean;
+  opcode: number;
+  payload: Buffer;
+}
+
+/** One end of a WebSocket connection: frames out (masked when it is the client), frames in. */
+export class WsPeer {
+  readonly frames: WsFrame[] = [];
+  closed = false;
+  private buffer = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly masked: boolean,
+    head?: Buffer,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+    if (head !== undefined && head.length > 0) this.onData(head);
+  }
+
+  send(data: string | Buffer, opcode = 1): void {
+    this.socket.write(encodeFrame(typeof data === 'string' ? Buffer.from(data) : data, opcode, this.masked));
+  }
+
+  close(code = 1000, reason = ''): void {
+    const payload = Buffer.alloc(2 + Buffer.byteLength(reason));
+    payload.writeUInt16BE(code, 0);
+    payload.write(reason, 2);
+    this.send(payload, 8);
+  }
+
+  /** The next frame (waits up to timeoutMs); undefined when the connection closed first. */
+  async next(timeoutMs = 2000): Promise<WsFrame | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length === 0) {
+      if (this.closed) return undefined;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no WebSocket frame within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.frames.shift();
+  }
+
+  async text(timeoutMs = 2000): Promise<string> {
+    const frame = await this.next(timeoutMs);
+    if (frame === undefined) throw new Error('WebSocket closed');
+    return frame.payload.toString('utf8');
+  }
+
+  waitClosed(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    for (;;) {
+      const b = this.buffer;
+      if (b.length < 2) return;
+      let length = b[1]! & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (b.length < 4) return;
+        length = b.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (b.length < 10) return;
+        length = Number(b.readBigUInt64BE(2));
+        offset = 10;
+      }
+      const masked = (b[1]! & 0x80) !== 0;
+      const maskAt = offset;
+      if (masked) offset += 4;
+      if (b.length < offset + length) return;
+      const payload = Buffer.from(b.subarray(offset, offset + length));
+      if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= b[maskAt + (i % 4)]!;
+      this.frames.push({ fin: (b[0]! & 0x80) !== 0, opcode: b[0]! & 0x0f, payload });
+      this.buffer = b.subarray(offset + length);
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+export function encodeFrame(payload: Buffer, opcode: number, masked: boolean, fin = true): Buffer {
+  const len = payload.length;
+  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
+  const head = Buffer.alloc(2 + ext + (masked ? 4 : 0));
+  head[0] = (fin ? 0x80 : 0) | opcode;
+  head[1] = (masked ? 0x80 : 0) | (ext === 0 ? len : ext === 2 ? 126 : 127);
+  if (ext === 2) head.writeUInt16BE(len, 2);
+  else if (ext === 8) head.writeBigUInt64BE(BigInt(len), 2);
+  if (!masked) return Buffer.concat([head, payload]);
+  const mask = randomBytes(4);
+  mask.copy(head, 2 + ext);
+  const body = Buffer.from(payload);
+  for (let i = 0; i < body.length; i++) body[i]! ^= mask[i % 4]!;
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * An upstream that answers HTTP requests like startUpstream and accepts WebSockets: it echoes
+ * text frames as "<name>:<text>" and answers a close frame with one. `peers` holds its side.
+ */
+export async function startWsUpstream(
+  name: string,
+  onPeer?: (peer: WsPeer, req: http.IncomingMessage) => void,
+): Promise<Upstream & { peers: WsPeer[] }> {
+  const up = (await startUpstream(name)) as Upstream & { peers: WsPeer[] };
+  up.peers = [];
+  up.server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const key = String(req.headers['sec-websocket-key'] ?? '');
+    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${accept}\r\nX-Served-By: ${name}\r\n\r\n`,
+    );
+    const peer = new WsPeer(socket, false, head);
+    up.peers.push(peer);
+    if (onPeer !== undefined) {
+      onPeer(peer, req);
+      return;
+    }
+    const pump = async (): Promise<void> => {
+      for (;;) {
+        const frame = await peer.next(60_000).catch(() => undefined);
+        if (frame === undefined) return;
+        if (frame.opcode === 1) peer.send(`${name}:${frame.payload.toString()}`);
+        else if (frame.opcode === 8) {
+          peer.send(frame.payload, 8);
+          socket.end();
+          return;
+        }
+      }
+    };
+    void pump();
+  });
+  return up;
+}
+
+export interface WsClient extends WsPeer {
+  response: http.IncomingMessage;
+}
+
+/** Opens a WebSocket to 127.0.0.1:port; rejects when the answer is not 101. */
+export function wsConnect(
+  port: number,
+  path = '/',
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<WsPeer & { response: http.IncomingMessage }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      path,
+      agent: false,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+        ...headers,
+      },
+    });
+    req.on('upgrade', (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      const peer = new WsPeer(socket, true, head) as WsPeer & { response: http.IncomingMessage };
+      peer.response = res;
+      resolve(peer);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      reject(new Error(`WebSocket refused: ${res.statusCode}`));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A TCP echo server on 127.0.0.1 that prefixes nothing; `sockets` are its connections. */
+export async function startTcpEcho(
+  name: string,
+): Promise<{ port: number; address: string; sockets: Set<net.Socket>; connections: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const state = { connections: 0 };
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.write(`${name}\n`);
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    sockets,
+    get connections() {
+      return state.connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Reads from a socket until `predicate(text so far)` holds. */
+export function readUntil(
+  socket: net.Socket,
+  predicate: (text: string) => boolean,
+  timeoutMs = 2000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (c: Buffer): void => {
+      text += c.toString();
+      if (predicate(text)) {
+        cleanup();
+        resolve(text);
+      }
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error(`closed before the expected data; got ${JSON.stringify(text)}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out; got ${JSON.stringify(text)}`));
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+    };
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
 }

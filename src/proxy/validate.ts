@@ -1,7 +1,16 @@
 // Checks for everything that enters the proxy from outside: control request bodies and the
 // persisted table. Each failure names the field, so a caller can fix the exact value.
 import { HotswapError } from '../errors.js';
-import type { Backend, RouteTable, ServiceRoute } from './types.js';
+import type {
+  Backend,
+  DrainOptions,
+  LongConnections,
+  ProxyMode,
+  RouteTable,
+  ServiceConfig,
+  ServiceRoute,
+  StickyConfig,
+} from './types.js';
 
 export function rejected(field: string, message: string): HotswapError {
   return new HotswapError('PROXY_REJECTED', `${field}: ${message}`, { details: { field } });
@@ -100,6 +109,154 @@ export function timeoutInput(value: unknown, field = 'timeoutMs'): number {
   return value;
 }
 
+export const DEFAULT_LONG_CONNECTIONS: Readonly<LongConnections> = Object.freeze({
+  policy: 'keep',
+  timeoutMs: 30_000,
+});
+export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
+/** Longest stats window: the per-second counters cover one hour. */
+export const MAX_WINDOW_MS = 3_600_000;
+
+/** A service's config with every default filled in: what the live state and the table hold. */
+export interface ServiceSettings {
+  listen: string;
+  mode: ProxyMode;
+  /** Lowercase; empty when the service takes any host. */
+  hosts: string[];
+  /** Without a trailing "/"; '' when the service takes any path. */
+  pathPrefix: string;
+  sticky: StickyConfig | null;
+  longConnections: LongConnections;
+  maxBodyBytes: number;
+}
+
+const HOST = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+
+export function longConnectionsInput(value: unknown, field = 'longConnections'): LongConnections {
+  const body = requireObject(value, field);
+  if (body.policy !== 'keep' && body.policy !== 'close') {
+    throw rejected(`${field}.policy`, 'must be "keep" or "close"');
+  }
+  return { policy: body.policy, timeoutMs: timeoutInput(body.timeoutMs, `${field}.timeoutMs`) };
+}
+
+function stickyInput(value: unknown, field: string): StickyConfig | null {
+  if (value === undefined || value === null) return null;
+  const body = requireObject(value, field);
+  const out: StickyConfig = {};
+  if (body.cookie !== undefined) {
+    if (typeof body.cookie !== 'string' || !TOKEN.test(body.cookie)) {
+      throw rejected(`${field}.cookie`, 'must be a cookie name (token characters)');
+    }
+    out.cookie = body.cookie;
+  }
+  if (body.header !== undefined) {
+    if (typeof body.header !== 'string' || !TOKEN.test(body.header)) {
+      throw rejected(`${field}.header`, 'must be a header name (token characters)');
+    }
+    out.header = body.header.toLowerCase();
+  }
+  if (out.cookie === undefined && out.header === undefined) {
+    throw rejected(field, 'needs a cookie or a header name (or null for no stickiness)');
+  }
+  return out;
+}
+
+function hostsInput(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > 256) {
+    throw rejected(field, 'must be an array of at most 256 host names');
+  }
+  const out: string[] = [];
+  value.forEach((h: unknown, i: number) => {
+    const host = typeof h === 'string' ? h.toLowerCase() : '';
+    if (host.length > 253 || !HOST.test(host)) {
+      throw rejected(`${field}.${i}`, 'must be a host name ("example.com") or "*.example.com"');
+    }
+    if (!out.includes(host)) out.push(host);
+  });
+  return out;
+}
+
+function pathPrefixInput(value: unknown, field: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string' || !value.startsWith('/') || value.length > 1024 || /[\s?#]/.test(value)) {
+    throw rejected(field, 'must be a path starting with "/" (no spaces, "?" or "#")');
+  }
+  let prefix = value;
+  while (prefix.endsWith('/')) prefix = prefix.slice(0, -1);
+  return prefix;
+}
+
+/** The body of PUT /services/:svc (and a stored route): a ServiceConfig, defaults filled in. */
+export function serviceConfigInput(value: unknown, field = 'body'): ServiceSettings {
+  const body = requireObject(value, field);
+  const prefix = field === 'body' ? '' : `${field}.`;
+  parseListen(body.listen, `${prefix}listen`);
+  const mode = body.mode ?? 'http';
+  if (mode !== 'http' && mode !== 'tcp') throw rejected(`${prefix}mode`, 'must be "http" or "tcp"');
+  const settings: ServiceSettings = {
+    listen: body.listen as string,
+    mode,
+    hosts: hostsInput(body.hosts, `${prefix}hosts`),
+    pathPrefix: pathPrefixInput(body.pathPrefix, `${prefix}pathPrefix`),
+    sticky: stickyInput(body.sticky, `${prefix}sticky`),
+    longConnections:
+      body.longConnections === undefined
+        ? { ...DEFAULT_LONG_CONNECTIONS }
+        : longConnectionsInput(body.longConnections, `${prefix}longConnections`),
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  };
+  if (body.maxBodyBytes !== undefined) {
+    const max = body.maxBodyBytes;
+    if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 0) {
+      throw rejected(`${prefix}maxBodyBytes`, 'must be an integer >= 0');
+    }
+    settings.maxBodyBytes = max;
+  }
+  if (mode === 'tcp') {
+    if (settings.hosts.length > 0 || settings.pathPrefix !== '' || settings.sticky !== null) {
+      throw rejected(`${prefix}mode`, 'a tcp service cannot have hosts, pathPrefix or sticky');
+    }
+  }
+  return settings;
+}
+
+/** The config as the table shows it: unset rules are left out. */
+export function settingsToConfig(s: ServiceSettings): ServiceConfig & {
+  mode: ProxyMode;
+  longConnections: LongConnections;
+  maxBodyBytes: number;
+} {
+  const out: ServiceConfig & {
+    mode: ProxyMode;
+    longConnections: LongConnections;
+    maxBodyBytes: number;
+  } = { listen: s.listen, mode: s.mode, longConnections: { ...s.longConnections }, maxBodyBytes: s.maxBodyBytes };
+  if (s.hosts.length > 0) out.hosts = [...s.hosts];
+  if (s.pathPrefix !== '') out.pathPrefix = s.pathPrefix;
+  if (s.sticky !== null) out.sticky = { ...s.sticky };
+  return out;
+}
+
+/** The body of POST /services/:svc/backends/:id/drain. */
+export function drainInput(value: unknown): { timeoutMs: number } & DrainOptions {
+  const body = requireObject(value, 'body');
+  const timeoutMs = timeoutInput(body.timeoutMs);
+  if (body.longConnections === undefined || body.longConnections === null) return { timeoutMs };
+  return { timeoutMs, longConnections: longConnectionsInput(body.longConnections) };
+}
+
+export function windowInput(value: string | null): number | undefined {
+  if (value === null || value === '') return undefined;
+  const n = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_WINDOW_MS)) {
+    throw rejected('windowMs', `must be an integer of milliseconds between 1 and ${MAX_WINDOW_MS}`);
+  }
+  return n;
+}
+
 /** A persisted table, checked field by field; throws on the first bad one. */
 export function routeTable(value: unknown): RouteTable {
   const body = requireObject(value, 'table');
@@ -110,8 +267,7 @@ export function routeTable(value: unknown): RouteTable {
     const field = `table.services.${name}`;
     serviceName(name, field);
     const route = requireObject(raw, field);
-    const listen = route.listen;
-    parseListen(listen, `${field}.listen`);
+    const settings = serviceConfigInput(route, field);
     if (!Array.isArray(route.backends)) throw rejected(`${field}.backends`, 'must be an array');
     const backends: Backend[] = route.backends.map((b: unknown, i: number) => {
       const backend = backendInput(b, `${field}.backends.${i}`);
@@ -122,7 +278,7 @@ export function routeTable(value: unknown): RouteTable {
       return { ...backend, state };
     });
     const svc: ServiceRoute = {
-      listen: listen as string,
+      ...settingsToConfig(settings),
       weights: weightsInput(route.weights, `${field}.weights`),
       backends,
     };

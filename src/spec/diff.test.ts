@@ -20,9 +20,11 @@ const old: ServiceSpec = {
     unhealthyThreshold: 3,
     deadlineMs: 60_000,
   },
-  strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0 },
+  strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null },
   drain: { timeoutMs: 30_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
   mode: 'http',
+  analysis: { intervalMs: 10_000, failureLimit: 0, minRequests: 50, errorRate: null, latency: null, prometheus: null },
+  keepPreviousMs: 0,
   routing: { hosts: [], pathPrefix: null, sticky: null },
   stopGracePeriodMs: 10_000,
 };

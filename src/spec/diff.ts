@@ -64,6 +64,14 @@ function showVolumes(volumes: VolumeSpec[]): string {
 }
 
 function showStrategy(strategy: StrategySpec): string {
-  if (strategy.type === 'recreate') return 'recreate';
-  return `rolling (maxSurge ${strategy.maxSurge}, maxUnavailable ${strategy.maxUnavailable})`;
+  switch (strategy.type) {
+    case 'recreate':
+      return 'recreate';
+    case 'rolling':
+      return `rolling (maxSurge ${strategy.maxSurge}, maxUnavailable ${strategy.maxUnavailable})`;
+    case 'canary':
+      return `canary (${strategy.steps.length} steps)`;
+    case 'blue-green':
+      return `blue-green (${strategy.autoPromotionMs === null ? 'manual' : 'auto'} promotion)`;
+  }
 }

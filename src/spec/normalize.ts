@@ -8,6 +8,9 @@ import { listenersClash, parseListen, type ListenAddress } from './listen.js';
 import { resolveQuantity } from './quantity.js';
 import type { RawService } from './schema.js';
 import type {
+  AnalysisRun,
+  AnalysisSpec,
+  CanaryStepSpec,
   DrainNotice,
   DrainSpec,
   HealthSpec,
@@ -63,8 +66,10 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     command: normalizeCommand(raw.command),
     volumes: normalizeVolumes(ctx, raw.volumes),
     health: normalizeHealth(ctx, raw.health, raw.mode),
-    strategy: normalizeStrategy(ctx, raw.strategy, raw.replicas),
+    strategy: normalizeStrategy(ctx, raw),
     drain: normalizeDrain(ctx, raw.drain),
+    analysis: normalizeAnalysis(raw.analysis),
+    keepPreviousMs: ms(raw.keepPrevious),
     stopGracePeriodMs: ms(raw.stopGracePeriod),
   };
 }
@@ -174,19 +179,68 @@ function normalizeHealth(ctx: Ctx, health: RawService['health'], mode: RawServic
   };
 }
 
-function normalizeStrategy(
+/** Strategy keys and the strategy types they belong to: a key set for another type is an error. */
+const STRATEGY_KEYS: Record<string, ReadonlyArray<StrategySpec['type']>> = {
+  maxSurge: ['rolling'],
+  maxUnavailable: ['rolling'],
+  analysis: ['rolling'],
+  steps: ['canary'],
+  canaryReplicas: ['canary'],
+  previewListen: ['blue-green'],
+  autoPromotion: ['blue-green'],
+  prePromotionAnalysis: ['blue-green'],
+  scaleDownDelay: ['blue-green'],
+};
+
+const DEFAULT_SCALE_DOWN_DELAY = '30s';
+
+function normalizeStrategy(ctx: Ctx, raw: RawService): StrategySpec {
+  const strategy = raw.strategy;
+  for (const [key, types] of Object.entries(STRATEGY_KEYS)) {
+    if (strategy[key as keyof typeof strategy] === undefined || types.includes(strategy.type)) continue;
+    const message = `${key} applies only to the ${types.join('/')} strategy, not ${strategy.type}`;
+    ctx.found.push(ctx.issues.at(path(ctx, 'strategy', key), message, 'key'));
+  }
+  const run = (r: { interval?: string | number; count: number } | undefined): AnalysisRun | null =>
+    r === undefined ? null : { intervalMs: r.interval === undefined ? ms(raw.analysis.interval) : ms(r.interval), count: r.count };
+  switch (strategy.type) {
+    case 'recreate':
+      return { type: 'recreate' };
+    case 'canary':
+      if (strategy.steps === undefined) {
+        ctx.found.push(ctx.issues.at(path(ctx, 'strategy'), 'a canary strategy needs steps', 'key', { expected: 'steps: [{ setWeight: 10 }, …]' }));
+      }
+      return {
+        type: 'canary',
+        steps: (strategy.steps ?? []).map((step): CanaryStepSpec => {
+          if ('setWeight' in step) return { setWeight: step.setWeight };
+          if ('pause' in step) {
+            const p = step.pause;
+            const d = typeof p === 'object' ? p.duration : p;
+            return { pause: { durationMs: d === undefined ? null : ms(d) } };
+          }
+          return { analysis: run(step.analysis)! };
+        }),
+        canaryReplicas: strategy.canaryReplicas ?? 'follow',
+      };
+    case 'blue-green':
+      return {
+        type: 'blue-green',
+        previewListen: strategy.previewListen ?? null,
+        autoPromotionMs: strategy.autoPromotion === undefined ? null : ms(strategy.autoPromotion),
+        prePromotionAnalysis: run(strategy.prePromotionAnalysis),
+        scaleDownDelayMs: ms(strategy.scaleDownDelay ?? DEFAULT_SCALE_DOWN_DELAY),
+      };
+    case 'rolling':
+      return { ...rollingBudget(ctx, strategy, raw.replicas), analysis: run(strategy.analysis) };
+  }
+}
+
+function rollingBudget(
   ctx: Ctx,
   strategy: RawService['strategy'],
   replicas: number,
-): StrategySpec {
-  if (strategy.type === 'recreate') {
-    for (const key of ['maxSurge', 'maxUnavailable'] as const) {
-      if (strategy[key] === undefined) continue;
-      const message = `${key} applies only to the rolling strategy; remove it or set type: rolling`;
-      ctx.found.push(ctx.issues.at(path(ctx, 'strategy', key), message, 'key'));
-    }
-    return { type: 'recreate' };
-  }
+): { type: 'rolling'; maxSurge: number; maxUnavailable: number } {
   const maxSurge = resolveQuantity(strategy.maxSurge ?? DEFAULT_MAX_SURGE, replicas, 'up');
   const maxUnavailable = resolveQuantity(
     strategy.maxUnavailable ?? DEFAULT_MAX_UNAVAILABLE,
@@ -204,6 +258,18 @@ function normalizeStrategy(
     );
   }
   return { type: 'rolling', maxSurge, maxUnavailable };
+}
+
+function normalizeAnalysis(raw: RawService['analysis']): AnalysisSpec {
+  const fraction = (v: number | string): number => (typeof v === 'string' ? Number(v.slice(0, -1)) / 100 : v);
+  return {
+    intervalMs: ms(raw.interval),
+    failureLimit: raw.failureLimit,
+    minRequests: raw.minRequests,
+    errorRate: raw.errorRate && { maxAbsolute: fraction(raw.errorRate.max), alpha: raw.errorRate.alpha },
+    latency: raw.latency && { maxP99Ratio: raw.latency.maxP99Ratio, alpha: raw.latency.alpha, minDeltaMs: ms(raw.latency.minDelta) },
+    prometheus: raw.prometheus ?? null,
+  };
 }
 
 /** One issue per service whose listener clashes with an earlier service's, at the later one. */

@@ -5,6 +5,15 @@ import { HotswapError } from '../errors.js';
 import { loadSpec, parseSpec } from './parse.js';
 import type { SpecIssue } from './types.js';
 
+const DEFAULT_ANALYSIS = {
+  intervalMs: 10_000,
+  failureLimit: 0,
+  minRequests: 50,
+  errorRate: { maxAbsolute: 0.01, alpha: 0.05 },
+  latency: { maxP99Ratio: 1.5, alpha: 0.05, minDeltaMs: 5 },
+  prometheus: null,
+};
+
 const lines = (...l: string[]) => l.join('\n') + '\n';
 
 /** The error parseSpec throws for a text, checked to be SPEC_INVALID. */
@@ -80,9 +89,11 @@ void describe('parseSpec: valid specs', () => {
         unhealthyThreshold: 3,
         deadlineMs: 2000,
       },
-      strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0 },
+      strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null },
       drain: { timeoutMs: 60_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
       mode: 'http',
+      analysis: DEFAULT_ANALYSIS,
+      keepPreviousMs: 0,
       routing: { hosts: [], pathPrefix: null, sticky: null },
       stopGracePeriodMs: 3_600_000,
     });
@@ -108,9 +119,11 @@ void describe('parseSpec: valid specs', () => {
         deadlineMs: 60_000,
       },
       // 25% of 1 replica rounds up to 1
-      strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0 },
+      strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null },
       drain: { timeoutMs: 30_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
       mode: 'http',
+      analysis: DEFAULT_ANALYSIS,
+      keepPreviousMs: 0,
       routing: { hosts: [], pathPrefix: null, sticky: null },
       stopGracePeriodMs: 10_000,
     });
@@ -174,17 +187,19 @@ void describe('parseSpec: percentages', () => {
       type: 'rolling',
       maxSurge: 3,
       maxUnavailable: 2,
+      analysis: null,
     });
     assert.deepEqual(strategyOf(3, '{ maxSurge: 50%, maxUnavailable: 50% }'), {
       type: 'rolling',
       maxSurge: 2,
       maxUnavailable: 1,
+      analysis: null,
     });
   });
 
   void it('defaults maxSurge to 25% of replicas, rounded up', () => {
-    assert.deepEqual(strategyOf(10, '{}'), { type: 'rolling', maxSurge: 3, maxUnavailable: 0 });
-    assert.deepEqual(strategyOf(4, '{}'), { type: 'rolling', maxSurge: 1, maxUnavailable: 0 });
+    assert.deepEqual(strategyOf(10, '{}'), { type: 'rolling', maxSurge: 3, maxUnavailable: 0, analysis: null });
+    assert.deepEqual(strategyOf(4, '{}'), { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null });
   });
 
   void it('allows both at 0 only when there are no replicas', () => {
@@ -192,6 +207,7 @@ void describe('parseSpec: percentages', () => {
       type: 'rolling',
       maxSurge: 0,
       maxUnavailable: 0,
+      analysis: null,
     });
   });
 
@@ -261,7 +277,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
     assert.deepEqual(problemLines(text), [
       'hotswap.yaml:4:5 services.web.replica: unknown field "replica" — did you mean "replicas"?',
       'hotswap.yaml:8:7 services.web.strategy.maxsurge: unknown field "maxsurge" — did you mean "maxSurge"?',
-      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, replicas, port, mode, listen, env, command, volumes, health, strategy, drain, routing, stopGracePeriod)',
+      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, replicas, port, mode, listen, env, command, volumes, health, strategy, drain, routing, analysis, keepPrevious, stopGracePeriod)',
       'hotswap.yaml:10:1 servics: unknown field "servics" — did you mean "services"?',
     ]);
   });
@@ -399,7 +415,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
       'hotswap.yaml:6:25 services.web.volumes[1]: expected a mount like "./data:/data:ro" or "name:/cache", found "b:relative" (target "relative" is not an absolute container path)',
       'hotswap.yaml:11:25 services.api.volumes[1]: target "/x" is mounted twice',
       'hotswap.yaml:12:31 services.api.health.tcp: a health check is either http or tcp, not both',
-      'hotswap.yaml:15:7 services.api.strategy.maxUnavailable: maxUnavailable applies only to the rolling strategy; remove it or set type: rolling',
+      'hotswap.yaml:15:7 services.api.strategy.maxUnavailable: maxUnavailable applies only to the rolling strategy, not recreate',
     ]);
   });
 

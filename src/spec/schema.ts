@@ -117,18 +117,123 @@ export const healthSchema = z
   )
   .prefault({});
 
+const analysisRunSchema = z
+  .strictObject(
+    {
+      interval: duration({ positive: true, description: 'Time between two judgements.' }).optional(),
+      count: positiveInt().default(3).meta({ description: 'Judgements in this analysis run.' }),
+    },
+    expecting('a mapping with interval and count'),
+  )
+  .meta({ description: "Judge the new revision against the stable one with the service's analysis settings." });
+
+const pauseSchema = z
+  .union(
+    [
+      duration({ positive: false, description: 'Pause for this long.' }),
+      z.strictObject({ duration: duration({ positive: false, description: 'Pause for this long.' }).optional() }, expecting('a mapping with an optional duration')),
+    ],
+    expecting('a duration, or {} to wait until promoted'),
+  )
+  .meta({ description: 'Wait: a duration, or {} until `hotswap promote`.' });
+
+const canaryStepSchema = z.union(
+  [
+    z.strictObject({ setWeight: z.number(expecting('a percentage from 0 to 100')).int().min(0).max(100) }),
+    z.strictObject({ pause: pauseSchema }),
+    z.strictObject({ analysis: analysisRunSchema.prefault({}) }),
+  ],
+  expecting('a step: { setWeight: N }, { pause: … } or { analysis: … }'),
+);
+
 export const strategySchema = z
   .strictObject(
     {
       type: z
-        .enum(['rolling', 'recreate'], expecting('"rolling" or "recreate"'))
+        .enum(['rolling', 'recreate', 'canary', 'blue-green'], expecting('"rolling", "recreate", "canary" or "blue-green"'))
         .default('rolling'),
       maxSurge: quantity('Extra instances during a rolling update. Default 25% (rounded up).'),
       maxUnavailable: quantity(
         'Instances that may be missing during a rolling update. Default 0 (rounded down).',
       ),
+      analysis: analysisRunSchema.optional(),
+      steps: z
+        .array(canaryStepSchema, expecting('a list of canary steps'))
+        .min(1)
+        .optional()
+        .meta({ description: 'Canary: setWeight, pause and analysis steps, in order; promotion follows the last.' }),
+      canaryReplicas: z
+        .union([z.literal('follow'), z.number().int().min(1)], expecting('"follow" or a positive integer'))
+        .optional()
+        .meta({ description: 'Canary: instances follow the weight (default) or a fixed count.' }),
+      previewListen: parsedBy(
+        z.string(expecting('an address like "127.0.0.1:8081"')),
+        'an address like "127.0.0.1:8081"',
+        parseListen,
+      )
+        .optional()
+        .meta({ description: 'Blue-green: listener where the new revision can be tried before promotion.' }),
+      autoPromotion: duration({ positive: false, description: 'Blue-green: promote after this long; absent = by hand.' }).optional(),
+      prePromotionAnalysis: analysisRunSchema.optional(),
+      scaleDownDelay: duration({ positive: false, description: 'Blue-green: the old group stays warm this long after promotion.' }).optional(),
     },
     expecting('a mapping of strategy settings'),
+  )
+  .prefault({});
+
+const ratio = (description: string) => {
+  const e = expecting('a ratio like 0.02 or a percentage like "2%"');
+  return z.union([z.number(e).min(0), z.string(e).regex(/^\d+(\.\d+)?%$/)], e).meta({ description });
+};
+
+export const analysisSchema = z
+  .strictObject(
+    {
+      interval: duration({ positive: true, description: 'Default time between judgements.' }).default('10s'),
+      failureLimit: z.number(expecting('a non-negative integer')).int().min(0).default(0).meta({ description: 'Failed judgements tolerated in one run.' }),
+      minRequests: positiveInt().default(50).meta({ description: 'Requests per revision before the judge decides anything.' }),
+      errorRate: z
+        .strictObject(
+          {
+            max: ratio('Error rate above which the canary fails if it is also significantly worse than the baseline.').default(0.01),
+            alpha: z.number(expecting('a significance level between 0 and 1')).gt(0).lt(1).default(0.05),
+          },
+          expecting('a mapping with max and alpha'),
+        )
+        .nullable()
+        .prefault({}),
+      latency: z
+        .strictObject(
+          {
+            maxP99Ratio: z.number(expecting('a ratio above 1, like 1.5')).gt(1).default(1.5),
+            alpha: z.number(expecting('a significance level between 0 and 1')).gt(0).lt(1).default(0.05),
+            minDelta: duration({ positive: false, description: 'p99 differences smaller than this never fail.' }).default('5ms'),
+          },
+          expecting('a mapping with maxP99Ratio, alpha and minDelta'),
+        )
+        .nullable()
+        .prefault({}),
+      prometheus: z
+        .strictObject(
+          {
+            url: z.url(expecting('an http URL')),
+            checks: z
+              .array(
+                z.strictObject({
+                  name: z.string(expecting('a name')),
+                  query: z.string(expecting('a PromQL query')),
+                  max: z.number().optional(),
+                  min: z.number().optional(),
+                }),
+                expecting('a list of checks'),
+              )
+              .min(1),
+          },
+          expecting('a mapping with url and checks'),
+        )
+        .optional(),
+    },
+    expecting('a mapping of analysis settings'),
   )
   .prefault({});
 
@@ -243,6 +348,11 @@ export const serviceSchema = z.strictObject(
     strategy: strategySchema,
     drain: drainSchema,
     routing: routingSchema,
+    analysis: analysisSchema,
+    keepPrevious: duration({
+      positive: false,
+      description: 'After a rollout the previous revision stays warm this long, for an instant rollback.',
+    }).default('0s'),
     stopGracePeriod: duration({
       positive: false,
       description: 'Time between SIGTERM and SIGKILL.',
@@ -273,20 +383,50 @@ export const specSchema = z.strictObject(
 export type RawSpec = z.output<typeof specSchema>;
 export type RawService = z.output<typeof serviceSchema>;
 
-const SECTIONS: Record<string, z.ZodObject | undefined> = {
-  health: healthSchema.unwrap(),
-  strategy: strategySchema.unwrap(),
-  drain: drainSchema.unwrap(),
-  routing: routingSchema.unwrap(),
-};
-
 /** Keys allowed in the mapping at a path, for did-you-mean suggestions on unknown keys. */
 export function allowedKeysAt(path: readonly PropertyKey[]): string[] {
-  if (path.length === 0) return Object.keys(specSchema.shape);
-  if (path.length === 2 && path[0] === 'services') return Object.keys(serviceSchema.shape);
-  if (path.length === 3 && path[0] === 'services') {
-    const section = SECTIONS[String(path[2])];
-    return section ? Object.keys(section.shape) : [];
-  }
-  return [];
+  const keys = new Set<string>();
+  for (const node of schemasAt(specSchema, path)) for (const k of objectKeys(node)) keys.add(k);
+  return [...keys];
+}
+
+interface Def {
+  type: string;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+  in?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+}
+
+const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+/** The object-like schemas a path can lead to, looking through wrappers, unions, lists and maps. */
+function schemasAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType[] {
+  const here = unwrap(schema);
+  if (path.length === 0) return here;
+  const [head, ...rest] = path;
+  return here.flatMap((node) => {
+    const def = defOf(node);
+    if (def.type === 'object' && def.shape && typeof head === 'string' && head in def.shape) {
+      return schemasAt(def.shape[head]!, rest);
+    }
+    if (def.type === 'record' && def.valueType) return schemasAt(def.valueType, rest);
+    if (def.type === 'array' && def.element && typeof head === 'number') return schemasAt(def.element, rest);
+    return [];
+  });
+}
+
+function unwrap(schema: z.ZodType): z.ZodType[] {
+  const def = defOf(schema);
+  if (def.innerType) return unwrap(def.innerType);
+  if (def.type === 'pipe' && def.in) return unwrap(def.in);
+  if (def.type === 'union' && def.options) return def.options.flatMap(unwrap);
+  return [schema];
+}
+
+function objectKeys(schema: z.ZodType): string[] {
+  const def = defOf(schema);
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
 }

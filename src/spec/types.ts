@@ -18,16 +18,57 @@ export interface HealthSpec {
   deadlineMs: number;
 }
 
+/** One analysis run: `count` judgements, `intervalMs` apart. */
+export interface AnalysisRun {
+  intervalMs: number;
+  count: number;
+}
+
 export interface RollingStrategy {
   type: 'rolling';
   /** Absolute instance counts, resolved from numbers or percentages of replicas. */
   maxSurge: number;
   maxUnavailable: number;
+  /** Judge the new instances against the old ones after each batch. */
+  analysis: AnalysisRun | null;
 }
 export interface RecreateStrategy {
   type: 'recreate';
 }
-export type StrategySpec = RollingStrategy | RecreateStrategy;
+
+export type CanaryStepSpec =
+  | { setWeight: number }
+  /** durationMs null: wait until promoted. */
+  | { pause: { durationMs: number | null } }
+  | { analysis: AnalysisRun };
+
+export interface CanaryStrategy {
+  type: 'canary';
+  steps: CanaryStepSpec[];
+  /** 'follow': ceil(replicas × weight / 100) instances; a number: that many until promotion. */
+  canaryReplicas: 'follow' | number;
+}
+
+export interface BlueGreenStrategy {
+  type: 'blue-green';
+  previewListen: string | null;
+  /** null: promoted by hand. */
+  autoPromotionMs: number | null;
+  prePromotionAnalysis: AnalysisRun | null;
+  scaleDownDelayMs: number;
+}
+
+export type StrategySpec = RollingStrategy | RecreateStrategy | CanaryStrategy | BlueGreenStrategy;
+
+/** How the canary judge decides; ratios are fractions (0.02 = 2%). */
+export interface AnalysisSpec {
+  intervalMs: number;
+  failureLimit: number;
+  minRequests: number;
+  errorRate: { maxAbsolute: number; alpha: number } | null;
+  latency: { maxP99Ratio: number; alpha: number; minDeltaMs: number } | null;
+  prometheus: { url: string; checks: Array<{ name: string; query: string; max?: number; min?: number }> } | null;
+}
 
 export interface VolumeSpec {
   /** Absolute host path (resolved against the spec file's folder) or a named volume. */
@@ -73,6 +114,9 @@ export interface ServiceSpec {
   health: HealthSpec;
   strategy: StrategySpec;
   drain: DrainSpec;
+  analysis: AnalysisSpec;
+  /** After a rollout the previous revision stays warm (running, weight 0) this long: rollback is a flip. */
+  keepPreviousMs: number;
   stopGracePeriodMs: number;
 }
 

@@ -1,3 +1,4 @@
 export { Store } from './store.js';
 export type { NewRevision } from './revisions.js';
 export type * from './types.js';
+export type { WarmInstance } from './warm.js';

@@ -61,4 +61,12 @@ export const MIGRATIONS: string[] = [
   `,
   // 2: long connections (WebSocket, SSE, TCP) cut by the proxy while old instances drained.
   `ALTER TABLE rollouts ADD COLUMN cut_connections INTEGER NOT NULL DEFAULT 0;`,
+  // 3: instances of a previous revision kept running (out of the balancer) for an instant rollback.
+  `CREATE TABLE warm_instances (
+    instance_id TEXT PRIMARY KEY,
+    service TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    until TEXT NOT NULL
+  );`,
 ];

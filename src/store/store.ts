@@ -3,6 +3,7 @@ import { Journal } from './journal.js';
 import { RevisionRepo } from './revisions.js';
 import { RolloutRepo } from './rollouts.js';
 import { ServiceRepo } from './services.js';
+import { WarmRepo } from './warm.js';
 
 /** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
 export class Store {
@@ -10,12 +11,14 @@ export class Store {
   readonly revisions: RevisionRepo;
   readonly rollouts: RolloutRepo;
   readonly journal: Journal;
+  readonly warm: WarmRepo;
 
   private constructor(private readonly db: Db) {
     this.services = new ServiceRepo(db);
     this.revisions = new RevisionRepo(db);
     this.rollouts = new RolloutRepo(db);
     this.journal = new Journal(db);
+    this.warm = new WarmRepo(db);
   }
 
   static open(file: string): Store {

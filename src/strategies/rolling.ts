@@ -9,6 +9,10 @@ import type { GroupCounts, Step } from './types.js';
 export function rollingStep(strategy: RollingStrategy, c: GroupCounts): Step {
   if (c.next > c.desired) return { kind: 'stop', group: 'next', count: c.next - c.desired };
   if (c.next === c.desired && c.old === 0) return { kind: 'done' };
+  // Judge each batch while old instances still serve, so a bad batch never takes everything.
+  if (strategy.analysis && c.unjudged && c.old > 0 && c.next > 0) {
+    return { kind: 'analysis', run: strategy.analysis, source: 'service' };
+  }
   if (c.next === c.desired) return { kind: 'stop', group: 'old', count: c.old };
 
   const minAvailable = Math.max(0, c.desired - strategy.maxUnavailable);

@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RollingStrategy } from '../spec/types.js';
-import { plan, type GroupCounts, type Step } from './index.js';
+import { canaryReplicas, plan, type GroupCounts, type Step } from './index.js';
 
 const rolling = (maxSurge: number, maxUnavailable: number): RollingStrategy => ({
   type: 'rolling',
   maxSurge,
   maxUnavailable,
+  analysis: null,
 });
 
 function fmt(steps: Step[]): string[] {
-  return steps.map((s) =>
-    s.kind === 'done' ? 'done' : s.kind === 'start' ? `+${s.count}` : `-${s.count}${s.group}`,
-  );
+  return steps.map((s) => {
+    if (s.kind === 'start') return `+${s.count}`;
+    if (s.kind === 'stop') return `-${s.count}${s.group}`;
+    return s.kind;
+  });
 }
 
 /** Replays a plan and returns the min ready and max total seen between steps. */
@@ -83,4 +86,35 @@ test('rolling respects its envelope for many shapes', () => {
       }
     }
   }
+});
+
+test('rolling with analysis judges after every batch while old instances serve', () => {
+  const strategy = { ...rolling(1, 0), analysis: { intervalMs: 1000, count: 2 } };
+  const steps = plan(strategy, { desired: 2, old: 2, next: 0 }).map((s) => s.kind);
+  assert.deepEqual(steps, ['start', 'analysis', 'stop', 'start', 'analysis', 'stop', 'done']);
+});
+
+test('canary plan scales with the weight, then promotes at full size', () => {
+  const strategy = {
+    type: 'canary' as const,
+    canaryReplicas: 'follow' as const,
+    steps: [{ setWeight: 10 }, { pause: { durationMs: 1000 } }, { analysis: { intervalMs: 500, count: 2 } }, { setWeight: 50 }, { pause: { durationMs: null } }],
+  };
+  const steps = plan(strategy, { desired: 4, old: 4, next: 0 });
+  assert.deepEqual(
+    steps.map((s) => (s.kind === 'scale' ? `scale ${s.replicas}` : s.kind === 'setWeight' ? `weight ${s.weight}` : s.kind)),
+    ['scale 1', 'weight 10', 'pause', 'analysis', 'scale 2', 'weight 50', 'pause', 'scale 4', 'promote', 'done'],
+  );
+  assert.equal(canaryReplicas({ ...strategy, canaryReplicas: 2 }, 4, 10), 2);
+  assert.equal(canaryReplicas(strategy, 4, 100), 4);
+});
+
+test('blue-green plan: full size, preview, analysis on the preview, pause, promote', () => {
+  const steps = plan(
+    { type: 'blue-green', previewListen: '127.0.0.1:9', autoPromotionMs: 5000, prePromotionAnalysis: { intervalMs: 100, count: 1 }, scaleDownDelayMs: 0 },
+    { desired: 3, old: 3, next: 0 },
+  );
+  assert.deepEqual(steps.map((s) => s.kind), ['scale', 'preview', 'analysis', 'pause', 'promote', 'done']);
+  assert.deepEqual(steps[2], { kind: 'analysis', run: { intervalMs: 100, count: 1 }, source: 'preview' });
+  assert.deepEqual(steps[3], { kind: 'pause', durationMs: 5000 });
 });

@@ -1,0 +1,257 @@
+// The proxies under test, each started as the benchmark's own process on a loopback port, in its
+// own folder under the run's temp dir (config, pid file, logs): nginx, HAProxy and hotswap's
+// proxy. Also the one-time install of wrk, nginx and haproxy from Debian's packages.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isHotswapError } from '../src/errors.js';
+import { ProxyClient } from '../src/proxy/index.js';
+import type { ProcessTable } from './procs.js';
+import { childPids, freePort, hasCommand, sleep, waitHttp200 } from './procs.js';
+
+/** A proxy (or the app itself) that the load can be aimed at. */
+export interface Endpoint {
+  port: number;
+  /** The processes doing the proxying, for RSS (nginx: its workers; hotswap: the proxy). */
+  rssPids(): number[];
+  /** Main pid, when the benchmark started one. */
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+export interface StartContext {
+  dir: string;
+  upstream: string;
+  procs: ProcessTable;
+  log: (line: string) => void;
+}
+
+// ------------------------------------------------------------------ tools
+
+const TOOLS = ['wrk', 'nginx', 'haproxy'] as const;
+
+/** Installs the missing tools with apt-get (root on Debian only); says what it installs. */
+export function ensureTools(log: (line: string) => void): void {
+  const missing = TOOLS.filter((t) => !hasCommand(t));
+  if (missing.length === 0) return;
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !hasCommand('apt-get')) {
+    throw new Error(
+      `missing ${missing.join(', ')}: install them (Debian: apt-get install -y ${missing.join(' ')})`,
+    );
+  }
+  log(`installing ${missing.join(', ')} with apt-get (Debian packages: ${missing.join(' ')})`);
+  // Keep the packages' postinst from starting nginx/haproxy as system services: the benchmark
+  // runs its own instances. A policy-rc.d that exits 101 is Debian's way to say so; it is only
+  // added when the machine has none, and removed right after.
+  const policy = '/usr/sbin/policy-rc.d';
+  const addedPolicy = !existsSync(policy);
+  if (addedPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    for (const args of [
+      ['update', '-qq'],
+      ['install', '-y', '-qq', ...missing],
+    ]) {
+      log(`$ apt-get ${args.join(' ')}`);
+      const res = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+      if (res.status !== 0)
+        throw new Error(`apt-get ${args.join(' ')} failed (exit ${res.status})`);
+    }
+  } finally {
+    if (addedPolicy) unlinkSync(policy);
+  }
+  const still = TOOLS.filter((t) => !hasCommand(t));
+  if (still.length > 0) throw new Error(`still missing after apt-get: ${still.join(', ')}`);
+}
+
+// ------------------------------------------------------------------ nginx
+
+export async function startNginx(ctx: StartContext, name: string, workers: number) {
+  const dir = join(ctx.dir, name);
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `# ${name}: written by bench/proxy.ts
+daemon off;
+master_process on;
+worker_processes ${workers};
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events {
+  worker_connections 4096;
+}
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  # Clients keep their connections as long as wrk runs (nginx closes after 1000 by default;
+  # node's server, hence hotswap's proxy, never does).
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  upstream app {
+    server ${ctx.upstream};
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`,
+  );
+  const log = join(dir, 'stderr.log');
+  const child = ctx.procs.spawnLogged(
+    name,
+    'nginx',
+    ['-p', `${dir}/`, '-c', conf, '-e', `${dir}/error.log`],
+    log,
+  );
+  const pid = child.pid!;
+  await waitHttp200(name, port, 15_000, () => child.exitCode === null);
+  return {
+    port,
+    pid,
+    rssPids: () => childPids(pid),
+    stop: () => ctx.procs.stop(pid),
+  } satisfies Endpoint;
+}
+
+// ------------------------------------------------------------------ HAProxy
+
+export async function startHaproxy(ctx: StartContext, name: string, threads: number) {
+  const dir = join(ctx.dir, name);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const conf = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    conf,
+    `# ${name}: written by bench/proxy.ts
+global
+  nbthread ${threads}
+  pidfile ${dir}/haproxy.pid
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 75s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend app
+backend app
+  server app1 ${ctx.upstream}
+`,
+  );
+  const check = spawnSync('haproxy', ['-c', '-q', '-f', conf], { encoding: 'utf8' });
+  if (check.status !== 0)
+    throw new Error(`${name}: haproxy -c failed:\n${check.stdout}${check.stderr}`);
+  const child = ctx.procs.spawnLogged(
+    name,
+    'haproxy',
+    ['-db', '-f', conf],
+    join(dir, 'haproxy.log'),
+  );
+  const pid = child.pid!;
+  await waitHttp200(name, port, 15_000, () => child.exitCode === null);
+  return { port, pid, rssPids: () => [pid], stop: () => ctx.procs.stop(pid) } satisfies Endpoint;
+}
+
+// ------------------------------------------------------------------ hotswap's proxy
+
+export interface HotswapEndpoint extends Endpoint {
+  pid: number;
+  client: ProxyClient;
+}
+
+export interface HotswapStartOptions {
+  /** Write a CPU profile (node --cpu-prof) into this folder when the proxy exits. */
+  cpuProfDir?: string;
+}
+
+type ServiceArg = Parameters<ProxyClient['ensureService']>[1];
+const serviceArg = (value: unknown): ServiceArg => value as ServiceArg;
+
+/**
+ * The one place that declares a service to the proxy. ensureService's second argument is moving
+ * from the `listen` string to a config object ({ listen, ... }): this sends the object and, if
+ * the proxy (an older build) rejects it, the plain string. Once the object form has landed,
+ * this can be `client.ensureService(service, { listen })`.
+ */
+async function declareService(client: ProxyClient, service: string, listen: string): Promise<void> {
+  try {
+    await client.ensureService(service, serviceArg({ listen }));
+  } catch (err) {
+    if (!isHotswapError(err) || err.code !== 'PROXY_REJECTED') throw err;
+    await client.ensureService(service, serviceArg(listen));
+  }
+}
+
+export async function startHotswap(
+  ctx: StartContext,
+  name: string,
+  backend: { id: string; address: string },
+  opts: HotswapStartOptions = {},
+): Promise<HotswapEndpoint> {
+  const dir = join(ctx.dir, name);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const socketPath = join(dir, 'control.sock');
+  const script = fileURLToPath(new URL('./run-proxy.js', import.meta.url));
+  const nodeArgs =
+    opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`];
+  const child = ctx.procs.spawnLogged(
+    name,
+    process.execPath,
+    [...nodeArgs, script, socketPath, join(dir, 'routes.json')],
+    join(dir, 'proxy.log'),
+  );
+  const pid = child.pid!;
+  const client = new ProxyClient({ socketPath, timeoutMs: 5_000 });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (see ${dir}/proxy.log)`);
+    try {
+      await client.health();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+  const service = 'bench';
+  await declareService(client, service, `127.0.0.1:${port}`);
+  await client.addBackend(service, { id: backend.id, revision: 1, address: backend.address });
+  await client.setWeights(service, { '1': 1 });
+  await waitHttp200(name, port, 15_000, () => child.exitCode === null);
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  return {
+    port,
+    pid,
+    client,
+    rssPids: () => [pid],
+    // A graceful close through the control socket lets --cpu-prof write its file.
+    stop: async () => {
+      await client.shutdown().catch(() => undefined);
+      await Promise.race([exited, sleep(5_000)]);
+      await ctx.procs.stop(pid);
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RolloutAction } from '../controller/index.js';
+import type { JournalEntry, RolloutRecord, StepRecord } from '../store/index.js';
+import { globals, withApi } from './context.js';
+import { print, printJson } from './output.js';
+
+interface RolloutStatus {
+  rollout: RolloutRecord | null;
+  steps: StepRecord[];
+  events: JournalEntry[];
+  active: boolean;
+  paused: boolean;
+}
+
+const WATCH_POLL_MS = 300;
+
+export function register(program: Command): void {
+  const verbs: Array<[string, RolloutAction, string]> = [
+    ['promote', 'promote', 'end the current pause of a rollout (with --full: skip every remaining step)'],
+    ['abort', 'abort', 'abort a rollout: all traffic back to stable at once, the new instances drained and removed'],
+    ['pause', 'pause', 'hold a rollout after its current step'],
+    ['resume', 'resume', 'let a paused rollout go on'],
+  ];
+  for (const [name, action, description] of verbs) {
+    const cmd = program.command(name).description(description).argument('<service>', 'service name');
+    if (name === 'promote') cmd.option('--full', 'promote fully now, skipping the remaining steps');
+    cmd.action(async (service: string, opts: { full?: boolean }, c: Command) => {
+      const chosen = opts.full ? 'promote-full' : action;
+      const r = await withApi(c, (api) =>
+        api.json<{ rolloutId: number }>('POST', `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`, {}),
+      );
+      if (globals(c).json) return printJson(r);
+      print(`${service}: ${chosen} sent to rollout #${r.rolloutId}`);
+    });
+  }
+
+  program
+    .command('rollout')
+    .description('rollout commands')
+    .command('status')
+    .description('the latest rollout of a service: steps, weights and verdicts')
+    .argument('<service>', 'service name')
+    .option('-w, --watch', 'follow the rollout live until it ends')
+    .action(async (service: string, opts: { watch?: boolean }, cmd: Command) => {
+      const json = globals(cmd).json;
+      await withApi(cmd, async (api) => {
+        const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
+        let status = await api.json<RolloutStatus>('GET', path);
+        if (!opts.watch) return json ? printJson(status) : printStatus(status);
+        let seen = 0;
+        for (;;) {
+          for (const e of status.events.filter((x) => x.seq > seen)) {
+            print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
+            seen = e.seq;
+          }
+          if (!status.active) break;
+          await sleep(WATCH_POLL_MS);
+          status = await api.json<RolloutStatus>('GET', path);
+        }
+        if (!json && status.rollout) print(`rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`);
+      });
+    });
+}
+
+function message(e: JournalEntry): string {
+  const data = e.data as { message?: string; reasons?: string[]; result?: string; weights?: unknown };
+  if (e.event === 'analysis.verdict') return `verdict ${data.result}: ${(data.reasons ?? []).join('; ')}`;
+  if (e.event === 'weights.set') return `weights ${JSON.stringify(data.weights)}`;
+  return data.message ?? e.event;
+}
+
+function printStatus(s: RolloutStatus): void {
+  if (!s.rollout) return print('no rollout yet');
+  const r = s.rollout;
+  print(`rollout #${r.id} ${r.kind} r${r.fromRevision ?? '-'} → r${r.toRevision} (${r.strategy}): ${r.status}${s.paused ? ' (paused)' : ''}${r.reason ? ` — ${r.reason}` : ''}`);
+  for (const step of s.steps) print(`  ${step.seq}. ${step.kind} ${JSON.stringify(step.detail)} ${step.status}`);
+  for (const e of s.events.filter((x) => x.event === 'analysis.verdict')) print(`  ${message(e)}`);
+}
