@@ -146,9 +146,12 @@ export class Controller {
       report({ at: e.at, service: spec.name, rolloutId: record.id, event, message, data });
     };
     note('rollout.started', `instant rollback #${record.id}: r${stableNumber ?? '-'} → r${target.number} (${warm.length} warm instance(s))`);
-    const leaving = await this.servingInstances(spec.name, report);
-    for (const w of warm) await this.router.addBackend(spec.name, { id: w.instanceId, revision: w.revision, address: w.address });
-    const weights = { [String(target.number)]: warm.length, ...Object.fromEntries([...new Set(leaving.map((i) => String(i.revision)))].map((r) => [r, 0])) };
+    // Only the proxy is asked what serves now: the flip must not wait on Docker.
+    const table = await this.router.table();
+    const leaving = fromBackends(table.services[spec.name]?.backends ?? []).filter((i) => i.revision !== target.number);
+    await Promise.all(warm.map((w) => this.router.addBackend(spec.name, { id: w.instanceId, revision: w.revision, address: w.address })));
+    const weights: Record<string, number> = { [String(target.number)]: warm.length };
+    for (const i of leaving) weights[String(i.revision)] = 0;
     await this.router.setWeights(spec.name, weights);
     if (!(await this.router.verifyWeights(spec.name, weights))) throw new HotswapError('PROXY_REJECTED', 'proxy did not confirm the rollback weights');
     const flipMs = Date.now() - t0;

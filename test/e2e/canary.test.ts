@@ -12,6 +12,9 @@ import { freePort, getText, hotswap, type CliResult } from '../helpers/cli.js';
 import { underLoad, waitFor } from '../helpers/load.js';
 
 const RATE = 200;
+// Every revision answers / this much slower than the bare app, so a 3× canary stands out of
+// the scheduling noise of a busy 2-core machine.
+const BASE_MS = 20;
 
 function spec(port: number, image: string, env: Record<string, string | number>, steps: string): string {
   return `services:
@@ -61,7 +64,7 @@ describe('canary with a statistical judge on the real engine', () => {
     await ensureFixtures();
     port = await freePort();
     url = `http://127.0.0.1:${port}/`;
-    const r = await up(spec(port, 'hotswap-fixture:v1', { LATENCY_MS: 5 }, '[{ setWeight: 50 }]'));
+    const r = await up(spec(port, 'hotswap-fixture:v1', { LATENCY_MS: BASE_MS }, '[{ setWeight: 50 }]'));
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal((await getText(url)).version, 'v1');
   });
@@ -75,7 +78,7 @@ describe('canary with a statistical judge on the real engine', () => {
     let r!: CliResult;
     const steps = '[{ setWeight: 10 }, { analysis: { interval: 2s, count: 2 } }, { setWeight: 50 }, { analysis: { interval: 2s, count: 1 } }, { setWeight: 100 }]';
     const m = await underLoad(url, RATE, async () => {
-      r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: 5 }, steps));
+      r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: BASE_MS }, steps));
     });
     console.log('canary pass', JSON.stringify(m.during));
     assert.equal(r.code, 0, r.stderr + r.stdout);
@@ -90,7 +93,7 @@ describe('canary with a statistical judge on the real engine', () => {
     let r!: CliResult;
     const steps = '[{ setWeight: 20 }, { analysis: { interval: 3s, count: 3 } }, { setWeight: 100 }]';
     const m = await underLoad(url, RATE, async () => {
-      r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: 5, ERROR_PERCENT: 5, VERSION: 'canary-err' }, steps));
+      r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: BASE_MS, ERROR_PERCENT: 5, VERSION: 'canary-err' }, steps));
     });
     console.log('canary errors', JSON.stringify(m.all));
     assert.equal(r.code, 3, r.stderr + r.stdout);
@@ -109,7 +112,7 @@ describe('canary with a statistical judge on the real engine', () => {
     let r!: CliResult;
     const steps = '[{ setWeight: 20 }, { analysis: { interval: 3s, count: 3 } }, { setWeight: 100 }]';
     const m = await underLoad(url, RATE, async () => {
-      r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: 15, VERSION: 'canary-slow' }, steps));
+      r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: 3 * BASE_MS, VERSION: 'canary-slow' }, steps));
     });
     assert.equal(r.code, 3, r.stderr + r.stdout);
     assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
@@ -121,7 +124,7 @@ describe('canary with a statistical judge on the real engine', () => {
   test('abort sends all traffic back to stable at once', async () => {
     let r!: CliResult;
     const m = await underLoad(url, RATE, async () => {
-      const running = up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: 5, VERSION: 'canary-abort' }, '[{ setWeight: 30 }, { pause: {} }]'));
+      const running = up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: BASE_MS, VERSION: 'canary-abort' }, '[{ setWeight: 30 }, { pause: {} }]'));
       await waitFor('the canary to take traffic', async () => (await getText(url + '?probe')).version === 'canary-abort' || null);
       const a = await hotswap(home, ['abort', 'web']);
       assert.equal(a.code, 0, a.stderr);
