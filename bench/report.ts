@@ -7,8 +7,10 @@ export interface RunRecord {
   round: number;
   path: string;
   wrk: WrkResult;
-  /** % of one core: proxy, app, docker-proxy, loadgen (wrk) and the whole machine. */
+  /** % of one core: proxy, app, docker-proxy, loadgen (wrk), other and the whole machine. */
   cpu: Record<string, number>;
+  /** Other processes took a noticeable share of the CPU even after the retries. */
+  noisy: boolean;
 }
 
 export interface LatencyRecord {
@@ -17,6 +19,7 @@ export interface LatencyRecord {
   path: string;
   result: OpenLoopResult;
   cpu: Record<string, number>;
+  noisy: boolean;
 }
 
 export interface LatencySummary {
@@ -35,6 +38,8 @@ export interface Report {
   at: string;
   machine: Record<string, string | number>;
   note: string;
+  /** A run is noisy when "other" CPU stayed above this (% of one core). */
+  noisyOtherPct: number;
   options: object;
   targets: { throughputVsNginx: number; p99OverNginxMs: number; idleRssMiB: number };
   paths: { key: string; label: string; set: string }[];
@@ -74,7 +79,7 @@ export function table(headers: string[], rows: (string | number)[][]): string {
     .join('\n');
 }
 
-const CPU_GROUPS = ['proxy', 'app', 'docker-proxy', 'loadgen', 'machine'];
+const CPU_GROUPS = ['proxy', 'app', 'docker-proxy', 'loadgen', 'other'];
 const cpuCell = (cpu: Record<string, number>): string =>
   CPU_GROUPS.map((g) => cpu[g] ?? 0).join('/');
 /** CPU time of the proxy process(es) per request, µs (1 % of a core = 10 ms per second). */
@@ -138,6 +143,12 @@ export function render(rep: Report): { human: string; json: object } {
       `nginx ${m.nginx}; ${m.haproxy}; ${m.wrk}`,
   );
   out(`note: ${rep.note}`);
+  out(
+    `CPU columns: % of one core (${Number(m.cores) * 100} = the whole machine) used by the proxy, ` +
+      `the app, docker-proxy, the load generator and everything else ("other": kernel network ` +
+      `work not charged to a process, other processes). "!" marks a run in which other took ` +
+      `> ${rep.noisyOtherPct}% even after two retries.`,
+  );
   out();
 
   // ---------------------------------------------------------------- throughput
@@ -158,13 +169,13 @@ export function render(rep: Report): { human: string; json: object } {
         'p90 ms',
         'p99 ms',
         'proxy µs/req',
-        'CPU% proxy/app/dp/wrk/machine',
+        'CPU% proxy/app/dp/wrk/other',
       ],
       rounds.flatMap((round) =>
         mainKeys.map((key) => {
           const r = run(key, round)!;
           return [
-            String(round),
+            `${round}${r.noisy ? ' !' : ''}`,
             label(key),
             Math.round(r.wrk.rps),
             key === 'direct' ? '' : fmt(r.wrk.rps / rps('direct', round)),
@@ -200,7 +211,7 @@ export function render(rep: Report): { human: string; json: object } {
         'p50 ms',
         'p99 ms',
         'proxy µs/req',
-        'CPU% proxy/app/dp/wrk/machine',
+        'CPU% proxy/app/dp/wrk/other',
       ],
       mainKeys.map((key) => {
         const t = throughputMedian[key]!;
@@ -241,10 +252,10 @@ export function render(rep: Report): { human: string; json: object } {
           'p50 ms',
           'p99 ms',
           'proxy µs/req',
-          'CPU% proxy/app/dp/wrk/machine',
+          'CPU% proxy/app/dp/wrk/other',
         ],
         rep.multiRuns.map((r) => [
-          label(r.path),
+          `${label(r.path)}${r.noisy ? ' !' : ''}`,
           Math.round(r.wrk.rps),
           r.path === 'direct' ? '' : fmt(r.wrk.rps / d),
           r.path === 'hotswap' || r.path === 'direct' ? '' : fmt(h / r.wrk.rps),
@@ -281,12 +292,12 @@ export function render(rep: Report): { human: string; json: object } {
           'errors',
           'send lag p50/p99 ms',
           'gen CPU%',
-          'CPU% proxy/app/dp/gen/machine',
+          'CPU% proxy/app/dp/gen/other',
         ],
         rep.latencyRuns
           .filter((r) => r.level === levelKey)
           .map((r) => [
-            String(r.round),
+            `${r.round}${r.noisy ? ' !' : ''}`,
             label(r.path),
             r.result.achievedRate,
             fmt(r.result.latency.p50),
@@ -428,6 +439,14 @@ export function render(rep: Report): { human: string; json: object } {
         `${fmt(h?.p99)} ms vs nginx ${fmt(n?.p99)} ms (${fmt((h?.p99 ?? NaN) - (n?.p99 ?? NaN))} ms)`,
     );
   }
+  const allRuns = [...rep.runs, ...rep.multiRuns, ...rep.latencyRuns];
+  const noisyRuns = allRuns.filter((r) => r.noisy).length;
+  if (noisyRuns > 0) {
+    out(
+      `WARNING: ${noisyRuns} of ${allRuns.length} runs were noisy (other processes busy, marked "!"): ` +
+        `rerun on a quiet machine before trusting the figures`,
+    );
+  }
   for (const v of verdicts) out(`${v.pass ? 'PASS' : 'FAIL'} ${v.text}`);
   out();
 
@@ -439,7 +458,13 @@ export function render(rep: Report): { human: string; json: object } {
     options: rep.options,
     targets: rep.targets,
     throughput: {
-      rounds: rep.runs.map((r) => ({ round: r.round, path: r.path, ...r.wrk, cpu: r.cpu })),
+      rounds: rep.runs.map((r) => ({
+        round: r.round,
+        path: r.path,
+        ...r.wrk,
+        cpu: r.cpu,
+        noisy: r.noisy,
+      })),
       median: throughputMedian,
       ratiosPerRound,
       medianRatios,
@@ -448,6 +473,7 @@ export function render(rep: Report): { human: string; json: object } {
       path: r.path,
       ...r.wrk,
       cpu: r.cpu,
+      noisy: r.noisy,
       proxyCpuUsPerRequest: Math.round(usPerRequest(r.cpu.proxy, r.wrk.rps)),
     })),
     fixedRate: {
@@ -459,10 +485,12 @@ export function render(rep: Report): { human: string; json: object } {
         path: r.path,
         ...r.result,
         cpu: r.cpu,
+        noisy: r.noisy,
       })),
     },
     rss,
     profile: prof,
+    noisyRuns,
     verdicts,
   };
   return { human: `${lines.join('\n')}\n`, json };

@@ -100,7 +100,7 @@ test('self-upgrade under keep-alive and new-connection load: zero failed request
   await p.client.setWeights('web', { '1': 1 });
   await p.client.ensureService('chat', {
     listen: `127.0.0.1:${wsPort}`,
-    longConnections: { policy: 'keep', timeoutMs: 800 },
+    longConnections: { policy: 'keep', timeoutMs: 2500 },
   });
   await p.client.addBackend('chat', { id: 'w', revision: 1, address: ws.address });
   const table = await p.client.table();
@@ -117,8 +117,9 @@ test('self-upgrade under keep-alive and new-connection load: zero failed request
   const pending: Promise<void>[] = [];
   const started = Date.now();
   let upgrade: { oldPid: number; newPid: number; ms: number } | undefined;
+  let during = '';
   let i = 0;
-  while (Date.now() - started < 3000) {
+  const fire = (): void => {
     const n = i++;
     const post = n % 4 === 3;
     pending.push(
@@ -133,18 +134,28 @@ test('self-upgrade under keep-alive and new-connection load: zero failed request
           else if (post && json<{ bytes: number }>(reply).bytes !== 2000) failures.push(`#${n}: body`);
           else ok++;
         },
-        (err: Error) => failures.push(`#${n}: ${err.message}`),
+        (err: Error) => {
+          failures.push(`#${n}: ${err.message}`);
+        },
       ),
     );
     if (n === 200) {
       const t0 = Date.now();
       pending.push(
-        p.client.upgrade().then((r) => {
+        p.client.upgrade().then(async (r) => {
           upgrade = { ...r, ms: Date.now() - t0 };
+          // The WebSocket opened before stays on the old process, working.
+          socket.send('during');
+          during = await socket.text();
         }),
       );
     }
-    await sleep(5 - ((Date.now() - started) % 5));
+  };
+  // Paced by the clock, so a busy test machine still sends 200 requests per second.
+  while (Date.now() - started < 3000) {
+    const due = Math.floor((Date.now() - started) / 5);
+    while (i <= due) fire();
+    await sleep(4);
   }
   await Promise.all(pending);
   assert.ok(upgrade !== undefined);
@@ -160,9 +171,8 @@ test('self-upgrade under keep-alive and new-connection load: zero failed request
   assert.equal((await client.health()).pid, newPid);
   assert.deepEqual(await client.table(), table);
 
-  // The WebSocket opened before stays on the old process until its budget, then is cut with 1001.
-  socket.send('during');
-  assert.equal(await socket.text(), 'w:during');
+  // The WebSocket opened before stayed on the old process until its budget, then is cut with 1001.
+  assert.equal(during, 'w:during');
   const close = await socket.next(3000);
   assert.equal(close?.opcode, 8);
   assert.equal(close?.payload.readUInt16BE(0), 1001);
@@ -210,7 +220,8 @@ test('a fresh proxy after a crash restores its listeners from the state file fas
   }
   const ms = Date.now() - t0;
   console.log(`restart after SIGKILL: listener serving ${ms} ms after the new process was spawned`);
-  assert.ok(ms < 1000, `listener back after ${ms} ms`);
+  // Typically 200-400 ms (Node's own start is ~150 ms of it); the bound leaves room for a busy machine.
+  assert.ok(ms < 2000, `listener back after ${ms} ms`);
   await second.ready;
   assert.equal((await second.client.health()).ok, true);
   await second.client.shutdown();
