@@ -1,6 +1,5 @@
 // Rendering: plain lines when stdout is not a TTY, a listr2 task list when it is, one JSON
 // document (or NDJSON events) with --json.
-import { Listr } from 'listr2';
 import type { StreamLine } from '../api/index.js';
 
 export interface OutputOptions {
@@ -36,6 +35,7 @@ export async function withProgress<T>(
     });
   }
   let result: T | undefined;
+  const { Listr } = await import('listr2'); // only a terminal needs it
   const list = new Listr(
     [
       {

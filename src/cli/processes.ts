@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runDaemon } from '../daemon/index.js';
 import { globals, paths, withApi } from './context.js';
 import { print, printJson } from './output.js';
 
@@ -8,6 +7,8 @@ export function register(program: Command): void {
     .command('daemon')
     .description('run the controller daemon in the foreground (the CLI starts one when needed)')
     .action(async (_opts: unknown, cmd: Command) => {
+      // Loaded on demand: the daemon's modules (SQLite, the API server) would slow every other verb.
+      const { runDaemon } = await import('../daemon/index.js');
       await runDaemon({ home: paths(cmd).home });
     });
 

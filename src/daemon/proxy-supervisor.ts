@@ -9,8 +9,9 @@ import { ProxyClient } from '../proxy/index.js';
 import type { Log } from './log.js';
 import type { HomePaths } from './paths.js';
 
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const WATCH_INTERVAL_MS = 250;
+const PROXY_BIN = fileURLToPath(new URL('../proxy/bin.js', import.meta.url));
+// A refused connection on a unix socket answers at once, so a short interval costs little.
+const WATCH_INTERVAL_MS = 100;
 const START_TIMEOUT_MS = 10_000;
 
 export class ProxySupervisor {
@@ -78,11 +79,13 @@ export class ProxySupervisor {
 
   private async spawnAndWait(): Promise<void> {
     const out = openSync(this.paths.proxyLog, 'a');
-    const child = spawn(process.execPath, [MAIN, 'proxy', 'run', '--home', this.paths.home], {
+    const child = spawn(process.execPath, [PROXY_BIN, '--control', this.paths.proxySocket, '--state', this.paths.routesFile], {
       detached: true,
       stdio: ['ignore', out, out],
     });
     child.unref();
+    // A proxy we started tells us itself when it dies; one we adopted is found by the watch.
+    child.once('exit', () => void this.check());
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (await this.alive()) return;
