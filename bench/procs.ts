@@ -297,3 +297,36 @@ export async function settle(cores: number, thresholdPct = 25, maxMs = 10_000): 
     if (meter.stop() < thresholdPct || Date.now() - started > maxMs) return Date.now() - started;
   }
 }
+
+/** Nanoseconds a process's main thread spent runnable but waiting for a CPU (schedstat). */
+export function runQueueWaitNs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/);
+    return Number(fields[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Percent of the wall time the main threads of some processes sat runnable but not running
+ * (waiting for a core), summed over the processes: how much the scheduler held them back.
+ */
+export class RunQueueMeter {
+  private readonly start = new Map<number, number>();
+  private readonly t0 = performance.now();
+
+  constructor(private readonly pids: () => number[]) {
+    for (const pid of pids()) this.start.set(pid, runQueueWaitNs(pid));
+  }
+
+  stop(): number {
+    const wallNs = (performance.now() - this.t0) * 1e6;
+    let waited = 0;
+    for (const pid of this.pids()) {
+      const before = this.start.get(pid);
+      if (before !== undefined) waited += runQueueWaitNs(pid) - before;
+    }
+    return wallNs > 0 ? Math.round((100 * waited) / wallNs) : 0;
+  }
+}

@@ -24,6 +24,7 @@ import {
   CpuMeter,
   ProcessTable,
   RssSampler,
+  RunQueueMeter,
   SystemCpuMeter,
   dockerProxyPids,
   firstLine,
@@ -340,11 +341,16 @@ async function main(): Promise<number> {
           loadgen: () => [...loadPids],
         });
         const machine = new SystemCpuMeter(cores);
+        const waiting = new RunQueueMeter(() => ep.rssPids());
         const result = await load((pid) => {
           loadPids.add(pid);
           return procs.track(pid, 'load generator');
         });
-        const cpu: Record<string, number> = { ...meter.stop(), machine: machine.stop() };
+        const cpu: Record<string, number> = {
+          ...meter.stop(),
+          machine: machine.stop(),
+          proxyRunQueueWait: waiting.stop(),
+        };
         const ours = ['proxy', 'app', 'docker-proxy', 'loadgen'].reduce(
           (a, g) => a + (cpu[g] ?? 0),
           0,

@@ -147,7 +147,8 @@ export function render(rep: Report): { human: string; json: object } {
     `CPU columns: % of one core (${Number(m.cores) * 100} = the whole machine) used by the proxy, ` +
       `the app, docker-proxy, the load generator and everything else ("other": kernel network ` +
       `work not charged to a process, other processes). "!" marks a run in which other took ` +
-      `> ${rep.noisyOtherPct}% even after two retries.`,
+      `> ${rep.noisyOtherPct}% even after two retries. "proxy rq wait %": share of the wall ` +
+      `time the proxy's main thread was runnable but waiting for a core (/proc/<pid>/schedstat).`,
   );
   out();
 
@@ -293,6 +294,7 @@ export function render(rep: Report): { human: string; json: object } {
           'send lag p50/p99 ms',
           'gen CPU%',
           'CPU% proxy/app/dp/gen/other',
+          'proxy rq wait %',
         ],
         rep.latencyRuns
           .filter((r) => r.level === levelKey)
@@ -309,6 +311,7 @@ export function render(rep: Report): { human: string; json: object } {
             `${fmt(r.result.sendLag.p50)}/${fmt(r.result.sendLag.p99)}`,
             r.result.cpuPercent,
             cpuCell(r.cpu),
+            r.path === 'direct' ? '' : (r.cpu.proxyRunQueueWait ?? 0),
           ]),
       ),
     );
@@ -385,7 +388,13 @@ export function render(rep: Report): { human: string; json: object } {
     out(
       table(
         ['self ms', 'busy %', 'function', 'where', 'category'],
-        prof.topSelf.map((f) => [fmt(f.ms, 1), fmt(f.busyPct, 1), f.name, f.location, f.category]),
+        prof.topSelf.map((f) => [
+          fmt(f.ms, 1),
+          f.category === 'idle' ? `(${fmt(f.pct, 1)} of all)` : fmt(f.busyPct, 1),
+          f.name,
+          f.location,
+          f.category,
+        ]),
       ),
     );
     out('self time by category:');

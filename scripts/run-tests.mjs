@@ -65,7 +65,7 @@ const docker = unitOnly
   : [...findTests(join(dist, 'test', 'integration')), ...findTests(join(dist, 'test', 'e2e'))];
 
 const results = [
-  runGroup('unit', unit, ['--test-timeout=60000']),
+  runGroup('unit', unit, ['--test-timeout=300000']),
   runGroup('docker', docker, ['--test-concurrency=1', '--test-timeout=600000']),
 ];
 const total = results.reduce(

@@ -139,6 +139,7 @@ export async function windDown(
   parts: PredecessorParts,
   child: ChildProcess,
   sweepAfterMs: number,
+  forceAfterMs: number,
 ): Promise<void> {
   const { registry, listeners, control, log } = parts;
   // Calls that reached the old socket just before the rename are relayed; then it closes.
@@ -146,7 +147,7 @@ export async function windDown(
     setTimeout(() => void control.close().then(resolve), 100).unref();
   });
   await Promise.all([
-    listeners.handOver(sweepAfterMs),
+    listeners.handOver(sweepAfterMs, forceAfterMs + 2000),
     registry.settleLong(UPGRADE_REASON),
     controlClosed,
   ]);

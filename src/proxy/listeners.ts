@@ -22,6 +22,13 @@ const HEADERS_TIMEOUT_MS = 30_000;
 /** While closing, connections that finish their last response are closed this often. */
 const IDLE_SWEEP_MS = 200;
 
+const kOwner = Symbol('hotswap.listener');
+type Owned = Socket & { [kOwner]?: Listener };
+
+function onSocketClose(this: Owned): void {
+  this[kOwner]?.sockets.delete(this);
+}
+
 export interface ListenerDeps {
   http: HttpProxy;
   upgrade: UpgradeProxy;
@@ -43,6 +50,8 @@ export class Listener implements ListenerState {
   /** Set when the accepting socket closed, with the promise of the last connection's end. */
   shutting: Promise<void> | null = null;
   readonly onConnection: (socket: Socket) => void;
+  /** Every connection accepted here and still open, so a forced close leaves none behind. */
+  readonly sockets = new Set<Socket>();
 
   constructor(
     readonly listen: string,
@@ -66,7 +75,10 @@ export class Listener implements ListenerState {
     server.emit('listening');
     this.server = server;
     const tcp = deps.tcp;
-    this.onConnection = (socket: Socket): void => {
+    this.onConnection = (socket: Owned): void => {
+      this.sockets.add(socket);
+      socket[kOwner] = this;
+      socket.once('close', onSocketClose);
       if (this.mode === 'tcp') {
         const svc = this.services[0];
         if (svc === undefined) socket.destroy();
@@ -149,7 +161,7 @@ export class Listener implements ListenerState {
    * starts after `sweepAfterMs` (a handover waits a little: a keep-alive client in mid-flight
    * then gets its answer and the close rather than a reset), and everything is cut at graceMs.
    */
-  shut(sweepAfterMs = 0): Promise<void> {
+  shut(sweepAfterMs = 0, forceAfterMs = this.deps.graceMs): Promise<void> {
     if (this.shutting !== null) return this.shutting;
     this.closing = true;
     const server = this.server;
@@ -161,7 +173,10 @@ export class Listener implements ListenerState {
         server.closeIdleConnections();
         sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
       }, sweepAfterMs);
-      const force = setTimeout(() => server.closeAllConnections(), this.deps.graceMs);
+      const force = setTimeout(() => {
+        server.closeAllConnections();
+        for (const socket of this.sockets) socket.destroy();
+      }, forceAfterMs);
       const done = (): void => {
         clearTimeout(startSweep);
         if (sweep !== null) clearInterval(sweep);
@@ -296,10 +311,10 @@ export class Listeners {
   }
 
   /** Stops accepting everywhere (the successor accepts now); resolves when connections end. */
-  async handOver(sweepAfterMs: number): Promise<void> {
+  async handOver(sweepAfterMs: number, forceAfterMs: number): Promise<void> {
     const all = [...this.byAddress.values()];
     this.byAddress.clear();
-    await Promise.all(all.map((l) => this.track(l.shut(sweepAfterMs))));
+    await Promise.all(all.map((l) => this.track(l.shut(sweepAfterMs, forceAfterMs))));
   }
 
   async closeAll(): Promise<void> {

@@ -118,7 +118,8 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
       closing = new Promise<void>((resolve) => (done = resolve)).finally(settle);
       return handOver(parts(), (child) => {
         dropSignals();
-        void windDown(parts(), child, HANDOVER_SWEEP_AFTER_MS).then(() => {
+        const forceAfterMs = Math.max(graceMs, registry.longestKeepMs());
+        void windDown(parts(), child, HANDOVER_SWEEP_AFTER_MS, forceAfterMs).then(() => {
           done();
           if (options.exitAfterHandover ?? true) {
             // Everything is closed, so the process should end by itself; this is the backstop.

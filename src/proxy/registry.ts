@@ -210,6 +210,16 @@ export class Registry {
     for (const [name, d] of Object.entries(dump)) this.services.get(name)?.mergeStats(d);
   }
 
+  /** The longest `keep` budget of long connections over all services (0 when none keep). */
+  longestKeepMs(): number {
+    let ms = 0;
+    for (const svc of this.services.values()) {
+      const long = svc.settings.longConnections;
+      if (long.policy === 'keep') ms = Math.max(ms, long.timeoutMs);
+    }
+    return ms;
+  }
+
   /** Long connections end per each service's policy (a predecessor after the handover). */
   async settleLong(reason: string): Promise<void> {
     await Promise.all([...this.services.values()].map((s) => s.settleLong(reason)));

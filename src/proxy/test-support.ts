@@ -196,6 +196,8 @@ export class WsPeer {
     head?: Buffer,
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Upgraded server sockets allow half-open connections: answer a FIN with one.
+    socket.on('end', () => socket.end());
     socket.on('close', () => {
       this.closed = true;
       this.wake();
@@ -311,6 +313,12 @@ export async function startWsUpstream(
 ): Promise<Upstream & { peers: WsPeer[] }> {
   const up = (await startUpstream(name)) as Upstream & { peers: WsPeer[] };
   up.peers = [];
+  const closeHttp = up.close;
+  up.close = async () => {
+    // Upgraded sockets are not the http server's any more: close them here.
+    for (const peer of up.peers) peer.socket.destroy();
+    await closeHttp();
+  };
   up.server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const key = String(req.headers['sec-websocket-key'] ?? '');
     const accept = createHash('sha1').update(key + WS_GUID).digest('base64');

@@ -140,19 +140,22 @@ class Tunnel implements LongConnection {
     this.open = true;
     upSocket.on('error', noop);
     upSocket.on('close', () => this.onUpstreamClose());
+    // One side's FIN ends the other side too; whoever does not close by itself is destroyed
+    // a little later (an upgraded connection is not left half-open).
+    client.on('end', () => linger(upSocket));
+    upSocket.on('end', () => {
+      if (!this.cutting) linger(client);
+    });
     if (this.tracker === null) {
       if (upHead.length > 0) client.write(upHead);
-      upSocket.pipe(client);
+      upSocket.pipe(client, { end: false });
     } else {
       if (upHead.length > 0) this.down(upHead);
       upSocket.on('data', (chunk: Buffer) => this.down(chunk));
-      upSocket.on('end', () => {
-        if (!this.cutting) client.end();
-      });
       upSocket.resume();
     }
     if (this.head.length > 0) upSocket.write(this.head);
-    client.pipe(upSocket);
+    client.pipe(upSocket, { end: false });
     target.openLong(this);
   }
 
@@ -278,10 +281,15 @@ class Tunnel implements LongConnection {
   private onUpstreamClose(): void {
     if (this.closed || this.cutting) return;
     // The app closed: let the client read what is buffered, then close.
-    const client = this.client;
-    client.end();
-    setTimeout(() => client.destroy(), CUT_LINGER_MS).unref();
+    linger(this.client);
   }
+}
+
+/** Ends the socket and destroys it if it has not closed a little later. */
+function linger(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  setTimeout(() => socket.destroy(), CUT_LINGER_MS).unref();
 }
 
 export class UpgradeProxy {

@@ -1,33 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diffServices } from './diff.js';
+import { sampleService } from './sample.js';
 import type { ServiceSpec } from './types.js';
 
-const old: ServiceSpec = {
-  name: 'web',
+const old: ServiceSpec = sampleService({
   image: 'web:v1',
-  replicas: 3,
-  port: 8080,
-  listen: '127.0.0.1:8080',
   env: { VERSION: 'v1', GONE: 'x', API_TOKEN: 'secret-1' },
-  command: null,
-  volumes: [],
-  health: {
-    check: { type: 'tcp' },
-    intervalMs: 1000,
-    timeoutMs: 1000,
-    healthyThreshold: 1,
-    unhealthyThreshold: 3,
-    deadlineMs: 60_000,
-  },
-  strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null },
-  drain: { timeoutMs: 30_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
-  mode: 'http',
-  analysis: { intervalMs: 10_000, failureLimit: 0, minRequests: 50, errorRate: null, latency: null, prometheus: null },
-  keepPreviousMs: 0,
-  routing: { hosts: [], pathPrefix: null, sticky: null },
-  stopGracePeriodMs: 10_000,
-};
+  health: { ...sampleService().health, check: { type: 'tcp' } },
+});
 
 void describe('diffServices', () => {
   void it('is empty for identical services', () => {

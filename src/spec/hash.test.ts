@@ -1,33 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canonicalJson, configHash } from './hash.js';
+import { sampleService } from './sample.js';
 import type { ServiceSpec } from './types.js';
 
-const base: ServiceSpec = {
-  name: 'web',
-  image: 'hotswap-fixture:v1',
-  replicas: 3,
-  port: 8080,
-  listen: '127.0.0.1:8080',
+const base: ServiceSpec = sampleService({
   env: { VERSION: 'v1', MODE: 'fast' },
   command: ['node', '/app/server.js'],
   volumes: [{ source: '/srv/data', target: '/data', readOnly: true }],
-  health: {
-    check: { type: 'http', path: '/healthz' },
-    intervalMs: 1000,
-    timeoutMs: 1000,
-    healthyThreshold: 1,
-    unhealthyThreshold: 3,
-    deadlineMs: 60_000,
-  },
-  strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null },
-  drain: { timeoutMs: 30_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
-  mode: 'http',
-  analysis: { intervalMs: 10_000, failureLimit: 0, minRequests: 50, errorRate: null, latency: null, prometheus: null },
-  keepPreviousMs: 0,
-  routing: { hosts: [], pathPrefix: null, sticky: null },
-  stopGracePeriodMs: 10_000,
-};
+});
 
 void describe('configHash', () => {
   void it('is 16 hex characters and stable across calls and key order', () => {

@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LoadGenerator, summarize } from '../../src/assess/index.js';
 import { homePaths } from '../../src/daemon/paths.js';
 import { cleanupScope, ensureFixtures, requireEngine } from '../helpers/docker.js';
 import { freePort, getText, hotswap } from '../helpers/cli.js';
+import { underLoad } from '../helpers/load.js';
 
 const RATE = 200;
 
@@ -48,28 +48,6 @@ describe('zero-downtime rollouts on the real engine', () => {
     return hotswap(home, ['up', '-f', specFile]);
   }
 
-  /** Runs `action` under load and returns the summary of the whole window plus what came after. */
-  async function underLoad(action: () => Promise<void>) {
-    const load = new LoadGenerator({
-      url,
-      ratePerSec: RATE,
-      connections: 'mixed',
-      maxDurationMs: 120_000,
-    });
-    load.start();
-    await new Promise((r) => setTimeout(r, 1000));
-    const actionStart = load.now();
-    await action();
-    const actionEnd = load.now();
-    await new Promise((r) => setTimeout(r, 1000));
-    const samples = await load.stop();
-    return {
-      all: summarize(samples),
-      during: summarize(samples, actionStart, actionEnd),
-      afterwards: summarize(samples, actionEnd + 200),
-    };
-  }
-
   before(async () => {
     await requireEngine();
     await ensureFixtures();
@@ -99,7 +77,7 @@ describe('zero-downtime rollouts on the real engine', () => {
 
   test('rolling v1 → v2 under load: zero failed, all v2 afterwards', async () => {
     let result!: Awaited<ReturnType<typeof hotswap>>;
-    const m = await underLoad(async () => {
+    const m = await underLoad(url, RATE, async () => {
       result = await up('hotswap-fixture:v2');
     });
     assert.equal(result.code, 0, result.stderr + result.stdout);
@@ -122,7 +100,7 @@ describe('zero-downtime rollouts on the real engine', () => {
 
   test('a rollout to :bad fails, is recorded with its reason, and v2 keeps serving', async () => {
     let result!: Awaited<ReturnType<typeof hotswap>>;
-    const m = await underLoad(async () => {
+    const m = await underLoad(url, RATE, async () => {
       result = await up('hotswap-fixture:bad');
     });
     console.log('bad rollout', JSON.stringify(m.during));
@@ -142,7 +120,7 @@ describe('zero-downtime rollouts on the real engine', () => {
 
   test('rollback --to 1 under load: zero failed, all v1 afterwards', async () => {
     let result!: Awaited<ReturnType<typeof hotswap>>;
-    const m = await underLoad(async () => {
+    const m = await underLoad(url, RATE, async () => {
       result = await hotswap(home, ['rollback', 'web', '--to', '1']);
     });
     console.log('rollback to r1', JSON.stringify(m.during));
