@@ -317,7 +317,6 @@ async function main(): Promise<number> {
     const notePeak = (key: string, kib: number): void => {
       peaks.set(key, Math.max(peaks.get(key) ?? 0, kib));
     };
-    /** Runs one load against a path while sampling its RSS and everyone's CPU. */
     /**
      * Runs one load against a path while sampling its RSS and everyone's CPU. A run during which
      * other processes (not the load, the proxy, the app or docker-proxy) took more than

@@ -64,12 +64,17 @@ export function createApi(deps: ApiDeps): Hono {
     return ndjsonResponse((report) => controller.rollback(name, body.to, report));
   });
 
-  app.get('/v1/services/:name/rollout', (c) => c.json(controller.rolloutStatus(c.req.param('name'))));
+  app.get('/v1/services/:name/rollout', (c) =>
+    c.json(controller.rolloutStatus(c.req.param('name'))),
+  );
 
   app.post('/v1/services/:name/rollout/:action', async (c) => {
     const action = c.req.param('action');
     if (!ROLLOUT_ACTIONS.includes(action as RolloutAction)) {
-      throw new HotswapError('USAGE', `unknown rollout action "${action}"; expected one of ${ROLLOUT_ACTIONS.join(', ')}`);
+      throw new HotswapError(
+        'USAGE',
+        `unknown rollout action "${action}"; expected one of ${ROLLOUT_ACTIONS.join(', ')}`,
+      );
     }
     return c.json(await controller.control(c.req.param('name'), action as RolloutAction));
   });

@@ -12,7 +12,9 @@ export function register(program: Command): void {
       await runDaemon({ home: paths(cmd).home });
     });
 
-  const proxy = program.command('proxy').description('the proxy process: run it, upgrade it in place, or show it');
+  const proxy = program
+    .command('proxy')
+    .description('the proxy process: run it, upgrade it in place, or show it');
 
   proxy
     .command('run')
@@ -28,7 +30,9 @@ export function register(program: Command): void {
     .command('upgrade')
     .description('hand the listening sockets to a new proxy process; the old one drains and exits')
     .action(async (_opts: unknown, cmd: Command) => {
-      const r = await withApi(cmd, (api) => api.json<{ oldPid: number; newPid: number; ms: number }>('POST', '/v1/proxy/upgrade', {}));
+      const r = await withApi(cmd, (api) =>
+        api.json<{ oldPid: number; newPid: number; ms: number }>('POST', '/v1/proxy/upgrade', {}),
+      );
       if (globals(cmd).json) return printJson(r);
       print(`proxy upgraded: pid ${r.oldPid} → ${r.newPid} in ${r.ms} ms`);
     });
@@ -37,7 +41,9 @@ export function register(program: Command): void {
     .command('status')
     .description('show the proxy process')
     .action(async (_opts: unknown, cmd: Command) => {
-      const r = await withApi(cmd, (api) => api.json<{ pid: number; uptimeMs: number }>('GET', '/v1/proxy'));
+      const r = await withApi(cmd, (api) =>
+        api.json<{ pid: number; uptimeMs: number }>('GET', '/v1/proxy'),
+      );
       if (globals(cmd).json) return printJson(r);
       print(`proxy pid ${r.pid}, up ${(r.uptimeMs / 1000).toFixed(1)} s`);
     });

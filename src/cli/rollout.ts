@@ -17,18 +17,33 @@ const WATCH_POLL_MS = 300;
 
 export function register(program: Command): void {
   const verbs: Array<[string, RolloutAction, string]> = [
-    ['promote', 'promote', 'end the current pause of a rollout (with --full: skip every remaining step)'],
-    ['abort', 'abort', 'abort a rollout: all traffic back to stable at once, the new instances drained and removed'],
+    [
+      'promote',
+      'promote',
+      'end the current pause of a rollout (with --full: skip every remaining step)',
+    ],
+    [
+      'abort',
+      'abort',
+      'abort a rollout: all traffic back to stable at once, the new instances drained and removed',
+    ],
     ['pause', 'pause', 'hold a rollout after its current step'],
     ['resume', 'resume', 'let a paused rollout go on'],
   ];
   for (const [name, action, description] of verbs) {
-    const cmd = program.command(name).description(description).argument('<service>', 'service name');
+    const cmd = program
+      .command(name)
+      .description(description)
+      .argument('<service>', 'service name');
     if (name === 'promote') cmd.option('--full', 'promote fully now, skipping the remaining steps');
     cmd.action(async (service: string, opts: { full?: boolean }, c: Command) => {
       const chosen = opts.full ? 'promote-full' : action;
       const r = await withApi(c, (api) =>
-        api.json<{ rolloutId: number }>('POST', `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`, {}),
+        api.json<{ rolloutId: number }>(
+          'POST',
+          `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`,
+          {},
+        ),
       );
       if (globals(c).json) return printJson(r);
       print(`${service}: ${chosen} sent to rollout #${r.rolloutId}`);
@@ -58,14 +73,23 @@ export function register(program: Command): void {
           await sleep(WATCH_POLL_MS);
           status = await api.json<RolloutStatus>('GET', path);
         }
-        if (!json && status.rollout) print(`rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`);
+        if (!json && status.rollout)
+          print(
+            `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
+          );
       });
     });
 }
 
 function message(e: JournalEntry): string {
-  const data = e.data as { message?: string; reasons?: string[]; result?: string; weights?: unknown };
-  if (e.event === 'analysis.verdict') return `verdict ${data.result}: ${(data.reasons ?? []).join('; ')}`;
+  const data = e.data as {
+    message?: string;
+    reasons?: string[];
+    result?: string;
+    weights?: unknown;
+  };
+  if (e.event === 'analysis.verdict')
+    return `verdict ${data.result}: ${(data.reasons ?? []).join('; ')}`;
   if (e.event === 'weights.set') return `weights ${JSON.stringify(data.weights)}`;
   return data.message ?? e.event;
 }
@@ -73,7 +97,10 @@ function message(e: JournalEntry): string {
 function printStatus(s: RolloutStatus): void {
   if (!s.rollout) return print('no rollout yet');
   const r = s.rollout;
-  print(`rollout #${r.id} ${r.kind} r${r.fromRevision ?? '-'} → r${r.toRevision} (${r.strategy}): ${r.status}${s.paused ? ' (paused)' : ''}${r.reason ? ` — ${r.reason}` : ''}`);
-  for (const step of s.steps) print(`  ${step.seq}. ${step.kind} ${JSON.stringify(step.detail)} ${step.status}`);
+  print(
+    `rollout #${r.id} ${r.kind} r${r.fromRevision ?? '-'} → r${r.toRevision} (${r.strategy}): ${r.status}${s.paused ? ' (paused)' : ''}${r.reason ? ` — ${r.reason}` : ''}`,
+  );
+  for (const step of s.steps)
+    print(`  ${step.seq}. ${step.kind} ${JSON.stringify(step.detail)} ${step.status}`);
   for (const e of s.events.filter((x) => x.event === 'analysis.verdict')) print(`  ${message(e)}`);
 }

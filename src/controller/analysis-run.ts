@@ -2,7 +2,13 @@
 // over that interval, ask the judge, record the verdict with its numbers, and stop the rollout
 // as soon as the failures pass the spec's failureLimit.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { aggregate, judge, runPrometheusCheck, type RevisionSample, type Verdict } from '../analysis/index.js';
+import {
+  aggregate,
+  judge,
+  runPrometheusCheck,
+  type RevisionSample,
+  type Verdict,
+} from '../analysis/index.js';
 import { HotswapError } from '../errors.js';
 import type { RevisionStats, Router } from '../proxy/types.js';
 import type { AnalysisRun, AnalysisSpec } from '../spec/types.js';
@@ -29,25 +35,36 @@ export async function runAnalysis(t: AnalysisTarget, run: AnalysisRun): Promise<
     t.record(verdict, i, run.count);
     const sofar = aggregate(verdicts, t.analysis.failureLimit);
     if (sofar.result === 'fail') {
-      throw new HotswapError('ANALYSIS_FAILED', `analysis failed: ${verdict.reasons.join('; ')}`, { details: { verdicts } });
+      throw new HotswapError('ANALYSIS_FAILED', `analysis failed: ${verdict.reasons.join('; ')}`, {
+        details: { verdicts },
+      });
     }
   }
   const overall = aggregate(verdicts, t.analysis.failureLimit);
   if (overall.result !== 'pass') {
     // Never judged (too little traffic) is not a pass: promoting blind would defeat the gate.
     const last = verdicts.at(-1)?.reasons.join('; ') ?? '';
-    throw new HotswapError('ANALYSIS_FAILED', `analysis inconclusive after ${run.count} judgement(s): ${last}`, { details: { verdicts } });
+    throw new HotswapError(
+      'ANALYSIS_FAILED',
+      `analysis inconclusive after ${run.count} judgement(s): ${last}`,
+      { details: { verdicts } },
+    );
   }
   return verdicts;
 }
 
 async function judgeWindow(t: AnalysisTarget, windowMs: number): Promise<Verdict> {
   const main = await t.router.stats(t.service, { windowMs });
-  const canaryStats = t.canaryService === t.service ? main : await t.router.stats(t.canaryService, { windowMs });
+  const canaryStats =
+    t.canaryService === t.service ? main : await t.router.stats(t.canaryService, { windowMs });
   const baseline = merge(t.baselineRevisions.map((r) => main.revisions[String(r)]));
   const canary = merge([canaryStats.revisions[String(t.canaryRevision)]]);
   const verdict = judge(
-    { minRequests: t.analysis.minRequests, errorRate: t.analysis.errorRate, latency: t.analysis.latency },
+    {
+      minRequests: t.analysis.minRequests,
+      errorRate: t.analysis.errorRate,
+      latency: t.analysis.latency,
+    },
     baseline,
     canary,
   );
@@ -66,7 +83,10 @@ function merge(stats: Array<RevisionStats | undefined>): RevisionSample {
 }
 
 /** App metrics from Prometheus: a failing check fails the verdict; an unreachable server only adds a reason. */
-async function withPrometheus(verdict: Verdict, prom: NonNullable<AnalysisSpec['prometheus']>): Promise<Verdict> {
+async function withPrometheus(
+  verdict: Verdict,
+  prom: NonNullable<AnalysisSpec['prometheus']>,
+): Promise<Verdict> {
   const fetchFn = (url: string) => fetch(url, { signal: AbortSignal.timeout(5000) });
   const reasons = [...verdict.reasons];
   let result = verdict.result;

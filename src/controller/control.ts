@@ -67,7 +67,10 @@ export class RolloutControl {
   /** Sleeps until woken, aborted, or ms pass. */
   private async nap(ms: number): Promise<void> {
     const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
-    await Promise.race([woken, sleep(ms, undefined, { signal: this.signal }).catch(() => undefined)]);
+    await Promise.race([
+      woken,
+      sleep(ms, undefined, { signal: this.signal }).catch(() => undefined),
+    ]);
     this.wakeUp = null;
   }
 

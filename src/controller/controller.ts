@@ -77,7 +77,8 @@ export class Controller {
       const current = this.requireService(service);
       const number = to ?? this.previousRevision(service, current.stableRevision);
       const target = this.store.revisions.get(service, number);
-      if (!target) throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
+      if (!target)
+        throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
       // Replicas, listener, strategy and drain are the service's current ones; the revision brings
       // what its containers run.
       const spec: ServiceSpec = {
@@ -96,14 +97,23 @@ export class Controller {
     });
   }
 
-  async control(service: string, action: RolloutAction): Promise<{ rolloutId: number; action: RolloutAction }> {
+  async control(
+    service: string,
+    action: RolloutAction,
+  ): Promise<{ rolloutId: number; action: RolloutAction }> {
     const rollout = this.active.get(service);
     if (!rollout) throw new HotswapError('NOT_FOUND', `no rollout of "${service}" is in progress`);
     if (action === 'abort') rollout.control.abort(`aborted by user`);
-    else if (action === 'promote' || action === 'promote-full') rollout.control.promote(action === 'promote-full');
+    else if (action === 'promote' || action === 'promote-full')
+      rollout.control.promote(action === 'promote-full');
     else if (action === 'pause') rollout.control.pause();
     else rollout.control.resume();
-    this.store.journal.append({ service, rolloutId: rollout.id, event: `control.${action}`, data: {} });
+    this.store.journal.append({
+      service,
+      rolloutId: rollout.id,
+      event: `control.${action}`,
+      data: {},
+    });
     return { rolloutId: rollout.id, action };
   }
 
@@ -120,7 +130,11 @@ export class Controller {
 
   private async expireWarm(): Promise<void> {
     for (const w of this.store.warm.takeExpired(new Date())) {
-      this.store.journal.append({ service: w.service, event: 'warm.expired', data: { id: w.instanceId, revision: w.revision } });
+      this.store.journal.append({
+        service: w.service,
+        event: 'warm.expired',
+        data: { id: w.instanceId, revision: w.revision },
+      });
       await this.runtime.stopInstance(w.instanceId, 10_000).catch(() => undefined);
       await this.runtime.removeInstance(w.instanceId).catch(() => undefined);
     }
@@ -136,35 +150,74 @@ export class Controller {
     const candidates = this.store.warm.list(spec.name).filter((w) => w.revision === target.number);
     if (candidates.length === 0) return null;
     const t0 = Date.now();
-    const running = await Promise.all(candidates.map(async (w) => ((await this.runtime.inspectInstance(w.instanceId))?.state === 'running' ? w : null)));
+    const running = await Promise.all(
+      candidates.map(async (w) =>
+        (await this.runtime.inspectInstance(w.instanceId))?.state === 'running' ? w : null,
+      ),
+    );
     const warm = running.filter((w) => w !== null);
     if (warm.length === 0) return null;
     this.store.warm.take(spec.name, target.number);
-    const record = this.store.rollouts.start({ service: spec.name, kind: 'rollback', from: stableNumber, to: target.number, strategy: 'instant' });
+    const record = this.store.rollouts.start({
+      service: spec.name,
+      kind: 'rollback',
+      from: stableNumber,
+      to: target.number,
+      strategy: 'instant',
+    });
     const note = (event: string, message: string, data: unknown = {}): void => {
-      const e = this.store.journal.append({ service: spec.name, rolloutId: record.id, event, data });
+      const e = this.store.journal.append({
+        service: spec.name,
+        rolloutId: record.id,
+        event,
+        data,
+      });
       report({ at: e.at, service: spec.name, rolloutId: record.id, event, message, data });
     };
-    note('rollout.started', `instant rollback #${record.id}: r${stableNumber ?? '-'} → r${target.number} (${warm.length} warm instance(s))`);
+    note(
+      'rollout.started',
+      `instant rollback #${record.id}: r${stableNumber ?? '-'} → r${target.number} (${warm.length} warm instance(s))`,
+    );
     // Only the proxy is asked what serves now: the flip must not wait on Docker.
     const table = await this.router.table();
-    const leaving = fromBackends(table.services[spec.name]?.backends ?? []).filter((i) => i.revision !== target.number);
-    await Promise.all(warm.map((w) => this.router.addBackend(spec.name, { id: w.instanceId, revision: w.revision, address: w.address })));
+    const leaving = fromBackends(table.services[spec.name]?.backends ?? []).filter(
+      (i) => i.revision !== target.number,
+    );
+    await Promise.all(
+      warm.map((w) =>
+        this.router.addBackend(spec.name, {
+          id: w.instanceId,
+          revision: w.revision,
+          address: w.address,
+        }),
+      ),
+    );
     const weights: Record<string, number> = { [String(target.number)]: warm.length };
     for (const i of leaving) weights[String(i.revision)] = 0;
     await this.router.setWeights(spec.name, weights);
-    if (!(await this.router.verifyWeights(spec.name, weights))) throw new HotswapError('PROXY_REJECTED', 'proxy did not confirm the rollback weights');
+    if (!(await this.router.verifyWeights(spec.name, weights)))
+      throw new HotswapError('PROXY_REJECTED', 'proxy did not confirm the rollback weights');
     const flipMs = Date.now() - t0;
     note('weights.set', `all traffic on r${target.number} after ${flipMs} ms`, { weights, flipMs });
     // The revision rolled back from stays warm in turn, so the rollback can itself be undone.
-    const ops = new InstanceOps({ runtime: this.runtime, router: this.router, store: this.store }, spec, note);
+    const ops = new InstanceOps(
+      { runtime: this.runtime, router: this.router, store: this.store },
+      spec,
+      note,
+    );
     const cut = await Promise.all(leaving.map((i) => ops.drain(i)));
-    this.store.rollouts.addCutConnections(record.id, cut.reduce((a, b) => a + b, 0));
+    this.store.rollouts.addCutConnections(
+      record.id,
+      cut.reduce((a, b) => a + b, 0),
+    );
     if (spec.keepPreviousMs > 0) ops.park(leaving, spec.keepPreviousMs);
     else await Promise.all(leaving.map((i) => ops.retire(i.id)));
     this.markStable(spec, target);
     this.store.rollouts.finish(record.id, 'succeeded', null);
-    note('rollout.succeeded', `instant rollback #${record.id} done: r${target.number} serves ${warm.length} instance(s)`);
+    note(
+      'rollout.succeeded',
+      `instant rollback #${record.id} done: r${target.number} serves ${warm.length} instance(s)`,
+    );
     return {
       service: spec.name,
       outcome: 'succeeded',
@@ -179,7 +232,8 @@ export class Controller {
 
   private markStable(spec: ServiceSpec, target: RevisionRecord): void {
     for (const rev of this.store.revisions.list(spec.name)) {
-      if (rev.number !== target.number && rev.status === 'active') this.store.revisions.setStatus(spec.name, rev.number, 'retired');
+      if (rev.number !== target.number && rev.status === 'active')
+        this.store.revisions.setStatus(spec.name, rev.number, 'retired');
     }
     this.store.revisions.setStatus(spec.name, target.number, 'active');
     this.store.services.upsert(spec);
@@ -219,7 +273,13 @@ export class Controller {
   }
 
   /** The latest rollout of a service with its steps, and its journal entries (verdicts among them). */
-  rolloutStatus(service: string): { rollout: RolloutRecord | null; steps: unknown[]; events: unknown[]; active: boolean; paused: boolean } {
+  rolloutStatus(service: string): {
+    rollout: RolloutRecord | null;
+    steps: unknown[];
+    events: unknown[];
+    active: boolean;
+    paused: boolean;
+  } {
     const rollout = this.store.rollouts.list(service, 1)[0] ?? null;
     if (!rollout) this.requireService(service);
     const live = this.active.get(service);
@@ -341,7 +401,9 @@ export class Controller {
     const serving = backends.filter((b) => running.get(b.id)?.state === 'running');
     const servingIds = new Set(serving.map((b) => b.id));
     for (const b of backends.filter((x) => !servingIds.has(x.id)))
-      await this.router.drain(service, b.id, 0).catch(ignoreNotFound);
+      await this.router
+        .drain(service, b.id, 0, { longConnections: { policy: 'close', timeoutMs: 0 } })
+        .catch(ignoreNotFound);
     const warm = new Set(this.store.warm.list(service).map((w) => w.instanceId));
     for (const inst of running.values()) {
       if (servingIds.has(inst.id) || warm.has(inst.id)) continue;

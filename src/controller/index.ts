@@ -1,3 +1,8 @@
-export { Controller, type DeployResult, type RolloutAction, type ServiceStatus } from './controller.js';
+export {
+  Controller,
+  type DeployResult,
+  type RolloutAction,
+  type ServiceStatus,
+} from './controller.js';
 export type { ProgressEvent, Reporter } from './progress.js';
 export { silentReporter } from './progress.js';

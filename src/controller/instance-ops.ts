@@ -22,11 +22,20 @@ export class InstanceOps {
   ) {}
 
   /** Starts instances and resolves once each passed its probe healthyThreshold times in a row. */
-  async startReady(revision: RevisionRecord, count: number, signal?: AbortSignal): Promise<LiveInstance[]> {
+  async startReady(
+    revision: RevisionRecord,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<LiveInstance[]> {
     const { runtime } = this.deps;
-    this.journal('instances.starting', `starting ${count} instance(s) of r${revision.number}`, { revision: revision.number, count });
+    this.journal('instances.starting', `starting ${count} instance(s) of r${revision.number}`, {
+      revision: revision.number,
+      count,
+    });
     const request = instanceRequest(this.spec, revision);
-    const started = await Promise.allSettled(Array.from({ length: count }, () => runtime.startInstance(request)));
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, () => runtime.startInstance(request)),
+    );
     const instances = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     instances.forEach((i) => this.pending.add(i.id));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -38,7 +47,13 @@ export class InstanceOps {
     try {
       await Promise.all(
         instances.map((inst) =>
-          waitReady({ runtime, instanceId: inst.id, address: inst.address!, health: this.spec.health, signal: abort.signal }),
+          waitReady({
+            runtime,
+            instanceId: inst.id,
+            address: inst.address!,
+            health: this.spec.health,
+            signal: abort.signal,
+          }),
         ),
       );
     } catch (err) {
@@ -49,7 +64,10 @@ export class InstanceOps {
     }
     return instances.map((inst) => {
       this.pending.delete(inst.id);
-      this.journal('instance.ready', `${inst.name} healthy at ${inst.address}`, { id: inst.id, address: inst.address });
+      this.journal('instance.ready', `${inst.name} healthy at ${inst.address}`, {
+        id: inst.id,
+        address: inst.address,
+      });
       return { id: inst.id, revision: revision.number, address: inst.address! };
     });
   }
@@ -57,11 +75,17 @@ export class InstanceOps {
   /** Notice (if any), then the proxy drain. Returns the long connections the proxy cut. */
   async drain(instance: LiveInstance): Promise<number> {
     await this.notify(instance);
-    const result = await this.deps.router.drain(this.spec.name, instance.id, this.spec.drain.timeoutMs);
+    const result = await this.deps.router.drain(
+      this.spec.name,
+      instance.id,
+      this.spec.drain.timeoutMs,
+    );
     this.journal(
       'instance.drained',
       `${instance.id.slice(0, 12)} drained in ${result.waitedMs} ms` +
-        (result.long.atStart > 0 ? ` (long connections: ${result.long.closedByPeer} closed by peer, ${result.long.cut} cut)` : ''),
+        (result.long.atStart > 0
+          ? ` (long connections: ${result.long.closedByPeer} closed by peer, ${result.long.cut} cut)`
+          : ''),
       { id: instance.id, ...result },
     );
     return result.long.cut;
@@ -77,9 +101,18 @@ export class InstanceOps {
   park(instances: LiveInstance[], keepMs: number): void {
     const until = new Date(Date.now() + keepMs).toISOString();
     for (const i of instances) {
-      this.deps.store.warm.add({ instanceId: i.id, service: this.spec.name, revision: i.revision, address: i.address, until });
+      this.deps.store.warm.add({
+        instanceId: i.id,
+        service: this.spec.name,
+        revision: i.revision,
+        address: i.address,
+        until,
+      });
     }
-    this.journal('instances.parked', `${instances.length} instance(s) kept warm until ${until}`, { ids: instances.map((i) => i.id), until });
+    this.journal('instances.parked', `${instances.length} instance(s) kept warm until ${until}`, {
+      ids: instances.map((i) => i.id),
+      until,
+    });
   }
 
   async removePending(): Promise<void> {
@@ -96,11 +129,24 @@ export class InstanceOps {
     const notice = this.spec.drain.notify;
     if (!notice) return;
     try {
-      if (notice.type === 'signal') await this.deps.runtime.signalInstance(instance.id, notice.signal);
-      else await fetch(`http://${instance.address}${notice.path}`, { method: 'POST', signal: AbortSignal.timeout(2000) });
-      this.journal('instance.notified', `drain notice (${notice.type}) sent to ${instance.id.slice(0, 12)}`, { id: instance.id });
+      if (notice.type === 'signal')
+        await this.deps.runtime.signalInstance(instance.id, notice.signal);
+      else
+        await fetch(`http://${instance.address}${notice.path}`, {
+          method: 'POST',
+          signal: AbortSignal.timeout(2000),
+        });
+      this.journal(
+        'instance.notified',
+        `drain notice (${notice.type}) sent to ${instance.id.slice(0, 12)}`,
+        { id: instance.id },
+      );
     } catch (err) {
-      this.journal('instance.notify-failed', `drain notice to ${instance.id.slice(0, 12)} failed: ${toHotswapError(err).message}`, {});
+      this.journal(
+        'instance.notify-failed',
+        `drain notice to ${instance.id.slice(0, 12)} failed: ${toHotswapError(err).message}`,
+        {},
+      );
     }
     if (notice.graceMs > 0) await sleep(notice.graceMs);
   }

@@ -58,7 +58,9 @@ export class Rollout {
     this.old = plan.serving.filter((i) => i.revision !== plan.target.number);
     this.next = plan.serving.filter((i) => i.revision === plan.target.number);
     this.percent = usesPercentWeights(plan.spec.strategy) ? 0 : null;
-    this.ops = new InstanceOps(deps, plan.spec, (event, message, data) => this.journal(event, message, data));
+    this.ops = new InstanceOps(deps, plan.spec, (event, message, data) =>
+      this.journal(event, message, data),
+    );
   }
 
   get id(): number {
@@ -85,12 +87,17 @@ export class Rollout {
       await this.deps.router.ensureService(spec.name, serviceConfig(spec));
       await this.runSteps();
     } catch (err) {
-      const reason = toHotswapError(this.control.signal.aborted ? this.control.signal.reason : err).message;
+      const reason = toHotswapError(
+        this.control.signal.aborted ? this.control.signal.reason : err,
+      ).message;
       const restored = await this.rollBack(reason);
       const fullReason = restored ? reason : `${reason}; restoring the stable revision failed too`;
       store.rollouts.finish(this.record.id, 'failed', fullReason);
-      if (target.status === 'pending') store.revisions.setStatus(spec.name, target.number, 'failed');
-      this.journal('rollout.failed', `rollout #${this.record.id} failed: ${fullReason}`, { reason: fullReason });
+      if (target.status === 'pending')
+        store.revisions.setStatus(spec.name, target.number, 'failed');
+      this.journal('rollout.failed', `rollout #${this.record.id} failed: ${fullReason}`, {
+        reason: fullReason,
+      });
       return { rollout: store.rollouts.get(this.record.id)!, ok: false, reason: fullReason };
     }
     this.finishSucceeded();
@@ -112,7 +119,12 @@ export class Rollout {
   /** A first deploy has nothing to compare with or fall back to: it just starts and promotes. */
   private stepAt(index: number, firstDeploy: boolean): Step {
     const { spec } = this.plan;
-    const counts = { desired: spec.replicas, old: this.old.length, next: this.next.length, unjudged: this.unjudged };
+    const counts = {
+      desired: spec.replicas,
+      old: this.old.length,
+      next: this.next.length,
+      unjudged: this.unjudged,
+    };
     const planned = this.percent !== null;
     if (planned && (firstDeploy || this.control.fullPromotion)) {
       if (this.next.length < spec.replicas) return { kind: 'scale', replicas: spec.replicas };
@@ -150,7 +162,11 @@ export class Rollout {
         return this.applyWeights();
       case 'pause': {
         const how = await this.control.pauseStep(step.durationMs);
-        this.journal('pause.ended', how === 'promoted' ? 'promoted: pause ended' : 'pause elapsed', { how });
+        this.journal(
+          'pause.ended',
+          how === 'promoted' ? 'promoted: pause ended' : 'pause elapsed',
+          { how },
+        );
         return;
       }
       case 'analysis':
@@ -168,7 +184,8 @@ export class Rollout {
     const started = await this.ops.startReady(this.plan.target, count, this.control.signal);
     for (const live of started) {
       await this.deps.router.addBackend(this.plan.spec.name, live);
-      if (this.previewOpen) await this.deps.router.addBackend(previewName(this.plan.spec.name), live);
+      if (this.previewOpen)
+        await this.deps.router.addBackend(previewName(this.plan.spec.name), live);
       this.next.push(live);
     }
     await this.applyWeights();
@@ -186,7 +203,10 @@ export class Rollout {
   /** Old instances are kept warm for keepPrevious (blue-green: scaleDownDelay); the rest retire. */
   private async leave(victims: LiveInstance[], previous: boolean): Promise<void> {
     const cut = await Promise.all(victims.map((v) => this.ops.drain(v)));
-    this.deps.store.rollouts.addCutConnections(this.record.id, cut.reduce((a, b) => a + b, 0));
+    this.deps.store.rollouts.addCutConnections(
+      this.record.id,
+      cut.reduce((a, b) => a + b, 0),
+    );
     const keepMs = previous ? this.keepWarmMs() : 0;
     if (keepMs > 0) this.ops.park(victims, keepMs);
     else await Promise.all(victims.map((v) => this.ops.retire(v.id)));
@@ -206,11 +226,17 @@ export class Rollout {
     this.journal('weights.set', `weights ${JSON.stringify(weights)}`, { weights });
     await router.setWeights(name, weights);
     if (!(await router.verifyWeights(name, weights))) {
-      throw new HotswapError('PROXY_REJECTED', `proxy did not confirm weights ${JSON.stringify(weights)}`);
+      throw new HotswapError(
+        'PROXY_REJECTED',
+        `proxy did not confirm weights ${JSON.stringify(weights)}`,
+      );
     }
   }
 
-  private async analyse(run: Step & { kind: 'analysis' } extends { run: infer R } ? R : never, source: 'service' | 'preview'): Promise<void> {
+  private async analyse(
+    run: Step & { kind: 'analysis' } extends { run: infer R } ? R : never,
+    source: 'service' | 'preview',
+  ): Promise<void> {
     const { spec, target } = this.plan;
     const verdicts = await runAnalysis(
       {
@@ -229,18 +255,29 @@ export class Rollout {
   }
 
   private recordVerdict(verdict: Verdict, index: number, count: number): void {
-    this.journal('analysis.verdict', `analysis ${index}/${count}: ${verdict.result} — ${verdict.reasons.join('; ')}`, verdict);
+    this.journal(
+      'analysis.verdict',
+      `analysis ${index}/${count}: ${verdict.result} — ${verdict.reasons.join('; ')}`,
+      verdict,
+    );
   }
 
   private async openPreview(): Promise<void> {
     const { spec, target } = this.plan;
     if (spec.strategy.type !== 'blue-green' || spec.strategy.previewListen === null) return;
     const name = previewName(spec.name);
-    await this.deps.router.ensureService(name, { ...serviceConfig(spec), listen: spec.strategy.previewListen });
+    await this.deps.router.ensureService(name, {
+      ...serviceConfig(spec),
+      listen: spec.strategy.previewListen,
+    });
     for (const live of this.next) await this.deps.router.addBackend(name, live);
     await this.deps.router.setWeights(name, { [String(target.number)]: 1 });
     this.previewOpen = true;
-    this.journal('preview.open', `r${target.number} previewed on ${spec.strategy.previewListen}`, {});
+    this.journal(
+      'preview.open',
+      `r${target.number} previewed on ${spec.strategy.previewListen}`,
+      {},
+    );
   }
 
   private async closePreview(): Promise<void> {
@@ -266,7 +303,8 @@ export class Rollout {
     try {
       const { stable, target, spec } = this.plan;
       // A failed scale of the stable revision keeps the instances that served before it.
-      const keep = (i: LiveInstance): boolean => stable?.number === target.number && this.plan.serving.some((s) => s.id === i.id);
+      const keep = (i: LiveInstance): boolean =>
+        stable?.number === target.number && this.plan.serving.some((s) => s.id === i.id);
       const leaving = this.next.filter((i) => !keep(i));
       this.next = this.next.filter(keep);
       this.percent = this.percent === null ? null : 0;
@@ -281,7 +319,9 @@ export class Rollout {
         this.old.push(...back);
         await this.applyWeights();
       }
-      this.journal('rollback.finished', `traffic back on r${stable?.number ?? '-'}`, { serving: this.old.length });
+      this.journal('rollback.finished', `traffic back on r${stable?.number ?? '-'}`, {
+        serving: this.old.length,
+      });
       return true;
     } catch (err) {
       this.journal('rollback.error', `rollback step failed: ${toHotswapError(err).message}`, {});
@@ -293,21 +333,38 @@ export class Rollout {
     const { store } = this.deps;
     const { spec, target } = this.plan;
     for (const rev of store.revisions.list(spec.name)) {
-      if (rev.number !== target.number && rev.status === 'active') store.revisions.setStatus(spec.name, rev.number, 'retired');
+      if (rev.number !== target.number && rev.status === 'active')
+        store.revisions.setStatus(spec.name, rev.number, 'retired');
     }
     store.revisions.setStatus(spec.name, target.number, 'active');
     store.services.upsert(spec);
     store.services.setStable(spec.name, target.number);
     store.rollouts.finish(this.record.id, 'succeeded', null);
-    this.journal('rollout.succeeded', `rollout #${this.record.id} done: r${target.number} serves ${this.next.length} instance(s)`, {
-      revision: target.number,
-    });
+    this.journal(
+      'rollout.succeeded',
+      `rollout #${this.record.id} done: r${target.number} serves ${this.next.length} instance(s)`,
+      {
+        revision: target.number,
+      },
+    );
   }
 
   /** Journal first, then tell the user: the journal is what recovery reads. */
   private journal(event: string, message: string, data: unknown): void {
-    const entry = this.deps.store.journal.append({ service: this.plan.spec.name, rolloutId: this.record?.id ?? null, event, data });
-    this.report({ at: entry.at, service: this.plan.spec.name, rolloutId: this.record?.id, event, message, data });
+    const entry = this.deps.store.journal.append({
+      service: this.plan.spec.name,
+      rolloutId: this.record?.id ?? null,
+      event,
+      data,
+    });
+    this.report({
+      at: entry.at,
+      service: this.plan.spec.name,
+      rolloutId: this.record?.id,
+      event,
+      message,
+      data,
+    });
   }
 }
 

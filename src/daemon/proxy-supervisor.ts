@@ -41,7 +41,8 @@ export class ProxySupervisor {
 
   /** Hands the listeners to a new proxy process; the watch stands aside while the control socket moves. */
   async upgrade(): Promise<{ oldPid: number; newPid: number; ms: number }> {
-    if (this.restarting) throw new HotswapError('CONFLICT', 'the proxy is being restarted or upgraded');
+    if (this.restarting)
+      throw new HotswapError('CONFLICT', 'the proxy is being restarted or upgraded');
     this.restarting = true;
     const t0 = Date.now();
     try {
@@ -79,10 +80,14 @@ export class ProxySupervisor {
 
   private async spawnAndWait(): Promise<void> {
     const out = openSync(this.paths.proxyLog, 'a');
-    const child = spawn(process.execPath, [PROXY_BIN, '--control', this.paths.proxySocket, '--state', this.paths.routesFile], {
-      detached: true,
-      stdio: ['ignore', out, out],
-    });
+    const child = spawn(
+      process.execPath,
+      [PROXY_BIN, '--control', this.paths.proxySocket, '--state', this.paths.routesFile],
+      {
+        detached: true,
+        stdio: ['ignore', out, out],
+      },
+    );
     child.unref();
     // A proxy we started tells us itself when it dies; one we adopted is found by the watch.
     child.once('exit', () => void this.check());

@@ -75,17 +75,19 @@ export class Balancer {
   pick(exclude?: Set<string>): Target | undefined {
     if (exclude !== undefined && exclude.size > 0) return this.pickExcluding(exclude);
     const groups = this.weighted;
-    if (groups.length === 1) return fewestInFlight(groups[0]!, undefined);
     if (groups.length === 0) return fewestInFlight(this.all, undefined);
     let best = groups[0]!;
-    best.current += best.weight;
-    for (let i = 1; i < groups.length; i++) {
-      const g = groups[i]!;
-      g.current += g.weight;
-      if (g.current > best.current) best = g;
+    if (groups.length > 1) {
+      best.current += best.weight;
+      for (let i = 1; i < groups.length; i++) {
+        const g = groups[i]!;
+        g.current += g.weight;
+        if (g.current > best.current) best = g;
+      }
+      best.current -= this.totalWeight;
     }
-    best.current -= this.totalWeight;
-    return fewestInFlight(best, undefined);
+    // Undefined only when the revision's one backend is on probation with its trial in flight.
+    return fewestInFlight(best, undefined) ?? fewestInFlight(this.all, undefined);
   }
 
   /** A target of this revision (whatever its weight), or undefined when it has none active. */
@@ -98,15 +100,15 @@ export class Balancer {
   pickHashed(hash: number): Target | undefined {
     const groups = this.weighted;
     if (groups.length === 0) return rendezvous(this.all, hash);
-    if (groups.length === 1) return rendezvous(groups[0]!, hash);
+    if (groups.length === 1) return rendezvous(groups[0]!, hash) ?? rendezvous(this.all, hash);
     const x = (hash % STICKY_SPACE) * this.totalWeight;
     let cumulative = 0;
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i]!;
       cumulative += g.weight;
-      if (x < cumulative * STICKY_SPACE) return rendezvous(g, hash);
+      if (x < cumulative * STICKY_SPACE) return rendezvous(g, hash) ?? rendezvous(this.all, hash);
     }
-    return rendezvous(groups[groups.length - 1]!, hash);
+    return rendezvous(groups[groups.length - 1]!, hash) ?? rendezvous(this.all, hash);
   }
 
   private pickExcluding(exclude: Set<string>): Target | undefined {

@@ -4,7 +4,9 @@
 import { parseArgs } from 'node:util';
 import { runProxy } from './main.js';
 
-const { values } = parseArgs({ options: { control: { type: 'string' }, state: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { control: { type: 'string' }, state: { type: 'string' } },
+});
 if (!values.control || !values.state) {
   process.stderr.write('usage: bin.js --control <socket> --state <routes.json>\n');
   process.exit(2);

@@ -72,7 +72,10 @@ function expect<T extends HandoverMessage['type']>(
     const onExit = (code: number | null, signal: string | null): void =>
       fail(`the successor exited (${signal ?? `code ${code}`}) before "${type}"`);
     const onError = (err: Error): void => fail(`the successor: ${err.message}`);
-    const timer = setTimeout(() => fail(`no "${type}" from the successor within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(
+      () => fail(`no "${type}" from the successor within ${timeoutMs} ms`),
+      timeoutMs,
+    );
     child.on('message', onMessage);
     child.on('exit', onExit);
     child.on('error', onError);
@@ -142,9 +145,10 @@ export async function windDown(
   forceAfterMs: number,
 ): Promise<void> {
   const { registry, listeners, control, log } = parts;
-  // Calls that reached the old socket just before the rename are relayed; then it closes.
+  // Calls that reached the old socket just before the rename are relayed; then it closes. A
+  // drain call still running here (its instance lives in this process) gets its answer.
   const controlClosed = new Promise<void>((resolve) => {
-    setTimeout(() => void control.close().then(resolve), 100).unref();
+    setTimeout(() => void control.close(forceAfterMs + 2000).then(resolve), 100).unref();
   });
   await Promise.all([
     listeners.handOver(sweepAfterMs, forceAfterMs + 2000),
@@ -181,7 +185,8 @@ export interface SuccessorHooks {
 /** The successor side; resolves once it serves (control socket in place). */
 export async function takeOver(hooks: SuccessorHooks): Promise<void> {
   const parent = process;
-  if (parent.send === undefined) throw new HotswapError('INTERNAL', 'no IPC channel to a predecessor');
+  if (parent.send === undefined)
+    throw new HotswapError('INTERNAL', 'no IPC channel to a predecessor');
   await hooks.load();
   return new Promise<void>((resolve, reject) => {
     let serving = false;

@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import type { LongConnection } from './long.js';
 import type { ServiceRuntime } from './service.js';
 import { Fail, type FailKind } from './stats.js';
-import { kLongSocket, type Target } from './targets.js';
+import { markLong, type Target } from './targets.js';
 
 export interface HttpProxyOptions {
   /**
@@ -254,8 +254,11 @@ function onUpstreamSocket(this: Tagged<http.ClientRequest>, socket: Socket): voi
     upstreamConnected(ex, this);
     return;
   }
-  // A fresh connection is rare with keep-alive, so closures here cost little.
-  const up = this;
+  connecting(ex, this, socket);
+}
+
+/** A fresh connection (rare with keep-alive, so closures here cost little): connect timeout. */
+function connecting(ex: Exchange, up: http.ClientRequest, socket: Socket): void {
   const timeoutMs = ex.proxy.connectTimeoutMs;
   const timer = setTimeout(() => {
     const err: NodeJS.ErrnoException = new Error(`connect timed out after ${timeoutMs} ms`);
@@ -387,8 +390,7 @@ function startStream(ex: Exchange, up: http.ClientRequest): void {
   ex.res.flushHeaders();
   up.setTimeout(0);
   ex.req.socket.setTimeout(0);
-  const socket = up.socket as (Socket & { [kLongSocket]?: boolean }) | null;
-  if (socket !== null) socket[kLongSocket] = true;
+  markLong(up.socket, true);
   ex.long = true;
   const target = ex.target;
   target.release();
@@ -474,8 +476,7 @@ function onClientClose(this: Tagged<http.ServerResponse>): void {
   const now = performance.now();
   let latency = now - ex.started;
   if (ex.long) {
-    const socket = up?.socket as (Socket & { [kLongSocket]?: boolean }) | null | undefined;
-    if (socket != null) socket[kLongSocket] = false;
+    markLong(up?.socket, false);
     target.closeLong(ex);
     // A stream's duration says nothing about the app's speed: its time to the head does.
     latency = ex.headAt - ex.started;

@@ -145,6 +145,7 @@ export class Listener implements ListenerState {
     server.on('connection', this.onConnection);
     this.watch(server);
     this.acceptor = server;
+    this.deps.log(`took over ${this.listen} (${this.describe()})`);
   }
 
   private watch(server: net.Server): void {
@@ -213,7 +214,7 @@ function pathMatches(url: string, prefix: string): boolean {
   if (!url.startsWith(prefix)) return false;
   if (url.length === prefix.length) return true;
   const next = url.charCodeAt(prefix.length);
-  return next === 47 /* / */ || next === 63 /* ? */;
+  return next === 47 /* / */ || next === 63; /* ? */
 }
 
 /** Route keys of a service; two services on one address must not share one. */

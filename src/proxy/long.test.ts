@@ -179,3 +179,21 @@ test('FrameTracker finds frame boundaries across chunks', () => {
   assert.equal(u.feed(stream.subarray(1), true), frames[0]!.length - 1);
   assert.equal(u.atBoundary(), true);
 });
+
+test('closing the proxy cuts WebSockets with 1001 and does not wait for them', async () => {
+  const p = await startProxy();
+  const up = await startWsUpstream('a');
+  cleanups.push(() => up.close());
+  const port = await freePort();
+  await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
+  await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });
+  const ws = await wsConnect(port);
+  ws.send('x');
+  assert.equal(await ws.text(), 'a:x');
+  const started = Date.now();
+  await p.proxy.close();
+  assert.ok(Date.now() - started < 1500, `closed in ${Date.now() - started} ms`);
+  const close = closeInfo(await ws.next());
+  assert.equal(close.code, 1001);
+  assert.equal(close.reason, 'hotswap: proxy shutting down');
+});

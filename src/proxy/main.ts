@@ -3,6 +3,7 @@
 // traffic flows again as soon as possible after a restart, even before the controller calls.
 // A successor started by POST /upgrade (env HOTSWAP_PROXY_SUCCESSOR=1, with an IPC channel)
 // adopts its predecessor's accepting sockets instead of binding them (see handover.ts).
+import { HotswapError } from '../errors.js';
 import { ControlServer, claimSocketPath } from './control-server.js';
 import { SUCCESSOR_ENV, handOver, takeOver, windDown } from './handover.js';
 import { HttpProxy } from './http-proxy.js';
@@ -40,6 +41,11 @@ export interface ProxyOptions {
   successor?: boolean;
   /** After handing over to a successor, exit once done. Default true. */
   exitAfterHandover?: boolean;
+  /**
+   * POST /upgrade allowed. Default true; a proxy embedded in another program (tests) should
+   * say false: its successor would be a copy of that program.
+   */
+  upgradable?: boolean;
 }
 
 export interface RunningProxy {
@@ -113,7 +119,14 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
     registry,
     onShutdown: () => void close(),
     onUpgrade: () => {
-      if (closing !== null) return Promise.reject(new Error('the proxy is closing'));
+      if (options.upgradable === false) {
+        return Promise.reject(
+          new HotswapError('CONFLICT', 'this proxy runs embedded and cannot upgrade itself'),
+        );
+      }
+      if (closing !== null) {
+        return Promise.reject(new HotswapError('CONFLICT', 'the proxy is closing or upgrading'));
+      }
       let done: () => void = () => undefined;
       closing = new Promise<void>((resolve) => (done = resolve)).finally(settle);
       return handOver(parts(), (child) => {

@@ -20,7 +20,9 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function setup(handler: http.RequestListener): Promise<TestProxy & { port: number; up: Upstream }> {
+async function setup(
+  handler: http.RequestListener,
+): Promise<TestProxy & { port: number; up: Upstream }> {
   const p = await startProxy();
   cleanups.push(() => p.proxy.close());
   const up = await startUpstream('a', handler);
@@ -187,30 +189,41 @@ test('Server-Sent Events arrive one by one, headers at once; the stream is a lon
   let headAt = 0;
   let statsDuring: Awaited<ReturnType<typeof p.client.stats>> | undefined;
   await new Promise<void>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: p.port, path: '/events', agent: false }, (res) => {
-      headAt = Date.now();
-      assert.equal(res.headers['content-type'], 'text/event-stream');
-      void p.client.stats('web').then((s) => (statsDuring = s));
-      res.on('data', (c: Buffer) => got.push({ at: Date.now(), text: c.toString() }));
-      res.on('end', resolve);
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port: p.port, path: '/events', agent: false },
+      (res) => {
+        headAt = Date.now();
+        assert.equal(res.headers['content-type'], 'text/event-stream');
+        void p.client.stats('web').then((s) => (statsDuring = s));
+        res.on('data', (c: Buffer) => got.push({ at: Date.now(), text: c.toString() }));
+        res.on('end', resolve);
+      },
+    );
     req.on('error', reject);
   });
   assert.equal(got.length, 5, JSON.stringify(got));
   assert.ok(headAt < sentAt[0]!, 'headers arrive before the first event is written');
   for (let i = 0; i < 5; i++) {
     assert.equal(got[i]!.text, `id: ${i}\ndata: event ${i}\n\n`);
-    if (i < 4) assert.ok(got[i]!.at < sentAt[i + 1]!, `event ${i} seen before event ${i + 1} was sent`);
+    if (i < 4)
+      assert.ok(got[i]!.at < sentAt[i + 1]!, `event ${i} seen before event ${i + 1} was sent`);
   }
   assert.equal(statsDuring?.long.byKind.sse, 1);
-  assert.equal(statsDuring?.instances['a']!.inFlight, 0, 'a stream is not an HTTP request in flight');
+  assert.equal(
+    statsDuring?.instances['a']!.inFlight,
+    0,
+    'a stream is not an HTTP request in flight',
+  );
   await sleep(20);
   const after = await p.client.stats('web');
   assert.equal(after.long.open, 0);
   assert.equal(after.long.opened, 1);
   assert.equal(after.revisions['1']!.statuses['2xx'], 1);
   // The latency of a stream is its time to the head, not its length.
-  assert.ok(after.revisions['1']!.latencyMs.sum < 150, `latency ${after.revisions['1']!.latencyMs.sum}`);
+  assert.ok(
+    after.revisions['1']!.latencyMs.sum < 150,
+    `latency ${after.revisions['1']!.latencyMs.sum}`,
+  );
 });
 
 test('WebSocket echo through the proxy, small and large frames; counted as a long connection', async () => {
@@ -244,4 +257,32 @@ test('WebSocket echo through the proxy, small and large frames; counted as a lon
   await ws.waitClosed();
   await sleep(20);
   assert.equal((await p.client.stats('web')).long.open, 0);
+});
+
+test('an upgrade the app refuses is relayed as a plain answer, then the connection closes', async () => {
+  const p = await setup((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' });
+    res.end('no upgrade here');
+  });
+  const reply = await new Promise<{ status: number; body: string; connection?: string }>(
+    (resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port: p.port,
+        agent: false,
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'x' },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }),
+        );
+      });
+      req.on('upgrade', () => reject(new Error('upgraded')));
+      req.on('error', reject);
+      req.end();
+    },
+  );
+  assert.deepEqual(reply, { status: 426, body: 'no upgrade here', connection: 'close' });
 });

@@ -65,7 +65,7 @@ test('weights route traffic: 100:0 → all to revision 1, 50:50 → both', async
   assert.equal(stats.revisions['1']!.statuses['2xx'], 40);
   assert.equal(stats.revisions['2']!.requests, 20);
   assert.equal(stats.instances['a']!.inFlight, 0);
-  const hist = stats.revisions['1']!.latencyMs!;
+  const hist = stats.revisions['1']!.latencyMs;
   assert.equal(
     hist.counts.reduce((x, y) => x + y, 0),
     40,
@@ -357,7 +357,10 @@ test('control errors name the bad field', async () => {
     };
   const addr = '127.0.0.1:3000';
   await assert.rejects(p.client.ensureService('web', { listen: 'nope' }), reject('listen'));
-  await assert.rejects(p.client.ensureService('bad name', { listen: '127.0.0.1:1' }), reject('service'));
+  await assert.rejects(
+    p.client.ensureService('bad name', { listen: '127.0.0.1:1' }),
+    reject('service'),
+  );
   await assert.rejects(
     p.client.addBackend('web', { id: '', revision: 1, address: addr }),
     reject('id'),

@@ -166,7 +166,10 @@ test('stats: log buckets, status classes and the sliding window of raw samples',
     const ratio = h.bounds[i]! / h.bounds[i - 1]!;
     assert.ok(Math.abs(ratio - Math.SQRT2) < 0.01, `bucket ${i} ratio ${ratio}`);
   }
-  assert.equal(h.counts.reduce((a, b) => a + b, 0), 10);
+  assert.equal(
+    h.counts.reduce((a, b) => a + b, 0),
+    10,
+  );
   // Without windowMs the window fields are left out; a short window holds nothing yet.
   const plain = await p.client.stats('web');
   assert.equal(plain.revisions['1']!.samples, undefined);

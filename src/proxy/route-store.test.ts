@@ -54,3 +54,24 @@ test('a corrupt or invalid file is set aside, logged, and read as empty', () => 
   assert.deepEqual(store.load(), { version: 1, services: {} });
   assert.match(logs[1] ?? '', /table\.services\.web\.backends\.0\.address/);
 });
+
+test('a table written before service configs existed loads with the defaults', () => {
+  const dir = tempDir();
+  const path = join(dir, 'routes.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      version: 1,
+      services: {
+        web: {
+          listen: '127.0.0.1:8080',
+          weights: { '1': 1 },
+          backends: [{ id: 'c1', revision: 1, address: '127.0.0.1:3000', state: 'active' }],
+        },
+      },
+    }),
+  );
+  const logs: string[] = [];
+  assert.deepEqual(new RouteStore(path, (l) => logs.push(l)).load(), table(1));
+  assert.deepEqual(logs, []);
+});

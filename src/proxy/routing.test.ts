@@ -20,16 +20,20 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-cleanups.push(async () => agent.destroy());
+cleanups.push(() => Promise.resolve(agent.destroy()));
 
-async function twoRevisions(
-  sticky?: { cookie?: string; header?: string },
-): Promise<TestProxy & { port: number }> {
+async function twoRevisions(sticky?: {
+  cookie?: string;
+  header?: string;
+}): Promise<TestProxy & { port: number }> {
   const p = await startProxy();
   cleanups.push(() => p.proxy.close());
   const a = await startUpstream('a');
   const b = await startUpstream('b');
-  cleanups.push(() => a.close(), () => b.close());
+  cleanups.push(
+    () => a.close(),
+    () => b.close(),
+  );
   const port = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}`, sticky });
   await p.client.addBackend('web', { id: 'a', revision: 1, address: a.address });
@@ -58,7 +62,8 @@ async function parallel<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<
   return out;
 }
 
-const users = (n: number, tag: string): string[] => Array.from({ length: n }, (_, i) => `${tag}-${i}`);
+const users = (n: number, tag: string): string[] =>
+  Array.from({ length: n }, (_, i) => `${tag}-${i}`);
 
 test('sticky cookie: one client stays on one revision; 2,000 clients split 30/70 within 3 points', async () => {
   const p = await twoRevisions({ cookie: 'sid' });
@@ -69,7 +74,9 @@ test('sticky cookie: one client stays on one revision; 2,000 clients split 30/70
   assert.equal(new Set(one).size, 1, 'every request of one client on one revision');
 
   await p.client.setWeights('web', { '1': 30, '2': 70 });
-  const names = await parallel(users(2000, 'u'), (u) => who(p.port, { headers: { cookie: `sid=${u}` } }));
+  const names = await parallel(users(2000, 'u'), (u) =>
+    who(p.port, { headers: { cookie: `sid=${u}` } }),
+  );
   const share = names.filter((n) => n === 'a').length / names.length;
   assert.ok(Math.abs(share - 0.3) <= 0.03, `revision 1 got ${(share * 100).toFixed(1)} %`);
 });
@@ -90,7 +97,10 @@ test('sticky: raising the canary weight keeps its users on it', async () => {
     if (before[i] === 'b') assert.equal(afterRaise[i], 'b', `${ids[i]} left the canary`);
   }
   const canaryAfter = afterRaise.filter((n) => n === 'b').length;
-  assert.ok(Math.abs(canaryAfter / ids.length - 0.5) <= 0.04, `${canaryAfter} on the canary at 50 %`);
+  assert.ok(
+    Math.abs(canaryAfter / ids.length - 0.5) <= 0.04,
+    `${canaryAfter} on the canary at 50 %`,
+  );
 });
 
 test('sticky: a missing cookie is generated, set, and then sticks; a header works too', async () => {
@@ -111,7 +121,9 @@ test('sticky: a missing cookie is generated, set, and then sticks; a header work
   const h = await twoRevisions({ header: 'x-user' });
   await h.client.setWeights('web', { '1': 50, '2': 50 });
   const seen = new Set(
-    await parallel(Array.from({ length: 200 }), () => who(h.port, { headers: { 'x-user': 'alice' } })),
+    await parallel(Array.from({ length: 200 }), () =>
+      who(h.port, { headers: { 'x-user': 'alice' } }),
+    ),
   );
   assert.equal(seen.size, 1);
   // Without the header, the per-request split applies and no cookie is set.
@@ -164,7 +176,10 @@ test('several services on one listener: host, then longest path prefix; no match
   assert.equal(await route('other.test', '/static?v=1'), 'static');
   const none = await request(port, { agent, path: '/staticx', headers: { host: 'example.com' } });
   assert.equal(none.status, 404);
-  assert.match(none.body.toString(), /^hotswap: no service for host "example.com" and path "\/staticx"/);
+  assert.match(
+    none.body.toString(),
+    /^hotswap: no service for host "example.com" and path "\/staticx"/,
+  );
 
   // A catch-all takes what nobody else matched.
   const site = await startUpstream('site');
@@ -192,7 +207,7 @@ test('service config is validated field by field and shown with defaults in the 
   const listen = `127.0.0.1:${port}`;
   const bad = async (config: Record<string, unknown>, field: string) =>
     assert.rejects(
-      p.client.ensureService('web', { listen, ...config } as never),
+      p.client.ensureService('web', { listen, ...config }),
       (e: HotswapError) => e.code === 'PROXY_REJECTED' && e.message.startsWith(`${field}:`),
     );
   await bad({ mode: 'udp' }, 'mode');

@@ -187,8 +187,12 @@ export class ServiceRuntime implements TargetOwner {
     if (!target.probing && target.failures < this.tuning.ejectAfterFailures) return;
     let available = 0;
     for (const t of this.targets.values()) if (t.state === 'active' && !t.ejected) available++;
-    // Never eject the last backend that could serve: a failing one beats none.
-    if (available <= 1) return;
+    // Never eject the last backend that could serve: a failing one beats none (and it takes
+    // requests at full rate, not one trial at a time).
+    if (available <= 1) {
+      target.probing = false;
+      return;
+    }
     target.ejected = true;
     target.probing = false;
     target.ejections++;

@@ -7,7 +7,13 @@ import type { Socket } from 'node:net';
 import { DRAIN_REASON, type LongConnection, type LongKind } from './long.js';
 import { hash32 } from './hash.js';
 import { Counters, Fail, type FailKind, type RevisionCounters } from './stats.js';
-import type { Backend, BackendState, DrainResult, InstanceStats, LongConnections } from './types.js';
+import type {
+  Backend,
+  BackendState,
+  DrainResult,
+  InstanceStats,
+  LongConnections,
+} from './types.js';
 
 const AGENT_OPTIONS: http.AgentOptions = {
   keepAlive: true,
@@ -21,7 +27,12 @@ const AGENT_OPTIONS: http.AgentOptions = {
 };
 
 /** Marks a pooled upstream socket that carries a long response (SSE): an HTTP cut spares it. */
-export const kLongSocket = Symbol('hotswap.longSocket');
+const kLongSocket = Symbol('hotswap.longSocket');
+type Marked = Socket & { [kLongSocket]?: boolean };
+
+export function markLong(socket: Socket | null | undefined, long: boolean): void {
+  if (socket != null) (socket as Marked)[kLongSocket] = long;
+}
 
 /** What a target tells its service about (passive ejection, long-connection counts). */
 export interface TargetOwner {
@@ -102,7 +113,8 @@ export class Target {
     const policy = this.drainLong;
     if (policy === null) return;
     this.longCounts.atStart++;
-    if (policy.policy === 'close' || Date.now() >= this.longDeadline) this.cutLong(conn, DRAIN_REASON);
+    if (policy.policy === 'close' || Date.now() >= this.longDeadline)
+      this.cutLong(conn, DRAIN_REASON);
   }
 
   /** The connection ended by itself (client or instance closed it). */
@@ -206,7 +218,7 @@ export class Target {
   private cutHttp(): void {
     for (const group of [this.agent.sockets, this.agent.freeSockets]) {
       for (const list of Object.values(group)) {
-        for (const socket of [...(list ?? [])] as (Socket & { [kLongSocket]?: boolean })[]) {
+        for (const socket of [...(list ?? [])] as Marked[]) {
           if (socket[kLongSocket] !== true) socket.destroy();
         }
       }

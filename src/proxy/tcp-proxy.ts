@@ -44,6 +44,7 @@ class Splice implements LongConnection {
   connect(target: Target): void {
     this.target = target;
     this.attempts++;
+    target.own.requests++;
     const up = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
     this.upstream = up;
     const timer = setTimeout(() => {

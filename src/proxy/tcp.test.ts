@@ -3,16 +3,24 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { HotswapError } from '../errors.js';
-import { freePort, readUntil, sleep, startProxy, startTcpEcho, type TestProxy } from './test-support.js';
+import {
+  freePort,
+  readUntil,
+  sleep,
+  startProxy,
+  startTcpEcho,
+  type TestProxy,
+} from './test-support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function tcpService(
-  longConnections?: { policy: 'keep' | 'close'; timeoutMs: number },
-): Promise<TestProxy & { port: number }> {
+async function tcpService(longConnections?: {
+  policy: 'keep' | 'close';
+  timeoutMs: number;
+}): Promise<TestProxy & { port: number }> {
   const p = await startProxy();
   cleanups.push(() => p.proxy.close());
   const port = await freePort();

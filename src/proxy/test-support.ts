@@ -116,6 +116,7 @@ export async function startProxy(
     stateFile,
     log: (line) => logs.push(line),
     handleSignals: false,
+    upgradable: false,
     closeGraceMs: 2000,
     ...extra,
   });
@@ -207,7 +208,9 @@ export class WsPeer {
   }
 
   send(data: string | Buffer, opcode = 1): void {
-    this.socket.write(encodeFrame(typeof data === 'string' ? Buffer.from(data) : data, opcode, this.masked));
+    this.socket.write(
+      encodeFrame(typeof data === 'string' ? Buffer.from(data) : data, opcode, this.masked),
+    );
   }
 
   close(code = 1000, reason = ''): void {
@@ -313,7 +316,11 @@ export async function startWsUpstream(
 ): Promise<Upstream & { peers: WsPeer[] }> {
   const up = (await startUpstream(name)) as Upstream & { peers: WsPeer[] };
   up.peers = [];
-  const closeHttp = up.close;
+  const closeHttp = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      up.server.close(() => resolve());
+      up.server.closeAllConnections();
+    });
   up.close = async () => {
     // Upgraded sockets are not the http server's any more: close them here.
     for (const peer of up.peers) peer.socket.destroy();
@@ -321,7 +328,9 @@ export async function startWsUpstream(
   };
   up.server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const key = String(req.headers['sec-websocket-key'] ?? '');
-    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
     socket.write(
       'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
         `Sec-WebSocket-Accept: ${accept}\r\nX-Served-By: ${name}\r\n\r\n`,
@@ -388,9 +397,13 @@ export function wsConnect(
 }
 
 /** A TCP echo server on 127.0.0.1 that prefixes nothing; `sockets` are its connections. */
-export async function startTcpEcho(
-  name: string,
-): Promise<{ port: number; address: string; sockets: Set<net.Socket>; connections: number; close(): Promise<void> }> {
+export async function startTcpEcho(name: string): Promise<{
+  port: number;
+  address: string;
+  sockets: Set<net.Socket>;
+  connections: number;
+  close(): Promise<void>;
+}> {
   const sockets = new Set<net.Socket>();
   const state = { connections: 0 };
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {

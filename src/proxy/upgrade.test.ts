@@ -19,7 +19,7 @@ import {
   type EchoReply,
 } from './test-support.js';
 
-const MAIN = fileURLToPath(new URL('./test-proxy-main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('./fixture-proxy-main.js', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -43,26 +43,36 @@ function spawnProxy(dir: string, options: Record<string, unknown> = {}): ProxyPr
     env: { ...process.env, HOTSWAP_TEST_PROXY_OPTIONS: JSON.stringify(options) },
   });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const ready = new Promise<number>((resolve, reject) => {
     let out = '';
     const onData = (c: Buffer): void => {
       out += c.toString();
       const m = /ready (\d+)/.exec(out);
       if (m !== null) {
-        child.stdout!.off('data', onData);
+        child.stdout.off('data', onData);
         resolve(Number(m[1]));
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', () => reject(new Error(`proxy exited before ready: ${stderr}`)));
   });
   ready.catch(() => undefined);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   cleanups.push(() => {
     child.kill('SIGKILL');
   });
-  return { child, client: new ProxyClient({ socketPath }), socketPath, stateFile, stderr: () => stderr, ready, exited };
+  return {
+    child,
+    client: new ProxyClient({ socketPath }),
+    socketPath,
+    stateFile,
+    stderr: () => stderr,
+    ready,
+    exited,
+  };
 }
 
 function killPid(pid: number): void {
@@ -89,10 +99,15 @@ test('self-upgrade under keep-alive and new-connection load: zero failed request
   const app = await startUpstream('a', (req, res) => {
     let n = 0;
     req.on('data', (c: Buffer) => (n += c.length));
-    req.on('end', () => setTimeout(() => res.end(JSON.stringify({ name: 'a', bytes: n })), Math.random() * 4));
+    req.on('end', () =>
+      setTimeout(() => res.end(JSON.stringify({ name: 'a', bytes: n })), Math.random() * 4),
+    );
   });
   const ws = await startWsUpstream('w');
-  cleanups.push(() => app.close(), () => ws.close());
+  cleanups.push(
+    () => app.close(),
+    () => ws.close(),
+  );
   const port = await freePort();
   const wsPort = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
@@ -130,8 +145,10 @@ test('self-upgrade under keep-alive and new-connection load: zero failed request
         headers: post ? { 'content-length': 2000 } : undefined,
       }).then(
         (reply) => {
-          if (reply.status !== 200) failures.push(`#${n}: ${reply.status} ${reply.body.toString()}`);
-          else if (post && json<{ bytes: number }>(reply).bytes !== 2000) failures.push(`#${n}: body`);
+          if (reply.status !== 200)
+            failures.push(`#${n}: ${reply.status} ${reply.body.toString()}`);
+          else if (post && json<{ bytes: number }>(reply).bytes !== 2000)
+            failures.push(`#${n}: body`);
           else ok++;
         },
         (err: Error) => {
@@ -186,7 +203,11 @@ test('self-upgrade under keep-alive and new-connection load: zero failed request
   assert.equal(await p.exited, 0, p.stderr());
   assert.ok(!alive(oldPid));
   const stats = await client.stats('web');
-  assert.equal(stats.revisions['1']!.requests, ok, 'cumulative counters continue across the upgrade');
+  assert.equal(
+    stats.revisions['1']!.requests,
+    ok,
+    'cumulative counters continue across the upgrade',
+  );
   assert.match(p.stderr(), /upgrade: pid \d+ serves after \d+ ms/);
   console.log(
     `self-upgrade: ${i} requests, ${failures.length} failed, handover ${upgrade.ms} ms (POST /upgrade → successor serving)`,

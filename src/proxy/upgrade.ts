@@ -189,6 +189,7 @@ class Tunnel implements LongConnection {
     const upSocket = this.upSocket;
     if (upSocket !== null) client.unpipe(upSocket);
     client.on('data', noop); // whatever the client still sends is dropped
+    client.resume();
     if (this.tracker === null || upSocket === null) {
       upSocket?.destroy();
       client.destroy();

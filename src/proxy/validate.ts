@@ -181,7 +181,12 @@ function hostsInput(value: unknown, field: string): string[] {
 
 function pathPrefixInput(value: unknown, field: string): string {
   if (value === undefined || value === null) return '';
-  if (typeof value !== 'string' || !value.startsWith('/') || value.length > 1024 || /[\s?#]/.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    !value.startsWith('/') ||
+    value.length > 1024 ||
+    /[\s?#]/.test(value)
+  ) {
     throw rejected(field, 'must be a path starting with "/" (no spaces, "?" or "#")');
   }
   let prefix = value;
@@ -233,7 +238,12 @@ export function settingsToConfig(s: ServiceSettings): ServiceConfig & {
     mode: ProxyMode;
     longConnections: LongConnections;
     maxBodyBytes: number;
-  } = { listen: s.listen, mode: s.mode, longConnections: { ...s.longConnections }, maxBodyBytes: s.maxBodyBytes };
+  } = {
+    listen: s.listen,
+    mode: s.mode,
+    longConnections: { ...s.longConnections },
+    maxBodyBytes: s.maxBodyBytes,
+  };
   if (s.hosts.length > 0) out.hosts = [...s.hosts];
   if (s.pathPrefix !== '') out.pathPrefix = s.pathPrefix;
   if (s.sticky !== null) out.sticky = { ...s.sticky };

@@ -133,32 +133,67 @@ function normalizeVolumes(ctx: Ctx, volumes: string[]): VolumeSpec[] {
 }
 
 function normalizeDrain(ctx: Ctx, drain: RawService['drain']): DrainSpec {
-  const longConnections = { policy: drain.longConnections.policy, timeoutMs: ms(drain.longConnections.timeout) };
+  const longConnections = {
+    policy: drain.longConnections.policy,
+    timeoutMs: ms(drain.longConnections.timeout),
+  };
   const n = drain.notify;
   if (n === undefined) return { timeoutMs: ms(drain.timeout), longConnections, notify: null };
   if ((n.http === undefined) === (n.signal === undefined)) {
-    ctx.found.push(ctx.issues.at(path(ctx, 'drain', 'notify'), 'a drain notice is either http or signal, exactly one', 'key'));
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'drain', 'notify'),
+        'a drain notice is either http or signal, exactly one',
+        'key',
+      ),
+    );
   }
   const graceMs = ms(n.grace);
   const notify: DrainNotice =
-    n.http !== undefined ? { type: 'http', path: n.http, graceMs } : { type: 'signal', signal: n.signal ?? 'SIGTERM', graceMs };
+    n.http !== undefined
+      ? { type: 'http', path: n.http, graceMs }
+      : { type: 'signal', signal: n.signal ?? 'SIGTERM', graceMs };
   return { timeoutMs: ms(drain.timeout), longConnections, notify };
 }
 
 function normalizeRouting(ctx: Ctx, raw: RawService): RoutingSpec {
   const { routing } = raw;
-  if (routing.sticky && (routing.sticky.cookie === undefined) === (routing.sticky.header === undefined)) {
-    ctx.found.push(ctx.issues.at(path(ctx, 'routing', 'sticky'), 'sticky takes exactly one of cookie or header', 'key'));
+  if (
+    routing.sticky &&
+    (routing.sticky.cookie === undefined) === (routing.sticky.header === undefined)
+  ) {
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'routing', 'sticky'),
+        'sticky takes exactly one of cookie or header',
+        'key',
+      ),
+    );
   }
-  if (raw.mode === 'tcp' && (routing.hosts.length > 0 || routing.path !== undefined || routing.sticky)) {
-    ctx.found.push(ctx.issues.at(path(ctx, 'routing'), 'host, path and sticky routing need mode: http', 'key'));
+  if (
+    raw.mode === 'tcp' &&
+    (routing.hosts.length > 0 || routing.path !== undefined || routing.sticky)
+  ) {
+    ctx.found.push(
+      ctx.issues.at(path(ctx, 'routing'), 'host, path and sticky routing need mode: http', 'key'),
+    );
   }
   return { hosts: routing.hosts, pathPrefix: routing.path ?? null, sticky: routing.sticky ?? null };
 }
 
-function normalizeHealth(ctx: Ctx, health: RawService['health'], mode: RawService['mode']): HealthSpec {
+function normalizeHealth(
+  ctx: Ctx,
+  health: RawService['health'],
+  mode: RawService['mode'],
+): HealthSpec {
   if (mode === 'tcp' && health.http !== undefined) {
-    ctx.found.push(ctx.issues.at(path(ctx, 'health', 'http'), 'a tcp service is probed with tcp, not http', 'key'));
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'health', 'http'),
+        'a tcp service is probed with tcp, not http',
+        'key',
+      ),
+    );
   }
   if (health.http !== undefined && health.tcp !== undefined) {
     ctx.found.push(
@@ -197,18 +232,28 @@ const DEFAULT_SCALE_DOWN_DELAY = '30s';
 function normalizeStrategy(ctx: Ctx, raw: RawService): StrategySpec {
   const strategy = raw.strategy;
   for (const [key, types] of Object.entries(STRATEGY_KEYS)) {
-    if (strategy[key as keyof typeof strategy] === undefined || types.includes(strategy.type)) continue;
+    if (strategy[key as keyof typeof strategy] === undefined || types.includes(strategy.type))
+      continue;
     const message = `${key} applies only to the ${types.join('/')} strategy, not ${strategy.type}`;
     ctx.found.push(ctx.issues.at(path(ctx, 'strategy', key), message, 'key'));
   }
   const run = (r: { interval?: string | number; count: number } | undefined): AnalysisRun | null =>
-    r === undefined ? null : { intervalMs: r.interval === undefined ? ms(raw.analysis.interval) : ms(r.interval), count: r.count };
+    r === undefined
+      ? null
+      : {
+          intervalMs: r.interval === undefined ? ms(raw.analysis.interval) : ms(r.interval),
+          count: r.count,
+        };
   switch (strategy.type) {
     case 'recreate':
       return { type: 'recreate' };
     case 'canary':
       if (strategy.steps === undefined) {
-        ctx.found.push(ctx.issues.at(path(ctx, 'strategy'), 'a canary strategy needs steps', 'key', { expected: 'steps: [{ setWeight: 10 }, …]' }));
+        ctx.found.push(
+          ctx.issues.at(path(ctx, 'strategy'), 'a canary strategy needs steps', 'key', {
+            expected: 'steps: [{ setWeight: 10 }, …]',
+          }),
+        );
       }
       return {
         type: 'canary',
@@ -261,26 +306,36 @@ function rollingBudget(
 }
 
 function normalizeAnalysis(raw: RawService['analysis']): AnalysisSpec {
-  const fraction = (v: number | string): number => (typeof v === 'string' ? Number(v.slice(0, -1)) / 100 : v);
+  const fraction = (v: number | string): number =>
+    typeof v === 'string' ? Number(v.slice(0, -1)) / 100 : v;
   return {
     intervalMs: ms(raw.interval),
     failureLimit: raw.failureLimit,
     minRequests: raw.minRequests,
-    errorRate: raw.errorRate && { maxAbsolute: fraction(raw.errorRate.max), alpha: raw.errorRate.alpha },
-    latency: raw.latency && { maxP99Ratio: raw.latency.maxP99Ratio, alpha: raw.latency.alpha, minDeltaMs: ms(raw.latency.minDelta) },
+    errorRate: raw.errorRate && {
+      maxAbsolute: fraction(raw.errorRate.max),
+      alpha: raw.errorRate.alpha,
+    },
+    latency: raw.latency && {
+      maxP99Ratio: raw.latency.maxP99Ratio,
+      alpha: raw.latency.alpha,
+      minDeltaMs: ms(raw.latency.minDelta),
+    },
     prometheus: raw.prometheus ?? null,
   };
 }
 
 /** One issue per service whose listener clashes with an earlier service's, at the later one. */
 function listenClashes(services: ServiceSpec[], issues: IssueFactory): SpecIssue[] {
-  const seen: Array<{ name: string; address: ListenAddress; text: string; service: ServiceSpec }> = [];
+  const seen: Array<{ name: string; address: ListenAddress; text: string; service: ServiceSpec }> =
+    [];
   const found: SpecIssue[] = [];
   for (const service of services) {
     const address = parseListen(service.listen);
     if (typeof address === 'string') continue;
     const clash = seen.find(
-      (other) => listenersClash(other.address, address) && !canShareListener(other.service, service),
+      (other) =>
+        listenersClash(other.address, address) && !canShareListener(other.service, service),
     );
     if (clash) {
       const message = `listen address ${service.listen} clashes with ${clash.text} of service "${clash.name}"`;
@@ -298,6 +353,7 @@ function listenClashes(services: ServiceSpec[], issues: IssueFactory): SpecIssue
 /** HTTP services may share a listener when host or path rules tell them apart. */
 function canShareListener(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a.mode !== 'http' || b.mode !== 'http') return false;
-  const key = (s: ServiceSpec): string => `${[...s.routing.hosts].sort().join(',')}|${s.routing.pathPrefix ?? ''}`;
+  const key = (s: ServiceSpec): string =>
+    `${[...s.routing.hosts].sort().join(',')}|${s.routing.pathPrefix ?? ''}`;
   return key(a) !== key(b);
 }

@@ -90,7 +90,11 @@ void describe('parseSpec: valid specs', () => {
         deadlineMs: 2000,
       },
       strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null },
-      drain: { timeoutMs: 60_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
+      drain: {
+        timeoutMs: 60_000,
+        longConnections: { policy: 'keep', timeoutMs: 30_000 },
+        notify: null,
+      },
       mode: 'http',
       analysis: DEFAULT_ANALYSIS,
       keepPreviousMs: 0,
@@ -120,7 +124,11 @@ void describe('parseSpec: valid specs', () => {
       },
       // 25% of 1 replica rounds up to 1
       strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null },
-      drain: { timeoutMs: 30_000, longConnections: { policy: 'keep', timeoutMs: 30_000 }, notify: null },
+      drain: {
+        timeoutMs: 30_000,
+        longConnections: { policy: 'keep', timeoutMs: 30_000 },
+        notify: null,
+      },
       mode: 'http',
       analysis: DEFAULT_ANALYSIS,
       keepPreviousMs: 0,
@@ -198,8 +206,18 @@ void describe('parseSpec: percentages', () => {
   });
 
   void it('defaults maxSurge to 25% of replicas, rounded up', () => {
-    assert.deepEqual(strategyOf(10, '{}'), { type: 'rolling', maxSurge: 3, maxUnavailable: 0, analysis: null });
-    assert.deepEqual(strategyOf(4, '{}'), { type: 'rolling', maxSurge: 1, maxUnavailable: 0, analysis: null });
+    assert.deepEqual(strategyOf(10, '{}'), {
+      type: 'rolling',
+      maxSurge: 3,
+      maxUnavailable: 0,
+      analysis: null,
+    });
+    assert.deepEqual(strategyOf(4, '{}'), {
+      type: 'rolling',
+      maxSurge: 1,
+      maxUnavailable: 0,
+      analysis: null,
+    });
   });
 
   void it('allows both at 0 only when there are no replicas', () => {

@@ -74,7 +74,12 @@ test('strategy keys of another strategy, a canary without steps and bad steps ar
     'hotswap.yaml:7:5 services.web.strategy: a canary strategy needs steps',
     'hotswap.yaml:7:31 services.web.strategy.maxSurge: maxSurge applies only to the rolling strategy, not canary',
   ]);
-  const bad = problems(svc('    strategy:\n      type: canary\n      steps: [{ setWeight: 150 }]\n'));
+  const bad = problems(
+    svc('    strategy:\n      type: canary\n      steps: [{ setWeight: 150 }]\n'),
+  );
   assert.equal(bad.length, 1);
-  assert.match(bad[0]!, /^hotswap\.yaml:9:\d+ services\.web\.strategy\.steps\[0\]: expected a step/);
+  assert.match(
+    bad[0]!,
+    /^hotswap\.yaml:9:\d+ services\.web\.strategy\.steps\[0\]: expected a step/,
+  );
 });

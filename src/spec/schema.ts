@@ -120,18 +120,27 @@ export const healthSchema = z
 const analysisRunSchema = z
   .strictObject(
     {
-      interval: duration({ positive: true, description: 'Time between two judgements.' }).optional(),
+      interval: duration({
+        positive: true,
+        description: 'Time between two judgements.',
+      }).optional(),
       count: positiveInt().default(3).meta({ description: 'Judgements in this analysis run.' }),
     },
     expecting('a mapping with interval and count'),
   )
-  .meta({ description: "Judge the new revision against the stable one with the service's analysis settings." });
+  .meta({
+    description:
+      "Judge the new revision against the stable one with the service's analysis settings.",
+  });
 
 const pauseSchema = z
   .union(
     [
       duration({ positive: false, description: 'Pause for this long.' }),
-      z.strictObject({ duration: duration({ positive: false, description: 'Pause for this long.' }).optional() }, expecting('a mapping with an optional duration')),
+      z.strictObject(
+        { duration: duration({ positive: false, description: 'Pause for this long.' }).optional() },
+        expecting('a mapping with an optional duration'),
+      ),
     ],
     expecting('a duration, or {} to wait until promoted'),
   )
@@ -139,7 +148,9 @@ const pauseSchema = z
 
 const canaryStepSchema = z.union(
   [
-    z.strictObject({ setWeight: z.number(expecting('a percentage from 0 to 100')).int().min(0).max(100) }),
+    z.strictObject({
+      setWeight: z.number(expecting('a percentage from 0 to 100')).int().min(0).max(100),
+    }),
     z.strictObject({ pause: pauseSchema }),
     z.strictObject({ analysis: analysisRunSchema.prefault({}) }),
   ],
@@ -150,7 +161,10 @@ export const strategySchema = z
   .strictObject(
     {
       type: z
-        .enum(['rolling', 'recreate', 'canary', 'blue-green'], expecting('"rolling", "recreate", "canary" or "blue-green"'))
+        .enum(
+          ['rolling', 'recreate', 'canary', 'blue-green'],
+          expecting('"rolling", "recreate", "canary" or "blue-green"'),
+        )
         .default('rolling'),
       maxSurge: quantity('Extra instances during a rolling update. Default 25% (rounded up).'),
       maxUnavailable: quantity(
@@ -161,9 +175,15 @@ export const strategySchema = z
         .array(canaryStepSchema, expecting('a list of canary steps'))
         .min(1)
         .optional()
-        .meta({ description: 'Canary: setWeight, pause and analysis steps, in order; promotion follows the last.' }),
+        .meta({
+          description:
+            'Canary: setWeight, pause and analysis steps, in order; promotion follows the last.',
+        }),
       canaryReplicas: z
-        .union([z.literal('follow'), z.number().int().min(1)], expecting('"follow" or a positive integer'))
+        .union(
+          [z.literal('follow'), z.number().int().min(1)],
+          expecting('"follow" or a positive integer'),
+        )
         .optional()
         .meta({ description: 'Canary: instances follow the weight (default) or a fixed count.' }),
       previewListen: parsedBy(
@@ -172,10 +192,18 @@ export const strategySchema = z
         parseListen,
       )
         .optional()
-        .meta({ description: 'Blue-green: listener where the new revision can be tried before promotion.' }),
-      autoPromotion: duration({ positive: false, description: 'Blue-green: promote after this long; absent = by hand.' }).optional(),
+        .meta({
+          description: 'Blue-green: listener where the new revision can be tried before promotion.',
+        }),
+      autoPromotion: duration({
+        positive: false,
+        description: 'Blue-green: promote after this long; absent = by hand.',
+      }).optional(),
       prePromotionAnalysis: analysisRunSchema.optional(),
-      scaleDownDelay: duration({ positive: false, description: 'Blue-green: the old group stays warm this long after promotion.' }).optional(),
+      scaleDownDelay: duration({
+        positive: false,
+        description: 'Blue-green: the old group stays warm this long after promotion.',
+      }).optional(),
     },
     expecting('a mapping of strategy settings'),
   )
@@ -183,20 +211,38 @@ export const strategySchema = z
 
 const ratio = (description: string) => {
   const e = expecting('a ratio like 0.02 or a percentage like "2%"');
-  return z.union([z.number(e).min(0), z.string(e).regex(/^\d+(\.\d+)?%$/)], e).meta({ description });
+  return z
+    .union([z.number(e).min(0), z.string(e).regex(/^\d+(\.\d+)?%$/)], e)
+    .meta({ description });
 };
 
 export const analysisSchema = z
   .strictObject(
     {
-      interval: duration({ positive: true, description: 'Default time between judgements.' }).default('10s'),
-      failureLimit: z.number(expecting('a non-negative integer')).int().min(0).default(0).meta({ description: 'Failed judgements tolerated in one run.' }),
-      minRequests: positiveInt().default(50).meta({ description: 'Requests per revision before the judge decides anything.' }),
+      interval: duration({
+        positive: true,
+        description: 'Default time between judgements.',
+      }).default('10s'),
+      failureLimit: z
+        .number(expecting('a non-negative integer'))
+        .int()
+        .min(0)
+        .default(0)
+        .meta({ description: 'Failed judgements tolerated in one run.' }),
+      minRequests: positiveInt()
+        .default(50)
+        .meta({ description: 'Requests per revision before the judge decides anything.' }),
       errorRate: z
         .strictObject(
           {
-            max: ratio('Error rate above which the canary fails if it is also significantly worse than the baseline.').default(0.01),
-            alpha: z.number(expecting('a significance level between 0 and 1')).gt(0).lt(1).default(0.05),
+            max: ratio(
+              'Error rate above which the canary fails if it is also significantly worse than the baseline.',
+            ).default(0.01),
+            alpha: z
+              .number(expecting('a significance level between 0 and 1'))
+              .gt(0)
+              .lt(1)
+              .default(0.05),
           },
           expecting('a mapping with max and alpha'),
         )
@@ -206,8 +252,15 @@ export const analysisSchema = z
         .strictObject(
           {
             maxP99Ratio: z.number(expecting('a ratio above 1, like 1.5')).gt(1).default(1.5),
-            alpha: z.number(expecting('a significance level between 0 and 1')).gt(0).lt(1).default(0.05),
-            minDelta: duration({ positive: false, description: 'p99 differences smaller than this never fail.' }).default('5ms'),
+            alpha: z
+              .number(expecting('a significance level between 0 and 1'))
+              .gt(0)
+              .lt(1)
+              .default(0.05),
+            minDelta: duration({
+              positive: false,
+              description: 'p99 differences smaller than this never fail.',
+            }).default('5ms'),
           },
           expecting('a mapping with maxP99Ratio, alpha and minDelta'),
         )
@@ -240,13 +293,10 @@ export const analysisSchema = z
 export const longConnectionsSchema = z
   .strictObject(
     {
-      policy: z
-        .enum(['keep', 'close'], expecting('"keep" or "close"'))
-        .default('keep')
-        .meta({
-          description:
-            'keep: WebSocket, SSE and TCP connections stay on the old instance until they close or the timeout ends; close: cut at once.',
-        }),
+      policy: z.enum(['keep', 'close'], expecting('"keep" or "close"')).default('keep').meta({
+        description:
+          'keep: WebSocket, SSE and TCP connections stay on the old instance until they close or the timeout ends; close: cut at once.',
+      }),
       timeout: duration({
         positive: false,
         description: 'Budget of a kept long connection on a draining instance.',
@@ -263,12 +313,16 @@ export const notifySchema = z
         .string(expecting('a path starting with "/"'))
         .startsWith('/')
         .optional()
-        .meta({ description: 'POSTed on the draining instance before its long connections are cut.' }),
+        .meta({
+          description: 'POSTed on the draining instance before its long connections are cut.',
+        }),
       signal: z
         .string(expecting('a signal name like "SIGUSR2"'))
         .regex(/^SIG[A-Z0-9]+$/)
         .optional()
-        .meta({ description: 'Sent to the draining instance before its long connections are cut.' }),
+        .meta({
+          description: 'Sent to the draining instance before its long connections are cut.',
+        }),
       grace: duration({
         positive: false,
         description: 'Time between the notice and the cut, for the app to tell its clients.',
@@ -297,7 +351,9 @@ export const routingSchema = z
     {
       hosts: z
         .array(
-          z.string(expecting('a host name like "api.example.com" or "*.example.com"')).regex(/^(\*\.)?[A-Za-z0-9.-]+$/),
+          z
+            .string(expecting('a host name like "api.example.com" or "*.example.com"'))
+            .regex(/^(\*\.)?[A-Za-z0-9.-]+$/),
           expecting('a list of host names'),
         )
         .default([])
@@ -310,13 +366,22 @@ export const routingSchema = z
       sticky: z
         .strictObject(
           {
-            cookie: z.string(expecting('a cookie name')).regex(/^[!#-'*+.0-9A-Z^-z|~-]+$/).optional(),
-            header: z.string(expecting('a header name')).regex(/^[!#-'*+.0-9A-Za-z^_`|~-]+$/).optional(),
+            cookie: z
+              .string(expecting('a cookie name'))
+              .regex(/^[!#-'*+.0-9A-Z^-z|~-]+$/)
+              .optional(),
+            header: z
+              .string(expecting('a header name'))
+              .regex(/^[!#-'*+.0-9A-Za-z^_`|~-]+$/)
+              .optional(),
           },
           expecting('a mapping with cookie or header'),
         )
         .optional()
-        .meta({ description: 'Keep each user on one revision during a split, by a hash of this cookie or header.' }),
+        .meta({
+          description:
+            'Keep each user on one revision during a split, by a hash of this cookie or header.',
+        }),
     },
     expecting('a mapping of routing settings'),
   )
@@ -335,7 +400,10 @@ export const serviceSchema = z.strictObject(
     mode: z
       .enum(['http', 'tcp'], expecting('"http" or "tcp"'))
       .default('http')
-      .meta({ description: 'http: HTTP/1.1, WebSocket and SSE; tcp: raw TCP connections spliced to an instance.' }),
+      .meta({
+        description:
+          'http: HTTP/1.1, WebSocket and SSE; tcp: raw TCP connections spliced to an instance.',
+      }),
     listen: parsedBy(
       z.string(expecting('an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"')),
       'an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"',
@@ -351,7 +419,8 @@ export const serviceSchema = z.strictObject(
     analysis: analysisSchema,
     keepPrevious: duration({
       positive: false,
-      description: 'After a rollout the previous revision stays warm this long, for an instant rollback.',
+      description:
+        'After a rollout the previous revision stays warm this long, for an instant rollback.',
     }).default('0s'),
     stopGracePeriod: duration({
       positive: false,
@@ -413,7 +482,8 @@ function schemasAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType[]
       return schemasAt(def.shape[head]!, rest);
     }
     if (def.type === 'record' && def.valueType) return schemasAt(def.valueType, rest);
-    if (def.type === 'array' && def.element && typeof head === 'number') return schemasAt(def.element, rest);
+    if (def.type === 'array' && def.element && typeof head === 'number')
+      return schemasAt(def.element, rest);
     return [];
   });
 }

@@ -44,8 +44,14 @@ test('tcp mode refuses http routing and http probes', () => {
 `)}`,
   );
   assert.equal(found.length, 2, found.join('\n'));
-  assert.match(found[0]!, /^hotswap\.yaml:7:15 services\.web\.health\.http: a tcp service is probed with tcp/);
-  assert.match(found[1]!, /^hotswap\.yaml:8:5 services\.web\.routing: host, path and sticky routing need mode: http/);
+  assert.match(
+    found[0]!,
+    /^hotswap\.yaml:7:15 services\.web\.health\.http: a tcp service is probed with tcp/,
+  );
+  assert.match(
+    found[1]!,
+    /^hotswap\.yaml:8:5 services\.web\.routing: host, path and sticky routing need mode: http/,
+  );
 });
 
 test('http services share a listener only when host or path rules tell them apart', () => {
@@ -57,7 +63,9 @@ test('http services share a listener only when host or path rules tell them apar
 });
 
 test('a drain notice takes exactly one of http or signal', () => {
-  const found = issues(`services:\n${base('    drain:\n      notify: { http: /bye, signal: SIGTERM }\n')}`);
+  const found = issues(
+    `services:\n${base('    drain:\n      notify: { http: /bye, signal: SIGTERM }\n')}`,
+  );
   assert.equal(found.length, 1);
   assert.match(found[0]!, /services\.web\.drain\.notify: a drain notice is either http or signal/);
 });

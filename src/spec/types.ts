@@ -67,7 +67,10 @@ export interface AnalysisSpec {
   minRequests: number;
   errorRate: { maxAbsolute: number; alpha: number } | null;
   latency: { maxP99Ratio: number; alpha: number; minDeltaMs: number } | null;
-  prometheus: { url: string; checks: Array<{ name: string; query: string; max?: number; min?: number }> } | null;
+  prometheus: {
+    url: string;
+    checks: Array<{ name: string; query: string; max?: number; min?: number }>;
+  } | null;
 }
 
 export interface VolumeSpec {
@@ -83,7 +86,9 @@ export interface LongConnectionPolicy {
 }
 
 /** How a draining instance is told its long connections will be cut, so it can ask clients to reconnect. */
-export type DrainNotice = { type: 'http'; path: string; graceMs: number } | { type: 'signal'; signal: string; graceMs: number };
+export type DrainNotice =
+  | { type: 'http'; path: string; graceMs: number }
+  | { type: 'signal'; signal: string; graceMs: number };
 
 export interface DrainSpec {
   timeoutMs: number;

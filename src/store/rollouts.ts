@@ -103,7 +103,10 @@ export class RolloutRepo {
 
   /** Adds long connections the proxy cut while this rollout drained instances. */
   addCutConnections(id: number, count: number): void {
-    if (count > 0) this.db.prepare('UPDATE rollouts SET cut_connections = cut_connections + ? WHERE id = ?').run(count, id);
+    if (count > 0)
+      this.db
+        .prepare('UPDATE rollouts SET cut_connections = cut_connections + ? WHERE id = ?')
+        .run(count, id);
   }
 
   beginStep(rolloutId: number, kind: string, detail: unknown): StepRecord {

@@ -41,7 +41,9 @@ export class WarmRepo {
     const rows = (
       service === undefined
         ? this.db.prepare('SELECT * FROM warm_instances ORDER BY service, revision').all()
-        : this.db.prepare('SELECT * FROM warm_instances WHERE service = ? ORDER BY revision').all(service)
+        : this.db
+            .prepare('SELECT * FROM warm_instances WHERE service = ? ORDER BY revision')
+            .all(service)
     ) as Row[];
     return rows.map(toWarm);
   }
@@ -52,7 +54,9 @@ export class WarmRepo {
       const rows = this.db
         .prepare('SELECT * FROM warm_instances WHERE service = ? AND revision = ?')
         .all(service, revision) as Row[];
-      this.db.prepare('DELETE FROM warm_instances WHERE service = ? AND revision = ?').run(service, revision);
+      this.db
+        .prepare('DELETE FROM warm_instances WHERE service = ? AND revision = ?')
+        .run(service, revision);
       return rows.map(toWarm);
     })();
   }
@@ -60,7 +64,9 @@ export class WarmRepo {
   /** Removes and returns every warm instance whose window has ended. */
   takeExpired(now: Date): WarmInstance[] {
     return this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT * FROM warm_instances WHERE until <= ?').all(now.toISOString()) as Row[];
+      const rows = this.db
+        .prepare('SELECT * FROM warm_instances WHERE until <= ?')
+        .all(now.toISOString()) as Row[];
       this.db.prepare('DELETE FROM warm_instances WHERE until <= ?').run(now.toISOString());
       return rows.map(toWarm);
     })();
@@ -68,7 +74,9 @@ export class WarmRepo {
 
   takeService(service: string): WarmInstance[] {
     return this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT * FROM warm_instances WHERE service = ?').all(service) as Row[];
+      const rows = this.db
+        .prepare('SELECT * FROM warm_instances WHERE service = ?')
+        .all(service) as Row[];
       this.db.prepare('DELETE FROM warm_instances WHERE service = ?').run(service);
       return rows.map(toWarm);
     })();

@@ -25,6 +25,7 @@ export function canaryPlan(strategy: CanaryStrategy, replicas: number): Step[] {
 export function canaryReplicas(strategy: CanaryStrategy, replicas: number, weight: number): number {
   if (weight === 0) return 0;
   if (weight === 100) return replicas;
-  if (strategy.canaryReplicas === 'follow') return Math.max(1, Math.ceil((replicas * weight) / 100));
+  if (strategy.canaryReplicas === 'follow')
+    return Math.max(1, Math.ceil((replicas * weight) / 100));
   return Math.min(strategy.canaryReplicas, replicas);
 }

@@ -98,12 +98,35 @@ test('canary plan scales with the weight, then promotes at full size', () => {
   const strategy = {
     type: 'canary' as const,
     canaryReplicas: 'follow' as const,
-    steps: [{ setWeight: 10 }, { pause: { durationMs: 1000 } }, { analysis: { intervalMs: 500, count: 2 } }, { setWeight: 50 }, { pause: { durationMs: null } }],
+    steps: [
+      { setWeight: 10 },
+      { pause: { durationMs: 1000 } },
+      { analysis: { intervalMs: 500, count: 2 } },
+      { setWeight: 50 },
+      { pause: { durationMs: null } },
+    ],
   };
   const steps = plan(strategy, { desired: 4, old: 4, next: 0 });
   assert.deepEqual(
-    steps.map((s) => (s.kind === 'scale' ? `scale ${s.replicas}` : s.kind === 'setWeight' ? `weight ${s.weight}` : s.kind)),
-    ['scale 1', 'weight 10', 'pause', 'analysis', 'scale 2', 'weight 50', 'pause', 'scale 4', 'promote', 'done'],
+    steps.map((s) =>
+      s.kind === 'scale'
+        ? `scale ${s.replicas}`
+        : s.kind === 'setWeight'
+          ? `weight ${s.weight}`
+          : s.kind,
+    ),
+    [
+      'scale 1',
+      'weight 10',
+      'pause',
+      'analysis',
+      'scale 2',
+      'weight 50',
+      'pause',
+      'scale 4',
+      'promote',
+      'done',
+    ],
   );
   assert.equal(canaryReplicas({ ...strategy, canaryReplicas: 2 }, 4, 10), 2);
   assert.equal(canaryReplicas(strategy, 4, 100), 4);
@@ -111,10 +134,23 @@ test('canary plan scales with the weight, then promotes at full size', () => {
 
 test('blue-green plan: full size, preview, analysis on the preview, pause, promote', () => {
   const steps = plan(
-    { type: 'blue-green', previewListen: '127.0.0.1:9', autoPromotionMs: 5000, prePromotionAnalysis: { intervalMs: 100, count: 1 }, scaleDownDelayMs: 0 },
+    {
+      type: 'blue-green',
+      previewListen: '127.0.0.1:9',
+      autoPromotionMs: 5000,
+      prePromotionAnalysis: { intervalMs: 100, count: 1 },
+      scaleDownDelayMs: 0,
+    },
     { desired: 3, old: 3, next: 0 },
   );
-  assert.deepEqual(steps.map((s) => s.kind), ['scale', 'preview', 'analysis', 'pause', 'promote', 'done']);
-  assert.deepEqual(steps[2], { kind: 'analysis', run: { intervalMs: 100, count: 1 }, source: 'preview' });
+  assert.deepEqual(
+    steps.map((s) => s.kind),
+    ['scale', 'preview', 'analysis', 'pause', 'promote', 'done'],
+  );
+  assert.deepEqual(steps[2], {
+    kind: 'analysis',
+    run: { intervalMs: 100, count: 1 },
+    source: 'preview',
+  });
   assert.deepEqual(steps[3], { kind: 'pause', durationMs: 5000 });
 });

@@ -59,7 +59,10 @@ describe('blue-green on the real engine', () => {
     const m = await underLoad(url, 200, async () => {
       writeFileSync(file, spec(port, preview, 'hotswap-fixture:v2'));
       const running = hotswap(home, ['up', '-f', file]);
-      await waitFor('the preview listener', async () => (await getText(`http://127.0.0.1:${preview}/`)).version === 'v2' || null);
+      await waitFor(
+        'the preview listener',
+        async () => (await getText(`http://127.0.0.1:${preview}/`)).version === 'v2' || null,
+      );
       // While previewed, the main listener still serves only v1.
       for (let i = 0; i < 20; i++) assert.equal((await getText(url)).version, 'v1');
       const p = await hotswap(home, ['promote', 'shop']);
@@ -70,7 +73,10 @@ describe('blue-green on the real engine', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
     assert.deepEqual(Object.keys(m.afterwards.versions), ['v2']);
-    await assert.rejects(getText(`http://127.0.0.1:${preview}/`), 'the preview listener closes at promotion');
+    await assert.rejects(
+      getText(`http://127.0.0.1:${preview}/`),
+      'the preview listener closes at promotion',
+    );
     await waitFor(
       'the old group to be removed after scaleDownDelay',
       async () => {

@@ -16,7 +16,12 @@ const RATE = 200;
 // the scheduling noise of a busy 2-core machine.
 const BASE_MS = 20;
 
-function spec(port: number, image: string, env: Record<string, string | number>, steps: string): string {
+function spec(
+  port: number,
+  image: string,
+  env: Record<string, string | number>,
+  steps: string,
+): string {
   return `services:
   web:
     image: ${image}
@@ -39,7 +44,13 @@ function spec(port: number, image: string, env: Record<string, string | number>,
 }
 
 interface History {
-  rollouts: Array<{ id: number; status: string; reason: string | null; toRevision: number; strategy: string }>;
+  rollouts: Array<{
+    id: number;
+    status: string;
+    reason: string | null;
+    toRevision: number;
+    strategy: string;
+  }>;
 }
 
 describe('canary with a statistical judge on the real engine', () => {
@@ -51,7 +62,8 @@ describe('canary with a statistical judge on the real engine', () => {
     writeFileSync(file, text);
     return hotswap(home, ['up', '-f', file]);
   };
-  const history = async (): Promise<History> => JSON.parse((await hotswap(home, ['history', 'web', '--json'])).stdout) as History;
+  const history = async (): Promise<History> =>
+    JSON.parse((await hotswap(home, ['history', 'web', '--json'])).stdout) as History;
   const verdicts = async (): Promise<Array<{ result: string; reasons: string[] }>> => {
     const s = JSON.parse((await hotswap(home, ['rollout', 'status', 'web', '--json'])).stdout) as {
       events: Array<{ event: string; data: { result: string; reasons: string[] } }>;
@@ -64,7 +76,9 @@ describe('canary with a statistical judge on the real engine', () => {
     await ensureFixtures();
     port = await freePort();
     url = `http://127.0.0.1:${port}/`;
-    const r = await up(spec(port, 'hotswap-fixture:v1', { LATENCY_MS: BASE_MS }, '[{ setWeight: 50 }]'));
+    const r = await up(
+      spec(port, 'hotswap-fixture:v1', { LATENCY_MS: BASE_MS }, '[{ setWeight: 50 }]'),
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal((await getText(url)).version, 'v1');
   });
@@ -76,7 +90,8 @@ describe('canary with a statistical judge on the real engine', () => {
 
   test('a canary 10 → 50 → 100 whose analysis passes, with zero failed requests', async () => {
     let r!: CliResult;
-    const steps = '[{ setWeight: 10 }, { analysis: { interval: 2s, count: 2 } }, { setWeight: 50 }, { analysis: { interval: 2s, count: 1 } }, { setWeight: 100 }]';
+    const steps =
+      '[{ setWeight: 10 }, { analysis: { interval: 2s, count: 2 } }, { setWeight: 50 }, { analysis: { interval: 2s, count: 1 } }, { setWeight: 100 }]';
     const m = await underLoad(url, RATE, async () => {
       r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: BASE_MS }, steps));
     });
@@ -86,20 +101,37 @@ describe('canary with a statistical judge on the real engine', () => {
     assert.deepEqual(Object.keys(m.afterwards.versions), ['v2']);
     const v = await verdicts();
     assert.equal(v.length, 3);
-    assert.ok(v.every((x) => x.result === 'pass'), JSON.stringify(v));
+    assert.ok(
+      v.every((x) => x.result === 'pass'),
+      JSON.stringify(v),
+    );
   });
 
   test('a canary returning 5% errors is judged, rolled back, and its errors are the only failures', async () => {
     let r!: CliResult;
-    const steps = '[{ setWeight: 20 }, { analysis: { interval: 3s, count: 3 } }, { setWeight: 100 }]';
+    const steps =
+      '[{ setWeight: 20 }, { analysis: { interval: 3s, count: 3 } }, { setWeight: 100 }]';
     const m = await underLoad(url, RATE, async () => {
-      r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: BASE_MS, ERROR_PERCENT: 5, VERSION: 'canary-err' }, steps));
+      r = await up(
+        spec(
+          port,
+          'hotswap-fixture:v2',
+          { LATENCY_MS: BASE_MS, ERROR_PERCENT: 5, VERSION: 'canary-err' },
+          steps,
+        ),
+      );
     });
     console.log('canary errors', JSON.stringify(m.all));
     assert.equal(r.code, 3, r.stderr + r.stdout);
     const failed = m.samples.filter((s) => !s.ok);
-    assert.ok(failed.length > 0, 'the injected errors reached clients while the canary held its weight');
-    assert.ok(failed.every((s) => s.status === 500 && s.version === 'canary-err'), JSON.stringify(failed.slice(0, 3)));
+    assert.ok(
+      failed.length > 0,
+      'the injected errors reached clients while the canary held its weight',
+    );
+    assert.ok(
+      failed.every((s) => s.status === 500 && s.version === 'canary-err'),
+      JSON.stringify(failed.slice(0, 3)),
+    );
     assert.deepEqual(Object.keys(m.afterwards.versions), ['v2']);
     const last = (await history()).rollouts[0]!;
     assert.equal(last.status, 'failed');
@@ -110,9 +142,17 @@ describe('canary with a statistical judge on the real engine', () => {
 
   test('a canary with 3× latency is rolled back by the latency test', async () => {
     let r!: CliResult;
-    const steps = '[{ setWeight: 20 }, { analysis: { interval: 3s, count: 3 } }, { setWeight: 100 }]';
+    const steps =
+      '[{ setWeight: 20 }, { analysis: { interval: 3s, count: 3 } }, { setWeight: 100 }]';
     const m = await underLoad(url, RATE, async () => {
-      r = await up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: 3 * BASE_MS, VERSION: 'canary-slow' }, steps));
+      r = await up(
+        spec(
+          port,
+          'hotswap-fixture:v2',
+          { LATENCY_MS: 3 * BASE_MS, VERSION: 'canary-slow' },
+          steps,
+        ),
+      );
     });
     assert.equal(r.code, 3, r.stderr + r.stdout);
     assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
@@ -124,8 +164,18 @@ describe('canary with a statistical judge on the real engine', () => {
   test('abort sends all traffic back to stable at once', async () => {
     let r!: CliResult;
     const m = await underLoad(url, RATE, async () => {
-      const running = up(spec(port, 'hotswap-fixture:v2', { LATENCY_MS: BASE_MS, VERSION: 'canary-abort' }, '[{ setWeight: 30 }, { pause: {} }]'));
-      await waitFor('the canary to take traffic', async () => (await getText(url + '?probe')).version === 'canary-abort' || null);
+      const running = up(
+        spec(
+          port,
+          'hotswap-fixture:v2',
+          { LATENCY_MS: BASE_MS, VERSION: 'canary-abort' },
+          '[{ setWeight: 30 }, { pause: {} }]',
+        ),
+      );
+      await waitFor(
+        'the canary to take traffic',
+        async () => (await getText(url + '?probe')).version === 'canary-abort' || null,
+      );
       const a = await hotswap(home, ['abort', 'web']);
       assert.equal(a.code, 0, a.stderr);
       r = await running;
@@ -142,14 +192,23 @@ describe('canary with a statistical judge on the real engine', () => {
       r = await hotswap(home, ['rollback', 'web', '--json']);
     });
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { type: string; result: { flipMs: number; revision: number } };
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      type: string;
+      result: { flipMs: number; revision: number };
+    };
     console.log('instant rollback', JSON.stringify(result.result), 'command took', r.ms, 'ms');
     assert.equal(result.result.revision, 1);
     assert.ok(result.result.flipMs < 1000, `flip took ${result.result.flipMs} ms`);
     assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
     // From the command's start, how long until every response came from v1?
-    const lastV2 = Math.max(...m.samples.filter((s) => s.version === 'v2').map((s) => s.at + s.latencyMs));
-    console.log('last v2 response', Math.round(lastV2 - m.actionStart), 'ms after the command started');
+    const lastV2 = Math.max(
+      ...m.samples.filter((s) => s.version === 'v2').map((s) => s.at + s.latencyMs),
+    );
+    console.log(
+      'last v2 response',
+      Math.round(lastV2 - m.actionStart),
+      'ms after the command started',
+    );
     assert.deepEqual(Object.keys(m.afterwards.versions), ['v1']);
     assert.equal((await history()).rollouts[0]!.strategy, 'instant');
   });

@@ -10,13 +10,22 @@ export interface LoadWindow {
 }
 
 /** Runs `action` under a fixed-rate load (1 s before and after it) and summarizes the windows. */
-export async function underLoad(url: string, rate: number, action: () => Promise<void>): Promise<LoadWindow> {
-  const load = new LoadGenerator({ url, ratePerSec: rate, connections: 'mixed', maxDurationMs: 240_000 });
+export async function underLoad(
+  url: string,
+  rate: number,
+  action: () => Promise<void>,
+): Promise<LoadWindow> {
+  const load = new LoadGenerator({
+    url,
+    ratePerSec: rate,
+    connections: 'mixed',
+    maxDurationMs: 240_000,
+  });
   load.start();
   await new Promise((r) => setTimeout(r, 1000));
   const actionStart = load.now();
-  let actionEnd = actionStart;
-  let samples: Sample[] = [];
+  let actionEnd: number;
+  let samples: Sample[];
   try {
     await action();
   } finally {
@@ -34,7 +43,11 @@ export async function underLoad(url: string, rate: number, action: () => Promise
   };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn().catch(() => null);
