@@ -76,7 +76,7 @@ export function createApi(deps: ApiDeps): Hono {
         `unknown rollout action "${action}"; expected one of ${ROLLOUT_ACTIONS.join(', ')}`,
       );
     }
-    return c.json(await controller.control(c.req.param('name'), action as RolloutAction));
+    return c.json(controller.control(c.req.param('name'), action as RolloutAction));
   });
 
   app.post('/v1/down', async (c) => {

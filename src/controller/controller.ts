@@ -97,10 +97,10 @@ export class Controller {
     });
   }
 
-  async control(
+  control(
     service: string,
     action: RolloutAction,
-  ): Promise<{ rolloutId: number; action: RolloutAction }> {
+  ): { rolloutId: number; action: RolloutAction } {
     const rollout = this.active.get(service);
     if (!rollout) throw new HotswapError('NOT_FOUND', `no rollout of "${service}" is in progress`);
     if (action === 'abort') rollout.control.abort(`aborted by user`);
