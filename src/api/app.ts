@@ -68,7 +68,7 @@ export function createApi(deps: ApiDeps): Hono {
     c.json(controller.rolloutStatus(c.req.param('name'))),
   );
 
-  app.post('/v1/services/:name/rollout/:action', async (c) => {
+  app.post('/v1/services/:name/rollout/:action', (c) => {
     const action = c.req.param('action');
     if (!ROLLOUT_ACTIONS.includes(action as RolloutAction)) {
       throw new HotswapError(
