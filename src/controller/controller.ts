@@ -97,10 +97,7 @@ export class Controller {
     });
   }
 
-  control(
-    service: string,
-    action: RolloutAction,
-  ): { rolloutId: number; action: RolloutAction } {
+  control(service: string, action: RolloutAction): { rolloutId: number; action: RolloutAction } {
     const rollout = this.active.get(service);
     if (!rollout) throw new HotswapError('NOT_FOUND', `no rollout of "${service}" is in progress`);
     if (action === 'abort') rollout.control.abort(`aborted by user`);

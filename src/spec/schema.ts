@@ -171,14 +171,10 @@ export const strategySchema = z
         'Instances that may be missing during a rolling update. Default 0 (rounded down).',
       ),
       analysis: analysisRunSchema.optional(),
-      steps: z
-        .array(canaryStepSchema, expecting('a list of canary steps'))
-        .min(1)
-        .optional()
-        .meta({
-          description:
-            'Canary: setWeight, pause and analysis steps, in order; promotion follows the last.',
-        }),
+      steps: z.array(canaryStepSchema, expecting('a list of canary steps')).min(1).optional().meta({
+        description:
+          'Canary: setWeight, pause and analysis steps, in order; promotion follows the last.',
+      }),
       canaryReplicas: z
         .union(
           [z.literal('follow'), z.number().int().min(1)],
@@ -309,13 +305,9 @@ export const longConnectionsSchema = z
 export const notifySchema = z
   .strictObject(
     {
-      http: z
-        .string(expecting('a path starting with "/"'))
-        .startsWith('/')
-        .optional()
-        .meta({
-          description: 'POSTed on the draining instance before its long connections are cut.',
-        }),
+      http: z.string(expecting('a path starting with "/"')).startsWith('/').optional().meta({
+        description: 'POSTed on the draining instance before its long connections are cut.',
+      }),
       signal: z
         .string(expecting('a signal name like "SIGUSR2"'))
         .regex(/^SIG[A-Z0-9]+$/)
@@ -397,13 +389,10 @@ export const serviceSchema = z.strictObject(
       .min(1)
       .max(65535)
       .meta({ description: 'Port the app listens on inside the container.' }),
-    mode: z
-      .enum(['http', 'tcp'], expecting('"http" or "tcp"'))
-      .default('http')
-      .meta({
-        description:
-          'http: HTTP/1.1, WebSocket and SSE; tcp: raw TCP connections spliced to an instance.',
-      }),
+    mode: z.enum(['http', 'tcp'], expecting('"http" or "tcp"')).default('http').meta({
+      description:
+        'http: HTTP/1.1, WebSocket and SSE; tcp: raw TCP connections spliced to an instance.',
+    }),
     listen: parsedBy(
       z.string(expecting('an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"')),
       'an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"',
