@@ -20,7 +20,11 @@ export interface AnalysisConfig {
   /** Requests (and latency samples) needed on each side before judging at all. */
   minRequests: number;
   errorRate: { maxAbsolute: number; alpha: number } | null;
-  latency: { maxP99Ratio: number; alpha: number; minDeltaMs?: number } | null;
+  /**
+   * maxP50Ratio (optional): a median shift this large fails too. A tail (p99) is what users feel,
+   * but on a busy host it is mostly scheduling noise; a doubled median is not noise.
+   */
+  latency: { maxP99Ratio: number; alpha: number; minDeltaMs?: number; maxP50Ratio?: number } | null;
 }
 
 export type CheckResult = 'pass' | 'fail' | 'inconclusive';
@@ -153,12 +157,19 @@ function judgeLatency(
   const slower = mw.pValue < cfg.alpha;
   const ratioAbove = ratio > cfg.maxP99Ratio;
   const deltaAbove = cfg.minDeltaMs === undefined || delta > cfg.minDeltaMs;
-  const fail = slower && ratioAbove && deltaAbove;
+  const p50Ratio = b[50]! > 0 ? c[50]! / b[50]! : c[50]! > 0 ? Infinity : 1;
+  const medianAbove =
+    cfg.maxP50Ratio !== undefined &&
+    p50Ratio > cfg.maxP50Ratio &&
+    (cfg.minDeltaMs === undefined || c[50]! - b[50]! > cfg.minDeltaMs);
+  const fail = slower && ((ratioAbove && deltaAbove) || medianAbove);
   const head =
     `latency p99 ${ms(cP99)} vs baseline ${ms(bP99)} (x${fixed(ratio)}), ` +
     `p50 ${ms(c[50]!)} vs ${ms(b[50]!)}: U=${mw.u1}, p=${fmtP(mw.pValue)} (${mw.method})`;
   let tail: string;
-  if (fail) tail = `canary slower and p99 ratio above x${cfg.maxP99Ratio}`;
+  if (fail && medianAbove && !(ratioAbove && deltaAbove)) {
+    tail = `canary slower and p50 ratio x${fixed(p50Ratio)} above x${cfg.maxP50Ratio}`;
+  } else if (fail) tail = `canary slower and p99 ratio above x${cfg.maxP99Ratio}`;
   else if (!slower) tail = `not significantly slower (p >= ${cfg.alpha})`;
   else if (!ratioAbove) tail = `slower but p99 ratio within x${cfg.maxP99Ratio}`;
   else tail = `slower but p99 difference ${ms(delta)} within minDeltaMs ${ms(cfg.minDeltaMs ?? 0)}`;

@@ -10,7 +10,7 @@ const DEFAULT_ANALYSIS = {
   failureLimit: 0,
   minRequests: 50,
   errorRate: { maxAbsolute: 0.01, alpha: 0.05 },
-  latency: { maxP99Ratio: 1.5, alpha: 0.05, minDeltaMs: 5 },
+  latency: { maxP99Ratio: 1.5, maxP50Ratio: 2, alpha: 0.05, minDeltaMs: 5 },
   prometheus: null,
 };
 

@@ -66,7 +66,7 @@ export interface AnalysisSpec {
   failureLimit: number;
   minRequests: number;
   errorRate: { maxAbsolute: number; alpha: number } | null;
-  latency: { maxP99Ratio: number; alpha: number; minDeltaMs: number } | null;
+  latency: { maxP99Ratio: number; maxP50Ratio: number; alpha: number; minDeltaMs: number } | null;
   prometheus: {
     url: string;
     checks: Array<{ name: string; query: string; max?: number; min?: number }>;
