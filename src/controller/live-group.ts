@@ -8,13 +8,6 @@ export interface LiveInstance {
   address: string;
 }
 
-/** Weight per revision = its number of serving instances, so every instance gets an equal share. */
-export function weightsFor(instances: LiveInstance[]): Record<string, number> {
-  const weights: Record<string, number> = {};
-  for (const i of instances) weights[String(i.revision)] = (weights[String(i.revision)] ?? 0) + 1;
-  return weights;
-}
-
 export function fromBackends(backends: Backend[]): LiveInstance[] {
   return backends
     .filter((b) => b.state === 'active')

@@ -4,7 +4,7 @@ import type { Verdict } from '../analysis/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
 import type { Router } from '../proxy/types.js';
 import type { Runtime } from '../runtime/types.js';
-import type { ServiceSpec } from '../spec/types.js';
+import type { AnalysisRun, ServiceSpec } from '../spec/types.js';
 import type { RevisionRecord, RolloutKind, RolloutRecord, Store } from '../store/index.js';
 import { nextStep, usesPercentWeights, type Step } from '../strategies/index.js';
 import { runAnalysis } from './analysis-run.js';
@@ -233,10 +233,7 @@ export class Rollout {
     }
   }
 
-  private async analyse(
-    run: Step & { kind: 'analysis' } extends { run: infer R } ? R : never,
-    source: 'service' | 'preview',
-  ): Promise<void> {
+  private async analyse(run: AnalysisRun, source: 'service' | 'preview'): Promise<void> {
     const { spec, target } = this.plan;
     const verdicts = await runAnalysis(
       {
