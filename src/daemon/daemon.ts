@@ -1,6 +1,7 @@
 // Wiring: store, runtime, proxy, controller and API in one process, with a graceful stop.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { connect } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from '../api/index.js';
 import { Controller } from '../controller/index.js';
@@ -16,6 +17,12 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
   const paths = homePaths(opts.home);
   const log = makeLog('daemon');
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  if (await answers(paths.apiSocket)) {
+    throw new HotswapError(
+      'CONFLICT',
+      `another hotswap daemon already answers on ${paths.apiSocket}`,
+    );
+  }
   const store = Store.open(paths.dbFile);
   const runtime = new DockerRuntime({ scope: paths.scope });
   const supervisor = new ProxySupervisor(paths, log);
@@ -44,7 +51,7 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
 }
 
 async function listenOnSocket(server: Server, socket: string): Promise<void> {
-  rmSync(socket, { force: true }); // a stale file from a crashed daemon; the CLI checked none answers
+  rmSync(socket, { force: true }); // a stale file from a crashed daemon: runDaemon checked none answers
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
       reject(new HotswapError('INTERNAL', `cannot listen on ${socket}: ${err.message}`)),
@@ -52,4 +59,16 @@ async function listenOnSocket(server: Server, socket: string): Promise<void> {
     server.listen(socket, resolve);
   });
   chmodSync(socket, 0o600);
+}
+
+/** True when something accepts connections on the unix socket (a live daemon). */
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(socket);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
 }
