@@ -29,7 +29,7 @@ export function register(program: Command): void {
               `r${i.revision}`,
               i.state,
               i.address ?? '-',
-              i.serving ? 'yes' : 'no',
+              i.serving ? 'yes' : i.warmUntil ? `warm until ${i.warmUntil.slice(11, 19)}` : 'no',
             ]),
           ),
         );

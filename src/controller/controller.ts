@@ -36,7 +36,8 @@ export interface ServiceStatus {
   stableRevision: number | null;
   busy: string | null;
   weights: Record<string, number>;
-  instances: Array<Instance & { serving: boolean }>;
+  /** warmUntil: kept running out of the balancer for an instant rollback until then. */
+  instances: Array<Instance & { serving: boolean; warmUntil: string | null }>;
   lastRollout: RolloutRecord | null;
 }
 
@@ -254,6 +255,7 @@ export class Controller {
       const route = table.services[svc.name];
       const serving = new Set(fromBackends(route?.backends ?? []).map((b) => b.id));
       const instances = await this.runtime.listInstances({ service: svc.name });
+      const warm = new Map(this.store.warm.list(svc.name).map((w) => [w.instanceId, w.until]));
       out.push({
         name: svc.name,
         listen: svc.spec.listen,
@@ -262,7 +264,11 @@ export class Controller {
         stableRevision: svc.stableRevision,
         busy: this.locks.busy(svc.name),
         weights: route?.weights ?? {},
-        instances: instances.map((i) => ({ ...i, serving: serving.has(i.id) })),
+        instances: instances.map((i) => ({
+          ...i,
+          serving: serving.has(i.id),
+          warmUntil: warm.get(i.id) ?? null,
+        })),
         lastRollout: this.store.rollouts.list(svc.name, 1)[0] ?? null,
       });
     }
