@@ -6,6 +6,7 @@ import type { Instance, Runtime } from '../runtime/types.js';
 import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
+import { HealthMonitor } from './health-monitor.js';
 import { InstanceOps } from './instance-ops.js';
 import { fromBackends, type LiveInstance } from './live-group.js';
 import type { Reporter } from './progress.js';
@@ -47,12 +48,20 @@ export class Controller {
   private readonly locks = new ServiceLocks();
   private readonly active = new Map<string, Rollout>();
   private housekeeping: NodeJS.Timeout | null = null;
+  private readonly monitor: HealthMonitor;
 
   constructor(
     private readonly runtime: Runtime,
     private readonly router: Router,
     private readonly store: Store,
-  ) {}
+  ) {
+    this.monitor = new HealthMonitor({
+      router,
+      store,
+      busy: (service) => this.locks.busy(service) !== null,
+      exists: async (id) => (await runtime.inspectInstance(id)) !== null,
+    });
+  }
 
   /** Brings each service of the spec (or just `only`) to its declared state. */
   async apply(spec: Spec, only: string | undefined, report: Reporter): Promise<DeployResult[]> {
@@ -115,15 +124,17 @@ export class Controller {
     return { rolloutId: rollout.id, action };
   }
 
-  /** Stops warm instances whose window ended. Started by the daemon. */
+  /** Stops warm instances whose window ended and watches serving ones. Started by the daemon. */
   startHousekeeping(): void {
     this.housekeeping = setInterval(() => void this.expireWarm(), HOUSEKEEPING_MS);
     this.housekeeping.unref();
+    this.monitor.start();
   }
 
   stopHousekeeping(): void {
     if (this.housekeeping) clearInterval(this.housekeeping);
     this.housekeeping = null;
+    this.monitor.stop();
   }
 
   private async expireWarm(): Promise<void> {

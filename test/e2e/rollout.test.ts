@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { homePaths } from '../../src/daemon/paths.js';
 import { cleanupScope, ensureFixtures, requireEngine } from '../helpers/docker.js';
 import { freePort, getText, hotswap } from '../helpers/cli.js';
-import { underLoad } from '../helpers/load.js';
+import { underLoad, waitFor } from '../helpers/load.js';
 
 const RATE = 200;
 
@@ -163,5 +163,45 @@ describe('zero-downtime rollouts on the real engine', () => {
     const afterwards = JSON.parse((await hotswap(home, ['status', '--json'])).stdout) as unknown;
     assert.deepEqual(afterwards, before);
     assert.equal((await getText(url)).version, 'v1');
+  });
+});
+
+describe('health of serving instances', () => {
+  const home = mkdtempSync(join(tmpdir(), 'hotswap-monitor-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hotswap-monitor-spec-'));
+  after(async () => {
+    await hotswap(home, ['down']);
+    await cleanupScope(homePaths(home).scope);
+  });
+
+  test('an instance that turns unhealthy leaves the balancer and comes back when healthy', async () => {
+    await requireEngine();
+    await ensureFixtures();
+    const port = await freePort();
+    const file = join(dir, 'hotswap.yaml');
+    writeFileSync(file, specText('hotswap-fixture:v1', port).replace('replicas: 3', 'replicas: 2'));
+    assert.equal((await hotswap(home, ['up', '-f', file])).code, 0);
+    type St = {
+      services: Array<{ instances: Array<{ id: string; address: string; serving: boolean }> }>;
+    };
+    const instances = async () =>
+      (JSON.parse((await hotswap(home, ['status', '--json'])).stdout) as St).services[0]!.instances;
+    const victim = (await instances())[0]!;
+    await fetch(`http://${victim.address}/admin/health?ok=0`);
+    await waitFor(
+      'the unhealthy instance to leave',
+      async () => (await instances()).find((i) => i.id === victim.id)?.serving === false,
+      15_000,
+    );
+    const during = new Set<string>();
+    for (let i = 0; i < 20; i++)
+      during.add(String((await fetch(`http://127.0.0.1:${port}/`)).headers.get('x-instance')));
+    assert.ok(!during.has(victim.id.slice(0, 12)), 'no request reached the unhealthy instance');
+    await fetch(`http://${victim.address}/admin/health?ok=1`);
+    await waitFor(
+      'the instance to come back',
+      async () => (await instances()).find((i) => i.id === victim.id)?.serving === true,
+      15_000,
+    );
   });
 });
