@@ -13,6 +13,7 @@ import type { Reporter } from './progress.js';
 import { Rollout } from './rollout.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
+import { markStable } from './stable.js';
 
 export interface DeployResult {
   service: string;
@@ -221,7 +222,7 @@ export class Controller {
     );
     if (spec.keepPreviousMs > 0) ops.park(leaving, spec.keepPreviousMs);
     else await Promise.all(leaving.map((i) => ops.retire(i.id)));
-    this.markStable(spec, target);
+    markStable(this.store, spec, target);
     this.store.rollouts.finish(record.id, 'succeeded', null);
     note(
       'rollout.succeeded',
@@ -237,16 +238,6 @@ export class Controller {
       flipMs,
       cutConnections: cut.reduce((a, b) => a + b, 0),
     };
-  }
-
-  private markStable(spec: ServiceSpec, target: RevisionRecord): void {
-    for (const rev of this.store.revisions.list(spec.name)) {
-      if (rev.number !== target.number && rev.status === 'active')
-        this.store.revisions.setStatus(spec.name, rev.number, 'retired');
-    }
-    this.store.revisions.setStatus(spec.name, target.number, 'active');
-    this.store.services.upsert(spec);
-    this.store.services.setStable(spec.name, target.number);
   }
 
   async down(service: string | undefined, report: Reporter): Promise<string[]> {

@@ -13,6 +13,7 @@ import { InstanceOps } from './instance-ops.js';
 import { pickToStop, type LiveInstance } from './live-group.js';
 import type { Reporter } from './progress.js';
 import { previewName, serviceConfig } from './service-config.js';
+import { markStable } from './stable.js';
 import { trafficWeights } from './weights.js';
 
 export interface RolloutDeps {
@@ -329,13 +330,7 @@ export class Rollout {
   private finishSucceeded(): void {
     const { store } = this.deps;
     const { spec, target } = this.plan;
-    for (const rev of store.revisions.list(spec.name)) {
-      if (rev.number !== target.number && rev.status === 'active')
-        store.revisions.setStatus(spec.name, rev.number, 'retired');
-    }
-    store.revisions.setStatus(spec.name, target.number, 'active');
-    store.services.upsert(spec);
-    store.services.setStable(spec.name, target.number);
+    markStable(store, spec, target);
     store.rollouts.finish(this.record.id, 'succeeded', null);
     this.journal(
       'rollout.succeeded',
