@@ -98,7 +98,8 @@ class Exchange implements LongConnection {
   readonly res: http.ServerResponse;
   readonly service: ServiceRuntime;
   readonly listener: ListenerState;
-  readonly headers: http.OutgoingHttpHeaders;
+  /** Upstream request headers as a flat [name, value, …] list (no setHeader per header). */
+  readonly headers: string[];
   readonly hasBody: boolean;
   readonly expectContinue: boolean;
   /** Set-Cookie for a sticky id generated for this request. */
@@ -143,8 +144,8 @@ class Exchange implements LongConnection {
     this.hasBody = hasBody;
     this.expectContinue = expectContinue && hasBody;
     this.cookie = service.newCookie;
-    this.headers = requestHeaders(req);
-    if (this.expectContinue) this.headers.expect = '100-continue';
+    this.headers = requestHeaderList(req);
+    if (this.expectContinue) this.headers.push('expect', '100-continue');
   }
 
   /** LongConnection: a drain or shutdown ends the SSE stream cleanly and drops the upstream. */
@@ -353,13 +354,15 @@ function onUpstreamResponse(this: Tagged<http.ClientRequest>, upRes: http.Incomi
     ex.continueTimer = null;
   }
   const res = ex.res;
-  const headers = responseHeaders(upRes);
-  if (ex.cookie !== null) addSetCookie(headers, ex.cookie);
+  const head = responseHead(upRes.rawHeaders);
+  const headers = head.list;
+  if (ex.cookie !== null) headers.push('set-cookie', ex.cookie);
   // Checked here, not on arrival: a request that was in flight when the listener began to close
   // must still tell its client not to reuse the connection. A body the client was told to hold
   // back (100-continue never sent) is never read: the connection cannot be reused either.
+  // (In the list, not via setHeader: that would turn writeHead into its slow per-header path.)
   if (ex.listener.closing || (ex.expectContinue && !ex.bodyPiped)) {
-    res.setHeader('connection', 'close');
+    headers.push('connection', 'close');
   }
   const status = upRes.statusCode ?? 502;
   try {
@@ -375,9 +378,8 @@ function onUpstreamResponse(this: Tagged<http.ClientRequest>, upRes: http.Incomi
   ex.upstreamResponse = upRes;
   (upRes as Tagged<http.IncomingMessage>)[kExchange] = ex;
   upRes.on('close', onUpstreamResponseClose);
-  if (upRes.headers['transfer-encoding'] !== undefined) upRes.on('end', onUpstreamResponseEnd);
-  const type = upRes.headers['content-type'];
-  if (type !== undefined && type.startsWith('text/event-stream')) startStream(ex, this);
+  if (head.chunked) upRes.on('end', onUpstreamResponseEnd);
+  if (head.eventStream) startStream(ex, this);
   upRes.pipe(res);
 }
 
@@ -491,15 +493,25 @@ function writeHead(
   res: http.ServerResponse,
   status: number,
   message: string | undefined,
-  headers: http.OutgoingHttpHeaders,
+  headers: string[],
 ): void {
   try {
     res.writeHead(status, message, headers);
   } catch (err) {
-    if (headers.trailer === undefined) throw err;
-    delete headers.trailer;
-    res.writeHead(status, message, headers);
+    const rest = withoutTrailer(headers);
+    if (rest === null) throw err;
+    res.writeHead(status, message, rest);
   }
+}
+
+/** The list without its Trailer lines, or null when it has none. */
+function withoutTrailer(headers: string[]): string[] | null {
+  const rest: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length !== 7 || name.toLowerCase() !== 'trailer') rest.push(name, headers[i + 1]!);
+  }
+  return rest.length === headers.length ? null : rest;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -544,13 +556,6 @@ function hasKeys(obj: object): boolean {
   return false;
 }
 
-function addSetCookie(headers: http.OutgoingHttpHeaders, cookie: string): void {
-  const current = headers['set-cookie'];
-  if (current === undefined) headers['set-cookie'] = [cookie];
-  else if (Array.isArray(current)) headers['set-cookie'] = [...current, cookie];
-  else headers['set-cookie'] = [String(current), cookie];
-}
-
 /** Headers for the upstream request: end-to-end headers plus X-Forwarded-* and X-Request-Id. */
 export function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
   const src = req.headers;
@@ -572,6 +577,111 @@ export function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHead
   return out;
 }
 
+/**
+ * requestHeaders as the flat list http.request takes without a setHeader (name check, lowercase
+ * map) per header. Values come from req.headers (already built for routing), so duplicates are
+ * merged or dropped the way Node does for the request.
+ */
+export function requestHeaderList(req: http.IncomingMessage): string[] {
+  const src = req.headers;
+  const connection = src.connection;
+  const listed =
+    connection !== undefined && !isKeepAliveOrClose(connection) ? listedNames(connection) : null;
+  const host = src.host;
+  const out: string[] = [];
+  for (const key in src) {
+    if (HOP_REQUEST.has(key) || FORWARDED.has(key) || listed?.has(key) === true) continue;
+    pushValue(out, key, src[key]);
+  }
+  // Replaced below only when there is a Host to take it from (as requestHeaders does).
+  const fwdHost = src['x-forwarded-host'];
+  if (host === undefined && fwdHost !== undefined && listed?.has('x-forwarded-host') !== true) {
+    pushValue(out, 'x-forwarded-host', fwdHost);
+  }
+  // The proxy relays trailers, so it may ask for them on the client's behalf.
+  const te = src.te;
+  if (te !== undefined && te.includes('trailers')) out.push('te', 'trailers');
+  const remote = req.socket.remoteAddress ?? '';
+  const xff = src['x-forwarded-for'];
+  out.push('x-forwarded-for', xff === undefined ? remote : `${String(xff)}, ${remote}`);
+  out.push('x-forwarded-proto', 'http');
+  if (host !== undefined) out.push('x-forwarded-host', host);
+  if (src['x-request-id'] === undefined) out.push('x-request-id', randomUUID());
+  return out;
+}
+
+/** Set by the proxy itself (requestHeaderList adds them after the client's headers). */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+
+function pushValue(out: string[], key: string, value: string | string[] | undefined): void {
+  if (value === undefined) return;
+  if (typeof value === 'string') out.push(key, value);
+  else for (const v of value) out.push(key, v);
+}
+
+/** The names a Connection header lists (hop-by-hop too), minus host and upgrade. */
+function listedNames(connection: string): Set<string> {
+  const names = new Set<string>();
+  for (const name of connection.split(',')) {
+    const key = name.trim().toLowerCase();
+    if (key !== 'host' && key !== 'upgrade') names.add(key);
+  }
+  return names;
+}
+
+interface ResponseHead {
+  /** End-to-end header lines, flat [name, value, …], names as the upstream spelled them. */
+  list: string[];
+  /** Chunked upstream body: trailers may follow. */
+  chunked: boolean;
+  /** An SSE stream (text/event-stream). */
+  eventStream: boolean;
+}
+
+/**
+ * The response header lines for the client, straight from rawHeaders: no header object is built
+ * on the upstream response (Node builds it lazily), and writeHead takes the list as it is.
+ */
+function responseHead(raw: string[]): ResponseHead {
+  const list: string[] = [];
+  let chunked = false;
+  let eventStream = false;
+  let sawType = false;
+  let listed: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const key = name.toLowerCase();
+    if (key === 'content-type' && !sawType) {
+      // The first one decides, as in Node's header object (it drops later duplicates).
+      sawType = true;
+      eventStream = value.startsWith('text/event-stream');
+    } else if (HOP_RESPONSE.has(key)) {
+      if (key === 'transfer-encoding') chunked = true;
+      else if (key === 'connection' && !isKeepAliveOrClose(value)) {
+        listed = addListed(listed ?? new Set(), value);
+      }
+      continue;
+    }
+    list.push(name, value);
+  }
+  return { list: listed === null ? list : withoutNames(list, listed), chunked, eventStream };
+}
+
+function addListed(names: Set<string>, connection: string): Set<string> {
+  for (const name of listedNames(connection)) names.add(name);
+  return names;
+}
+
+/** The list without the lines whose (lowercased) name is in `names`. */
+function withoutNames(list: string[], names: Set<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < list.length; i += 2) {
+    if (!names.has(list[i]!.toLowerCase())) out.push(list[i]!, list[i + 1]!);
+  }
+  return out;
+}
+
 function isKeepAliveOrClose(value: string): boolean {
   const v = value.trim().toLowerCase();
   return v === 'keep-alive' || v === 'close';
@@ -583,15 +693,4 @@ export function dropListed(headers: http.OutgoingHttpHeaders, connection: string
     const key = name.trim().toLowerCase();
     if (key !== 'host' && key !== 'upgrade') delete headers[key];
   }
-}
-
-function responseHeaders(upRes: http.IncomingMessage): http.OutgoingHttpHeaders {
-  const src = upRes.headers;
-  const out: http.OutgoingHttpHeaders = {};
-  for (const key in src) {
-    if (!HOP_RESPONSE.has(key)) out[key] = src[key];
-  }
-  const connection = src.connection;
-  if (connection !== undefined && !isKeepAliveOrClose(connection)) dropListed(out, connection);
-  return out;
 }

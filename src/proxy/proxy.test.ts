@@ -432,3 +432,39 @@ test('a second proxy does not take over a live control socket', async () => {
   );
   assert.equal((await p.client.health()).ok, true);
 });
+
+test('response headers: hop-by-hop and Connection-listed lines dropped, repeated lines all relayed', async () => {
+  const p = await proxyWithService();
+  const app = await upstream('h', (_req, res) => {
+    // A flat list keeps the names' case and the repeated lines as the app wrote them.
+    res.writeHead(200, [
+      'Content-Type',
+      'text/plain',
+      'Connection',
+      'keep-alive, X-Internal',
+      'X-Internal',
+      'secret',
+      'Keep-Alive',
+      'timeout=5',
+      'X-Multi',
+      'a',
+      'X-Multi',
+      'b',
+      'Set-Cookie',
+      'c1=1',
+      'Set-Cookie',
+      'c2=2',
+    ]);
+    res.end('ok');
+  });
+  await p.client.addBackend('web', { id: 'h', revision: 1, address: app.address });
+  await p.client.setWeights('web', { '1': 1 });
+  const reply = await request(p.port);
+  assert.equal(reply.status, 200);
+  assert.equal(reply.body.toString(), 'ok');
+  assert.equal(reply.headers['content-type'], 'text/plain');
+  assert.equal(reply.headers['x-internal'], undefined, 'named in Connection: hop-by-hop');
+  assert.equal(reply.headers['keep-alive'], undefined);
+  assert.equal(reply.headers['x-multi'], 'a, b');
+  assert.deepEqual(reply.headers['set-cookie'], ['c1=1', 'c2=2']);
+});
