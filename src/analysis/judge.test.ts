@@ -176,9 +176,21 @@ void test('judge: a doubled median fails even when noise hides it in the p99', (
   {
     // Baseline ~25 ms with a noisy tail up to 110 ms; canary ~65 ms with the same tail.
     const tail = (n: number) => Array.from({ length: n }, (_, i) => 100 + (i % 10));
-    const baseline = { requests: 500, errors: 0, latenciesMs: [...Array.from({ length: 490 }, (_, i) => 24 + (i % 3)), ...tail(10)] };
-    const canary = { requests: 120, errors: 0, latenciesMs: [...Array.from({ length: 117 }, (_, i) => 64 + (i % 3)), ...tail(3)] };
-    const cfg = { minRequests: 20, errorRate: null, latency: { maxP99Ratio: 1.5, alpha: 0.05, minDeltaMs: 3 } };
+    const baseline = {
+      requests: 500,
+      errors: 0,
+      latenciesMs: [...Array.from({ length: 490 }, (_, i) => 24 + (i % 3)), ...tail(10)],
+    };
+    const canary = {
+      requests: 120,
+      errors: 0,
+      latenciesMs: [...Array.from({ length: 117 }, (_, i) => 64 + (i % 3)), ...tail(3)],
+    };
+    const cfg = {
+      minRequests: 20,
+      errorRate: null,
+      latency: { maxP99Ratio: 1.5, alpha: 0.05, minDeltaMs: 3 },
+    };
     assert.equal(judge(cfg, baseline, canary).result, 'pass', 'p99 alone cannot see it');
     const v = judge({ ...cfg, latency: { ...cfg.latency, maxP50Ratio: 2 } }, baseline, canary);
     assert.equal(v.result, 'fail');

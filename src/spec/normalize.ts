@@ -318,7 +318,7 @@ function normalizeAnalysis(raw: RawService['analysis']): AnalysisSpec {
     },
     latency: raw.latency && {
       maxP99Ratio: raw.latency.maxP99Ratio,
-          maxP50Ratio: raw.latency.maxP50Ratio,
+      maxP50Ratio: raw.latency.maxP50Ratio,
       alpha: raw.latency.alpha,
       minDeltaMs: ms(raw.latency.minDelta),
     },
