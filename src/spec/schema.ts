@@ -248,14 +248,10 @@ export const analysisSchema = z
         .strictObject(
           {
             maxP99Ratio: z.number(expecting('a ratio above 1, like 1.5')).gt(1).default(1.5),
-            maxP50Ratio: z
-              .number(expecting('a ratio above 1, like 2'))
-              .gt(1)
-              .default(2)
-              .meta({
-                description:
-                  'A median this many times the baseline fails too (the tail is noisy on a busy host).',
-              }),
+            maxP50Ratio: z.number(expecting('a ratio above 1, like 2')).gt(1).default(2).meta({
+              description:
+                'A median this many times the baseline fails too (the tail is noisy on a busy host).',
+            }),
             alpha: z
               .number(expecting('a significance level between 0 and 1'))
               .gt(0)
