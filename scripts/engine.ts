@@ -5,7 +5,7 @@
 // Run directly: `node dist/scripts/engine.js` prints the result; exit 0 (engine ready) or 1.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HotswapError, isHotswapError } from '../src/errors.js';
@@ -96,6 +96,7 @@ export async function ensureEngine(opts: EnsureEngineOptions = {}): Promise<Engi
     run('apt-get', ['install', '-y', 'docker.io'], log);
   }
 
+  removeStalePidFile(log);
   mkdirSync(dirname(DOCKERD_LOG), { recursive: true });
   const fd = openSync(DOCKERD_LOG, 'a');
   const args = socketPath === DEFAULT_SOCKET_PATH ? [] : ['--host', `unix://${socketPath}`];
@@ -145,4 +146,19 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       process.exit(1);
     },
   );
+}
+
+/**
+ * dockerd refuses to start while its pid file names a live process. After a machine's processes
+ * were killed (a CI run starts that way) the file stays, and its pid may belong to something else.
+ */
+function removeStalePidFile(log: (line: string) => void, file = '/var/run/docker.pid'): void {
+  if (!existsSync(file)) return;
+  const pid = readFileSync(file, 'utf8').trim();
+  const comm = existsSync(`/proc/${pid}/comm`)
+    ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+    : '';
+  if (comm === 'dockerd') return;
+  log(`removing stale ${file} (pid ${pid} is ${comm ? `"${comm}"` : 'not running'})`);
+  rmSync(file, { force: true });
 }
