@@ -3,7 +3,7 @@
 // the middle of one of the app's frames.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { FrameTracker } from './long.js';
 import {
   encodeFrame,
@@ -15,21 +15,19 @@ import {
   wsConnect,
   type TestProxy,
   type WsFrame,
+  cleanupAfterAll,
 } from './test-support.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanup = cleanupAfterAll();
 
 async function wsService(
   longConnections?: { policy: 'keep' | 'close'; timeoutMs: number },
   onPeer?: Parameters<typeof startWsUpstream>[1],
 ): Promise<TestProxy & { port: number }> {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const up = await startWsUpstream('a', onPeer);
-  cleanups.push(() => up.close());
+  cleanup(() => up.close());
   const port = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}`, longConnections });
   await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });
@@ -118,13 +116,13 @@ test('a cut waits for the end of the frame the app is sending', async () => {
 
 test('keep: an SSE stream on a drained backend ends cleanly at the budget', async () => {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const up = await startUpstream('a', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const timer = setInterval(() => res.write('data: tick\n\n'), 50);
     res.on('close', () => clearInterval(timer));
   });
-  cleanups.push(() => up.close());
+  cleanup(() => up.close());
   const port = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
   await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });
@@ -183,7 +181,7 @@ test('FrameTracker finds frame boundaries across chunks', () => {
 test('closing the proxy cuts WebSockets with 1001 and does not wait for them', async () => {
   const p = await startProxy();
   const up = await startWsUpstream('a');
-  cleanups.push(() => up.close());
+  cleanup(() => up.close());
   const port = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
   await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import {
   freePort,
   sleep,
@@ -13,20 +13,18 @@ import {
   wsConnect,
   type TestProxy,
   type Upstream,
+  cleanupAfterAll,
 } from './test-support.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanup = cleanupAfterAll();
 
 async function setup(
   handler: http.RequestListener,
 ): Promise<TestProxy & { port: number; up: Upstream }> {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const up = await startUpstream('a', handler);
-  cleanups.push(() => up.close());
+  cleanup(() => up.close());
   const port = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
   await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });
@@ -228,9 +226,9 @@ test('Server-Sent Events arrive one by one, headers at once; the stream is a lon
 
 test('WebSocket echo through the proxy, small and large frames; counted as a long connection', async () => {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const up = await startWsUpstream('a');
-  cleanups.push(() => up.close());
+  cleanup(() => up.close());
   const port = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
   await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });

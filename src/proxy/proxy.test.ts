@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { HotswapError } from '../errors.js';
 import {
   echo,
@@ -15,16 +15,14 @@ import {
   type EchoReply,
   type TestProxy,
   type Upstream,
+  cleanupAfterAll,
 } from './test-support.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanup = cleanupAfterAll();
 
 async function proxyWithService(service = 'web'): Promise<TestProxy & { port: number }> {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const port = await freePort();
   await p.client.ensureService(service, { listen: `127.0.0.1:${port}` });
   return { ...p, port };
@@ -32,7 +30,7 @@ async function proxyWithService(service = 'web'): Promise<TestProxy & { port: nu
 
 async function upstream(name: string, handler?: http.RequestListener): Promise<Upstream> {
   const up = await startUpstream(name, handler);
-  cleanups.push(() => up.close());
+  cleanup(() => up.close());
   return up;
 }
 
@@ -261,7 +259,7 @@ test('keep-alive race: an idempotent GET reset on a reused socket is retried, a 
 
 test('503 without backends, 504 on upstream timeout (requests and upgrades)', async () => {
   const p = await startProxy(undefined, { upstreamTimeoutMs: 200 });
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const port = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
   const none = await request(port);
@@ -318,7 +316,7 @@ test('the route table is persisted and restored by a second runProxy', async () 
   await assert.rejects(request(port));
 
   const second = await startProxy(first.dir);
-  cleanups.push(() => second.proxy.close());
+  cleanup(() => second.proxy.close());
   assert.deepEqual(await second.client.table(), before);
   assert.equal(json<EchoReply>(await request(port)).name, 'a');
   const health = await second.client.health();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { LATENCY_BOUNDS_MS } from './stats.js';
 import {
   freePort,
@@ -13,20 +13,18 @@ import {
   startUpstream,
   type EchoReply,
   type TestProxy,
+  cleanupAfterAll,
 } from './test-support.js';
 import type { ProxyOptions } from './main.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanup = cleanupAfterAll();
 
 async function service(
   extra: Partial<ProxyOptions> = {},
   config: { maxBodyBytes?: number } = {},
 ): Promise<TestProxy & { port: number }> {
   const p = await startProxy(undefined, extra);
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const port = await freePort();
   await p.client.ensureService('web', { listen: `127.0.0.1:${port}`, ...config });
   return { ...p, port };
@@ -34,7 +32,7 @@ async function service(
 
 async function upstream(name: string, handler?: http.RequestListener) {
   const up = await startUpstream(name, handler);
-  cleanups.push(() => up.close());
+  cleanup(() => up.close());
   return up;
 }
 
@@ -62,7 +60,7 @@ test('passive ejection: 3 failed connects eject a backend; after the pause one t
   const revived = await startUpstream('revived');
   revived.server.close();
   await new Promise<void>((resolve) => revived.server.listen(deadPort, '127.0.0.1', resolve));
-  cleanups.push(() => revived.close());
+  cleanup(() => revived.close());
   await sleep(350);
   const names = new Set<string>();
   for (let i = 0; i < 10; i++) names.add(json<EchoReply>(await request(p.port)).name);

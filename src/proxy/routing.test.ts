@@ -1,7 +1,7 @@
 // Routing: sticky splits, forced revisions, several services on one listener by host and path.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { HotswapError } from '../errors.js';
 import {
   freePort,
@@ -13,24 +13,22 @@ import {
   type Reply,
   type RequestOptions,
   type TestProxy,
+  cleanupAfterAll,
 } from './test-support.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanup = cleanupAfterAll();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-cleanups.push(() => Promise.resolve(agent.destroy()));
+cleanup(() => Promise.resolve(agent.destroy()));
 
 async function twoRevisions(sticky?: {
   cookie?: string;
   header?: string;
 }): Promise<TestProxy & { port: number }> {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const a = await startUpstream('a');
   const b = await startUpstream('b');
-  cleanups.push(
+  cleanup(
     () => a.close(),
     () => b.close(),
   );
@@ -148,7 +146,7 @@ test('X-Hotswap-Revision and the hotswap-revision cookie force a revision that h
 
 test('several services on one listener: host, then longest path prefix; no match is a 404', async () => {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const port = await freePort();
   const listen = `127.0.0.1:${port}`;
   const services: [string, { hosts?: string[]; pathPrefix?: string }][] = [
@@ -160,7 +158,7 @@ test('several services on one listener: host, then longest path prefix; no match
   ];
   for (const [name, rules] of services) {
     const up = await startUpstream(name);
-    cleanups.push(() => up.close());
+    cleanup(() => up.close());
     await p.client.ensureService(name, { listen, ...rules });
     await p.client.addBackend(name, { id: name, revision: 1, address: up.address });
   }
@@ -183,7 +181,7 @@ test('several services on one listener: host, then longest path prefix; no match
 
   // A catch-all takes what nobody else matched.
   const site = await startUpstream('site');
-  cleanups.push(() => site.close());
+  cleanup(() => site.close());
   await p.client.ensureService('site', { listen });
   await p.client.addBackend('site', { id: 'site', revision: 1, address: site.address });
   assert.equal(await route('example.com', '/staticx'), 'site');
@@ -202,7 +200,7 @@ test('several services on one listener: host, then longest path prefix; no match
 
 test('service config is validated field by field and shown with defaults in the table', async () => {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const port = await freePort();
   const listen = `127.0.0.1:${port}`;
   const bad = async (config: Record<string, unknown>, field: string) =>

@@ -1,7 +1,7 @@
 // Raw TCP mode: splice, retry of a refused connect, drain policies, listener rules.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { HotswapError } from '../errors.js';
 import {
   freePort,
@@ -10,19 +10,17 @@ import {
   startProxy,
   startTcpEcho,
   type TestProxy,
+  cleanupAfterAll,
 } from './test-support.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
+const cleanup = cleanupAfterAll();
 
 async function tcpService(longConnections?: {
   policy: 'keep' | 'close';
   timeoutMs: number;
 }): Promise<TestProxy & { port: number }> {
   const p = await startProxy();
-  cleanups.push(() => p.proxy.close());
+  cleanup(() => p.proxy.close());
   const port = await freePort();
   await p.client.ensureService('db', { listen: `127.0.0.1:${port}`, mode: 'tcp', longConnections });
   return { ...p, port };
@@ -30,7 +28,7 @@ async function tcpService(longConnections?: {
 
 async function echo(name: string) {
   const e = await startTcpEcho(name);
-  cleanups.push(() => e.close());
+  cleanup(() => e.close());
   return e;
 }
 

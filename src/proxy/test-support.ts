@@ -1,5 +1,6 @@
 // Helpers for the proxy's tests: small upstream apps on 127.0.0.1, a proxy in a temp folder,
 // and a plain HTTP client. Not part of the public API.
+import { after } from 'node:test';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
@@ -462,4 +463,16 @@ export function readUntil(
     socket.on('data', onData);
     socket.on('close', onClose);
   });
+}
+
+/**
+ * Things a test file starts and must stop: registered as they start, closed in reverse order
+ * after the file's tests.
+ */
+export function cleanupAfterAll(): (...closers: Array<() => Promise<void>>) => void {
+  const cleanups: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+  return (...closers) => void cleanups.push(...closers);
 }
