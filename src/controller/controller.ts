@@ -127,7 +127,10 @@ export class Controller {
 
   /** Stops warm instances whose window ended and watches serving ones. Started by the daemon. */
   startHousekeeping(): void {
-    this.housekeeping = setInterval(() => void this.expireWarm(), HOUSEKEEPING_MS);
+    this.housekeeping = setInterval(
+      () => void this.expireWarm().catch(() => undefined),
+      HOUSEKEEPING_MS,
+    );
     this.housekeeping.unref();
     this.monitor.start();
   }

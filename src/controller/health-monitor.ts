@@ -35,7 +35,8 @@ export class HealthMonitor {
   constructor(private readonly deps: MonitorDeps) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    // A tick fails when the proxy is away (being restarted or upgraded): the next tick retries.
+    this.timer = setInterval(() => void this.tick().catch(() => undefined), TICK_MS);
     this.timer.unref();
   }
 

@@ -45,6 +45,8 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await listenOnSocket(server, paths.apiSocket);
   writeFileSync(paths.daemonPid, String(process.pid));
+  // A stray rejection must not take the daemon (and with it the proxy's supervisor) down.
+  process.on('unhandledRejection', (err) => log(`unhandled rejection: ${String(err)}`));
   process.on('SIGTERM', () => shutdown({ proxy: false }));
   process.on('SIGINT', () => shutdown({ proxy: false }));
   log(`listening on ${paths.apiSocket} (pid ${process.pid}, scope ${paths.scope})`);
