@@ -539,7 +539,11 @@ export function sendError(res: http.ServerResponse, status: number, reason: stri
 
 /** The Host header without its port, lowercase ('' when missing). */
 export function hostOf(req: http.IncomingMessage): string {
-  const host = req.headers.host;
+  return hostName(req.headers.host);
+}
+
+/** A Host header's value without its port, lowercase ('' when missing). */
+export function hostName(host: string | undefined): string {
   if (host === undefined) return '';
   let end = host.length;
   if (host.startsWith('[')) {

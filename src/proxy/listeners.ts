@@ -9,6 +9,7 @@
 // requests finish.
 import http from 'node:http';
 import net, { type Socket } from 'node:net';
+import { FastConnection, type ClientTimeouts, type FastListener } from './fast-http.js';
 import { hostOf, type HttpProxy, type ListenerState } from './http-proxy.js';
 import type { ServiceRuntime } from './service.js';
 import type { TcpProxy } from './tcp-proxy.js';
@@ -19,6 +20,8 @@ import { conflict, parseListen } from './validate.js';
 /** Clients keep connections open across requests; above common client idle limits (60 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const HEADERS_TIMEOUT_MS = 30_000;
+/** Granularity of the fast path's client inactivity checks. */
+const CLIENT_TICK_MS = 5000;
 /** While closing, connections that finish their last response are closed this often. */
 const IDLE_SWEEP_MS = 200;
 
@@ -38,9 +41,14 @@ export interface ListenerDeps {
   graceMs: number;
   /** A client connection idle this long (no byte either way) mid-request is closed. */
   clientIdleMs: number;
+  /**
+   * HTTP connections start on the fast path (fast-http.ts) and move to Node's http server only
+   * for what it does not take. false: every connection goes to Node's http server. Default true.
+   */
+  fastPath?: boolean;
 }
 
-export class Listener implements ListenerState {
+export class Listener implements ListenerState, FastListener {
   closing = false;
   single: ServiceRuntime | null = null;
   services: ServiceRuntime[] = [];
@@ -52,6 +60,8 @@ export class Listener implements ListenerState {
   readonly onConnection: (socket: Socket) => void;
   /** Every connection accepted here and still open, so a forced close leaves none behind. */
   readonly sockets = new Set<Socket>();
+  /** Connections on the fast path (a closing listener sweeps the idle ones). */
+  readonly fast = new Set<FastConnection>();
 
   constructor(
     readonly listen: string,
@@ -75,6 +85,13 @@ export class Listener implements ListenerState {
     server.emit('listening');
     this.server = server;
     const tcp = deps.tcp;
+    const fastPath = deps.fastPath !== false;
+    const timeouts: ClientTimeouts = {
+      keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
+      headersMs: HEADERS_TIMEOUT_MS,
+      idleMs: deps.clientIdleMs,
+      tickMs: Math.min(CLIENT_TICK_MS, Math.max(10, Math.floor(deps.clientIdleMs / 4))),
+    };
     this.onConnection = (socket: Owned): void => {
       this.sockets.add(socket);
       socket[kOwner] = this;
@@ -86,8 +103,23 @@ export class Listener implements ListenerState {
         return;
       }
       socket.setNoDelay(true);
-      server.emit('connection', socket);
+      if (fastPath) this.fast.add(new FastConnection(this, socket, proxy, timeouts));
+      else server.emit('connection', socket);
     };
+  }
+
+  toFullPath(socket: Socket): void {
+    this.server.emit('connection', socket);
+  }
+
+  forget(conn: FastConnection): void {
+    this.fast.delete(conn);
+  }
+
+  /** Closes idle connections on both paths. */
+  private closeIdle(): void {
+    this.server.closeIdleConnections();
+    for (const conn of this.fast) conn.closeIfIdle();
   }
 
   setServices(services: ServiceRuntime[], mode: ProxyMode): void {
@@ -101,8 +133,11 @@ export class Listener implements ListenerState {
   }
 
   route(req: http.IncomingMessage): ServiceRuntime | undefined {
-    const host = hostOf(req);
-    const url = req.url ?? '/';
+    return this.routeTo(hostOf(req), req.url ?? '/');
+  }
+
+  /** The service for a host (without port, lowercase) and request target. */
+  routeTo(host: string, url: string): ServiceRuntime | undefined {
     let best: ServiceRuntime | undefined;
     let bestHost = -1;
     let bestPrefix = -1;
@@ -171,8 +206,8 @@ export class Listener implements ListenerState {
     this.shutting = new Promise<void>((resolve) => {
       let sweep: NodeJS.Timeout | null = null;
       const startSweep = setTimeout(() => {
-        server.closeIdleConnections();
-        sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+        this.closeIdle();
+        sweep = setInterval(() => this.closeIdle(), IDLE_SWEEP_MS);
       }, sweepAfterMs);
       const force = setTimeout(() => {
         server.closeAllConnections();

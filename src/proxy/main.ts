@@ -87,6 +87,11 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
   const tuning = {
     ejectAfterFailures: options.ejectAfterFailures ?? DEFAULT_TUNING.ejectAfterFailures,
     ejectMs: options.ejectMs ?? DEFAULT_TUNING.ejectMs,
+    // A quarter of the upstream timeout at most, so a timeout fires within 25% of its value.
+    upstreamTickMs: Math.max(
+      10,
+      Math.min(DEFAULT_TUNING.upstreamTickMs, Math.floor(proxy.timeoutMs / 4)),
+    ),
   };
   const registry = new Registry(listeners, store, log, tuning, graceMs);
 

@@ -26,9 +26,15 @@ export interface Tuning {
   ejectAfterFailures: number;
   /** How long an ejected backend stays out before its trial request. Default 10 s. */
   ejectMs: number;
+  /** Granularity of upstream idle and silence checks (fast path pools). Default 1 s. */
+  upstreamTickMs: number;
 }
 
-export const DEFAULT_TUNING: Tuning = { ejectAfterFailures: 3, ejectMs: 10_000 };
+export const DEFAULT_TUNING: Tuning = {
+  ejectAfterFailures: 3,
+  ejectMs: 10_000,
+  upstreamTickMs: 1000,
+};
 
 /** Request header and cookie that force a revision (when it has an active backend). */
 export const FORCE_HEADER = 'x-hotswap-revision';
@@ -137,7 +143,10 @@ export class ServiceRuntime implements TargetOwner {
       }
       return false;
     }
-    this.targets.set(backend.id, new Target(backend, this.counters(backend.revision), this));
+    this.targets.set(
+      backend.id,
+      new Target(backend, this.counters(backend.revision), this, this.tuning.upstreamTickMs),
+    );
     this.rebuild();
     return true;
   }

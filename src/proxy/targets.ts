@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { DRAIN_REASON, type LongConnection, type LongKind } from './long.js';
 import { hash32 } from './hash.js';
 import { Counters, Fail, type FailKind, type RevisionCounters } from './stats.js';
+import { UpstreamPool } from './upstream-pool.js';
 import type {
   Backend,
   BackendState,
@@ -25,6 +26,9 @@ const AGENT_OPTIONS: http.AgentOptions = {
   timeout: 4000,
   scheduling: 'lifo',
 };
+
+/** Idle fast-path connections close after this: below the app's likely keepAliveTimeout (5 s). */
+const POOL_IDLE_MS = 4000;
 
 /** Marks a pooled upstream socket that carries a long response (SSE): an HTTP cut spares it. */
 const kLongSocket = Symbol('hotswap.longSocket');
@@ -48,7 +52,10 @@ export class Target {
   readonly port: number;
   /** Hash of the id: spreads sticky clients over a revision's instances (rendezvous hashing). */
   readonly seed: number;
+  /** Connections of the full path (Node's http client). */
   readonly agent: http.Agent;
+  /** Connections of the fast path (raw sockets). */
+  readonly pool: UpstreamPool;
   /** Where finished requests on this instance are counted (shared by its revision). */
   readonly counters: RevisionCounters;
   /** This instance's own counters: attempts, failed attempts, final statuses, latency. */
@@ -72,7 +79,12 @@ export class Target {
   private longDeadline = 0;
   private longCounts = { atStart: 0, closedByPeer: 0, cut: 0 };
 
-  constructor(backend: Omit<Backend, 'state'>, counters: RevisionCounters, owner: TargetOwner) {
+  constructor(
+    backend: Omit<Backend, 'state'>,
+    counters: RevisionCounters,
+    owner: TargetOwner,
+    upstreamTickMs = 1000,
+  ) {
     this.id = backend.id;
     this.revision = backend.revision;
     this.address = backend.address;
@@ -83,6 +95,7 @@ export class Target {
     this.counters = counters;
     this.owner = owner;
     this.agent = new http.Agent(AGENT_OPTIONS);
+    this.pool = new UpstreamPool(this.host, this.port, POOL_IDLE_MS, upstreamTickMs);
   }
 
   acquire(): void {
@@ -188,6 +201,7 @@ export class Target {
     // Requests still running past the deadline are cut here rather than at the instance's
     // SIGTERM: the drain budget is the promise, and the caller stops the instance next.
     this.agent.destroy();
+    this.pool.close();
     return {
       drained: inFlight === 0,
       inFlight,
@@ -223,6 +237,7 @@ export class Target {
         }
       }
     }
+    this.pool.destroyAll(true);
   }
 
   /** Closes everything now (service removed or proxy closing); a pending drain ends at once. */
@@ -231,6 +246,7 @@ export class Target {
     if (this.wakeHttp !== null) this.wakeHttp();
     this.cutAllLong(reason);
     this.agent.destroy();
+    this.pool.close();
   }
 
   toBackend(): Backend {

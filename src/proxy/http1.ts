@@ -1,0 +1,417 @@
+// Minimal HTTP/1.1 head parsing for the proxy's fast path (fast-http.ts). It recognises the
+// common, well-formed case — an HTTP/1.1 request with no body or a Content-Length body, no
+// upgrade, no Expect, no Transfer-Encoding — and says BAIL for anything else, malformed input
+// included: such a connection goes to Node's http server (the full path, which also writes the
+// 400s), so this parser never has to be lenient or complete. Header lines are located, not
+// copied: the upstream head is assembled from byte ranges of the client's own buffer.
+//
+// Framing rules follow RFC 9112: a message with Transfer-Encoding is never trusted here, a
+// request with two different Content-Length values bails, and obs-fold or a bare LF bails.
+
+export const NEED_MORE = 0;
+export const BAIL = 1;
+
+const CR = 13;
+const LF = 10;
+const COLON = 58;
+const SP = 32;
+const HTAB = 9;
+
+/** tchar (RFC 9110 5.6.2) by byte. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
+for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
+
+/** Bytes allowed in a field value: VCHAR, SP, HTAB and obs-text (what Node accepts too). */
+const VALUE = new Uint8Array(256);
+VALUE[HTAB] = 1;
+for (let c = 32; c < 256; c++) VALUE[c] = c === 127 ? 0 : 1;
+
+/** Upper bound of a head this path parses; a longer one goes to the full path (431 there). */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+/** One header line: [nameStart, nameEnd, valueStart, valueEnd, lineStart, lineEnd (after CRLF)]. */
+const LINE_FIELDS = 6;
+
+export interface Head {
+  /** Offset of the head's first byte in buf. */
+  start: number;
+  /** Offset just past the blank line that ends the head. */
+  end: number;
+  /** Offset just past the start line's CRLF. */
+  startLineEnd: number;
+  /** Lowercase header names, in order. */
+  names: string[];
+  /** LINE_FIELDS offsets per header line. */
+  lines: number[];
+  buf: Buffer;
+}
+
+export interface RequestHead extends Head {
+  method: string;
+  target: string;
+  /** -1: no Content-Length (no body). */
+  contentLength: number;
+  /** The client asked to close after this exchange (Connection: close). */
+  close: boolean;
+}
+
+export interface ResponseHead extends Head {
+  status: number;
+  /** HTTP/1.0 upstream: the connection is not reused. */
+  http10: boolean;
+  /** -1: none. */
+  contentLength: number;
+  chunked: boolean;
+  /** The upstream will close the connection after this response. */
+  close: boolean;
+  eventStream: boolean;
+}
+
+/** Offset just past the CRLFCRLF ending the head starting at `start`, or -1. */
+function headEnd(buf: Buffer, start: number): number {
+  const i = buf.indexOf('\r\n\r\n', start, 'latin1');
+  return i < 0 ? -1 : i + 4;
+}
+
+/** A head with no end yet: BAIL when too long or holding a bare LF (it would never end). */
+function incomplete(buf: Buffer, start: number): typeof NEED_MORE | typeof BAIL {
+  if (buf.length - start > MAX_HEAD_BYTES) return BAIL;
+  for (let i = buf.indexOf(LF, start); i >= 0; i = buf.indexOf(LF, i + 1)) {
+    if (i === start || buf[i - 1] !== CR) return BAIL;
+  }
+  return NEED_MORE;
+}
+
+/**
+ * Locates the header lines between `from` and `end` (the head's end). Returns false on anything
+ * that is not a plain `name: value` line ending in CRLF.
+ */
+function scanLines(
+  buf: Buffer,
+  from: number,
+  end: number,
+  names: string[],
+  lines: number[],
+): boolean {
+  let i = from;
+  const last = end - 2; // the blank line's CR
+  while (i < last) {
+    const lineStart = i;
+    while (TCHAR[buf[i]!] === 1) i++;
+    if (i === lineStart || buf[i] !== COLON) return false;
+    const nameEnd = i++;
+    while (buf[i] === SP || buf[i] === HTAB) i++;
+    const valueStart = i;
+    while (VALUE[buf[i]!] === 1) i++;
+    if (buf[i] !== CR || buf[i + 1] !== LF) return false;
+    let valueEnd = i;
+    while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
+      valueEnd--;
+    }
+    i += 2;
+    names.push(buf.toString('latin1', lineStart, nameEnd).toLowerCase());
+    lines.push(lineStart, nameEnd, valueStart, valueEnd, lineStart, i);
+  }
+  return i === last;
+}
+
+export function headerValue(head: Head, k: number): string {
+  const o = k * LINE_FIELDS;
+  return head.buf.toString('latin1', head.lines[o + 2], head.lines[o + 3]);
+}
+
+/** The value of the first header called `name` (lowercase), or undefined. */
+export function findHeader(head: Head, name: string): string | undefined {
+  const k = head.names.indexOf(name);
+  return k < 0 ? undefined : headerValue(head, k);
+}
+
+export function lineStart(head: Head, k: number): number {
+  return head.lines[k * LINE_FIELDS + 4]!;
+}
+
+export function lineEnd(head: Head, k: number): number {
+  return head.lines[k * LINE_FIELDS + 5]!;
+}
+
+/** Content-Length as a number; -2 when not a plain decimal. */
+function parseLength(value: string): number {
+  if (value.length === 0 || value.length > 15) return -2;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return -2;
+  }
+  return Number(value);
+}
+
+/** Whether a comma-separated header value lists `token` (lowercase), ignoring case and spaces. */
+export function hasToken(value: string, token: string): boolean {
+  const v = value.toLowerCase();
+  if (v === token) return true;
+  for (const part of v.split(',')) if (part.trim() === token) return true;
+  return false;
+}
+
+/** Parses a request head at `start`: NEED_MORE, BAIL (full path) or the head. */
+export function parseRequest(
+  buf: Buffer,
+  start: number,
+): RequestHead | typeof NEED_MORE | typeof BAIL {
+  const end = headEnd(buf, start);
+  if (end < 0) return incomplete(buf, start);
+  if (end - start > MAX_HEAD_BYTES) return BAIL;
+  // Request line: METHOD SP request-target SP HTTP/1.1 CRLF
+  let i = start;
+  while (TCHAR[buf[i]!] === 1) i++;
+  if (i === start || buf[i] !== SP) return BAIL;
+  const method = buf.toString('latin1', start, i);
+  const targetStart = ++i;
+  while (buf[i]! > SP && buf[i] !== 127) i++;
+  if (i === targetStart || buf[i] !== SP) return BAIL;
+  const target = buf.toString('latin1', targetStart, i);
+  // Origin-form only: absolute-form, authority-form (CONNECT) and * go the full way.
+  if (target.charCodeAt(0) !== 47 /* / */ || method === 'CONNECT') return BAIL;
+  if (i + 11 > end || buf.toString('latin1', i + 1, i + 11) !== 'HTTP/1.1\r\n') return BAIL;
+  const startLineEnd = i + 11;
+  const names: string[] = [];
+  const lines: number[] = [];
+  if (!scanLines(buf, startLineEnd, end, names, lines)) return BAIL;
+  const head: RequestHead = {
+    buf,
+    start,
+    end,
+    startLineEnd,
+    names,
+    lines,
+    method,
+    target,
+    contentLength: -1,
+    close: false,
+  };
+  for (let k = 0; k < names.length; k++) {
+    switch (names[k]) {
+      case 'content-length': {
+        const n = parseLength(headerValue(head, k));
+        if (n < 0 || (head.contentLength >= 0 && n !== head.contentLength)) return BAIL;
+        head.contentLength = n;
+        break;
+      }
+      case 'transfer-encoding':
+      case 'upgrade':
+      case 'expect':
+        return BAIL;
+      case 'connection': {
+        const v = headerValue(head, k);
+        if (hasToken(v, 'upgrade')) return BAIL;
+        if (hasToken(v, 'close')) head.close = true;
+        break;
+      }
+    }
+  }
+  return head;
+}
+
+/** Parses a response head at `start`: NEED_MORE, BAIL (not valid HTTP/1.x) or the head. */
+export function parseResponse(
+  buf: Buffer,
+  start: number,
+): ResponseHead | typeof NEED_MORE | typeof BAIL {
+  const end = headEnd(buf, start);
+  if (end < 0) return incomplete(buf, start);
+  if (end - start > MAX_HEAD_BYTES || end - start < 16) return BAIL; // 16: "HTTP/1.1 200\r\n\r\n"
+  // Status line: HTTP/1.x SP 3DIGIT SP reason CRLF
+  const version = buf.toString('latin1', start, start + 9);
+  const http10 = version === 'HTTP/1.0 ';
+  if (!http10 && version !== 'HTTP/1.1 ') return BAIL;
+  const d0 = buf[start + 9]! - 48;
+  const d1 = buf[start + 10]! - 48;
+  const d2 = buf[start + 11]! - 48;
+  if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return BAIL;
+  const status = d0 * 100 + d1 * 10 + d2;
+  let i = start + 12;
+  if (buf[i] === SP) {
+    i++;
+    while (VALUE[buf[i]!] === 1) i++;
+  }
+  if (buf[i] !== CR || buf[i + 1] !== LF) return BAIL;
+  const startLineEnd = i + 2;
+  const names: string[] = [];
+  const lines: number[] = [];
+  if (!scanLines(buf, startLineEnd, end, names, lines)) return BAIL;
+  const head: ResponseHead = {
+    buf,
+    start,
+    end,
+    startLineEnd,
+    names,
+    lines,
+    status,
+    http10,
+    contentLength: -1,
+    chunked: false,
+    close: http10,
+    eventStream: false,
+  };
+  let sawType = false;
+  let saidClose = false;
+  for (let k = 0; k < names.length; k++) {
+    switch (names[k]) {
+      case 'content-length': {
+        const n = parseLength(headerValue(head, k));
+        if (n < 0 || (head.contentLength >= 0 && n !== head.contentLength)) return BAIL;
+        head.contentLength = n;
+        break;
+      }
+      case 'transfer-encoding': {
+        // Only a lone "chunked" is framed here; any other coding (or a list) goes unframed → BAIL.
+        if (head.chunked || headerValue(head, k).toLowerCase() !== 'chunked') return BAIL;
+        head.chunked = true;
+        break;
+      }
+      case 'connection': {
+        const v = headerValue(head, k);
+        if (hasToken(v, 'close')) head.close = saidClose = true;
+        else if (http10 && !saidClose && hasToken(v, 'keep-alive')) head.close = false;
+        break;
+      }
+      case 'content-type':
+        if (!sawType) {
+          sawType = true;
+          head.eventStream = headerValue(head, k).startsWith('text/event-stream');
+        }
+        break;
+    }
+  }
+  // RFC 9112 6.3: Transfer-Encoding overrides Content-Length; a sender must not send both.
+  if (head.chunked && head.contentLength >= 0) return BAIL;
+  return head;
+}
+
+/** Whether a response to `method` with this status carries no body whatever its headers say. */
+export function bodiless(method: string, status: number): boolean {
+  return method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+}
+
+// ---------------------------------------------------------------- chunked framing
+
+const S_SIZE = 0; // hex digits of a chunk size
+const S_EXT = 1; // chunk extensions, up to CR
+const S_SIZE_LF = 2;
+const S_DATA = 3;
+const S_DATA_CR = 4;
+const S_DATA_LF = 5;
+const S_TRAILER_START = 6; // start of a trailer line, or the final CRLF
+const S_TRAILER = 7; // inside a trailer line
+const S_TRAILER_LF = 8;
+const S_LAST_LF = 9;
+const S_DONE = 10;
+
+/**
+ * Follows the framing of a chunked body without copying it, so a relay knows where the message
+ * (trailers included) ends and whether it stands between two chunks.
+ */
+export class ChunkedScanner {
+  private state = S_SIZE;
+  private size = 0;
+  private digits = 0;
+  private remaining = 0;
+
+  /** Between chunks (nothing of a chunk half-sent): a cut can end the body cleanly there. */
+  atBoundary(): boolean {
+    return this.state === S_SIZE && this.digits === 0;
+  }
+
+  done(): boolean {
+    return this.state === S_DONE;
+  }
+
+  /**
+   * Consumes buf[from, to). Returns the offset just past the end of the message when it ends in
+   * this range, -1 when more is needed, -2 on a framing error.
+   */
+  feed(buf: Uint8Array, from: number, to: number): number {
+    let i = from;
+    while (i < to) {
+      const c = buf[i]!;
+      switch (this.state) {
+        case S_SIZE: {
+          const v = hexValue(c);
+          if (v >= 0) {
+            if (++this.digits > 12) return -2;
+            this.size = this.size * 16 + v;
+          } else if (this.digits === 0) return -2;
+          else if (c === CR) this.state = S_SIZE_LF;
+          else if (c === 59 /* ; */ || c === SP || c === HTAB) this.state = S_EXT;
+          else return -2;
+          i++;
+          break;
+        }
+        case S_EXT:
+          if (c === CR) this.state = S_SIZE_LF;
+          else if (c === LF) return -2;
+          i++;
+          break;
+        case S_SIZE_LF:
+          if (c !== LF) return -2;
+          i++;
+          this.digits = 0;
+          if (this.size === 0) this.state = S_TRAILER_START;
+          else {
+            this.remaining = this.size;
+            this.state = S_DATA;
+          }
+          this.size = 0;
+          break;
+        case S_DATA: {
+          const take = Math.min(this.remaining, to - i);
+          this.remaining -= take;
+          i += take;
+          if (this.remaining === 0) this.state = S_DATA_CR;
+          break;
+        }
+        case S_DATA_CR:
+          if (c !== CR) return -2;
+          this.state = S_DATA_LF;
+          i++;
+          break;
+        case S_DATA_LF:
+          if (c !== LF) return -2;
+          this.state = S_SIZE;
+          i++;
+          break;
+        case S_TRAILER_START:
+          if (c === LF) return -2;
+          this.state = c === CR ? S_LAST_LF : S_TRAILER;
+          i++;
+          break;
+        case S_TRAILER:
+          if (c === CR) this.state = S_TRAILER_LF;
+          else if (c === LF) return -2;
+          i++;
+          break;
+        case S_TRAILER_LF:
+          if (c !== LF) return -2;
+          this.state = S_TRAILER_START;
+          i++;
+          break;
+        case S_LAST_LF:
+          if (c !== LF) return -2;
+          this.state = S_DONE;
+          return i + 1;
+        default:
+          return -2;
+      }
+    }
+    return -1;
+  }
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  if (l >= 97 && l <= 102) return l - 87;
+  return -1;
+}

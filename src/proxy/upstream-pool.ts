@@ -1,0 +1,166 @@
+// Keep-alive connections to one backend instance for the fast path (fast-http.ts): raw sockets,
+// reused last-in-first-out so a few warm connections carry the load and the rest age out. One
+// pool per instance, so a drain can close exactly that instance's connections.
+//
+// Timeouts cost no timer per request: each socket keeps one inactivity timeout of `tickMs`
+// (Node refreshes it on every read and write), and each tick adds to the socket's silence. An
+// idle pooled socket is closed after `idleMs` of silence; a busy one tells its exchange, which
+// decides (the upstream timeout).
+import net, { type Socket } from 'node:net';
+
+/** What a pooled connection reports to the exchange using it. */
+export interface UpstreamUser {
+  upData(chunk: Buffer): void;
+  upEnd(): void;
+  /** The connection closed while in use; `err` when it failed. */
+  upClose(err: NodeJS.ErrnoException | null): void;
+  upConnected(): void;
+  upDrain(): void;
+  /** `silentMs` of silence on the connection while in use. */
+  upSilent(silentMs: number): void;
+}
+
+export class UpstreamConn {
+  readonly socket: Socket;
+  user: UpstreamUser | null = null;
+  connected = false;
+  /** Has carried an exchange before: a reset now may be the keep-alive race. */
+  reused = false;
+  /** Carries a long response (SSE): a drain's cut of HTTP connections spares it. */
+  long = false;
+  silentMs = 0;
+  private error: NodeJS.ErrnoException | null = null;
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    host: string,
+    port: number,
+  ) {
+    const socket = net.connect({ host, port, noDelay: true });
+    this.socket = socket;
+    socket.setTimeout(pool.tickMs);
+    socket.on('connect', this.onConnect);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('drain', this.onDrain);
+    socket.on('timeout', this.onTimeout);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  private readonly onConnect = (): void => {
+    this.connected = true;
+    this.user?.upConnected();
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.silentMs = 0;
+    const user = this.user;
+    // Bytes on an idle connection break the framing: it cannot be reused.
+    if (user === null) this.socket.destroy();
+    else user.upData(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.user === null) this.socket.destroy();
+    else this.user.upEnd();
+  };
+
+  private readonly onDrain = (): void => {
+    this.user?.upDrain();
+  };
+
+  private readonly onTimeout = (): void => {
+    // A socket's timeout fires once per silence; re-armed here, it ticks until bytes move.
+    this.socket.setTimeout(this.pool.tickMs);
+    this.silentMs += this.pool.tickMs;
+    const user = this.user;
+    if (user !== null) user.upSilent(this.silentMs);
+    else if (this.silentMs >= this.pool.idleMs) this.socket.destroy();
+  };
+
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    this.error = err;
+  };
+
+  private readonly onClose = (): void => {
+    this.pool.forget(this);
+    const user = this.user;
+    this.user = null;
+    user?.upClose(this.error);
+  };
+
+  /** Ends use by the current exchange; a clean connection goes back to the pool. */
+  release(reusable: boolean): void {
+    this.user = null;
+    this.long = false;
+    if (!reusable || this.socket.destroyed || this.pool.closed) {
+      this.socket.destroy();
+      return;
+    }
+    this.reused = true;
+    this.silentMs = 0;
+    // A paused socket would not see the app's FIN while idle.
+    this.socket.resume();
+    this.pool.park(this);
+  }
+}
+
+export class UpstreamPool {
+  /** Idle connections, most recently used last. */
+  private readonly idle: UpstreamConn[] = [];
+  private readonly all = new Set<UpstreamConn>();
+  closed = false;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    /** Idle connections close after this much silence: below Node's default 5 s keepAliveTimeout. */
+    readonly idleMs = 4000,
+    /** Granularity of the inactivity checks (idle and upstream timeouts). */
+    readonly tickMs = 4000,
+    /** Idle connections kept at most; beyond, a released one is closed. */
+    private readonly maxIdle = 64,
+  ) {}
+
+  /** A connection for `user`: the most recently parked idle one, or a new one. */
+  take(user: UpstreamUser): UpstreamConn {
+    const conn = this.idle.pop() ?? this.open();
+    conn.user = user;
+    return conn;
+  }
+
+  private open(): UpstreamConn {
+    const conn = new UpstreamConn(this, this.host, this.port);
+    this.all.add(conn);
+    return conn;
+  }
+
+  park(conn: UpstreamConn): void {
+    if (this.idle.length >= this.maxIdle) conn.socket.destroy();
+    else this.idle.push(conn);
+  }
+
+  forget(conn: UpstreamConn): void {
+    this.all.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Closes every connection, busy ones too (their exchanges fail), except long ones if asked. */
+  destroyAll(spareLong = false): void {
+    for (const conn of [...this.all]) {
+      if (!(spareLong && conn.long)) conn.socket.destroy();
+    }
+  }
+
+  /** Closes everything and keeps nothing from now on (the instance is gone). */
+  close(): void {
+    this.closed = true;
+    this.destroyAll();
+  }
+}
