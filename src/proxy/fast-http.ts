@@ -33,6 +33,7 @@ import {
   bodiless,
   findHeader,
   headerValue,
+  nameAt,
   parseRequest,
   parseResponse,
   type RequestHead,
@@ -41,6 +42,7 @@ import {
 import type { LongConnection } from './long.js';
 import { FORCE_HEADER, type ServiceRuntime } from './service.js';
 import { Fail, type FailKind } from './stats.js';
+import type { SilenceWatch, Watched } from './silence.js';
 import type { Target } from './targets.js';
 import type { UpstreamConn, UpstreamUser } from './upstream-pool.js';
 
@@ -55,8 +57,6 @@ export interface FastListener {
 }
 
 export interface ClientTimeouts {
-  /** Granularity of the client inactivity checks. */
-  tickMs: number;
   /** Idle between requests. */
   keepAliveMs: number;
   /** Silence while a head is half received. */
@@ -90,12 +90,13 @@ function codedError(message: string, code: string): NodeJS.ErrnoException {
 }
 
 /** One client connection on the fast path. */
-export class FastConnection {
+export class FastConnection implements Watched {
   /** Bytes received and not consumed yet (a partial head, or pipelined requests). */
   buf: Buffer | null = null;
   ex: FastExchange | null = null;
   readonly remote: string;
-  private silentMs = 0;
+  active = true;
+  silentMs = 0;
   /** The client sent FIN: nothing more is served. */
   private halfClosed = false;
   /** Ending or closed: nothing more is read into exchanges. */
@@ -106,15 +107,15 @@ export class FastConnection {
     readonly socket: Socket,
     readonly proxy: HttpProxy,
     private readonly timeouts: ClientTimeouts,
+    private readonly watch: SilenceWatch,
   ) {
     this.remote = socket.remoteAddress ?? '';
-    socket.setTimeout(timeouts.tickMs);
+    watch.add(this);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', noop);
     socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
   }
 
   /** Idle: no exchange and no partial request (a listener's sweep may close it). */
@@ -123,7 +124,7 @@ export class FastConnection {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.silentMs = 0;
+    this.active = true;
     const ex = this.ex;
     if (ex !== null && ex.bodyLeft > 0) {
       const n = Math.min(ex.bodyLeft, chunk.length);
@@ -223,8 +224,7 @@ export class FastConnection {
     socket.off('close', this.onClose);
     socket.off('error', noop);
     socket.off('drain', this.onDrain);
-    socket.off('timeout', this.onTimeout);
-    socket.setTimeout(0);
+    this.watch.delete(this);
     this.listener.forget(this);
     // Paused first: an unshift onto a flowing stream with no reader would lose the bytes.
     socket.pause();
@@ -243,6 +243,7 @@ export class FastConnection {
 
   private readonly onClose = (): void => {
     this.done = true;
+    this.watch.delete(this);
     this.listener.forget(this);
     this.ex?.clientGone();
   };
@@ -251,18 +252,15 @@ export class FastConnection {
     this.ex?.clientDrained();
   };
 
-  private readonly onTimeout = (): void => {
-    // A socket's timeout fires once per silence; re-armed here, it ticks until bytes move.
-    this.socket.setTimeout(this.timeouts.tickMs);
-    this.silentMs += this.timeouts.tickMs;
+  silent(silentMs: number): void {
     const ex = this.ex;
     let limit: number;
     if (ex !== null) {
       if (ex.long) return;
       limit = this.timeouts.idleMs;
     } else limit = this.buf === null ? this.timeouts.keepAliveMs : this.timeouts.headersMs;
-    if (this.silentMs >= limit) this.socket.destroy();
-  };
+    if (silentMs >= limit) this.socket.destroy();
+  }
 
   /** Closes the connection if it is idle (a closing listener's sweep). */
   closeIfIdle(): void {
@@ -277,13 +275,15 @@ function pickHeaders(head: RequestHead, service: ServiceRuntime): IncomingHttpHe
   const sticky = service.settings.sticky;
   let headers: IncomingHttpHeaders | null = sticky === null ? null : {};
   const names = head.names;
+  const stickyHeader = sticky?.header;
   for (let k = 0; k < names.length; k++) {
-    const name = names[k]!;
+    const name = names[k] ?? (stickyHeader === undefined ? undefined : nameAt(head, k));
+    if (name === undefined) continue;
     if (name === 'cookie') {
       const v = headerValue(head, k);
       headers ??= {};
       headers.cookie = headers.cookie === undefined ? v : `${headers.cookie}; ${v}`;
-    } else if (name === FORCE_HEADER || name === sticky?.header) {
+    } else if (name === FORCE_HEADER || name === stickyHeader) {
       headers ??= {};
       headers[name] ??= headerValue(head, k);
     }
@@ -342,6 +342,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     this.up = up;
     this.reused = up.reused;
     // Before the connect this only queues in the socket: nothing is sent if the connect fails.
+    up.active = true;
     up.socket.write(this.upHead);
     if (up.connected) this.upConnected();
     else this.armConnectTimeout(up);
@@ -383,6 +384,7 @@ class FastExchange implements UpstreamUser, LongConnection {
       this.conn.socket.pause();
       return;
     }
+    up.active = true;
     if (!up.socket.write(chunk)) this.conn.socket.pause();
   }
 
@@ -396,8 +398,10 @@ class FastExchange implements UpstreamUser, LongConnection {
 
   /** Writes to the client; a full buffer pauses the upstream until the client drains. */
   private toClient(bytes: Uint8Array): void {
-    const client = this.conn.socket;
+    const conn = this.conn;
+    const client = conn.socket;
     if (client.destroyed) return;
+    conn.active = true;
     if (!client.write(bytes)) this.up?.socket.pause();
   }
 

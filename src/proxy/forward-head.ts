@@ -8,6 +8,7 @@ import {
   headerValue,
   lineEnd,
   lineStart,
+  nameAt,
   type Head,
   type RequestHead,
   type ResponseHead,
@@ -35,7 +36,10 @@ function listedNames(head: Head): Set<string> | null {
   let listed: Set<string> | null = null;
   for (let k = 0; k < head.names.length; k++) {
     if (head.names[k] !== 'connection') continue;
-    for (const part of headerValue(head, k).split(',')) {
+    const value = headerValue(head, k);
+    // The usual values list no header.
+    if (hasToken(value, 'keep-alive') && value.indexOf(',') < 0) continue;
+    for (const part of value.split(',')) {
       const name = part.trim().toLowerCase();
       if (name === '' || name === 'close' || name === 'keep-alive') continue;
       if (name === 'host' || name === 'upgrade') continue;
@@ -54,8 +58,9 @@ function keptRanges(head: Head, drop: Set<string>): number[] {
   const ranges = [head.start, head.startLineEnd];
   const names = head.names;
   for (let k = 0; k < names.length; k++) {
-    const name = names[k]!;
-    if (drop.has(name) || listed?.has(name) === true) continue;
+    const name = names[k];
+    if (name !== undefined && drop.has(name)) continue;
+    if (listed !== null && listed.has(nameAt(head, k))) continue;
     const start = lineStart(head, k);
     if (ranges[ranges.length - 1] === start) ranges[ranges.length - 1] = lineEnd(head, k);
     else ranges.push(start, lineEnd(head, k));

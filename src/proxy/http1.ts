@@ -42,8 +42,11 @@ export interface Head {
   end: number;
   /** Offset just past the start line's CRLF. */
   startLineEnd: number;
-  /** Lowercase header names, in order. */
-  names: string[];
+  /**
+   * Lowercase header names, in order; undefined for a name the proxy has no rule for (nameAt()
+   * builds it when needed). Its length is the number of header lines.
+   */
+  names: (string | undefined)[];
   /** LINE_FIELDS offsets per header line. */
   lines: number[];
   buf: Buffer;
@@ -71,8 +74,12 @@ export interface ResponseHead extends Head {
 }
 
 /** Offset just past the CRLFCRLF ending the head starting at `start`, or -1. */
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const HTTP11 = Buffer.from('HTTP/1.1', 'latin1');
+
 function headEnd(buf: Buffer, start: number): number {
-  const i = buf.indexOf('\r\n\r\n', start, 'latin1');
+  // A Buffer needle: a string one is converted on every call.
+  const i = buf.indexOf(CRLFCRLF, start);
   return i < 0 ? -1 : i + 4;
 }
 
@@ -93,7 +100,7 @@ function scanLines(
   buf: Buffer,
   from: number,
   end: number,
-  names: string[],
+  names: (string | undefined)[],
   lines: number[],
 ): boolean {
   let i = from;
@@ -112,10 +119,62 @@ function scanLines(
       valueEnd--;
     }
     i += 2;
-    names.push(buf.toString('latin1', lineStart, nameEnd).toLowerCase());
+    names.push(knownName(buf, lineStart, nameEnd));
     lines.push(lineStart, nameEnd, valueStart, valueEnd, lineStart, i);
   }
   return i === last;
+}
+
+/** Header names the proxy acts on: recognised without building a string per header line. */
+const KNOWN_NAMES = [
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'upgrade',
+  'expect',
+  'proxy-authorization',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+  'cookie',
+  'x-hotswap-revision',
+  'content-type',
+];
+const KNOWN_BY_LENGTH: string[][] = [];
+for (const name of KNOWN_NAMES) (KNOWN_BY_LENGTH[name.length] ??= []).push(name);
+
+/** The known lowercase name spelled (in any case) by buf[start, end), or undefined. */
+function knownName(buf: Buffer, start: number, end: number): string | undefined {
+  const candidates = KNOWN_BY_LENGTH[end - start];
+  if (candidates === undefined) return undefined;
+  next: for (const name of candidates) {
+    // Names are tchar bytes: OR 0x20 lowercases letters and maps no other tchar onto a letter.
+    for (let i = 0; i < name.length; i++) {
+      if ((buf[start + i]! | 0x20) !== name.charCodeAt(i)) continue next;
+    }
+    return name;
+  }
+  return undefined;
+}
+
+/** The lowercase name of header line k (built and kept on first use for unknown names). */
+export function nameAt(head: Head, k: number): string {
+  const known = head.names[k];
+  if (known !== undefined) return known;
+  const o = k * LINE_FIELDS;
+  const name = head.buf.toString('latin1', head.lines[o], head.lines[o + 1]).toLowerCase();
+  head.names[k] = name;
+  return name;
+}
+
+/** Every header name, lowercase, in order. */
+export function headerNames(head: Head): string[] {
+  return head.names.map((_, k) => nameAt(head, k));
 }
 
 export function headerValue(head: Head, k: number): string {
@@ -125,8 +184,14 @@ export function headerValue(head: Head, k: number): string {
 
 /** The value of the first header called `name` (lowercase), or undefined. */
 export function findHeader(head: Head, name: string): string | undefined {
-  const k = head.names.indexOf(name);
-  return k < 0 ? undefined : headerValue(head, k);
+  if (KNOWN_NAMES.includes(name)) {
+    const k = head.names.indexOf(name);
+    return k < 0 ? undefined : headerValue(head, k);
+  }
+  for (let k = 0; k < head.names.length; k++) {
+    if (head.names[k] === undefined && nameAt(head, k) === name) return headerValue(head, k);
+  }
+  return undefined;
 }
 
 export function lineStart(head: Head, k: number): number {
@@ -147,8 +212,16 @@ function parseLength(value: string): number {
   return Number(value);
 }
 
+function isHttp11(buf: Buffer, at: number): boolean {
+  return buf.compare(HTTP11, 0, 8, at, at + 8) === 0;
+}
+
 /** Whether a comma-separated header value lists `token` (lowercase), ignoring case and spaces. */
 export function hasToken(value: string, token: string): boolean {
+  if (value.length === token.length && (value === token || value.toLowerCase() === token)) {
+    return true;
+  }
+  if (value.indexOf(',') < 0) return false;
   const v = value.toLowerCase();
   if (v === token) return true;
   for (const part of v.split(',')) if (part.trim() === token) return true;
@@ -174,9 +247,11 @@ export function parseRequest(
   const target = buf.toString('latin1', targetStart, i);
   // Origin-form only: absolute-form, authority-form (CONNECT) and * go the full way.
   if (target.charCodeAt(0) !== 47 /* / */ || method === 'CONNECT') return BAIL;
-  if (i + 11 > end || buf.toString('latin1', i + 1, i + 11) !== 'HTTP/1.1\r\n') return BAIL;
+  if (i + 11 > end || !isHttp11(buf, i + 1) || buf[i + 9] !== CR || buf[i + 10] !== LF) {
+    return BAIL;
+  }
   const startLineEnd = i + 11;
-  const names: string[] = [];
+  const names: (string | undefined)[] = [];
   const lines: number[] = [];
   if (!scanLines(buf, startLineEnd, end, names, lines)) return BAIL;
   const head: RequestHead = {
@@ -223,9 +298,11 @@ export function parseResponse(
   if (end < 0) return incomplete(buf, start);
   if (end - start > MAX_HEAD_BYTES || end - start < 16) return BAIL; // 16: "HTTP/1.1 200\r\n\r\n"
   // Status line: HTTP/1.x SP 3DIGIT SP reason CRLF
-  const version = buf.toString('latin1', start, start + 9);
-  const http10 = version === 'HTTP/1.0 ';
-  if (!http10 && version !== 'HTTP/1.1 ') return BAIL;
+  // "HTTP/1.1 " or "HTTP/1.0 "
+  const minor = buf[start + 7];
+  if (buf.compare(HTTP11, 0, 7, start, start + 7) !== 0 || buf[start + 8] !== SP) return BAIL;
+  if (minor !== 48 && minor !== 49) return BAIL;
+  const http10 = minor === 48;
   const d0 = buf[start + 9]! - 48;
   const d1 = buf[start + 10]! - 48;
   const d2 = buf[start + 11]! - 48;
@@ -238,7 +315,7 @@ export function parseResponse(
   }
   if (buf[i] !== CR || buf[i + 1] !== LF) return BAIL;
   const startLineEnd = i + 2;
-  const names: string[] = [];
+  const names: (string | undefined)[] = [];
   const lines: number[] = [];
   if (!scanLines(buf, startLineEnd, end, names, lines)) return BAIL;
   const head: ResponseHead = {

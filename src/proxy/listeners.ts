@@ -11,6 +11,7 @@ import http from 'node:http';
 import net, { type Socket } from 'node:net';
 import { FastConnection, type ClientTimeouts, type FastListener } from './fast-http.js';
 import { hostOf, type HttpProxy, type ListenerState } from './http-proxy.js';
+import { SilenceWatch } from './silence.js';
 import type { ServiceRuntime } from './service.js';
 import type { TcpProxy } from './tcp-proxy.js';
 import type { ProxyMode } from './types.js';
@@ -90,8 +91,10 @@ export class Listener implements ListenerState, FastListener {
       keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
       headersMs: HEADERS_TIMEOUT_MS,
       idleMs: deps.clientIdleMs,
-      tickMs: Math.min(CLIENT_TICK_MS, Math.max(10, Math.floor(deps.clientIdleMs / 4))),
     };
+    const watch = new SilenceWatch(
+      Math.min(CLIENT_TICK_MS, Math.max(10, Math.floor(deps.clientIdleMs / 4))),
+    );
     this.onConnection = (socket: Owned): void => {
       this.sockets.add(socket);
       socket[kOwner] = this;
@@ -103,7 +106,7 @@ export class Listener implements ListenerState, FastListener {
         return;
       }
       socket.setNoDelay(true);
-      if (fastPath) this.fast.add(new FastConnection(this, socket, proxy, timeouts));
+      if (fastPath) this.fast.add(new FastConnection(this, socket, proxy, timeouts, watch));
       else server.emit('connection', socket);
     };
   }

@@ -2,11 +2,10 @@
 // reused last-in-first-out so a few warm connections carry the load and the rest age out. One
 // pool per instance, so a drain can close exactly that instance's connections.
 //
-// Timeouts cost no timer per request: each socket keeps one inactivity timeout of `tickMs`
-// (Node refreshes it on every read and write), and each tick adds to the socket's silence. An
-// idle pooled socket is closed after `idleMs` of silence; a busy one tells its exchange, which
-// decides (the upstream timeout).
+// Timeouts cost no timer per request (silence.ts): an idle pooled socket is closed after
+// `idleMs` of silence; a busy one tells its exchange, which decides (the upstream timeout).
 import net, { type Socket } from 'node:net';
+import { SilenceWatch, type Watched } from './silence.js';
 
 /** What a pooled connection reports to the exchange using it. */
 export interface UpstreamUser {
@@ -20,7 +19,7 @@ export interface UpstreamUser {
   upSilent(silentMs: number): void;
 }
 
-export class UpstreamConn {
+export class UpstreamConn implements Watched {
   readonly socket: Socket;
   user: UpstreamUser | null = null;
   connected = false;
@@ -29,6 +28,8 @@ export class UpstreamConn {
   /** Carries a long response (SSE): a drain's cut of HTTP connections spares it. */
   long = false;
   silentMs = 0;
+  /** Bytes moved since the last tick (the exchange sets it on its writes). */
+  active = true;
   private error: NodeJS.ErrnoException | null = null;
 
   constructor(
@@ -38,12 +39,10 @@ export class UpstreamConn {
   ) {
     const socket = net.connect({ host, port, noDelay: true });
     this.socket = socket;
-    socket.setTimeout(pool.tickMs);
     socket.on('connect', this.onConnect);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('drain', this.onDrain);
-    socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
   }
@@ -54,7 +53,7 @@ export class UpstreamConn {
   };
 
   private readonly onData = (chunk: Buffer): void => {
-    this.silentMs = 0;
+    this.active = true;
     const user = this.user;
     // Bytes on an idle connection break the framing: it cannot be reused.
     if (user === null) this.socket.destroy();
@@ -70,14 +69,11 @@ export class UpstreamConn {
     this.user?.upDrain();
   };
 
-  private readonly onTimeout = (): void => {
-    // A socket's timeout fires once per silence; re-armed here, it ticks until bytes move.
-    this.socket.setTimeout(this.pool.tickMs);
-    this.silentMs += this.pool.tickMs;
+  silent(silentMs: number): void {
     const user = this.user;
-    if (user !== null) user.upSilent(this.silentMs);
-    else if (this.silentMs >= this.pool.idleMs) this.socket.destroy();
-  };
+    if (user !== null) user.upSilent(silentMs);
+    else if (silentMs >= this.pool.idleMs) this.socket.destroy();
+  }
 
   private readonly onError = (err: NodeJS.ErrnoException): void => {
     this.error = err;
@@ -99,7 +95,7 @@ export class UpstreamConn {
       return;
     }
     this.reused = true;
-    this.silentMs = 0;
+    this.active = true;
     // A paused socket would not see the app's FIN while idle.
     this.socket.resume();
     this.pool.park(this);
@@ -110,6 +106,7 @@ export class UpstreamPool {
   /** Idle connections, most recently used last. */
   private readonly idle: UpstreamConn[] = [];
   private readonly all = new Set<UpstreamConn>();
+  private readonly watch: SilenceWatch;
   closed = false;
 
   constructor(
@@ -121,7 +118,9 @@ export class UpstreamPool {
     readonly tickMs = 4000,
     /** Idle connections kept at most; beyond, a released one is closed. */
     private readonly maxIdle = 64,
-  ) {}
+  ) {
+    this.watch = new SilenceWatch(tickMs);
+  }
 
   /** A connection for `user`: the most recently parked idle one, or a new one. */
   take(user: UpstreamUser): UpstreamConn {
@@ -133,6 +132,7 @@ export class UpstreamPool {
   private open(): UpstreamConn {
     const conn = new UpstreamConn(this, this.host, this.port);
     this.all.add(conn);
+    this.watch.add(conn);
     return conn;
   }
 
@@ -143,6 +143,7 @@ export class UpstreamPool {
 
   forget(conn: UpstreamConn): void {
     this.all.delete(conn);
+    this.watch.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
   }
