@@ -418,7 +418,8 @@ class FastExchange implements UpstreamUser, LongConnection {
     for (;;) {
       const head = parseResponse(buf, at);
       if (head === NEED_MORE) {
-        this.rbuf = at === 0 ? buf : buf.subarray(at);
+        // Kept past this call: copied out of the shared read buffer.
+        this.rbuf = Buffer.from(buf.subarray(at));
         return;
       }
       if (head === BAIL || head.status === 101) {
@@ -430,7 +431,7 @@ class FastExchange implements UpstreamUser, LongConnection {
         return;
       }
       // An interim response (103 Early Hints) is relayed; a stray 100 is not (no Expect here).
-      if (head.status !== 100) this.toClient(buf.subarray(at, head.end));
+      if (head.status !== 100) this.toClient(Buffer.from(buf.subarray(at, head.end)));
       at = head.end;
     }
   }
@@ -512,7 +513,8 @@ class FastExchange implements UpstreamUser, LongConnection {
       this.upFailed(codedError('invalid chunked framing', 'HOTSWAP_BAD_RESPONSE'));
       return;
     }
-    if (end > 0) this.toClient(end === chunk.length ? chunk : chunk.subarray(0, end));
+    // A copy: the socket may keep it queued after this call, and chunk's memory is reused.
+    if (end > 0) this.toClient(Buffer.from(chunk.subarray(0, end)));
     this.complete(end, chunk.length);
   }
 

@@ -212,8 +212,14 @@ function parseLength(value: string): number {
   return Number(value);
 }
 
+/** buf[at…] starts with the first `n` bytes of "HTTP/1.1" (a loop: compare() costs more here). */
+function startsHttp(buf: Buffer, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (buf[at + i] !== HTTP11[i]) return false;
+  return true;
+}
+
 function isHttp11(buf: Buffer, at: number): boolean {
-  return buf.compare(HTTP11, 0, 8, at, at + 8) === 0;
+  return startsHttp(buf, at, 8);
 }
 
 /** Whether a comma-separated header value lists `token` (lowercase), ignoring case and spaces. */
@@ -300,7 +306,7 @@ export function parseResponse(
   // Status line: HTTP/1.x SP 3DIGIT SP reason CRLF
   // "HTTP/1.1 " or "HTTP/1.0 "
   const minor = buf[start + 7];
-  if (buf.compare(HTTP11, 0, 7, start, start + 7) !== 0 || buf[start + 8] !== SP) return BAIL;
+  if (!startsHttp(buf, start, 7) || buf[start + 8] !== SP) return BAIL;
   if (minor !== 48 && minor !== 49) return BAIL;
   const http10 = minor === 48;
   const d0 = buf[start + 9]! - 48;

@@ -9,6 +9,10 @@ import { SilenceWatch, type Watched } from './silence.js';
 
 /** What a pooled connection reports to the exchange using it. */
 export interface UpstreamUser {
+  /**
+   * Bytes from the upstream. `chunk` lives in a buffer shared by every pooled connection: it is
+   * valid during this call only, so whatever outlives the call must be copied.
+   */
   upData(chunk: Buffer): void;
   upEnd(): void;
   /** The connection closed while in use; `err` when it failed. */
@@ -18,6 +22,9 @@ export interface UpstreamUser {
   /** `silentMs` of silence on the connection while in use. */
   upSilent(silentMs: number): void;
 }
+
+/** Where every pooled connection's reads land (the process is single-threaded). */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 export class UpstreamConn implements Watched {
   readonly socket: Socket;
@@ -37,10 +44,16 @@ export class UpstreamConn implements Watched {
     host: string,
     port: number,
   ) {
-    const socket = net.connect({ host, port, noDelay: true });
+    // onread: reads land in one shared buffer and come straight to onRead, without a Buffer
+    // allocated per read and without the stream machinery ('data' events, read-ahead ticks).
+    const socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: this.onRead },
+    });
     this.socket = socket;
     socket.on('connect', this.onConnect);
-    socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('drain', this.onDrain);
     socket.on('error', this.onError);
@@ -52,12 +65,13 @@ export class UpstreamConn implements Watched {
     this.user?.upConnected();
   };
 
-  private readonly onData = (chunk: Buffer): void => {
+  private readonly onRead = (length: number, buffer: Uint8Array): boolean => {
     this.active = true;
     const user = this.user;
     // Bytes on an idle connection break the framing: it cannot be reused.
     if (user === null) this.socket.destroy();
-    else user.upData(chunk);
+    else user.upData((buffer as Buffer).subarray(0, length));
+    return true;
   };
 
   private readonly onEnd = (): void => {
