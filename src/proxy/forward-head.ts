@@ -33,13 +33,11 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', '
 
 /** Names a Connection header lists (they are hop-by-hop too), minus host and upgrade. */
 function listedNames(head: Head): Set<string> | null {
+  if (!head.connectionNames) return null;
   let listed: Set<string> | null = null;
   for (let k = 0; k < head.names.length; k++) {
     if (head.names[k] !== 'connection') continue;
-    const value = headerValue(head, k);
-    // The usual values list no header.
-    if (hasToken(value, 'keep-alive') && value.indexOf(',') < 0) continue;
-    for (const part of value.split(',')) {
+    for (const part of headerValue(head, k).split(',')) {
       const name = part.trim().toLowerCase();
       if (name === '' || name === 'close' || name === 'keep-alive') continue;
       if (name === 'host' || name === 'upgrade') continue;

@@ -50,6 +50,8 @@ export interface Head {
   /** LINE_FIELDS offsets per header line. */
   lines: number[];
   buf: Buffer;
+  /** A Connection header names something besides keep-alive / close (more hop-by-hop lines). */
+  connectionNames: boolean;
 }
 
 export interface RequestHead extends Head {
@@ -177,6 +179,57 @@ export function headerNames(head: Head): string[] {
   return head.names.map((_, k) => nameAt(head, k));
 }
 
+/** Header k's value as a plain decimal (Content-Length); -2 when it is not one. */
+function lengthAt(head: Head, k: number): number {
+  const o = k * LINE_FIELDS;
+  const buf = head.buf;
+  const from = head.lines[o + 2]!;
+  const to = head.lines[o + 3]!;
+  if (to === from || to - from > 15) return -2;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return -2;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Header k's value starts with `lower` (lowercase ASCII), compared without case, no string built. */
+function valueStarts(head: Head, k: number, lower: string, whole: boolean): boolean {
+  const o = k * LINE_FIELDS;
+  const buf = head.buf;
+  const from = head.lines[o + 2]!;
+  const length = head.lines[o + 3]! - from;
+  if (length < lower.length || (whole && length !== lower.length)) return false;
+  for (let i = 0; i < lower.length; i++) {
+    // OR 0x20 lowercases letters; the tokens compared here hold only letters, '-' and '/'.
+    if ((buf[from + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads a Connection header: whether it says close, keep-alive, and whether it names other
+ * headers (hop-by-hop too). The usual single values are matched on the bytes.
+ */
+function connectionTokens(head: Head, k: number): { close: boolean; keepAlive: boolean } {
+  if (valueStarts(head, k, 'keep-alive', true)) return KEEP_ALIVE;
+  if (valueStarts(head, k, 'close', true)) return CLOSE;
+  const value = headerValue(head, k);
+  const tokens = { close: false, keepAlive: false };
+  for (const part of value.toLowerCase().split(',')) {
+    const token = part.trim();
+    if (token === 'close') tokens.close = true;
+    else if (token === 'keep-alive') tokens.keepAlive = true;
+    else if (token !== '') head.connectionNames = true;
+  }
+  return tokens;
+}
+
+const KEEP_ALIVE = { close: false, keepAlive: true };
+const CLOSE = { close: true, keepAlive: false };
+
 export function headerValue(head: Head, k: number): string {
   const o = k * LINE_FIELDS;
   return head.buf.toString('latin1', head.lines[o + 2], head.lines[o + 3]);
@@ -200,16 +253,6 @@ export function lineStart(head: Head, k: number): number {
 
 export function lineEnd(head: Head, k: number): number {
   return head.lines[k * LINE_FIELDS + 5]!;
-}
-
-/** Content-Length as a number; -2 when not a plain decimal. */
-function parseLength(value: string): number {
-  if (value.length === 0 || value.length > 15) return -2;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 48 || c > 57) return -2;
-  }
-  return Number(value);
 }
 
 /** buf[at…] starts with the first `n` bytes of "HTTP/1.1" (a loop: compare() costs more here). */
@@ -271,11 +314,12 @@ export function parseRequest(
     target,
     contentLength: -1,
     close: false,
+    connectionNames: false,
   };
   for (let k = 0; k < names.length; k++) {
     switch (names[k]) {
       case 'content-length': {
-        const n = parseLength(headerValue(head, k));
+        const n = lengthAt(head, k);
         if (n < 0 || (head.contentLength >= 0 && n !== head.contentLength)) return BAIL;
         head.contentLength = n;
         break;
@@ -285,9 +329,9 @@ export function parseRequest(
       case 'expect':
         return BAIL;
       case 'connection': {
-        const v = headerValue(head, k);
-        if (hasToken(v, 'upgrade')) return BAIL;
-        if (hasToken(v, 'close')) head.close = true;
+        const tokens = connectionTokens(head, k);
+        if (head.connectionNames && hasToken(headerValue(head, k), 'upgrade')) return BAIL;
+        if (tokens.close) head.close = true;
         break;
       }
     }
@@ -337,33 +381,34 @@ export function parseResponse(
     chunked: false,
     close: http10,
     eventStream: false,
+    connectionNames: false,
   };
   let sawType = false;
   let saidClose = false;
   for (let k = 0; k < names.length; k++) {
     switch (names[k]) {
       case 'content-length': {
-        const n = parseLength(headerValue(head, k));
+        const n = lengthAt(head, k);
         if (n < 0 || (head.contentLength >= 0 && n !== head.contentLength)) return BAIL;
         head.contentLength = n;
         break;
       }
       case 'transfer-encoding': {
         // Only a lone "chunked" is framed here; any other coding (or a list) goes unframed → BAIL.
-        if (head.chunked || headerValue(head, k).toLowerCase() !== 'chunked') return BAIL;
+        if (head.chunked || !valueStarts(head, k, 'chunked', true)) return BAIL;
         head.chunked = true;
         break;
       }
       case 'connection': {
-        const v = headerValue(head, k);
-        if (hasToken(v, 'close')) head.close = saidClose = true;
-        else if (http10 && !saidClose && hasToken(v, 'keep-alive')) head.close = false;
+        const tokens = connectionTokens(head, k);
+        if (tokens.close) head.close = saidClose = true;
+        else if (http10 && !saidClose && tokens.keepAlive) head.close = false;
         break;
       }
       case 'content-type':
         if (!sawType) {
           sawType = true;
-          head.eventStream = headerValue(head, k).startsWith('text/event-stream');
+          head.eventStream = valueStarts(head, k, 'text/event-stream', false);
         }
         break;
     }
