@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isHotswapError } from '../src/errors.js';
-import { ProxyClient } from '../src/proxy/index.js';
+import { PROXY_NODE_FLAGS, ProxyClient } from '../src/proxy/index.js';
 import type { ProcessTable } from './procs.js';
 import { childPids, freePort, hasCommand, sleep, waitHttp200 } from './procs.js';
 
@@ -212,8 +212,9 @@ export async function startHotswap(
   const port = await freePort();
   const socketPath = join(dir, 'control.sock');
   const script = fileURLToPath(new URL('./run-proxy.js', import.meta.url));
-  const nodeArgs =
-    opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`];
+  const nodeArgs = [...PROXY_NODE_FLAGS];
+  if (opts.cpuProfDir !== undefined)
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child = ctx.procs.spawnLogged(
     name,
     process.execPath,

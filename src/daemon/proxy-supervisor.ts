@@ -5,7 +5,7 @@ import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HotswapError } from '../errors.js';
-import { ProxyClient } from '../proxy/index.js';
+import { PROXY_NODE_FLAGS, ProxyClient } from '../proxy/index.js';
 import type { Log } from './log.js';
 import type { HomePaths } from './paths.js';
 
@@ -82,7 +82,14 @@ export class ProxySupervisor {
     const out = openSync(this.paths.proxyLog, 'a');
     const child = spawn(
       process.execPath,
-      [PROXY_BIN, '--control', this.paths.proxySocket, '--state', this.paths.routesFile],
+      [
+        ...PROXY_NODE_FLAGS,
+        PROXY_BIN,
+        '--control',
+        this.paths.proxySocket,
+        '--state',
+        this.paths.routesFile,
+      ],
       {
         detached: true,
         stdio: ['ignore', out, out],

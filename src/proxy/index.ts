@@ -3,4 +3,5 @@ export type * from './types.js';
 export { runProxy } from './main.js';
 export type { ProxyOptions, RunningProxy } from './main.js';
 export { ProxyClient } from './control-client.js';
+export { PROXY_NODE_FLAGS } from './node-flags.js';
 export type { ProxyClientOptions, ProxyHealth } from './control-client.js';
