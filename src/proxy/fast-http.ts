@@ -30,6 +30,7 @@ import {
   BAIL,
   NEED_MORE,
   ChunkedScanner,
+  HeadScratch,
   bodiless,
   findHeader,
   headerValue,
@@ -65,6 +66,9 @@ export interface ClientTimeouts {
   idleMs: number;
 }
 
+/** Response heads are parsed and relayed in one synchronous step: one scratch serves them all. */
+const RESPONSE_SCRATCH = new HeadScratch();
+
 const IDEMPOTENT_BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const STATUS_TEXT: Record<number, string> = {
@@ -95,6 +99,8 @@ export class FastConnection implements Watched {
   buf: Buffer | null = null;
   ex: FastExchange | null = null;
   readonly remote: string;
+  /** Reused by every request head parsed on this connection (one exchange at a time). */
+  private readonly scratch = new HeadScratch();
   active = true;
   silentMs = 0;
   /** The client sent FIN: nothing more is served. */
@@ -142,7 +148,7 @@ export class FastConnection implements Watched {
   private next(): void {
     while (this.ex === null && this.buf !== null && !this.done) {
       const buf = this.buf;
-      const head = parseRequest(buf, 0);
+      const head = parseRequest(buf, 0, this.scratch);
       if (head === NEED_MORE) return;
       if (head === BAIL) {
         this.toFullPath();
@@ -276,7 +282,7 @@ function pickHeaders(head: RequestHead, service: ServiceRuntime): IncomingHttpHe
   let headers: IncomingHttpHeaders | null = sticky === null ? null : {};
   const names = head.names;
   const stickyHeader = sticky?.header;
-  for (let k = 0; k < names.length; k++) {
+  for (let k = 0; k < head.count; k++) {
     const name = names[k] ?? (stickyHeader === undefined ? undefined : nameAt(head, k));
     if (name === undefined) continue;
     if (name === 'cookie') {
@@ -416,7 +422,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     this.rbuf = null;
     let at = 0;
     for (;;) {
-      const head = parseResponse(buf, at);
+      const head = parseResponse(buf, at, RESPONSE_SCRATCH);
       if (head === NEED_MORE) {
         // Kept past this call: copied out of the shared read buffer.
         this.rbuf = Buffer.from(buf.subarray(at));

@@ -35,7 +35,7 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', '
 function listedNames(head: Head): Set<string> | null {
   if (!head.connectionNames) return null;
   let listed: Set<string> | null = null;
-  for (let k = 0; k < head.names.length; k++) {
+  for (let k = 0; k < head.count; k++) {
     if (head.names[k] !== 'connection') continue;
     for (const part of headerValue(head, k).split(',')) {
       const name = part.trim().toLowerCase();
@@ -55,7 +55,7 @@ function keptRanges(head: Head, drop: Set<string>): number[] {
   const listed = listedNames(head);
   const ranges = [head.start, head.startLineEnd];
   const names = head.names;
-  for (let k = 0; k < names.length; k++) {
+  for (let k = 0; k < head.count; k++) {
     const name = names[k];
     if (name !== undefined && drop.has(name)) continue;
     if (listed !== null && listed.has(nameAt(head, k))) continue;
@@ -88,7 +88,7 @@ export function upstreamRequestHead(head: RequestHead, remote: string): Buffer {
   let requestId = false;
   let trailers = false;
   const names = head.names;
-  for (let k = 0; k < names.length; k++) {
+  for (let k = 0; k < head.count; k++) {
     switch (names[k]) {
       case 'host':
         host ??= headerValue(head, k);

@@ -32,8 +32,21 @@ for (let c = 32; c < 256; c++) VALUE[c] = c === 127 ? 0 : 1;
 /** Upper bound of a head this path parses; a longer one goes to the full path (431 there). */
 export const MAX_HEAD_BYTES = 16 * 1024;
 
-/** One header line: [nameStart, nameEnd, valueStart, valueEnd, lineStart, lineEnd (after CRLF)]. */
-const LINE_FIELDS = 6;
+/** One header line: [nameStart (= line start), nameEnd, valueStart, valueEnd, lineEnd (after CRLF)]. */
+const LINE_FIELDS = 5;
+/** Header lines a head may have on this path; more → BAIL (Node's server takes up to 2000). */
+export const MAX_HEADERS = 100;
+
+/**
+ * The arrays a parse fills, reused from one parse to the next (a connection keeps one for its
+ * requests): a head is valid until the next parse into the same scratch.
+ */
+export class HeadScratch {
+  readonly names: (string | undefined)[] = new Array<string | undefined>(MAX_HEADERS).fill(
+    undefined,
+  );
+  readonly lines = new Int32Array(MAX_HEADERS * LINE_FIELDS);
+}
 
 export interface Head {
   /** Offset of the head's first byte in buf. */
@@ -42,13 +55,15 @@ export interface Head {
   end: number;
   /** Offset just past the start line's CRLF. */
   startLineEnd: number;
+  /** Header lines. */
+  count: number;
   /**
-   * Lowercase header names, in order; undefined for a name the proxy has no rule for (nameAt()
-   * builds it when needed). Its length is the number of header lines.
+   * Lowercase header names, in order, `count` of them (the scratch's; entries past `count` are
+   * stale); undefined for a name the proxy has no rule for (nameAt() builds it when needed).
    */
   names: (string | undefined)[];
   /** LINE_FIELDS offsets per header line. */
-  lines: number[];
+  lines: Int32Array;
   buf: Buffer;
   /** A Connection header names something besides keep-alive / close (more hop-by-hop lines). */
   connectionNames: boolean;
@@ -95,36 +110,38 @@ function incomplete(buf: Buffer, start: number): typeof NEED_MORE | typeof BAIL 
 }
 
 /**
- * Locates the header lines between `from` and `end` (the head's end). Returns false on anything
- * that is not a plain `name: value` line ending in CRLF.
+ * Locates the header lines between `from` and `end` (the head's end) into the scratch. Returns
+ * how many, or -1 on anything that is not a plain `name: value` line ending in CRLF, or on more
+ * than MAX_HEADERS lines.
  */
-function scanLines(
-  buf: Buffer,
-  from: number,
-  end: number,
-  names: (string | undefined)[],
-  lines: number[],
-): boolean {
+function scanLines(buf: Buffer, from: number, end: number, scratch: HeadScratch): number {
+  const { names, lines } = scratch;
+  let count = 0;
   let i = from;
   const last = end - 2; // the blank line's CR
   while (i < last) {
     const lineStart = i;
     while (TCHAR[buf[i]!] === 1) i++;
-    if (i === lineStart || buf[i] !== COLON) return false;
+    if (i === lineStart || buf[i] !== COLON || count === MAX_HEADERS) return -1;
     const nameEnd = i++;
     while (buf[i] === SP || buf[i] === HTAB) i++;
     const valueStart = i;
     while (VALUE[buf[i]!] === 1) i++;
-    if (buf[i] !== CR || buf[i + 1] !== LF) return false;
+    if (buf[i] !== CR || buf[i + 1] !== LF) return -1;
     let valueEnd = i;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
       valueEnd--;
     }
     i += 2;
-    names.push(knownName(buf, lineStart, nameEnd));
-    lines.push(lineStart, nameEnd, valueStart, valueEnd, lineStart, i);
+    names[count] = knownName(buf, lineStart, nameEnd);
+    const o = count++ * LINE_FIELDS;
+    lines[o] = lineStart;
+    lines[o + 1] = nameEnd;
+    lines[o + 2] = valueStart;
+    lines[o + 3] = valueEnd;
+    lines[o + 4] = i;
   }
-  return i === last;
+  return i === last ? count : -1;
 }
 
 /** Header names the proxy acts on: recognised without building a string per header line. */
@@ -176,7 +193,7 @@ export function nameAt(head: Head, k: number): string {
 
 /** Every header name, lowercase, in order. */
 export function headerNames(head: Head): string[] {
-  return head.names.map((_, k) => nameAt(head, k));
+  return Array.from({ length: head.count }, (_, k) => nameAt(head, k));
 }
 
 /** Header k's value as a plain decimal (Content-Length); -2 when it is not one. */
@@ -238,21 +255,31 @@ export function headerValue(head: Head, k: number): string {
 /** The value of the first header called `name` (lowercase), or undefined. */
 export function findHeader(head: Head, name: string): string | undefined {
   if (KNOWN_NAMES.includes(name)) {
-    const k = head.names.indexOf(name);
-    return k < 0 ? undefined : headerValue(head, k);
+    for (let k = 0; k < head.count; k++) {
+      if (head.names[k] === name) return headerValue(head, k);
+    }
+    return undefined;
   }
-  for (let k = 0; k < head.names.length; k++) {
+  for (let k = 0; k < head.count; k++) {
     if (head.names[k] === undefined && nameAt(head, k) === name) return headerValue(head, k);
   }
   return undefined;
 }
 
+export function valueStart(head: Head, k: number): number {
+  return head.lines[k * LINE_FIELDS + 2]!;
+}
+
+export function valueEnd(head: Head, k: number): number {
+  return head.lines[k * LINE_FIELDS + 3]!;
+}
+
 export function lineStart(head: Head, k: number): number {
-  return head.lines[k * LINE_FIELDS + 4]!;
+  return head.lines[k * LINE_FIELDS]!;
 }
 
 export function lineEnd(head: Head, k: number): number {
-  return head.lines[k * LINE_FIELDS + 5]!;
+  return head.lines[k * LINE_FIELDS + 4]!;
 }
 
 /** buf[at…] starts with the first `n` bytes of "HTTP/1.1" (a loop: compare() costs more here). */
@@ -281,6 +308,7 @@ export function hasToken(value: string, token: string): boolean {
 export function parseRequest(
   buf: Buffer,
   start: number,
+  scratch = new HeadScratch(),
 ): RequestHead | typeof NEED_MORE | typeof BAIL {
   const end = headEnd(buf, start);
   if (end < 0) return incomplete(buf, start);
@@ -300,23 +328,24 @@ export function parseRequest(
     return BAIL;
   }
   const startLineEnd = i + 11;
-  const names: (string | undefined)[] = [];
-  const lines: number[] = [];
-  if (!scanLines(buf, startLineEnd, end, names, lines)) return BAIL;
+  const count = scanLines(buf, startLineEnd, end, scratch);
+  if (count < 0) return BAIL;
+  const names = scratch.names;
   const head: RequestHead = {
     buf,
     start,
     end,
     startLineEnd,
+    count,
     names,
-    lines,
+    lines: scratch.lines,
     method,
     target,
     contentLength: -1,
     close: false,
     connectionNames: false,
   };
-  for (let k = 0; k < names.length; k++) {
+  for (let k = 0; k < count; k++) {
     switch (names[k]) {
       case 'content-length': {
         const n = lengthAt(head, k);
@@ -343,6 +372,7 @@ export function parseRequest(
 export function parseResponse(
   buf: Buffer,
   start: number,
+  scratch = new HeadScratch(),
 ): ResponseHead | typeof NEED_MORE | typeof BAIL {
   const end = headEnd(buf, start);
   if (end < 0) return incomplete(buf, start);
@@ -365,16 +395,17 @@ export function parseResponse(
   }
   if (buf[i] !== CR || buf[i + 1] !== LF) return BAIL;
   const startLineEnd = i + 2;
-  const names: (string | undefined)[] = [];
-  const lines: number[] = [];
-  if (!scanLines(buf, startLineEnd, end, names, lines)) return BAIL;
+  const count = scanLines(buf, startLineEnd, end, scratch);
+  if (count < 0) return BAIL;
+  const names = scratch.names;
   const head: ResponseHead = {
     buf,
     start,
     end,
     startLineEnd,
+    count,
     names,
-    lines,
+    lines: scratch.lines,
     status,
     http10,
     contentLength: -1,
@@ -385,7 +416,7 @@ export function parseResponse(
   };
   let sawType = false;
   let saidClose = false;
-  for (let k = 0; k < names.length; k++) {
+  for (let k = 0; k < count; k++) {
     switch (names[k]) {
       case 'content-length': {
         const n = lengthAt(head, k);
