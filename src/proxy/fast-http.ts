@@ -37,6 +37,7 @@ import {
   nameAt,
   parseRequest,
   parseResponse,
+  requestTarget,
   type RequestHead,
   type ResponseHead,
 } from './http1.js';
@@ -163,10 +164,15 @@ export class FastConnection implements Watched {
   private begin(head: RequestHead): void {
     const listener = this.listener;
     const service =
-      listener.single ?? listener.routeTo(hostName(findHeader(head, 'host')), head.target);
+      listener.single ?? listener.routeTo(hostName(findHeader(head, 'host')), requestTarget(head));
     if (service === undefined) {
       const host = hostName(findHeader(head, 'host'));
-      this.reply(head, 404, `no service for host "${host}" and path "${head.target}"`, false);
+      this.reply(
+        head,
+        404,
+        `no service for host "${host}" and path "${requestTarget(head)}"`,
+        false,
+      );
       return;
     }
     const max = service.settings.maxBodyBytes;

@@ -46,6 +46,8 @@ export class HeadScratch {
     undefined,
   );
   readonly lines = new Int32Array(MAX_HEADERS * LINE_FIELDS);
+  /** Lines found by the last scan. */
+  count = 0;
 }
 
 export interface Head {
@@ -71,7 +73,9 @@ export interface Head {
 
 export interface RequestHead extends Head {
   method: string;
-  target: string;
+  /** The request-target's bytes (requestTarget() builds the string when routing needs it). */
+  targetStart: number;
+  targetEnd: number;
   /** -1: no Content-Length (no body). */
   contentLength: number;
   /** The client asked to close after this exchange (Connection: close). */
@@ -90,44 +94,50 @@ export interface ResponseHead extends Head {
   eventStream: boolean;
 }
 
-/** Offset just past the CRLFCRLF ending the head starting at `start`, or -1. */
-const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const HTTP11 = Buffer.from('HTTP/1.1', 'latin1');
 
-function headEnd(buf: Buffer, start: number): number {
-  // A Buffer needle: a string one is converted on every call.
-  const i = buf.indexOf(CRLFCRLF, start);
-  return i < 0 ? -1 : i + 4;
-}
+/** scanLines() results besides a head's end offset. */
+const SCAN_NEED = -1;
+const SCAN_BAIL = -2;
 
-/** A head with no end yet: BAIL when too long or holding a bare LF (it would never end). */
-function incomplete(buf: Buffer, start: number): typeof NEED_MORE | typeof BAIL {
-  if (buf.length - start > MAX_HEAD_BYTES) return BAIL;
-  for (let i = buf.indexOf(LF, start); i >= 0; i = buf.indexOf(LF, i + 1)) {
-    if (i === start || buf[i - 1] !== CR) return BAIL;
-  }
-  return NEED_MORE;
+/** What a head that is not complete yet means: wait for more, or BAIL when it is already too long. */
+function needMore(buf: Buffer, start: number): typeof NEED_MORE | typeof BAIL {
+  return buf.length - start > MAX_HEAD_BYTES ? BAIL : NEED_MORE;
 }
 
 /**
- * Locates the header lines between `from` and `end` (the head's end) into the scratch. Returns
- * how many, or -1 on anything that is not a plain `name: value` line ending in CRLF, or on more
- * than MAX_HEADERS lines.
+ * Locates the header lines from `from` up to the blank line that ends the head (found on the way:
+ * no separate search for it) into the scratch, with their number in scratch.count. Returns the
+ * offset just past the blank line; SCAN_NEED when the bytes end first; SCAN_BAIL on anything that
+ * is not a plain `name: value` line ending in CRLF, on more than MAX_HEADERS lines, or on a head
+ * longer than MAX_HEAD_BYTES from `start`.
  */
-function scanLines(buf: Buffer, from: number, end: number, scratch: HeadScratch): number {
+function scanLines(buf: Buffer, start: number, from: number, scratch: HeadScratch): number {
   const { names, lines } = scratch;
+  const len = buf.length;
+  const limit = start + MAX_HEAD_BYTES;
   let count = 0;
   let i = from;
-  const last = end - 2; // the blank line's CR
-  while (i < last) {
+  for (;;) {
+    if (i >= len) return i > limit ? SCAN_BAIL : SCAN_NEED;
+    if (buf[i] === CR) {
+      if (i + 1 >= len) return i > limit ? SCAN_BAIL : SCAN_NEED;
+      if (buf[i + 1] !== LF) return SCAN_BAIL;
+      scratch.count = count;
+      return i + 2 - start > MAX_HEAD_BYTES ? SCAN_BAIL : i + 2;
+    }
     const lineStart = i;
-    while (TCHAR[buf[i]!] === 1) i++;
-    if (i === lineStart || buf[i] !== COLON || count === MAX_HEADERS) return -1;
+    while (i < len && TCHAR[buf[i]!] === 1) i++;
+    if (i >= len) return i > limit ? SCAN_BAIL : SCAN_NEED;
+    if (i === lineStart || buf[i] !== COLON || count === MAX_HEADERS) return SCAN_BAIL;
     const nameEnd = i++;
-    while (buf[i] === SP || buf[i] === HTAB) i++;
+    while (i < len && (buf[i] === SP || buf[i] === HTAB)) i++;
     const valueStart = i;
-    while (VALUE[buf[i]!] === 1) i++;
-    if (buf[i] !== CR || buf[i + 1] !== LF) return -1;
+    while (i < len && VALUE[buf[i]!] === 1) i++;
+    // Checked as far as the bytes go: a bare LF bails now rather than waiting for more.
+    if (i < len && buf[i] !== CR) return SCAN_BAIL;
+    if (i + 1 >= len) return i > limit ? SCAN_BAIL : SCAN_NEED;
+    if (buf[i + 1] !== LF) return SCAN_BAIL;
     let valueEnd = i;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
       valueEnd--;
@@ -141,7 +151,37 @@ function scanLines(buf: Buffer, from: number, end: number, scratch: HeadScratch)
     lines[o + 3] = valueEnd;
     lines[o + 4] = i;
   }
-  return i === last ? count : -1;
+}
+
+/** The method as a string: the common ones without building one. */
+function methodOf(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  const c = buf[start];
+  if (n === 3 && c === 71 && buf[start + 1] === 69 && buf[start + 2] === 84) return 'GET';
+  if (
+    n === 4 &&
+    c === 80 &&
+    buf[start + 1] === 79 &&
+    buf[start + 2] === 83 &&
+    buf[start + 3] === 84
+  ) {
+    return 'POST';
+  }
+  if (
+    n === 4 &&
+    c === 72 &&
+    buf[start + 1] === 69 &&
+    buf[start + 2] === 65 &&
+    buf[start + 3] === 68
+  ) {
+    return 'HEAD';
+  }
+  return buf.toString('latin1', start, end);
+}
+
+/** The request-target (path and query) of a request head. */
+export function requestTarget(head: RequestHead): string {
+  return head.buf.toString('latin1', head.targetStart, head.targetEnd);
 }
 
 /** Header names the proxy acts on: recognised without building a string per header line. */
@@ -288,9 +328,27 @@ function startsHttp(buf: Buffer, at: number, n: number): boolean {
   return true;
 }
 
-function isHttp11(buf: Buffer, at: number): boolean {
-  return startsHttp(buf, at, 8);
+/**
+ * The bytes there are (fewer than 14) could begin a status line: "HTTP/1.", 0 or 1, a space,
+ * three digits, then a space or the CR.
+ */
+function statusLineStart(buf: Buffer, start: number): boolean {
+  for (let i = start; i < buf.length; i++) {
+    const c = buf[i]!;
+    const at = i - start;
+    let ok: boolean;
+    if (at < 7) ok = c === HTTP11[at];
+    else if (at === 7) ok = c === 48 || c === 49;
+    else if (at === 8) ok = c === SP;
+    else if (at < 12) ok = c >= 48 && c <= 57;
+    else ok = c === SP || c === CR;
+    if (!ok) return false;
+  }
+  return true;
 }
+
+/** What follows the request-target: " HTTP/1.1" CRLF. */
+const REQUEST_VERSION = Buffer.from(' HTTP/1.1\r\n', 'latin1');
 
 /** Whether a comma-separated header value lists `token` (lowercase), ignoring case and spaces. */
 export function hasToken(value: string, token: string): boolean {
@@ -310,26 +368,32 @@ export function parseRequest(
   start: number,
   scratch = new HeadScratch(),
 ): RequestHead | typeof NEED_MORE | typeof BAIL {
-  const end = headEnd(buf, start);
-  if (end < 0) return incomplete(buf, start);
-  if (end - start > MAX_HEAD_BYTES) return BAIL;
   // Request line: METHOD SP request-target SP HTTP/1.1 CRLF
+  const len = buf.length;
   let i = start;
-  while (TCHAR[buf[i]!] === 1) i++;
+  while (i < len && TCHAR[buf[i]!] === 1) i++;
+  if (i >= len) return needMore(buf, start);
   if (i === start || buf[i] !== SP) return BAIL;
-  const method = buf.toString('latin1', start, i);
+  const methodEnd = i;
   const targetStart = ++i;
-  while (buf[i]! > SP && buf[i] !== 127) i++;
+  while (i < len && buf[i]! > SP && buf[i] !== 127) i++;
+  if (i >= len) return needMore(buf, start);
   if (i === targetStart || buf[i] !== SP) return BAIL;
-  const target = buf.toString('latin1', targetStart, i);
+  const targetEnd = i;
   // Origin-form only: absolute-form, authority-form (CONNECT) and * go the full way.
-  if (target.charCodeAt(0) !== 47 /* / */ || method === 'CONNECT') return BAIL;
-  if (i + 11 > end || !isHttp11(buf, i + 1) || buf[i + 9] !== CR || buf[i + 10] !== LF) {
-    return BAIL;
+  if (buf[targetStart] !== 47 /* / */) return BAIL;
+  const version = Math.min(i + 11, len);
+  for (let v = i; v < version; v++) {
+    if (buf[v] !== REQUEST_VERSION[v - i]) return BAIL;
   }
+  if (i + 11 > len) return needMore(buf, start);
+  const method = methodOf(buf, start, methodEnd);
+  if (method === 'CONNECT') return BAIL;
   const startLineEnd = i + 11;
-  const count = scanLines(buf, startLineEnd, end, scratch);
-  if (count < 0) return BAIL;
+  const end = scanLines(buf, start, startLineEnd, scratch);
+  if (end === SCAN_NEED) return needMore(buf, start);
+  if (end === SCAN_BAIL) return BAIL;
+  const count = scratch.count;
   const names = scratch.names;
   const head: RequestHead = {
     buf,
@@ -340,7 +404,8 @@ export function parseRequest(
     names,
     lines: scratch.lines,
     method,
-    target,
+    targetStart,
+    targetEnd,
     contentLength: -1,
     close: false,
     connectionNames: false,
@@ -374,10 +439,9 @@ export function parseResponse(
   start: number,
   scratch = new HeadScratch(),
 ): ResponseHead | typeof NEED_MORE | typeof BAIL {
-  const end = headEnd(buf, start);
-  if (end < 0) return incomplete(buf, start);
-  if (end - start > MAX_HEAD_BYTES || end - start < 16) return BAIL; // 16: "HTTP/1.1 200\r\n\r\n"
   // Status line: HTTP/1.x SP 3DIGIT SP reason CRLF
+  const len = buf.length;
+  if (len - start < 14) return statusLineStart(buf, start) ? NEED_MORE : BAIL;
   // "HTTP/1.1 " or "HTTP/1.0 "
   const minor = buf[start + 7];
   if (!startsHttp(buf, start, 7) || buf[start + 8] !== SP) return BAIL;
@@ -391,12 +455,16 @@ export function parseResponse(
   let i = start + 12;
   if (buf[i] === SP) {
     i++;
-    while (VALUE[buf[i]!] === 1) i++;
+    while (i < len && VALUE[buf[i]!] === 1) i++;
   }
-  if (buf[i] !== CR || buf[i + 1] !== LF) return BAIL;
+  if (i < len && buf[i] !== CR) return BAIL;
+  if (i + 1 >= len) return needMore(buf, start);
+  if (buf[i + 1] !== LF) return BAIL;
   const startLineEnd = i + 2;
-  const count = scanLines(buf, startLineEnd, end, scratch);
-  if (count < 0) return BAIL;
+  const end = scanLines(buf, start, startLineEnd, scratch);
+  if (end === SCAN_NEED) return needMore(buf, start);
+  if (end === SCAN_BAIL) return BAIL;
+  const count = scratch.count;
   const names = scratch.names;
   const head: ResponseHead = {
     buf,
