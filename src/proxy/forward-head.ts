@@ -2,17 +2,18 @@
 // client's header lines go upstream as the client spelled them, minus hop-by-hop ones, plus
 // X-Forwarded-* and X-Request-Id; the upstream's lines go to the client minus hop-by-hop ones.
 // Same rules as the full path's requestHeaderList / responseHead (http-proxy.ts).
-import { randomUUID } from 'node:crypto';
 import {
   hasToken,
   headerValue,
   lineEnd,
   lineStart,
+  MAX_HEADERS,
   nameAt,
   type Head,
   type RequestHead,
   type ResponseHead,
 } from './http1.js';
+import { nextRequestId } from './request-id.js';
 
 /** Never forwarded upstream (hop-by-hop, or meant for this proxy, or set by it). */
 const DROP_REQUEST = new Set([
@@ -51,29 +52,39 @@ function listedNames(head: Head): Set<string> | null {
  * Byte ranges [start, end, start, end, …] of the head: its start line, then every header line
  * whose name is not dropped. Adjacent kept lines merge into one range.
  */
-function keptRanges(head: Head, drop: Set<string>): number[] {
+function keptRanges(head: Head, drop: Set<string>): number {
   const listed = listedNames(head);
-  const ranges = [head.start, head.startLineEnd];
+  const ranges = RANGES;
+  ranges[0] = head.start;
+  ranges[1] = head.startLineEnd;
+  let n = 2;
   const names = head.names;
   for (let k = 0; k < head.count; k++) {
     const name = names[k];
     if (name !== undefined && drop.has(name)) continue;
     if (listed !== null && listed.has(nameAt(head, k))) continue;
     const start = lineStart(head, k);
-    if (ranges[ranges.length - 1] === start) ranges[ranges.length - 1] = lineEnd(head, k);
-    else ranges.push(start, lineEnd(head, k));
+    if (ranges[n - 1] === start) ranges[n - 1] = lineEnd(head, k);
+    else {
+      ranges[n++] = start;
+      ranges[n++] = lineEnd(head, k);
+    }
   }
-  return ranges;
+  return n;
 }
 
-/** The ranges of `head.buf`, then `extra` (latin1), then `tail` bytes, in one buffer. */
-function assemble(head: Head, ranges: number[], extra: string, tail: Uint8Array | null): Buffer {
+/** keptRanges()'s output: heads are assembled one at a time, synchronously. */
+const RANGES = new Int32Array(2 * (MAX_HEADERS + 1));
+
+/** The first `n` RANGES of `head.buf`, then `extra` (latin1), then `tail` bytes, in one buffer. */
+function assemble(head: Head, n: number, extra: string, tail: Uint8Array | null): Buffer {
+  const ranges = RANGES;
   let size = extra.length + (tail === null ? 0 : tail.length);
-  for (let i = 0; i < ranges.length; i += 2) size += ranges[i + 1]! - ranges[i]!;
+  for (let i = 0; i < n; i += 2) size += ranges[i + 1]! - ranges[i]!;
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   const src = head.buf;
-  for (let i = 0; i < ranges.length; i += 2) at += src.copy(out, at, ranges[i], ranges[i + 1]);
+  for (let i = 0; i < n; i += 2) at += src.copy(out, at, ranges[i], ranges[i + 1]);
   at += out.write(extra, at, 'latin1');
   if (tail !== null) out.set(tail, at);
   return out;
@@ -115,7 +126,7 @@ export function upstreamRequestHead(head: RequestHead, remote: string): Buffer {
   extra += 'x-forwarded-proto: http\r\n';
   const fwdHost = host ?? clientFwdHost;
   if (fwdHost !== undefined) extra += `x-forwarded-host: ${fwdHost}\r\n`;
-  if (!requestId) extra += `x-request-id: ${randomUUID()}\r\n`;
+  if (!requestId) extra += `x-request-id: ${nextRequestId()}\r\n`;
   return assemble(head, ranges, `${extra}\r\n`, null);
 }
 

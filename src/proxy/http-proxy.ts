@@ -13,12 +13,12 @@
 // Also here: `Expect: 100-continue` (forwarded; the upstream's 100 is relayed before the body
 // flows), trailers both ways, SSE responses (headers flushed at once, no idle timeout, counted
 // as long connections), the body size limit (413), and the connect/header timeouts.
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { LongConnection } from './long.js';
 import type { ServiceRuntime } from './service.js';
+import { nextRequestId } from './request-id.js';
 import { Fail, type FailKind } from './stats.js';
 import { markLong, type Target } from './targets.js';
 
@@ -577,7 +577,7 @@ export function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHead
   out['x-forwarded-for'] = xff === undefined ? remote : `${String(xff)}, ${remote}`;
   out['x-forwarded-proto'] = 'http';
   if (src.host !== undefined) out['x-forwarded-host'] = src.host;
-  if (src['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
+  if (src['x-request-id'] === undefined) out['x-request-id'] = nextRequestId();
   return out;
 }
 
@@ -610,7 +610,7 @@ export function requestHeaderList(req: http.IncomingMessage): string[] {
   out.push('x-forwarded-for', xff === undefined ? remote : `${String(xff)}, ${remote}`);
   out.push('x-forwarded-proto', 'http');
   if (host !== undefined) out.push('x-forwarded-host', host);
-  if (src['x-request-id'] === undefined) out.push('x-request-id', randomUUID());
+  if (src['x-request-id'] === undefined) out.push('x-request-id', nextRequestId());
   return out;
 }
 
