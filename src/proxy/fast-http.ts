@@ -18,7 +18,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { clientResponseHead, localResponse, upstreamRequestHead } from './forward-head.js';
+import {
+  clientResponseHead,
+  forwardedForLines,
+  localResponse,
+  upstreamRequestHead,
+} from './forward-head.js';
 import {
   CONNECT_TIMEOUT_CODE,
   TIMEOUT_CODE,
@@ -100,6 +105,8 @@ export class FastConnection implements Watched {
   buf: Buffer | null = null;
   ex: FastExchange | null = null;
   readonly remote: string;
+  /** The X-Forwarded-For/-Proto lines of this connection's requests (when they bring none). */
+  readonly forwardedFor: Buffer;
   /** Reused by every request head parsed on this connection (one exchange at a time). */
   private readonly scratch = new HeadScratch();
   active = true;
@@ -117,6 +124,7 @@ export class FastConnection implements Watched {
     private readonly watch: SilenceWatch,
   ) {
     this.remote = socket.remoteAddress ?? '';
+    this.forwardedFor = forwardedForLines(this.remote);
     watch.add(this);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -342,7 +350,7 @@ class FastExchange implements UpstreamUser, LongConnection {
   ) {
     this.cookie = service.newCookie;
     this.bodyLeft = head.contentLength > 0 ? head.contentLength : 0;
-    this.upHead = upstreamRequestHead(head, conn.remote);
+    this.upHead = upstreamRequestHead(head, conn.remote, conn.forwardedFor);
   }
 
   dispatch(target: Target): void {

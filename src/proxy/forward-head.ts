@@ -9,11 +9,13 @@ import {
   lineStart,
   MAX_HEADERS,
   nameAt,
+  valueEnd,
+  valueStart,
   type Head,
   type RequestHead,
   type ResponseHead,
 } from './http1.js';
-import { nextRequestId } from './request-id.js';
+import { REQUEST_ID_LENGTH, writeRequestId } from './request-id.js';
 
 /** Never forwarded upstream (hop-by-hop, or meant for this proxy, or set by it). */
 const DROP_REQUEST = new Set([
@@ -76,41 +78,70 @@ function keptRanges(head: Head, drop: Set<string>): number {
 /** keptRanges()'s output: heads are assembled one at a time, synchronously. */
 const RANGES = new Int32Array(2 * (MAX_HEADERS + 1));
 
-/** The first `n` RANGES of `head.buf`, then `extra` (latin1), then `tail` bytes, in one buffer. */
-function assemble(head: Head, n: number, extra: string, tail: Uint8Array | null): Buffer {
-  const ranges = RANGES;
-  let size = extra.length + (tail === null ? 0 : tail.length);
-  for (let i = 0; i < n; i += 2) size += ranges[i + 1]! - ranges[i]!;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  const src = head.buf;
-  for (let i = 0; i < n; i += 2) at += src.copy(out, at, ranges[i], ranges[i + 1]);
-  at += out.write(extra, at, 'latin1');
-  if (tail !== null) out.set(tail, at);
-  return out;
+/**
+ * Copies src[from, to) into out at `at`; returns the new offset. Short runs (most header lines)
+ * go byte by byte: Buffer#copy's own checks cost more than the copy at that size.
+ */
+function put(out: Buffer, at: number, src: Uint8Array, from: number, to: number): number {
+  if (to - from > 48) return at + (src as Buffer).copy(out, at, from, to);
+  for (let i = from; i < to; i++) out[at++] = src[i]!;
+  return at;
 }
 
-/** The request head for the upstream; `remote` is the client's address. */
-export function upstreamRequestHead(head: RequestHead, remote: string): Buffer {
-  const ranges = keptRanges(head, DROP_REQUEST);
-  let host: string | undefined;
-  let xff: string | undefined;
-  let clientFwdHost: string | undefined;
+function rangesSize(n: number): number {
+  let size = 0;
+  for (let i = 0; i < n; i += 2) size += RANGES[i + 1]! - RANGES[i]!;
+  return size;
+}
+
+function putRanges(out: Buffer, at: number, src: Buffer, n: number): number {
+  for (let i = 0; i < n; i += 2) at = put(out, at, src, RANGES[i]!, RANGES[i + 1]!);
+  return at;
+}
+
+const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
+const FORWARDED_HOST = latin1('x-forwarded-host: ');
+const REQUEST_ID = latin1('x-request-id: ');
+const CLOSE_LINE = latin1('connection: close\r\n');
+
+function crlf(out: Buffer, at: number): number {
+  out[at] = 13;
+  out[at + 1] = 10;
+  return at + 2;
+}
+
+/** The lines this connection adds to every request that has no X-Forwarded-For of its own. */
+export function forwardedForLines(remote: string): Buffer {
+  return latin1(`x-forwarded-for: ${remote}\r\nx-forwarded-proto: http\r\n`);
+}
+
+/**
+ * The request head for the upstream: the client's lines minus hop-by-hop ones, then
+ * X-Forwarded-For/-Proto (`forwardedFor`, the connection's own, when the client sent none),
+ * X-Forwarded-Host and X-Request-Id. Written as bytes: no string is built in the usual case.
+ */
+export function upstreamRequestHead(
+  head: RequestHead,
+  remote: string,
+  forwardedFor: Buffer,
+): Buffer {
+  const n = keptRanges(head, DROP_REQUEST);
+  let host = -1;
+  let clientFwdHost = -1;
+  let xff = 0;
   let requestId = false;
   let trailers = false;
   const names = head.names;
   for (let k = 0; k < head.count; k++) {
     switch (names[k]) {
       case 'host':
-        host ??= headerValue(head, k);
+        if (host < 0) host = k;
         break;
-      case 'x-forwarded-for': {
-        const v = headerValue(head, k);
-        xff = xff === undefined ? v : `${xff}, ${v}`;
+      case 'x-forwarded-for':
+        xff++;
         break;
-      }
       case 'x-forwarded-host':
-        clientFwdHost ??= headerValue(head, k);
+        if (clientFwdHost < 0) clientFwdHost = k;
         break;
       case 'x-request-id':
         requestId = true;
@@ -120,14 +151,40 @@ export function upstreamRequestHead(head: RequestHead, remote: string): Buffer {
         break;
     }
   }
+  // The rare shapes (a client X-Forwarded-For, TE: trailers) go through a string.
+  const extra = xff > 0 || trailers ? forwardedExtra(head, remote, trailers) : null;
+  const fwdHost = host >= 0 ? host : clientFwdHost;
+  let size = rangesSize(n) + (extra === null ? forwardedFor.length : extra.length) + 2;
+  if (fwdHost >= 0)
+    size += FORWARDED_HOST.length + valueEnd(head, fwdHost) - valueStart(head, fwdHost) + 2;
+  if (!requestId) size += REQUEST_ID.length + REQUEST_ID_LENGTH + 2;
+  const out = Buffer.allocUnsafe(size);
+  const src = head.buf;
+  let at = putRanges(out, 0, src, n);
+  if (extra === null) at = put(out, at, forwardedFor, 0, forwardedFor.length);
+  else at += out.write(extra, at, 'latin1');
+  if (fwdHost >= 0) {
+    at = put(out, at, FORWARDED_HOST, 0, FORWARDED_HOST.length);
+    at = crlf(out, put(out, at, src, valueStart(head, fwdHost), valueEnd(head, fwdHost)));
+  }
+  if (!requestId) {
+    at = put(out, at, REQUEST_ID, 0, REQUEST_ID.length);
+    at = crlf(out, writeRequestId(out, at));
+  }
+  crlf(out, at);
+  return out;
+}
+
+/** TE and X-Forwarded-For/-Proto lines when the client sent X-Forwarded-For or asked for trailers. */
+function forwardedExtra(head: RequestHead, remote: string, trailers: boolean): string {
   // The proxy relays trailers, so it may ask for them on the client's behalf.
   let extra = trailers ? 'te: trailers\r\n' : '';
-  extra += `x-forwarded-for: ${xff === undefined ? remote : `${xff}, ${remote}`}\r\n`;
-  extra += 'x-forwarded-proto: http\r\n';
-  const fwdHost = host ?? clientFwdHost;
-  if (fwdHost !== undefined) extra += `x-forwarded-host: ${fwdHost}\r\n`;
-  if (!requestId) extra += `x-request-id: ${nextRequestId()}\r\n`;
-  return assemble(head, ranges, `${extra}\r\n`, null);
+  let chain = '';
+  for (let k = 0; k < head.count; k++) {
+    if (head.names[k] === 'x-forwarded-for') chain += `${headerValue(head, k)}, `;
+  }
+  extra += `x-forwarded-for: ${chain}${remote}\r\nx-forwarded-proto: http\r\n`;
+  return extra;
 }
 
 /**
@@ -140,10 +197,17 @@ export function clientResponseHead(
   close: boolean,
   body: Uint8Array | null,
 ): Buffer {
-  const ranges = keptRanges(head, DROP_RESPONSE);
-  let extra = setCookie === null ? '' : `set-cookie: ${setCookie}\r\n`;
-  if (close) extra += 'connection: close\r\n';
-  const out = assemble(head, ranges, `${extra}\r\n`, body);
+  const n = keptRanges(head, DROP_RESPONSE);
+  const cookie = setCookie === null ? null : `set-cookie: ${setCookie}\r\n`;
+  let size = rangesSize(n) + 2 + (body === null ? 0 : body.length);
+  if (cookie !== null) size += cookie.length;
+  if (close) size += CLOSE_LINE.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = putRanges(out, 0, head.buf, n);
+  if (cookie !== null) at += out.write(cookie, at, 'latin1');
+  if (close) at = put(out, at, CLOSE_LINE, 0, CLOSE_LINE.length);
+  at = crlf(out, at);
+  if (body !== null) out.set(body, at);
   // The status line comes first in `out`.
   if (head.http10) out.write('1.1', 5, 'latin1');
   return out;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextRequestId } from './request-id.js';
+import { nextRequestId, REQUEST_ID_LENGTH, writeRequestId } from './request-id.js';
 
 test('request ids are UUID-shaped, share the process prefix and never repeat', () => {
   const ids = Array.from({ length: 5000 }, () => nextRequestId());
@@ -12,4 +12,14 @@ test('request ids are UUID-shaped, share the process prefix and never repeat', (
   const a = parseInt(ids[0]!.slice(24), 16);
   const b = parseInt(ids[1]!.slice(24), 16);
   assert.equal(b - a, 1);
+});
+
+test('writeRequestId writes the same kind of id as bytes, continuing the same counter', () => {
+  const out = Buffer.alloc(40, 0x2e);
+  const before = nextRequestId();
+  assert.equal(writeRequestId(out, 2), 2 + REQUEST_ID_LENGTH);
+  const written = out.toString('latin1', 2, 2 + REQUEST_ID_LENGTH);
+  assert.equal(written.slice(0, 24), before.slice(0, 24));
+  assert.equal(parseInt(written.slice(24), 16) - parseInt(before.slice(24), 16), 1);
+  assert.equal(out.toString('latin1', 0, 2) + out.toString('latin1', 38), '....');
 });
