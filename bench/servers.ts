@@ -29,11 +29,14 @@ export interface StartContext {
 
 // ------------------------------------------------------------------ tools
 
-const TOOLS = ['wrk', 'nginx', 'haproxy'] as const;
+const TOOLS: readonly string[] = ['wrk', 'nginx', 'haproxy'];
 
-/** Installs the missing tools with apt-get (root on Debian only); says what it installs. */
-export function ensureTools(log: (line: string) => void): void {
-  const missing = TOOLS.filter((t) => !hasCommand(t));
+/**
+ * Installs the missing tools with apt-get (root on Debian only); says what it installs. Each
+ * tool's Debian package has its name.
+ */
+export function ensureTools(log: (line: string) => void, tools = TOOLS): void {
+  const missing = tools.filter((t) => !hasCommand(t));
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !hasCommand('apt-get')) {
@@ -62,23 +65,22 @@ export function ensureTools(log: (line: string) => void): void {
   } finally {
     if (addedPolicy) unlinkSync(policy);
   }
-  const still = TOOLS.filter((t) => !hasCommand(t));
+  const still = tools.filter((t) => !hasCommand(t));
   if (still.length > 0) throw new Error(`still missing after apt-get: ${still.join(', ')}`);
 }
 
 // ------------------------------------------------------------------ nginx
 
-export async function startNginx(ctx: StartContext, name: string, workers: number) {
-  const dir = join(ctx.dir, name);
+/**
+ * nginx's config for the benchmarks: `workers` worker processes, or 0 for one process without a
+ * master (what bench/instructions.ts runs under valgrind). `dir` holds pid, logs and temp files.
+ */
+export function nginxConfig(dir: string, upstream: string, port: number, workers: number): string {
   mkdirSync(join(dir, 'tmp'), { recursive: true });
-  const port = await freePort();
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `# ${name}: written by bench/proxy.ts
+  return `# written by the hotswap benchmark
 daemon off;
-master_process on;
-worker_processes ${workers};
+master_process ${workers === 0 ? 'off' : 'on'};
+worker_processes ${Math.max(1, workers)};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events {
@@ -96,7 +98,7 @@ http {
   keepalive_requests 1000000;
   keepalive_timeout 75s;
   upstream app {
-    server ${ctx.upstream};
+    server ${upstream};
     keepalive 64;
     keepalive_requests 1000000;
   }
@@ -109,8 +111,14 @@ http {
     }
   }
 }
-`,
-  );
+`;
+}
+
+export async function startNginx(ctx: StartContext, name: string, workers: number) {
+  const dir = join(ctx.dir, name);
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(dir, ctx.upstream, port, workers));
   const log = join(dir, 'stderr.log');
   const child = ctx.procs.spawnLogged(
     name,

@@ -29,6 +29,12 @@ export interface ProxyOptions {
   connectTimeoutMs?: number;
   /** A client connection idle this long in the middle of a request is closed. Default 120 s. */
   clientIdleTimeoutMs?: number;
+  /**
+   * Plain HTTP/1.1 exchanges on the fast path (raw sockets, fast-http.ts), the rest through
+   * Node's http server. false: everything through Node's http server (the benchmark compares
+   * the two). Default true.
+   */
+  fastPath?: boolean;
   /** Consecutive connect failures that eject a backend for ejectMs. Defaults 3 and 10 s. */
   ejectAfterFailures?: number;
   ejectMs?: number;
@@ -82,6 +88,7 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
     log,
     graceMs,
     clientIdleMs: options.clientIdleTimeoutMs ?? 120_000,
+    fastPath: options.fastPath ?? true,
   });
   const store = new RouteStore(options.stateFile, log);
   const tuning = {
