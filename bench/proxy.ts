@@ -27,6 +27,7 @@ import {
   RunQueueMeter,
   SystemCpuMeter,
   dockerProxyPids,
+  freePort,
   firstLine,
   rssKiB,
   settle,
@@ -130,6 +131,12 @@ export interface Options {
   json: boolean;
   keep: boolean;
   quick: boolean;
+  /**
+   * container: the fixture image in a container, reached through docker-proxy (as deployed);
+   * loopback: the same app (test/fixtures/app/server.js) as a node process on 127.0.0.1, so no
+   * docker-proxy sits in any path.
+   */
+  upstream: 'container' | 'loopback';
 }
 
 const USAGE = `usage: node dist/bench/proxy.js [options]
@@ -143,6 +150,8 @@ const USAGE = `usage: node dist/bench/proxy.js [options]
   --quick                smoke run: 1 round of 3 s everywhere
   --json                 print only the final JSON line on stdout (progress stays on stderr)
   --keep                 keep the temp dir (configs, logs, the cpu profile)
+  --upstream KIND        container (default: the fixture image, through docker-proxy) or
+                         loopback (the same app as a node process on 127.0.0.1, no docker-proxy)
 `;
 
 class UsageError extends Error {}
@@ -161,6 +170,7 @@ function parseOptions(argv: string[]): Options {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      upstream: { type: 'string', default: 'container' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -169,6 +179,10 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   const quick = values.quick;
+  const upstream = values.upstream;
+  if (upstream !== 'container' && upstream !== 'loopback') {
+    throw new UsageError('--upstream must be container or loopback');
+  }
   const int = (v: string | undefined, dflt: number, name: string, min = 1): number => {
     if (v === undefined) return dflt;
     const n = Number(v);
@@ -188,6 +202,7 @@ function parseOptions(argv: string[]): Options {
     json: values.json,
     keep: values.keep,
     quick,
+    upstream,
   };
 }
 
@@ -202,6 +217,24 @@ const NOISY_OTHER_PCT = 50;
 const OVERLOAD_SEND_LAG_MS = 5;
 
 // ------------------------------------------------------------------ the run
+
+/** The fixture app as a node process on a free loopback port (--upstream loopback). */
+async function startLoopbackApp(
+  procs: ProcessTable,
+  dir: string,
+  log: (line: string) => void,
+): Promise<{ id: string; address: string; pid: number }> {
+  const port = await freePort();
+  const script = join(repoRoot(), 'test', 'fixtures', 'app', 'server.js');
+  // The app takes its address from the environment it inherits.
+  process.env.PORT = String(port);
+  process.env.HOST = '127.0.0.1';
+  process.env.VERSION = 'v1';
+  const child = procs.spawnLogged('app', process.execPath, [script], join(dir, 'app.log'));
+  for (const name of ['PORT', 'HOST', 'VERSION']) delete process.env[name];
+  log(`app: node ${script} on 127.0.0.1:${port} (pid ${child.pid})`);
+  return { id: `loopback-${child.pid}`, address: `127.0.0.1:${port}`, pid: child.pid! };
+}
 
 async function main(): Promise<number> {
   let opts: Options;
@@ -257,33 +290,39 @@ async function main(): Promise<number> {
     // ---------------------------------------------------------------- setup
     const cores = os.cpus().length;
     ensureTools(log);
-    await ensureEngine({ log });
-    await buildFixtureImages({ log });
     tmp = mkdtempSync(join(os.tmpdir(), 'hotswap-proxybench-'));
     log(`temp dir ${tmp}`);
 
-    runtime = new DockerRuntime({ scope });
-    const inst = await runtime.startInstance({
-      service: 'proxybench',
-      revision: 1,
-      image: FIXTURE_IMAGES.v1,
-      env: {},
-      command: null,
-      port: 8080,
-      volumes: [],
-      stopGracePeriodMs: 5_000,
-    });
-    containerId = inst.id;
-    if (inst.address === null) throw new Error(`container ${inst.name} has no published port`);
-    const address = inst.address;
+    let started: { id: string; address: string; pid: number };
+    if (opts.upstream === 'loopback') started = await startLoopbackApp(procs, tmp, log);
+    else {
+      await ensureEngine({ log });
+      await buildFixtureImages({ log });
+      runtime = new DockerRuntime({ scope });
+      const inst = await runtime.startInstance({
+        service: 'proxybench',
+        revision: 1,
+        image: FIXTURE_IMAGES.v1,
+        env: {},
+        command: null,
+        port: 8080,
+        volumes: [],
+        stopGracePeriodMs: 5_000,
+      });
+      containerId = inst.id;
+      if (inst.address === null) throw new Error(`container ${inst.name} has no published port`);
+      const pid = (await runtime.client.containers.inspect(inst.id)).State.Pid;
+      log(`container ${inst.name} (${inst.id.slice(0, 12)}) at ${inst.address}, app pid ${pid}`);
+      started = { id: inst.id, address: inst.address, pid };
+    }
+    const address = started.address;
+    const appPid = started.pid;
     const appPort = Number(address.slice(address.lastIndexOf(':') + 1));
-    const appPid = (await runtime.client.containers.inspect(inst.id)).State.Pid;
-    log(`container ${inst.name} (${inst.id.slice(0, 12)}) at ${address}, app pid ${appPid}`);
-    await waitHttp200('the app container', appPort, 20_000);
-    const dockerProxy = dockerProxyPids(appPort);
+    await waitHttp200('the app', appPort, 20_000);
+    const dockerProxy = opts.upstream === 'loopback' ? [] : dockerProxyPids(appPort);
 
     const app: AppInstance = {
-      id: inst.id,
+      id: started.id,
       address,
       endpoint: { port: appPort, rssPids: () => [], stop: () => Promise.resolve() },
     };
@@ -531,9 +570,14 @@ async function main(): Promise<number> {
       },
       note:
         `${cores} cores shared by the load generator (wrk or the open-loop one), the proxy ` +
-        `under test, docker-proxy and the single-threaded node app: the ratios show relative ` +
-        `overhead on a saturated box, not proxy capacity. Every path ends in docker-proxy ` +
-        `(127.0.0.1:${appPort}), because Docker's DNAT rule skips loopback.`,
+        `under test, ${opts.upstream === 'loopback' ? '' : 'docker-proxy '}and the ` +
+        `single-threaded node app: the ratios show relative overhead on a saturated box, not ` +
+        `proxy capacity. ` +
+        (opts.upstream === 'loopback'
+          ? `The app is a node process on 127.0.0.1:${appPort} (--upstream loopback): no ` +
+            `docker-proxy in any path.`
+          : `Every path ends in docker-proxy (127.0.0.1:${appPort}), because Docker's DNAT ` +
+            `rule skips loopback.`),
       noisyOtherPct: NOISY_OTHER_PCT,
       options: opts,
       targets: TARGETS,
