@@ -75,7 +75,7 @@ interface AppInstance {
 export const PATHS: PathDef[] = [
   {
     key: 'direct',
-    label: 'direct (docker-proxy → app)',
+    label: 'direct (the app port)',
     set: 'main',
     latency: true,
     start: (_ctx, app) => Promise.resolve(app.endpoint),
