@@ -18,12 +18,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import {
-  clientResponseHead,
-  forwardedForLines,
-  localResponse,
-  upstreamRequestHead,
-} from './forward-head.js';
+import { clientResponseHead, forwardedForLines, upstreamRequestHead } from './forward-head.js';
+import { errorResponse, IDEMPOTENT_BODILESS } from './http-rules.js';
 import {
   CONNECT_TIMEOUT_CODE,
   TIMEOUT_CODE,
@@ -74,16 +70,6 @@ export interface ClientTimeouts {
 
 /** Response heads are parsed and relayed in one synchronous step: one scratch serves them all. */
 const RESPONSE_SCRATCH = new HeadScratch();
-
-const IDEMPOTENT_BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-const STATUS_TEXT: Record<number, string> = {
-  404: 'Not Found',
-  413: 'Content Too Large',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
 
 const enum Framing {
   NONE,
@@ -212,7 +198,7 @@ export class FastConnection implements Watched {
   /** A response of the proxy's own; a body the client still sends means closing after it. */
   private reply(head: RequestHead, status: number, reason: string, close: boolean): void {
     const mustClose = close || head.close || head.contentLength > 0 || this.listener.closing;
-    this.socket.write(localResponse(status, STATUS_TEXT[status] ?? '', reason, mustClose));
+    this.socket.write(errorResponse(status, reason, mustClose));
     if (mustClose) this.end();
   }
 
@@ -604,7 +590,7 @@ class FastExchange implements UpstreamUser, LongConnection {
       reason = `upstream ${this.connected ? 'request' : 'connection'} failed (${err.code ?? err.message})`;
     this.status = status;
     this.closeClient = this.head.close || this.conn.listener.closing || this.bodyLeft > 0;
-    this.toClient(localResponse(status, STATUS_TEXT[status]!, reason, this.closeClient));
+    this.toClient(errorResponse(status, reason, this.closeClient));
     this.finish();
   }
 

@@ -15,21 +15,11 @@ import {
   type RequestHead,
   type ResponseHead,
 } from './http1.js';
+import { FORWARDED, HOP_REQUEST } from './http-rules.js';
 import { REQUEST_ID_LENGTH, writeRequestId } from './request-id.js';
 
 /** Never forwarded upstream (hop-by-hop, or meant for this proxy, or set by it). */
-const DROP_REQUEST = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'upgrade',
-  'expect',
-  'proxy-authorization',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-]);
+const DROP_REQUEST = new Set([...HOP_REQUEST, ...FORWARDED]);
 
 /** Never relayed to the client. Transfer-Encoding stays: the body is relayed as framed. */
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade']);
@@ -211,21 +201,4 @@ export function clientResponseHead(
   // The status line comes first in `out`.
   if (head.http10) out.write('1.1', 5, 'latin1');
   return out;
-}
-
-/** A small text response from the proxy itself (404, 413, 502, 503, 504). */
-export function localResponse(
-  status: number,
-  text: string,
-  reason: string,
-  close: boolean,
-): Buffer {
-  const body = `hotswap: ${reason}\n${status} ${text}\n`;
-  const length = Buffer.byteLength(body);
-  const head =
-    `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-    `content-length: ${length}\r\ncache-control: no-store\r\n` +
-    (close ? 'connection: close\r\n' : '') +
-    '\r\n';
-  return Buffer.from(head + body, 'utf8');
 }

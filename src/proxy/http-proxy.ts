@@ -18,6 +18,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { LongConnection } from './long.js';
 import type { ServiceRuntime } from './service.js';
+import { errorBody, FORWARDED, HOP_REQUEST, IDEMPOTENT_BODILESS } from './http-rules.js';
 import { nextRequestId } from './request-id.js';
 import { Fail, type FailKind } from './stats.js';
 import { markLong, type Target } from './targets.js';
@@ -47,20 +48,10 @@ const kExchange = Symbol('hotswap.exchange');
 
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
-// Hop-by-hop headers (RFC 9110 7.6.1), plus two meant for this proxy alone: `expect` (forwarded
-// explicitly for 100-continue) and `proxy-authorization`. transfer-encoding is dropped on
-// responses (Node frames the body for the client) but kept on requests: Node then re-chunks the
-// decoded body, and a chunked request without content-length stays well framed. `trailer`
-// passes: trailers are relayed both ways.
-const HOP_REQUEST = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'upgrade',
-  'expect',
-  'proxy-authorization',
-]);
+// Request hop-by-hop headers: http-rules.ts. transfer-encoding is dropped on responses (Node
+// frames the body for the client) but kept on requests: Node then re-chunks the decoded body, and
+// a chunked request without content-length stays well framed. `trailer` passes: trailers are
+// relayed both ways.
 const HOP_RESPONSE = new Set([
   'connection',
   'keep-alive',
@@ -72,7 +63,6 @@ const HOP_RESPONSE = new Set([
 
 export const TIMEOUT_CODE = 'HOTSWAP_UPSTREAM_TIMEOUT';
 export const CONNECT_TIMEOUT_CODE = 'HOTSWAP_CONNECT_TIMEOUT';
-const IDEMPOTENT_BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** With Expect: 100-continue, the body is sent anyway when the upstream says nothing this long. */
 const CONTINUE_FALLBACK_MS = 1000;
 
@@ -514,21 +504,13 @@ function withoutTrailer(headers: string[]): string[] | null {
   return rest.length === headers.length ? null : rest;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  404: 'Not Found',
-  413: 'Content Too Large',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 /** A small text page naming hotswap and the reason; a response already under way is cut. */
 export function sendError(res: http.ServerResponse, status: number, reason: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = `hotswap: ${reason}\n${status} ${STATUS_TEXT[status] ?? ''}\n`;
+  const body = errorBody(status, reason);
   res.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -613,9 +595,6 @@ export function requestHeaderList(req: http.IncomingMessage): string[] {
   if (src['x-request-id'] === undefined) out.push('x-request-id', nextRequestId());
   return out;
 }
-
-/** Set by the proxy itself (requestHeaderList adds them after the client's headers). */
-const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
 function pushValue(out: string[], key: string, value: string | string[] | undefined): void {
   if (value === undefined) return;

@@ -18,6 +18,7 @@ import {
   type HttpProxy,
   type ListenerState,
 } from './http-proxy.js';
+import { errorResponse } from './http-rules.js';
 import { closeFrame, FrameTracker, type LongConnection } from './long.js';
 import type { ServiceRuntime } from './service.js';
 import { Fail } from './stats.js';
@@ -314,23 +315,9 @@ export class UpgradeProxy {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  404: 'Not Found',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 /** A small text error on a raw socket (no HTTP response object after an upgrade), then close. */
 export function rawError(socket: Socket, status: number, reason: string): void {
   if (socket.destroyed) return;
-  const body = `hotswap: ${reason}\n${status} ${STATUS_TEXT[status] ?? ''}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\n` +
-      'Content-Type: text/plain; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Cache-Control: no-store\r\n' +
-      `Connection: close\r\n\r\n${body}`,
-  );
+  socket.end(errorResponse(status, reason, true));
   setTimeout(() => socket.destroy(), CUT_LINGER_MS).unref();
 }
