@@ -10,25 +10,12 @@ import {
   freePort,
   readUntil,
   startProxy,
-  startUpstream,
-  type TestProxy,
-  type Upstream,
+  proxyToUpstream,
 } from './test-support.js';
 
 const cleanup = cleanupAfterAll();
 
-async function setup(
-  handler: http.RequestListener,
-): Promise<TestProxy & { port: number; up: Upstream }> {
-  const p = await startProxy();
-  cleanup(() => p.proxy.close());
-  const up = await startUpstream('a', handler);
-  cleanup(() => up.close());
-  const port = await freePort();
-  await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
-  await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });
-  return { ...p, port, up };
-}
+const setup = (handler: http.RequestListener) => proxyToUpstream(cleanup, handler);
 
 async function connect(port: number): Promise<net.Socket> {
   const socket = net.connect({ host: '127.0.0.1', port });

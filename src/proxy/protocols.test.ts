@@ -8,28 +8,15 @@ import {
   freePort,
   sleep,
   startProxy,
-  startUpstream,
   startWsUpstream,
   wsConnect,
-  type TestProxy,
-  type Upstream,
   cleanupAfterAll,
+  proxyToUpstream,
 } from './test-support.js';
 
 const cleanup = cleanupAfterAll();
 
-async function setup(
-  handler: http.RequestListener,
-): Promise<TestProxy & { port: number; up: Upstream }> {
-  const p = await startProxy();
-  cleanup(() => p.proxy.close());
-  const up = await startUpstream('a', handler);
-  cleanup(() => up.close());
-  const port = await freePort();
-  await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
-  await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });
-  return { ...p, port, up };
-}
+const setup = (handler: http.RequestListener) => proxyToUpstream(cleanup, handler);
 
 test('Expect: 100-continue is forwarded and the interim 100 relayed before the body flows', async () => {
   const seen: { expect?: string; continuedAt?: number; bodyAt?: number } = {};

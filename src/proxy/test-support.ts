@@ -476,3 +476,21 @@ export function cleanupAfterAll(): (...closers: Array<() => Promise<void>>) => v
   });
   return (...closers) => void cleanups.push(...closers);
 }
+
+/**
+ * A proxy with service "web" on a free port and one backend ("a", revision 1) served by
+ * `handler`; both are closed through `cleanup` (the file's cleanupAfterAll registry).
+ */
+export async function proxyToUpstream(
+  cleanup: (...closers: Array<() => Promise<void>>) => void,
+  handler: http.RequestListener,
+): Promise<TestProxy & { port: number; up: Upstream }> {
+  const p = await startProxy();
+  cleanup(() => p.proxy.close());
+  const up = await startUpstream('a', handler);
+  cleanup(() => up.close());
+  const port = await freePort();
+  await p.client.ensureService('web', { listen: `127.0.0.1:${port}` });
+  await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });
+  return { ...p, port, up };
+}
