@@ -99,6 +99,8 @@ export class FastConnection implements Watched {
   silentMs = 0;
   /** The client sent FIN: nothing more is served. */
   private halfClosed = false;
+  /** When the partial head in `buf` began arriving (Date.now()), 0 when there is none. */
+  private headSince = 0;
   /** Ending or closed: nothing more is read into exchanges. */
   done = false;
 
@@ -144,7 +146,11 @@ export class FastConnection implements Watched {
     while (this.ex === null && this.buf !== null && !this.done) {
       const buf = this.buf;
       const head = parseRequest(buf, 0, this.scratch);
-      if (head === NEED_MORE) return;
+      if (head === NEED_MORE) {
+        this.slowHead();
+        return;
+      }
+      this.headSince = 0;
       if (head === BAIL) {
         this.toFullPath();
         return;
@@ -153,6 +159,16 @@ export class FastConnection implements Watched {
       this.begin(head);
     }
     if (this.ex === null && !this.done) this.socket.resume();
+  }
+
+  /**
+   * A head that trickles in counts from its first byte (as Node's headersTimeout does): a client
+   * sending a byte now and then is never silent, so the silence check alone would not end it.
+   */
+  private slowHead(): void {
+    const now = Date.now();
+    if (this.headSince === 0) this.headSince = now;
+    else if (now - this.headSince >= this.timeouts.headersMs) this.socket.destroy();
   }
 
   private begin(head: RequestHead): void {

@@ -42,6 +42,8 @@ export interface ListenerDeps {
   graceMs: number;
   /** A client connection idle this long (no byte either way) mid-request is closed. */
   clientIdleMs: number;
+  /** A request head not complete this long after its first byte closes the connection (30 s). */
+  headersMs?: number;
   /**
    * HTTP connections start on the fast path (fast-http.ts) and move to Node's http server only
    * for what it does not take. false: every connection goes to Node's http server. Default true.
@@ -77,7 +79,8 @@ export class Listener implements ListenerState, FastListener {
       deps.upgrade.handle(this, req, socket, head),
     );
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    const headersMs = deps.headersMs ?? HEADERS_TIMEOUT_MS;
+    server.headersTimeout = headersMs;
     // Uploads may be long; a stalled one is caught by the idle timeout instead.
     server.requestTimeout = 0;
     server.timeout = deps.clientIdleMs;
@@ -89,7 +92,7 @@ export class Listener implements ListenerState, FastListener {
     const fastPath = deps.fastPath !== false;
     const timeouts: ClientTimeouts = {
       keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
-      headersMs: HEADERS_TIMEOUT_MS,
+      headersMs,
       idleMs: deps.clientIdleMs,
     };
     const watch = new SilenceWatch(

@@ -29,6 +29,8 @@ export interface ProxyOptions {
   connectTimeoutMs?: number;
   /** A client connection idle this long in the middle of a request is closed. Default 120 s. */
   clientIdleTimeoutMs?: number;
+  /** A request head still incomplete this long after its first byte: connection closed. 30 s. */
+  headersTimeoutMs?: number;
   /**
    * Plain HTTP/1.1 exchanges on the fast path (raw sockets, fast-http.ts), the rest through
    * Node's http server. false: everything through Node's http server (the benchmark compares
@@ -89,6 +91,7 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
     graceMs,
     clientIdleMs: options.clientIdleTimeoutMs ?? 120_000,
     fastPath: options.fastPath ?? true,
+    headersMs: options.headersTimeoutMs,
   });
   const store = new RouteStore(options.stateFile, log);
   const tuning = {

@@ -189,3 +189,20 @@ test('the client connection is closed when it idles mid-request', async () => {
   const elapsed = Date.now() - started;
   assert.ok(elapsed >= 150 && elapsed < 2000, `closed after ${elapsed} ms`);
 });
+
+test('a request head that trickles in is cut at the headers timeout, counted from its first byte', async () => {
+  const p = await service({ headersTimeoutMs: 300 });
+  const up = await upstream('a');
+  await p.client.addBackend('web', { id: 'a', revision: 1, address: up.address });
+  const socket = net.connect({ host: '127.0.0.1', port: p.port });
+  socket.on('error', () => undefined);
+  socket.write('GET / HTTP/1.1\r\nhost: x\r\n');
+  // A byte every 40 ms: never silent, never done.
+  const drip = setInterval(() => socket.write('x'), 40);
+  const started = Date.now();
+  await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  clearInterval(drip);
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed >= 250 && elapsed < 2000, `closed after ${elapsed} ms`);
+  assert.equal(up.hits, 0);
+});
