@@ -581,7 +581,9 @@ class FastExchange implements UpstreamUser, LongConnection {
     this.target.attemptFailed(kind);
     this.fail = kind;
     if (this.responded) {
-      // Part of the response is out: all that is left is to cut the client connection.
+      // Part of the response is out: all that is left is to cut the client connection (and not
+      // to start a pipelined request on it first).
+      this.closeClient = true;
       this.finish();
       this.conn.socket.destroy();
       return;
@@ -644,6 +646,7 @@ class FastExchange implements UpstreamUser, LongConnection {
       this.closeClient = true;
       this.finish();
     } else {
+      this.closeClient = true;
       this.finish();
       client.destroy();
     }
