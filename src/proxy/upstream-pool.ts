@@ -162,10 +162,6 @@ export class UpstreamPool {
     if (i >= 0) this.idle.splice(i, 1);
   }
 
-  get size(): number {
-    return this.all.size;
-  }
-
   /** Closes every connection, busy ones too (their exchanges fail), except long ones if asked. */
   destroyAll(spareLong = false): void {
     for (const conn of [...this.all]) {
