@@ -18,6 +18,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { clientIO, type ClientIO, type DirectReader } from './direct-io.js';
 import { clientResponseHead, forwardedForLines, upstreamRequestHead } from './forward-head.js';
 import { errorResponse, IDEMPOTENT_BODILESS } from './http-rules.js';
 import {
@@ -68,6 +69,8 @@ export interface ClientTimeouts {
   idleMs: number;
 }
 
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
 /** Response heads are parsed and relayed in one synchronous step: one scratch serves them all. */
 const RESPONSE_SCRATCH = new HeadScratch();
 
@@ -86,7 +89,7 @@ function codedError(message: string, code: string): NodeJS.ErrnoException {
 }
 
 /** One client connection on the fast path. */
-export class FastConnection implements Watched {
+export class FastConnection implements Watched, DirectReader {
   /** Bytes received and not consumed yet (a partial head, or pipelined requests). */
   buf: Buffer | null = null;
   ex: FastExchange | null = null;
@@ -103,6 +106,8 @@ export class FastConnection implements Watched {
   private headSince = 0;
   /** Ending or closed: nothing more is read into exchanges. */
   done = false;
+  /** The connection's bytes, on the socket's handle where possible (direct-io.ts). */
+  readonly io: ClientIO;
 
   constructor(
     readonly listener: FastListener,
@@ -114,11 +119,9 @@ export class FastConnection implements Watched {
     this.remote = socket.remoteAddress ?? '';
     this.forwardedFor = forwardedForLines(this.remote);
     watch.add(this);
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', noop);
-    socket.on('drain', this.onDrain);
+    this.io = clientIO(socket, this, this.onDrain);
   }
 
   /** Idle: no exchange and no partial request (a listener's sweep may close it). */
@@ -126,7 +129,7 @@ export class FastConnection implements Watched {
     return this.ex === null && this.buf === null;
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  onBytes(chunk: Buffer): void {
     this.active = true;
     const ex = this.ex;
     if (ex !== null && ex.bodyLeft > 0) {
@@ -138,8 +141,8 @@ export class FastConnection implements Watched {
     this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     // A pipelined request waits for the current exchange.
     if (this.ex === null) this.next();
-    else this.socket.pause();
-  };
+    else this.io.pause();
+  }
 
   /** Starts exchanges for the buffered requests, one at a time. */
   private next(): void {
@@ -158,7 +161,7 @@ export class FastConnection implements Watched {
       this.buf = head.end < buf.length ? buf.subarray(head.end) : null;
       this.begin(head);
     }
-    if (this.ex === null && !this.done) this.socket.resume();
+    if (this.ex === null && !this.done) this.io.resume();
   }
 
   /**
@@ -214,7 +217,7 @@ export class FastConnection implements Watched {
   /** A response of the proxy's own; a body the client still sends means closing after it. */
   private reply(head: RequestHead, status: number, reason: string, close: boolean): void {
     const mustClose = close || head.close || head.contentLength > 0 || this.listener.closing;
-    this.socket.write(errorResponse(status, reason, mustClose));
+    this.io.write(errorResponse(status, reason, mustClose));
     if (mustClose) this.end();
   }
 
@@ -226,13 +229,13 @@ export class FastConnection implements Watched {
       return;
     }
     if (this.buf !== null) this.next();
-    else this.socket.resume();
+    else this.io.resume();
   }
 
   private end(): void {
     this.done = true;
     this.buf = null;
-    if (!this.socket.destroyed) this.socket.end();
+    this.io.end();
   }
 
   /** Hands the connection and its unread bytes to Node's http server. */
@@ -241,15 +244,13 @@ export class FastConnection implements Watched {
     const buf = this.buf;
     this.buf = null;
     this.done = true;
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
     socket.off('close', this.onClose);
     socket.off('error', noop);
-    socket.off('drain', this.onDrain);
     this.watch.delete(this);
     this.listener.forget(this);
-    // Paused first: an unshift onto a flowing stream with no reader would lose the bytes.
-    socket.pause();
+    // Paused first (release() pauses): an unshift onto a flowing stream with no reader would
+    // lose the bytes.
+    this.io.release();
     if (buf !== null) socket.unshift(buf);
     this.listener.toFullPath(socket);
     socket.resume();
@@ -257,11 +258,11 @@ export class FastConnection implements Watched {
 
   /** The client sent FIN. As Node's http server does (httpAllowHalfOpen off), the exchange
    * under way is abandoned and the connection ends. */
-  private readonly onEnd = (): void => {
+  onEof(): void {
     this.halfClosed = true;
     if (this.ex === null) this.end();
     else this.ex.clientGone();
-  };
+  }
 
   private readonly onClose = (): void => {
     this.done = true;
@@ -365,7 +366,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     this.reused = up.reused;
     // Before the connect this only queues in the socket: nothing is sent if the connect fails.
     up.active = true;
-    up.socket.write(this.upHead);
+    up.write(this.upHead);
     if (up.connected) this.upConnected();
     else this.armConnectTimeout(up);
   }
@@ -391,10 +392,10 @@ class FastExchange implements UpstreamUser, LongConnection {
     const queue = this.queue;
     if (queue === null) return;
     this.queue = null;
-    const socket = this.up!.socket;
+    const up = this.up!;
     let ok = true;
-    for (const chunk of queue) ok = socket.write(chunk);
-    if (ok) this.conn.socket.resume();
+    for (const chunk of queue) ok = up.write(chunk);
+    if (ok) this.conn.io.resume();
   }
 
   sendBody(chunk: Buffer): void {
@@ -403,15 +404,15 @@ class FastExchange implements UpstreamUser, LongConnection {
     if (up === null || this.finished) return;
     if (!this.connected) {
       (this.queue ??= []).push(chunk);
-      this.conn.socket.pause();
+      this.conn.io.pause();
       return;
     }
     up.active = true;
-    if (!up.socket.write(chunk)) this.conn.socket.pause();
+    if (!up.write(chunk)) this.conn.io.pause();
   }
 
   upDrain(): void {
-    if (this.bodyLeft > 0) this.conn.socket.resume();
+    if (this.bodyLeft > 0) this.conn.io.resume();
   }
 
   clientDrained(): void {
@@ -421,10 +422,9 @@ class FastExchange implements UpstreamUser, LongConnection {
   /** Writes to the client; a full buffer pauses the upstream until the client drains. */
   private toClient(bytes: Uint8Array): void {
     const conn = this.conn;
-    const client = conn.socket;
-    if (client.destroyed) return;
+    if (conn.socket.destroyed) return;
     conn.active = true;
-    if (!client.write(bytes)) this.up?.socket.pause();
+    if (!conn.io.write(bytes)) this.up?.socket.pause();
   }
 
   upData(chunk: Buffer): void {
@@ -640,7 +640,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     up?.release(false);
     const client = this.conn.socket;
     if (this.framing === Framing.CHUNKED && this.scanner!.atBoundary()) {
-      if (!client.destroyed) client.write('0\r\n\r\n');
+      this.conn.io.write(LAST_CHUNK);
       this.finish();
     } else if (this.framing === Framing.CLOSE) {
       this.closeClient = true;

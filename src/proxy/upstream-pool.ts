@@ -5,6 +5,7 @@
 // Timeouts cost no timer per request (silence.ts): an idle pooled socket is closed after
 // `idleMs` of silence; a busy one tells its exchange, which decides (the upstream timeout).
 import net, { type Socket } from 'node:net';
+import { DirectWriter, canGoDirect } from './direct-io.js';
 import { SilenceWatch, type Watched } from './silence.js';
 
 /** What a pooled connection reports to the exchange using it. */
@@ -38,6 +39,8 @@ export class UpstreamConn implements Watched {
   /** Bytes moved since the last tick (the exchange sets it on its writes). */
   active = true;
   private error: NodeJS.ErrnoException | null = null;
+  /** Writes on the handle once connected (direct-io.ts); null before, or where it cannot. */
+  private direct: DirectWriter | null = null;
 
   constructor(
     private readonly pool: UpstreamPool,
@@ -62,6 +65,7 @@ export class UpstreamConn implements Watched {
 
   private readonly onConnect = (): void => {
     this.connected = true;
+    if (canGoDirect(this.socket)) this.direct = new DirectWriter(this.socket, this.onDrain);
     this.user?.upConnected();
   };
 
@@ -73,6 +77,17 @@ export class UpstreamConn implements Watched {
     else user.upData((buffer as Buffer).subarray(0, length));
     return true;
   };
+
+  /**
+   * Sends bytes; false when they queue past the high-water mark (upDrain follows). Before the
+   * connect they wait in the socket's stream, and nothing is sent if the connect fails.
+   */
+  write(data: Uint8Array): boolean {
+    // What the stream still holds (the head written before the connect) goes out first.
+    const direct = this.direct;
+    if (direct !== null && this.socket.writableLength === 0) return direct.write(data);
+    return this.socket.write(data);
+  }
 
   private readonly onEnd = (): void => {
     if (this.user === null) this.socket.destroy();
