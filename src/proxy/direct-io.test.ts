@@ -95,42 +95,50 @@ const skipDirect = (name: string): string | false =>
   name === 'DirectSocket' && !DIRECT_IO && 'no stream_wrap binding in this process';
 
 for (const [name, make] of VARIANTS) {
-  test(`${name}: bytes both ways in order, the peer's FIN, and end() closing the socket`, { skip: skipDirect(name) }, async () => {
-    const p = await pair(make);
-    try {
-      const peerGot = readAll(p.peer);
-      p.peer.write('one ');
-      p.peer.write('two');
-      await until(() => Buffer.concat(p.received).toString() === 'one two', 'the bytes');
-      assert.equal(p.io.write('back '), true);
-      assert.equal(p.io.write(Buffer.from('again')), true);
-      p.peer.end();
-      await until(() => p.events.includes('eof'), 'eof');
-      p.io.end();
-      assert.equal((await peerGot).toString(), 'back again');
-      await until(() => p.events.includes('close'), 'the socket closing after end()');
-    } finally {
-      p.close();
-    }
-  });
+  test(
+    `${name}: bytes both ways in order, the peer's FIN, and end() closing the socket`,
+    { skip: skipDirect(name) },
+    async () => {
+      const p = await pair(make);
+      try {
+        const peerGot = readAll(p.peer);
+        p.peer.write('one ');
+        p.peer.write('two');
+        await until(() => Buffer.concat(p.received).toString() === 'one two', 'the bytes');
+        assert.equal(p.io.write('back '), true);
+        assert.equal(p.io.write(Buffer.from('again')), true);
+        p.peer.end();
+        await until(() => p.events.includes('eof'), 'eof');
+        p.io.end();
+        assert.equal((await peerGot).toString(), 'back again');
+        await until(() => p.events.includes('close'), 'the socket closing after end()');
+      } finally {
+        p.close();
+      }
+    },
+  );
 
-  test(`${name}: a write past the high-water mark returns false, and onDrain follows`, { skip: skipDirect(name) }, async () => {
-    let drained = 0;
-    const p = await pair(make, () => drained++);
-    try {
-      p.peer.pause();
-      const big = Buffer.alloc(8 * 1024 * 1024, 'x');
-      assert.equal(p.io.write(big), false, 'the kernel cannot take 8 MiB at once');
-      assert.equal(drained, 0);
-      let got = 0;
-      p.peer.on('data', (c: Buffer) => (got += c.length));
-      p.peer.resume();
-      await until(() => drained === 1, 'drain');
-      await until(() => got === big.length, 'every byte');
-    } finally {
-      p.close();
-    }
-  });
+  test(
+    `${name}: a write past the high-water mark returns false, and onDrain follows`,
+    { skip: skipDirect(name) },
+    async () => {
+      let drained = 0;
+      const p = await pair(make, () => drained++);
+      try {
+        p.peer.pause();
+        const big = Buffer.alloc(8 * 1024 * 1024, 'x');
+        assert.equal(p.io.write(big), false, 'the kernel cannot take 8 MiB at once');
+        assert.equal(drained, 0);
+        let got = 0;
+        p.peer.on('data', (c: Buffer) => (got += c.length));
+        p.peer.resume();
+        await until(() => drained === 1, 'drain');
+        await until(() => got === big.length, 'every byte');
+      } finally {
+        p.close();
+      }
+    },
+  );
 
   test(`${name}: pause() stops delivery until resume()`, { skip: skipDirect(name) }, async () => {
     const p = await pair(make);
@@ -146,47 +154,59 @@ for (const [name, make] of VARIANTS) {
     }
   });
 
-  test(`${name}: release() hands the socket to its streams with unshifted bytes first`, { skip: skipDirect(name) }, async () => {
-    const p = await pair(make);
+  test(
+    `${name}: release() hands the socket to its streams with unshifted bytes first`,
+    { skip: skipDirect(name) },
+    async () => {
+      const p = await pair(make);
+      try {
+        p.peer.write('first');
+        await until(() => p.received.length > 0, 'the first bytes');
+        p.io.release();
+        const later: Buffer[] = [];
+        p.server.unshift(Buffer.concat(p.received));
+        p.server.on('data', (c: Buffer) => later.push(c));
+        p.server.resume();
+        p.peer.write(' second');
+        await until(() => Buffer.concat(later).toString() === 'first second', 'stream reads');
+        assert.equal(Buffer.concat(p.received).toString(), 'first', 'the reader got no more');
+        p.server.write('via stream');
+        const echo = await new Promise<string>((resolve) =>
+          p.peer.once('data', (c: Buffer) => resolve(c.toString())),
+        );
+        assert.equal(echo, 'via stream');
+      } finally {
+        p.close();
+      }
+    },
+  );
+}
+
+test(
+  'DirectWriter: a failed write destroys the socket with the error; later writes are no-ops',
+  {
+    skip: !DIRECT_IO && 'no stream_wrap binding in this process',
+  },
+  async () => {
+    const p = await pair((s, r, d) => new StreamSocket(s, r, d));
     try {
-      p.peer.write('first');
-      await until(() => p.received.length > 0, 'the first bytes');
-      p.io.release();
-      const later: Buffer[] = [];
-      p.server.unshift(Buffer.concat(p.received));
-      p.server.on('data', (c: Buffer) => later.push(c));
-      p.server.resume();
-      p.peer.write(' second');
-      await until(() => Buffer.concat(later).toString() === 'first second', 'stream reads');
-      assert.equal(Buffer.concat(p.received).toString(), 'first', 'the reader got no more');
-      p.server.write('via stream');
-      const echo = await new Promise<string>((resolve) =>
-        p.peer.once('data', (c: Buffer) => resolve(c.toString())),
+      const errors: string[] = [];
+      p.server.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+      const writer = new DirectWriter(p.server, () => undefined);
+      // After our FIN the handle refuses writes (EPIPE), synchronously.
+      await new Promise<void>((resolve) => p.server.end(resolve));
+      assert.equal(p.server.destroyed, false);
+      writer.write(Buffer.from('too late'));
+      await until(() => p.server.destroyed, 'the socket destroyed');
+      await until(() => errors.length > 0, 'the error event');
+      assert.deepEqual(errors, ['EPIPE']);
+      assert.equal(
+        writer.write(Buffer.from('after')),
+        true,
+        'a destroyed socket takes writes as no-ops',
       );
-      assert.equal(echo, 'via stream');
     } finally {
       p.close();
     }
-  });
-}
-
-test('DirectWriter: a failed write destroys the socket with the error; later writes are no-ops', {
-  skip: !DIRECT_IO && 'no stream_wrap binding in this process',
-}, async () => {
-  const p = await pair((s, r, d) => new StreamSocket(s, r, d));
-  try {
-    const errors: string[] = [];
-    p.server.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
-    const writer = new DirectWriter(p.server, () => undefined);
-    // After our FIN the handle refuses writes (EPIPE), synchronously.
-    await new Promise<void>((resolve) => p.server.end(resolve));
-    assert.equal(p.server.destroyed, false);
-    writer.write(Buffer.from('too late'));
-    await until(() => p.server.destroyed, 'the socket destroyed');
-    await until(() => errors.length > 0, 'the error event');
-    assert.deepEqual(errors, ['EPIPE']);
-    assert.equal(writer.write(Buffer.from('after')), true, 'a destroyed socket takes writes as no-ops');
-  } finally {
-    p.close();
-  }
-});
+  },
+);

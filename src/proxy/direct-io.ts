@@ -197,7 +197,8 @@ export class DirectSocket extends DirectWriter implements ClientIO {
     handle.onread = (arrayBuffer: ArrayBuffer): void => {
       const nread = state[b.kReadBytesOrError]!;
       if (nread > 0) {
-        if (!this.ended) reader.onBytes(Buffer.from(arrayBuffer, state[b.kArrayBufferOffset], nread));
+        if (!this.ended)
+          reader.onBytes(Buffer.from(arrayBuffer, state[b.kArrayBufferOffset], nread));
         return;
       }
       if (nread === 0) return;
