@@ -197,3 +197,23 @@ void test('judge: a doubled median fails even when noise hides it in the p99', (
     assert.match(v.reasons.join(' '), /p50 ratio x2\.\d+ above x2/);
   }
 });
+
+void test('judge: a p99 from fewer than 100 samples a side is not compared (it is the maximum)', () => {
+  // The canary is a little slower (U significant) and one hiccup makes its "p99" 3× the
+  // baseline's; its median is the baseline's + 4%.
+  const cfg: AnalysisConfig = {
+    minRequests: 20,
+    errorRate: null,
+    latency: { maxP99Ratio: 1.5, alpha: 0.05, minDeltaMs: 3, maxP50Ratio: 2 },
+  };
+  const baseline = sample(400, 0, latencies(400, 11, 1, 20, 2));
+  const slowish = (n: number): number[] => [...latencies(n - 1, 12, 1.04, 20, 2), 150];
+  const few = judge(cfg, baseline, sample(40, 0, slowish(40)));
+  assert.ok(few.metrics.latency!.pValue < 0.05, 'the U test sees the canary slower');
+  assert.ok(few.metrics.latency!.ratio > 1.5, 'and its p99 is far above');
+  assert.equal(few.result, 'pass');
+  assert.match(few.reasons.join(' '), /p99 not compared below 100 samples a side/);
+  const many = judge(cfg, baseline, sample(100, 0, [...slowish(98), 150, 150]));
+  assert.equal(many.result, 'fail', 'with 100 samples its p99 counts');
+  assert.match(many.reasons.join(' '), /p99 ratio above x1\.5/);
+});

@@ -137,6 +137,13 @@ function judgeErrorRate(
   };
 }
 
+/**
+ * A p99 needs this many samples on each side to be more than the largest few: with 40 samples
+ * "p99" is the maximum, one scheduling hiccup. Below it the p99 criterion is left out and the
+ * verdict rests on the U test and the median.
+ */
+export const MIN_TAIL_SAMPLES = 100;
+
 function judgeLatency(
   cfg: NonNullable<AnalysisConfig['latency']>,
   need: number,
@@ -155,7 +162,8 @@ function judgeLatency(
   const delta = cP99 - bP99;
   const mw = mannWhitneyU(canary.latenciesMs, baseline.latenciesMs, 'greater');
   const slower = mw.pValue < cfg.alpha;
-  const ratioAbove = ratio > cfg.maxP99Ratio;
+  const tailKnown = nb >= MIN_TAIL_SAMPLES && nc >= MIN_TAIL_SAMPLES;
+  const ratioAbove = tailKnown && ratio > cfg.maxP99Ratio;
   const deltaAbove = cfg.minDeltaMs === undefined || delta > cfg.minDeltaMs;
   const p50Ratio = b[50]! > 0 ? c[50]! / b[50]! : c[50]! > 0 ? Infinity : 1;
   const medianAbove =
@@ -171,6 +179,8 @@ function judgeLatency(
     tail = `canary slower and p50 ratio x${fixed(p50Ratio)} above x${cfg.maxP50Ratio}`;
   } else if (fail) tail = `canary slower and p99 ratio above x${cfg.maxP99Ratio}`;
   else if (!slower) tail = `not significantly slower (p >= ${cfg.alpha})`;
+  else if (!tailKnown)
+    tail = `slower, p50 within x${cfg.maxP50Ratio ?? '∞'}; p99 not compared below ${MIN_TAIL_SAMPLES} samples a side`;
   else if (!ratioAbove) tail = `slower but p99 ratio within x${cfg.maxP99Ratio}`;
   else tail = `slower but p99 difference ${ms(delta)} within minDeltaMs ${ms(cfg.minDeltaMs ?? 0)}`;
   const metrics: LatencyMetrics = {
