@@ -85,6 +85,8 @@ export interface OpenLoopResult {
   connsOpened: number;
   /** Generator CPU, percent of one core, summed over its processes. */
   cpuPercent: number;
+  /** Every counted latency (ms), for pooling runs; not part of the JSON report. */
+  samples?: Float32Array;
 }
 
 export function percentiles(values: Float32Array | Float64Array | number[]): Percentiles {
@@ -183,6 +185,7 @@ export async function runOpenLoop(
     sendLag: percentiles(lag),
     connsOpened: sum('connsOpened'),
     cpuPercent: Math.round((100 * sum('cpuMs')) / Math.max(...reports.map((r) => r.wallMs))),
+    samples: Float32Array.from(lat),
   };
 }
 

@@ -19,7 +19,7 @@ import { DockerRuntime } from '../src/runtime/index.js';
 import { ensureEngine } from '../scripts/engine.js';
 import { FIXTURE_IMAGES, buildFixtureImages, repoRoot } from '../scripts/fixture-images.js';
 import { summarizeProfile } from './cpuprofile.js';
-import { runOpenLoop } from './openloop.js';
+import { percentiles, runOpenLoop } from './openloop.js';
 import {
   CpuMeter,
   ProcessTable,
@@ -142,8 +142,9 @@ export interface Options {
 const USAGE = `usage: node dist/bench/proxy.js [options]
   --rounds N             throughput rounds, each path once per round (default 3; quick 1)
   --duration S           seconds per wrk run (default 8; quick 3)
-  --latency-rounds N     rounds of the fixed-rate runs (default 3; quick 1)
-  --latency-duration S   seconds per fixed-rate run, the first not counted (default 8; quick 3)
+  --latency-rounds N     rounds of the fixed-rate runs, path order A B then B A (default 8;
+                         quick 1)
+  --latency-duration S   seconds per fixed-rate run, the first not counted (default 4; quick 3)
   --latency-procs N      open-loop generator processes (default 1)
   --skip-multi           skip the extra round with nginx 2 workers and HAProxy 2 threads
   --profile              one more wrk run against a hotswap proxy under node --cpu-prof
@@ -194,8 +195,8 @@ function parseOptions(argv: string[]): Options {
     rounds: int(values.rounds, quick ? 1 : 3, 'rounds'),
     durationSec: int(values.duration, quick ? 3 : 8, 'duration'),
     warmupSec: quick ? 1 : 2,
-    latencyRounds: int(values['latency-rounds'], quick ? 1 : 3, 'latency-rounds'),
-    latencyDurationSec: int(values['latency-duration'], quick ? 3 : 8, 'latency-duration', 2),
+    latencyRounds: int(values['latency-rounds'], quick ? 1 : 8, 'latency-rounds'),
+    latencyDurationSec: int(values['latency-duration'], quick ? 3 : 4, 'latency-duration', 2),
     latencyProcs: int(values['latency-procs'], 1, 'latency-procs'),
     multi: !values['skip-multi'],
     profile: values.profile,
@@ -212,6 +213,17 @@ function parseOptions(argv: string[]): Options {
  * (softirq) counts as "other" too: about 10-35 % in a clean run here.
  */
 const NOISY_OTHER_PCT = 50;
+
+/** The p99 of every latency of several runs together. */
+function pooledP99(runs: Float32Array[]): number {
+  const all = new Float32Array(runs.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of runs) {
+    all.set(r, at);
+    at += r.length;
+  }
+  return all.length === 0 ? NaN : percentiles(all).p99;
+}
 
 /** A fixed-rate run whose requests waited this long (median) for a free connection was overloaded. */
 const OVERLOAD_SEND_LAG_MS = 5;
@@ -466,15 +478,23 @@ async function main(): Promise<number> {
     ].filter((l) => Number.isFinite(l.rate) && l.rate > 0);
     const latencyPaths = wanted.filter((p) => p.latency);
     const latencyRuns: LatencyRecord[] = [];
+    /** Every counted latency per level and path, over all rounds. */
+    const pooled = new Map<string, Float32Array[]>();
     for (const level of levels) {
       for (let round = 1; round <= opts.latencyRounds; round++) {
-        for (const p of latencyPaths) {
+        // A B A B would give one path the slot after the other every time; A B B A does not.
+        const order = round % 2 === 1 ? latencyPaths : [...latencyPaths].reverse();
+        for (const p of order) {
           const port = endpoint(p.key).port;
           log(
             `fixed rate ${level.rate} req/s (½ of ${level.of} max), round ${round}/` +
               `${opts.latencyRounds}, ${opts.latencyDurationSec} s → ${p.key}`,
           );
-          const { result, cpu, noisy } = await measured(p.key, (track) =>
+          const {
+            result: full,
+            cpu,
+            noisy,
+          } = await measured(p.key, (track) =>
             runOpenLoop(
               {
                 host: '127.0.0.1',
@@ -491,9 +511,12 @@ async function main(): Promise<number> {
               track,
             ),
           );
+          const { samples, ...result } = full;
           if (result.errors > 0 || result.non2xx > 0) {
             log(`  ${p.key}: ${result.errors} errors, ${result.non2xx} non-2xx`);
           }
+          const poolKey = `${level.key} ${p.key}`;
+          if (samples !== undefined) pooled.set(poolKey, [...(pooled.get(poolKey) ?? []), samples]);
           latencyRuns.push({ level: level.key, round, path: p.key, result, cpu, noisy });
         }
       }
@@ -504,15 +527,23 @@ async function main(): Promise<number> {
     > = {};
     for (const level of levels) {
       const paths: Record<string, LatencySummary> = {};
+      const runsOf = (key: string): LatencyRecord[] =>
+        latencyRuns.filter((r) => r.level === level.key && r.path === key);
+      const nginxByRound = new Map(runsOf('nginx').map((r) => [r.round, r.result.latency.p99]));
       for (const p of latencyPaths) {
-        const mine = latencyRuns
-          .filter((r) => r.level === level.key && r.path === p.key)
-          .map((r) => r.result);
+        const records = runsOf(p.key);
+        const mine = records.map((r) => r.result);
         const sendLagP50 = median(mine.map((r) => r.sendLag.p50));
+        // Paired by round: slow drifts of the machine hit both runs of a round alike.
+        const vsNginx = records
+          .filter((r) => nginxByRound.has(r.round))
+          .map((r) => r2(r.result.latency.p99 - nginxByRound.get(r.round)!));
         paths[p.key] = {
           p50: r2(median(mine.map((r) => r.latency.p50))),
           p90: r2(median(mine.map((r) => r.latency.p90))),
           p99: r2(median(mine.map((r) => r.latency.p99))),
+          pooledP99: r2(pooledP99(pooled.get(`${level.key} ${p.key}`) ?? [])),
+          p99MinusNginx: { median: r2(median(vsNginx)), rounds: vsNginx },
           achievedRate: Math.round(median(mine.map((r) => r.achievedRate))),
           sendLagP50: r2(sendLagP50),
           sendLagP99: r2(median(mine.map((r) => r.sendLag.p99))),

@@ -10,6 +10,8 @@ import {
   DirectWriter,
   StreamSocket,
   canGoDirect,
+  isTransient,
+  owned,
   type ClientIO,
   type DirectReader,
 } from './direct-io.js';
@@ -36,7 +38,8 @@ async function pair(make: Make, onDrain: () => void = () => undefined): Promise<
   const received: Buffer[] = [];
   const events: string[] = [];
   const reader: DirectReader = {
-    onBytes: (chunk) => received.push(chunk),
+    // The reader's contract: what it keeps goes through owned().
+    onBytes: (chunk) => received.push(owned(chunk)),
     onEof: () => events.push('eof'),
   };
   const listener = net.createServer({ allowHalfOpen: true });
@@ -205,6 +208,44 @@ test(
         true,
         'a destroyed socket takes writes as no-ops',
       );
+    } finally {
+      p.close();
+    }
+  },
+);
+
+test(
+  'DirectSocket: reads land in one shared buffer; owned() copies what a reader keeps',
+  { skip: !DIRECT_IO && 'no stream_wrap binding in this process' },
+  async () => {
+    const views: Buffer[] = [];
+    const copies: Buffer[] = [];
+    const make: Make = (s, _r, d) =>
+      new DirectSocket(
+        s,
+        {
+          onBytes: (chunk) => {
+            views.push(chunk);
+            copies.push(owned(chunk));
+          },
+          onEof: () => undefined,
+        },
+        d,
+      );
+    const p = await pair(make);
+    try {
+      p.peer.write('AAAA');
+      await until(() => copies.length === 1, 'the first read');
+      p.peer.write('BB');
+      await until(() => copies.length === 2, 'the second read');
+      assert.equal(isTransient(views[0]!), true, 'a read is a view of the shared buffer');
+      assert.equal(isTransient(copies[0]!), false);
+      assert.deepEqual(
+        copies.map((c) => c.toString()),
+        ['AAAA', 'BB'],
+      );
+      // The second read overwrote the first view: why a reader must not keep views.
+      assert.equal(views[0]!.toString(), 'BBAA');
     } finally {
       p.close();
     }

@@ -28,6 +28,8 @@ interface StreamHandle {
   reading: boolean;
   readStart(): number;
   readStop(): number;
+  /** Reads land in this buffer from now on; onread gets no ArrayBuffer (absent: not supported). */
+  useUserBuffer?(buffer: Uint8Array): void;
   writeBuffer(req: WriteReq, data: Uint8Array): number;
   writeUtf8String(req: WriteReq, data: string): number;
   /** Bytes queued in libuv, not on the wire yet (kept up to date by the binding). */
@@ -64,6 +66,25 @@ const BINDING = loadBinding();
 /** Direct handle I/O is possible in this process. */
 export const DIRECT_IO = BINDING !== null;
 const UV_EOF = -4095;
+
+/**
+ * Where every DirectSocket's reads land. A read is handed to its reader before the next one can
+ * happen, so one buffer serves all connections, and no ArrayBuffer is allocated per read.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
+ * True when `chunk` is a view of the shared read buffer: valid only during onBytes, so what a
+ * reader keeps (or writes, since a write may complete later) must be copied.
+ */
+export function isTransient(chunk: Uint8Array): boolean {
+  return chunk.buffer === READ_BUFFER.buffer;
+}
+
+/** `chunk`, copied if it is a view of the shared read buffer. */
+export function owned(chunk: Buffer): Buffer {
+  return chunk.buffer === READ_BUFFER.buffer ? Buffer.from(chunk) : chunk;
+}
 
 /** Above this many bytes queued in libuv a write reports backpressure (Writable's default). */
 const HIGH_WATER = 16 * 1024;
@@ -105,6 +126,12 @@ function onWriteComplete(this: WriteReq, status: number): void {
  */
 export class DirectWriter {
   private wantDrain = false;
+  /**
+   * A write request free for the next write. A write that completes synchronously (the usual
+   * case) never ties its request object to libuv, so the object can serve again: one fewer
+   * native object to build per write.
+   */
+  private spare: WriteReq | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -115,18 +142,24 @@ export class DirectWriter {
     const handle = handleOf(this.socket);
     if (handle === null) return true;
     const b = BINDING!;
-    const req = new b.WriteWrap();
+    let req = this.spare;
+    if (req === null) {
+      req = new b.WriteWrap();
+      req.oncomplete = onWriteComplete;
+      req.writer = this;
+    } else this.spare = null;
     req.handle = handle;
-    req.oncomplete = onWriteComplete;
     req.async = false;
-    req.writer = this;
     const err =
       typeof data === 'string' ? handle.writeUtf8String(req, data) : handle.writeBuffer(req, data);
     if (err !== 0) {
       this.socket.destroy(uvError(err, 'write'));
       return true;
     }
-    if (b.streamBaseState[b.kLastWriteWasAsync] === 0) return true;
+    if (b.streamBaseState[b.kLastWriteWasAsync] === 0) {
+      this.spare = req;
+      return true;
+    }
     // libuv holds the bytes until they are written: keep them alive with the request.
     req.async = true;
     req.buffer = data;
@@ -150,7 +183,10 @@ export class DirectWriter {
 
 /** What a DirectSocket reports. */
 export interface DirectReader {
-  /** Bytes read; the buffer is the reader's to keep. */
+  /**
+   * Bytes read. The buffer may be a view of a buffer shared by all connections
+   * (`isTransient`): what the reader keeps after returning must go through `owned()`.
+   */
   onBytes(chunk: Buffer): void;
   /** The peer sent FIN. */
   onEof(): void;
@@ -191,14 +227,31 @@ export class DirectSocket extends DirectWriter implements ClientIO {
     const handle = handleOf(socket);
     if (handle === null) throw new Error('DirectSocket: the socket has no open handle');
     this.handle = handle;
-    this.streamOnread = handle.onread;
     const b = BINDING!;
     const state = b.streamBaseState;
+    const streamOnread = handle.onread;
+    const shared = typeof handle.useUserBuffer === 'function';
+    if (shared) {
+      handle.useUserBuffer!(READ_BUFFER);
+      // For the streams after release(): the handle keeps reading into READ_BUFFER, and net.js
+      // expects an ArrayBuffer of its own per read (it keeps the Buffer), so each read is
+      // copied into one. Node sets the offset to 0 for user-buffer reads.
+      this.streamOnread = function (this: StreamHandle, arrayBuffer: ArrayBuffer): void {
+        const nread = state[b.kReadBytesOrError]!;
+        const own = nread > 0 ? READ_BUFFER.buffer.slice(0, nread) : arrayBuffer;
+        streamOnread.call(this, own);
+      };
+    } else this.streamOnread = streamOnread;
     handle.onread = (arrayBuffer: ArrayBuffer): void => {
       const nread = state[b.kReadBytesOrError]!;
       if (nread > 0) {
-        if (!this.ended)
-          reader.onBytes(Buffer.from(arrayBuffer, state[b.kArrayBufferOffset], nread));
+        if (!this.ended) {
+          reader.onBytes(
+            shared
+              ? READ_BUFFER.subarray(0, nread)
+              : Buffer.from(arrayBuffer, state[b.kArrayBufferOffset], nread),
+          );
+        }
         return;
       }
       if (nread === 0) return;

@@ -18,7 +18,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { clientIO, type ClientIO, type DirectReader } from './direct-io.js';
+import { clientIO, owned, type ClientIO, type DirectReader } from './direct-io.js';
 import { clientResponseHead, forwardedForLines, upstreamRequestHead } from './forward-head.js';
 import { errorResponse, IDEMPOTENT_BODILESS } from './http-rules.js';
 import {
@@ -134,7 +134,7 @@ export class FastConnection implements Watched, DirectReader {
     const ex = this.ex;
     if (ex !== null && ex.bodyLeft > 0) {
       const n = Math.min(ex.bodyLeft, chunk.length);
-      ex.sendBody(n === chunk.length ? chunk : chunk.subarray(0, n));
+      ex.sendBody(owned(n === chunk.length ? chunk : chunk.subarray(0, n)));
       if (n === chunk.length) return;
       chunk = chunk.subarray(n);
     }
@@ -142,6 +142,8 @@ export class FastConnection implements Watched, DirectReader {
     // A pipelined request waits for the current exchange.
     if (this.ex === null) this.next();
     else this.io.pause();
+    // A partial or pipelined request outlives this read.
+    if (this.buf !== null) this.buf = owned(this.buf);
   }
 
   /** Starts exchanges for the buffered requests, one at a time. */
@@ -211,7 +213,7 @@ export class FastConnection implements Watched, DirectReader {
     if (buf === null || ex.bodyLeft === 0) return;
     const n = Math.min(ex.bodyLeft, buf.length);
     this.buf = n === buf.length ? null : buf.subarray(n);
-    ex.sendBody(n === buf.length ? buf : buf.subarray(0, n));
+    ex.sendBody(owned(n === buf.length ? buf : buf.subarray(0, n)));
   }
 
   /** A response of the proxy's own; a body the client still sends means closing after it. */
@@ -251,7 +253,7 @@ export class FastConnection implements Watched, DirectReader {
     // Paused first (release() pauses): an unshift onto a flowing stream with no reader would
     // lose the bytes.
     this.io.release();
-    if (buf !== null) socket.unshift(buf);
+    if (buf !== null) socket.unshift(owned(buf));
     this.listener.toFullPath(socket);
     socket.resume();
   }
