@@ -63,6 +63,12 @@ function loadBinding(): StreamWrapBinding | null {
 }
 
 const BINDING = loadBinding();
+// Read once: the binding object is slow to read properties from on every call.
+const STATE = BINDING?.streamBaseState ?? new Int32Array(8);
+const K_NREAD = BINDING?.kReadBytesOrError ?? 0;
+const K_OFFSET = BINDING?.kArrayBufferOffset ?? 0;
+const K_ASYNC = BINDING?.kLastWriteWasAsync ?? 0;
+const WriteWrapCtor = BINDING?.WriteWrap;
 /** Direct handle I/O is possible in this process. */
 export const DIRECT_IO = BINDING !== null;
 const UV_EOF = -4095;
@@ -141,10 +147,9 @@ export class DirectWriter {
   write(data: Uint8Array | string): boolean {
     const handle = handleOf(this.socket);
     if (handle === null) return true;
-    const b = BINDING!;
     let req = this.spare;
     if (req === null) {
-      req = new b.WriteWrap();
+      req = new WriteWrapCtor!();
       req.oncomplete = onWriteComplete;
       req.writer = this;
     } else this.spare = null;
@@ -156,7 +161,7 @@ export class DirectWriter {
       this.socket.destroy(uvError(err, 'write'));
       return true;
     }
-    if (b.streamBaseState[b.kLastWriteWasAsync] === 0) {
+    if (STATE[K_ASYNC] === 0) {
       this.spare = req;
       return true;
     }
@@ -227,8 +232,7 @@ export class DirectSocket extends DirectWriter implements ClientIO {
     const handle = handleOf(socket);
     if (handle === null) throw new Error('DirectSocket: the socket has no open handle');
     this.handle = handle;
-    const b = BINDING!;
-    const state = b.streamBaseState;
+    const state = STATE;
     const streamOnread = handle.onread;
     const shared = typeof handle.useUserBuffer === 'function';
     if (shared) {
@@ -237,19 +241,19 @@ export class DirectSocket extends DirectWriter implements ClientIO {
       // expects an ArrayBuffer of its own per read (it keeps the Buffer), so each read is
       // copied into one. Node sets the offset to 0 for user-buffer reads.
       this.streamOnread = function (this: StreamHandle, arrayBuffer: ArrayBuffer): void {
-        const nread = state[b.kReadBytesOrError]!;
+        const nread = state[K_NREAD]!;
         const own = nread > 0 ? READ_BUFFER.buffer.slice(0, nread) : arrayBuffer;
         streamOnread.call(this, own);
       };
     } else this.streamOnread = streamOnread;
     handle.onread = (arrayBuffer: ArrayBuffer): void => {
-      const nread = state[b.kReadBytesOrError]!;
+      const nread = state[K_NREAD]!;
       if (nread > 0) {
         if (!this.ended) {
           reader.onBytes(
             shared
               ? READ_BUFFER.subarray(0, nread)
-              : Buffer.from(arrayBuffer, state[b.kArrayBufferOffset], nread),
+              : Buffer.from(arrayBuffer, state[K_OFFSET], nread),
           );
         }
         return;

@@ -125,8 +125,9 @@ export class UpstreamConn implements Watched {
     }
     this.reused = true;
     this.active = true;
-    // A paused socket would not see the app's FIN while idle.
-    this.socket.resume();
+    // A paused socket would not see the app's FIN while idle. (Once flowing, it stays so
+    // unless backpressure paused it: no call needed.)
+    if (this.socket.readableFlowing !== true) this.socket.resume();
     this.pool.park(this);
   }
 }
