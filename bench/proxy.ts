@@ -54,8 +54,8 @@ export const TARGETS = {
 
 /**
  * One way to reach the app. `main` paths run in every throughput round; `multi` paths in the
- * extra round, with direct and hotswap beside them. A multi-worker hotswap proxy, once it
- * exists, is one more entry: { key: 'hotswap-2w', set: 'multi', start: … startHotswap(…) }.
+ * extra round, with direct and hotswap beside them. (Two hotswap processes on one listening
+ * socket were tried as such an entry and measured worse on 2 cores: bench/README.md.)
  */
 export interface PathDef {
   key: string;
