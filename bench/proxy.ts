@@ -516,7 +516,11 @@ async function main(): Promise<number> {
             log(`  ${p.key}: ${result.errors} errors, ${result.non2xx} non-2xx`);
           }
           const poolKey = `${level.key} ${p.key}`;
-          if (samples !== undefined) pooled.set(poolKey, [...(pooled.get(poolKey) ?? []), samples]);
+          if (samples !== undefined) {
+            const runsSoFar = pooled.get(poolKey) ?? [];
+            runsSoFar.push(samples);
+            pooled.set(poolKey, runsSoFar);
+          }
           latencyRuns.push({ level: level.key, round, path: p.key, result, cpu, noisy });
         }
       }

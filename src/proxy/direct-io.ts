@@ -89,7 +89,7 @@ export function isTransient(chunk: Uint8Array): boolean {
 
 /** `chunk`, copied if it is a view of the shared read buffer. */
 export function owned(chunk: Buffer): Buffer {
-  return chunk.buffer === READ_BUFFER.buffer ? Buffer.from(chunk) : chunk;
+  return isTransient(chunk) ? Buffer.from(chunk) : chunk;
 }
 
 /** Above this many bytes queued in libuv a write reports backpressure (Writable's default). */
@@ -223,6 +223,8 @@ export function clientIO(socket: Socket, reader: DirectReader, onDrain: () => vo
 export class DirectSocket extends DirectWriter implements ClientIO {
   private readonly handle: StreamHandle;
   private readonly streamOnread: StreamHandle['onread'];
+  /** Reads land in READ_BUFFER (the handle supports user buffers). */
+  private readonly shared: boolean;
   private paused = false;
   private eof = false;
   private ended = false;
@@ -233,19 +235,10 @@ export class DirectSocket extends DirectWriter implements ClientIO {
     if (handle === null) throw new Error('DirectSocket: the socket has no open handle');
     this.handle = handle;
     const state = STATE;
-    const streamOnread = handle.onread;
+    this.streamOnread = handle.onread;
     const shared = typeof handle.useUserBuffer === 'function';
-    if (shared) {
-      handle.useUserBuffer!(READ_BUFFER);
-      // For the streams after release(): the handle keeps reading into READ_BUFFER, and net.js
-      // expects an ArrayBuffer of its own per read (it keeps the Buffer), so each read is
-      // copied into one. Node sets the offset to 0 for user-buffer reads.
-      this.streamOnread = function (this: StreamHandle, arrayBuffer: ArrayBuffer): void {
-        const nread = state[K_NREAD]!;
-        const own = nread > 0 ? READ_BUFFER.buffer.slice(0, nread) : arrayBuffer;
-        streamOnread.call(this, own);
-      };
-    } else this.streamOnread = streamOnread;
+    this.shared = shared;
+    if (shared) handle.useUserBuffer!(READ_BUFFER);
     handle.onread = (arrayBuffer: ArrayBuffer): void => {
       const nread = state[K_NREAD]!;
       if (nread > 0) {
@@ -318,7 +311,7 @@ export class DirectSocket extends DirectWriter implements ClientIO {
 
   /** Back to the socket's streams: reads go to its Readable again (paused until resumed). */
   release(): void {
-    this.handle.onread = this.streamOnread;
+    this.handle.onread = this.shared ? copyingOnread(this.streamOnread) : this.streamOnread;
     this.stopReading();
     const socket = this.socket;
     socket.pause();
@@ -327,6 +320,18 @@ export class DirectSocket extends DirectWriter implements ClientIO {
     const state = (socket as unknown as { _readableState?: { reading: boolean } })._readableState;
     if (state !== undefined) state.reading = false;
   }
+}
+
+/**
+ * The streams' read callback for a handle that keeps reading into READ_BUFFER: net.js keeps
+ * each read's Buffer, so every read is copied into an ArrayBuffer of its own first (Node sets
+ * the offset to 0 for user-buffer reads).
+ */
+function copyingOnread(streamOnread: StreamHandle['onread']): StreamHandle['onread'] {
+  return function (this: StreamHandle, arrayBuffer: ArrayBuffer): void {
+    const nread = STATE[K_NREAD]!;
+    streamOnread.call(this, nread > 0 ? READ_BUFFER.buffer.slice(0, nread) : arrayBuffer);
+  };
 }
 
 /** The same contract on the socket's streams (no binding, or HOTSWAP_DIRECT_IO=0). */
