@@ -12,6 +12,10 @@
 // requests wrk counted. Kernel work is not counted (callgrind sees user space only).
 //
 //   npm run build && node dist/bench/instructions.js [--seconds 10] [--warmup 10] [--json]
+//                                                    [--bare-peers]
+//
+// nginx adds X-Forwarded-For/-Proto/-Host and X-Request-Id as hotswap does (bench/servers.ts
+// says why); --bare-peers counts it with a bare proxy_pass instead.
 //
 // Needs valgrind (Debian package `valgrind`, installed with apt-get when missing, like wrk and
 // nginx) and wrk. Exit 0 when the measurement ran, 1 when a step failed, 2 on a bad flag.
@@ -36,6 +40,8 @@ interface Subject {
 interface Context {
   dir: string;
   upstream: string;
+  /** nginx adds the headers hotswap adds (X-Forwarded-*, X-Request-Id); --bare-peers: not. */
+  forwardHeaders: boolean;
   procs: ProcessTable;
   log: (line: string) => void;
 }
@@ -91,7 +97,7 @@ async function startNginx(ctx: Context): Promise<{ port: number; pid: number }> 
   const port = await freePort();
   const conf = join(ctx.dir, 'nginx.conf');
   // One process, no daemon: the process valgrind starts is the one that proxies.
-  writeFileSync(conf, nginxConfig(ctx.dir, ctx.upstream, port, 0));
+  writeFileSync(conf, nginxConfig(ctx.dir, ctx.upstream, port, 0, ctx.forwardHeaders));
   const args = [...valgrindArgs(ctx, 'nginx'), 'nginx', '-p', `${ctx.dir}/`, '-c', conf];
   args.push('-e', join(ctx.dir, 'error.log'));
   const child = ctx.procs.spawnLogged('nginx', 'valgrind', args, join(ctx.dir, 'nginx.log'));
@@ -190,6 +196,7 @@ async function main(): Promise<number> {
         seconds: { type: 'string', default: '10' },
         warmup: { type: 'string', default: '10' },
         json: { type: 'boolean', default: false },
+        'bare-peers': { type: 'boolean', default: false },
       },
     }));
   } catch (err) {
@@ -223,7 +230,7 @@ async function main(): Promise<number> {
     delete process.env.HOST;
     const upstream = `127.0.0.1:${appPort}`;
     await waitHttp200('app', appPort, 10_000, () => appChild.exitCode === null);
-    const ctx: Context = { dir, upstream, procs, log };
+    const ctx: Context = { dir, upstream, forwardHeaders: !values['bare-peers'], procs, log };
     const results: InstructionResult[] = [];
     for (const subject of SUBJECTS) results.push(await measure(ctx, subject, seconds, warmup));
     if (values.json)

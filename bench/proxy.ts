@@ -137,6 +137,8 @@ export interface Options {
    * docker-proxy sits in any path.
    */
   upstream: 'container' | 'loopback';
+  /** nginx and HAProxy without the X-Forwarded-* and X-Request-Id headers hotswap adds. */
+  barePeers: boolean;
 }
 
 const USAGE = `usage: node dist/bench/proxy.js [options]
@@ -153,6 +155,9 @@ const USAGE = `usage: node dist/bench/proxy.js [options]
   --keep                 keep the temp dir (configs, logs, the cpu profile)
   --upstream KIND        container (default: the fixture image, through docker-proxy) or
                          loopback (the same app as a node process on 127.0.0.1, no docker-proxy)
+  --bare-peers           nginx and HAProxy as a bare proxy_pass, without the X-Forwarded-For,
+                         -Proto, -Host and X-Request-Id headers that hotswap adds (and that they
+                         add by default, so that all three do the same job)
 `;
 
 class UsageError extends Error {}
@@ -172,6 +177,7 @@ function parseOptions(argv: string[]): Options {
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       upstream: { type: 'string', default: 'container' },
+      'bare-peers': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -204,6 +210,7 @@ function parseOptions(argv: string[]): Options {
     keep: values.keep,
     quick,
     upstream,
+    barePeers: values['bare-peers'],
   };
 }
 
@@ -338,7 +345,13 @@ async function main(): Promise<number> {
       address,
       endpoint: { port: appPort, rssPids: () => [], stop: () => Promise.resolve() },
     };
-    const ctx: StartContext = { dir: tmp, upstream: address, procs, log };
+    const ctx: StartContext = {
+      dir: tmp,
+      upstream: address,
+      forwardHeaders: !opts.barePeers,
+      procs,
+      log,
+    };
     const wanted = PATHS.filter((p) => p.set === 'main' || opts.multi);
     const endpoints = new Map<string, Endpoint>();
     for (const p of wanted) {
@@ -612,7 +625,11 @@ async function main(): Promise<number> {
           ? `The app is a node process on 127.0.0.1:${appPort} (--upstream loopback): no ` +
             `docker-proxy in any path.`
           : `Every path ends in docker-proxy (127.0.0.1:${appPort}), because Docker's DNAT ` +
-            `rule skips loopback.`),
+            `rule skips loopback.`) +
+        (opts.barePeers
+          ? ` nginx and HAProxy forward requests as they came (--bare-peers); hotswap adds ` +
+            `X-Forwarded-For/-Proto/-Host and X-Request-Id.`
+          : ` nginx, HAProxy and hotswap all add X-Forwarded-For/-Proto/-Host and X-Request-Id.`),
       noisyOtherPct: NOISY_OTHER_PCT,
       options: opts,
       targets: TARGETS,
