@@ -12,7 +12,9 @@
 // requests wrk counted. Kernel work is not counted (callgrind sees user space only).
 //
 //   npm run build && node dist/bench/instructions.js [--seconds 10] [--warmup 10] [--json]
-//                                                    [--bare-peers]
+//                                                    [--bare-peers] [--keep]
+//
+// --keep leaves the temp dir (the callgrind.* files, for callgrind_annotate) and prints its path.
 //
 // nginx adds X-Forwarded-For/-Proto/-Host and X-Request-Id as hotswap does (bench/servers.ts
 // says why); --bare-peers counts it with a bare proxy_pass instead.
@@ -197,6 +199,7 @@ async function main(): Promise<number> {
         warmup: { type: 'string', default: '10' },
         json: { type: 'boolean', default: false },
         'bare-peers': { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
       },
     }));
   } catch (err) {
@@ -216,7 +219,8 @@ async function main(): Promise<number> {
   const procs = new ProcessTable();
   const stop = async (): Promise<void> => {
     await procs.stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {

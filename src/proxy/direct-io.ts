@@ -78,13 +78,15 @@ const UV_EOF = -4095;
  * happen, so one buffer serves all connections, and no ArrayBuffer is allocated per read.
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+/** Its ArrayBuffer, read once: `.buffer` on a typed array is a runtime call. */
+const READ_MEMORY = READ_BUFFER.buffer;
 
 /**
  * True when `chunk` is a view of the shared read buffer: valid only during onBytes, so what a
  * reader keeps (or writes, since a write may complete later) must be copied.
  */
 export function isTransient(chunk: Uint8Array): boolean {
-  return chunk.buffer === READ_BUFFER.buffer;
+  return chunk.buffer === READ_MEMORY;
 }
 
 /** `chunk`, copied if it is a view of the shared read buffer. */
@@ -330,7 +332,7 @@ export class DirectSocket extends DirectWriter implements ClientIO {
 function copyingOnread(streamOnread: StreamHandle['onread']): StreamHandle['onread'] {
   return function (this: StreamHandle, arrayBuffer: ArrayBuffer): void {
     const nread = STATE[K_NREAD]!;
-    streamOnread.call(this, nread > 0 ? READ_BUFFER.buffer.slice(0, nread) : arrayBuffer);
+    streamOnread.call(this, nread > 0 ? READ_MEMORY.slice(0, nread) : arrayBuffer);
   };
 }
 
