@@ -182,7 +182,10 @@ export class Listener implements ListenerState, FastListener {
   /** Takes over an accepting socket received from a predecessor (must run before any accept). */
   adopt(server: net.Server): void {
     // A server received over IPC has default options; these are what bind() would have set.
-    (server as net.Server & { allowHalfOpen: boolean }).allowHalfOpen = true;
+    // (Without noDelay, connections accepted after a self-upgrade would run with Nagle on.)
+    const options = server as net.Server & { allowHalfOpen: boolean; noDelay: boolean };
+    options.allowHalfOpen = true;
+    options.noDelay = true;
     server.on('connection', this.onConnection);
     this.watch(server);
     this.acceptor = server;
