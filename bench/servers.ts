@@ -23,7 +23,7 @@ export interface Endpoint {
 export interface StartContext {
   dir: string;
   upstream: string;
-  /** nginx and HAProxy add what hotswap's proxy adds to each request (see PEER_HEADERS_NOTE). */
+  /** nginx and HAProxy add what hotswap's proxy adds to each request (NGINX_FORWARD_HEADERS says why). */
   forwardHeaders: boolean;
   procs: ProcessTable;
   log: (line: string) => void;
