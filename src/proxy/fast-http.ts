@@ -20,7 +20,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { clientIO, owned, type ClientIO, type DirectReader } from './direct-io.js';
 import { clientResponseHead, forwardedForLines, upstreamRequestHead } from './forward-head.js';
-import { errorResponse, IDEMPOTENT_BODILESS } from './http-rules.js';
+import { errorResponse, framingProblem, IDEMPOTENT_BODILESS } from './http-rules.js';
 import {
   CONNECT_TIMEOUT_CODE,
   TIMEOUT_CODE,
@@ -177,6 +177,12 @@ export class FastConnection implements Watched, DirectReader {
   }
 
   private begin(head: RequestHead): void {
+    // The fast path takes HTTP/1.1 without Transfer-Encoding only: the Host count is what's left.
+    const problem = framingProblem({ minor: 1, transferEncoding: null, hosts: head.hosts });
+    if (problem !== null) {
+      this.reply(head, 400, problem, true);
+      return;
+    }
     const listener = this.listener;
     const service =
       listener.single ?? listener.routeTo(hostName(findHeader(head, 'host')), requestTarget(head));

@@ -15,34 +15,30 @@ import {
   type RequestHead,
   type ResponseHead,
 } from './http1.js';
-import { FORWARDED, HOP_REQUEST } from './http-rules.js';
+import { connectionListed, FORWARDED, HOP_REQUEST, TRAILER } from './http-rules.js';
 import { REQUEST_ID_LENGTH, writeRequestId } from './request-id.js';
 
 /** Never forwarded upstream (hop-by-hop, or meant for this proxy, or set by it). */
-const DROP_REQUEST = new Set([...HOP_REQUEST, ...FORWARDED]);
+const DROP_REQUEST = new Set([...HOP_REQUEST, ...FORWARDED, TRAILER]);
 
 /** Never relayed to the client. Transfer-Encoding stays: the body is relayed as framed. */
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade']);
 
-/** Names a Connection header lists (they are hop-by-hop too), minus host and upgrade. */
+/** Names the head's Connection headers make hop-by-hop (never the framing ones). */
 function listedNames(head: Head): Set<string> | null {
   if (!head.connectionNames) return null;
   let listed: Set<string> | null = null;
   for (let k = 0; k < head.count; k++) {
-    if (head.names[k] !== 'connection') continue;
-    for (const part of headerValue(head, k).split(',')) {
-      const name = part.trim().toLowerCase();
-      if (name === '' || name === 'close' || name === 'keep-alive') continue;
-      if (name === 'host' || name === 'upgrade') continue;
-      (listed ??= new Set()).add(name);
-    }
+    if (head.names[k] === 'connection') listed = connectionListed(headerValue(head, k), listed);
   }
   return listed;
 }
 
 /**
  * Byte ranges [start, end, start, end, …] of the head: its start line, then every header line
- * whose name is not dropped. Adjacent kept lines merge into one range.
+ * whose name is not dropped. Adjacent kept lines merge into one range. Of repeated
+ * Content-Length lines (the parser let them through only with one value) the first is kept: the
+ * proxy sends one framing.
  */
 function keptRanges(head: Head, drop: Set<string>): number {
   const listed = listedNames(head);
@@ -50,10 +46,12 @@ function keptRanges(head: Head, drop: Set<string>): number {
   ranges[0] = head.start;
   ranges[1] = head.startLineEnd;
   let n = 2;
+  let lengths = 0;
   const names = head.names;
   for (let k = 0; k < head.count; k++) {
     const name = names[k];
     if (name !== undefined && drop.has(name)) continue;
+    if (name === 'content-length' && lengths++ > 0) continue;
     if (listed !== null && listed.has(nameAt(head, k))) continue;
     const start = lineStart(head, k);
     if (ranges[n - 1] === start) ranges[n - 1] = lineEnd(head, k);

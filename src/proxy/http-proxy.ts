@@ -18,7 +18,15 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { LongConnection } from './long.js';
 import type { ServiceRuntime } from './service.js';
-import { errorBody, FORWARDED, HOP_REQUEST, IDEMPOTENT_BODILESS } from './http-rules.js';
+import {
+  connectionListed,
+  errorBody,
+  FORWARDED,
+  framingProblem,
+  HOP_REQUEST,
+  IDEMPOTENT_BODILESS,
+  TRAILER,
+} from './http-rules.js';
 import { nextRequestId } from './request-id.js';
 import { Fail, type FailKind } from './stats.js';
 import { markLong, type Target } from './targets.js';
@@ -165,6 +173,13 @@ export class HttpProxy {
     res: http.ServerResponse,
     expectContinue: boolean,
   ): void {
+    const problem = fullPathFramingProblem(req);
+    if (problem !== null) {
+      res.setHeader('connection', 'close');
+      sendError(res, 400, problem);
+      return;
+    }
+
     const service = listener.single ?? listener.route(req);
     if (service === undefined) {
       if (listener.closing) res.setHeader('connection', 'close');
@@ -191,6 +206,7 @@ export class HttpProxy {
     const ex = new Exchange(this, service, listener, req, res, body, expectContinue);
     (res as Tagged<http.ServerResponse>)[kExchange] = ex;
     res.on('close', onClientClose);
+    trackOnSocket(ex);
     if (body && length === undefined) {
       // Chunked: trailers may follow the body, and the size limit is counted as it flows.
       (req as Tagged<http.IncomingMessage>)[kExchange] = ex;
@@ -205,15 +221,8 @@ export class HttpProxy {
     ex.attempts++;
     ex.connected = false;
     ex.reused = false;
-    const up: Tagged<http.ClientRequest> = http.request({
-      host: target.host,
-      port: target.port,
-      method: ex.req.method,
-      path: ex.req.url,
-      headers: ex.headers,
-      agent: target.agent,
-      setHost: false,
-    });
+    const up = upstreamRequest(ex, target);
+    if (up === null) return;
     up[kExchange] = ex;
     ex.upstream = up;
     up.on('socket', onUpstreamSocket);
@@ -222,6 +231,34 @@ export class HttpProxy {
     if (ex.expectContinue) up.on('continue', onUpstreamContinue);
     up.setTimeout(this.timeoutMs, onUpstreamTimeout);
     if (!ex.hasBody) up.end();
+  }
+}
+
+/**
+ * The upstream request, or null when Node refuses to build it from the client's headers (it
+ * throws on some, e.g. a Trailer header without chunked framing): a 400, never a crash.
+ */
+function upstreamRequest(ex: Exchange, target: Target): Tagged<http.ClientRequest> | null {
+  try {
+    return http.request({
+      host: target.host,
+      port: target.port,
+      method: ex.req.method,
+      path: ex.req.url,
+      headers: ex.headers,
+      agent: target.agent,
+      setHost: false,
+    });
+  } catch (err) {
+    target.release();
+    ex.finished = true;
+    ex.res.setHeader('connection', 'close');
+    sendError(
+      ex.res,
+      400,
+      `request headers not forwardable (${(err as NodeJS.ErrnoException).code})`,
+    );
+    return null;
   }
 }
 
@@ -456,8 +493,31 @@ function onUpstreamError(this: Tagged<http.ClientRequest>, err: NodeJS.ErrnoExce
   }
 }
 
+/** The exchanges of a client connection still open, for when it closes. */
+const kOpen = Symbol('open exchanges');
+type WithOpen = Socket & { [kOpen]?: Set<Exchange> };
+
+/**
+ * A pipelined request's response waits in Node's queue without a socket, and gets no 'close'
+ * when the client goes away: its upstream request would hold a pooled connection for ever (256
+ * such requests and the backend's pool is full). The connection's own close ends them all.
+ */
+function trackOnSocket(ex: Exchange): void {
+  const socket = ex.req.socket as WithOpen;
+  let open = socket[kOpen];
+  if (open === undefined) {
+    const exchanges = new Set<Exchange>();
+    open = socket[kOpen] = exchanges;
+    socket.once('close', () => {
+      for (const e of exchanges) onClientClose.call(e.res);
+    });
+  }
+  open.add(ex);
+}
+
 function onClientClose(this: Tagged<http.ServerResponse>): void {
   const ex = this[kExchange]!;
+  (ex.req.socket as WithOpen)[kOpen]?.delete(ex);
   if (ex.finished) return;
   ex.finished = true;
   if (ex.continueTimer !== null) clearTimeout(ex.continueTimer);
@@ -542,6 +602,34 @@ function hasKeys(obj: object): boolean {
   return false;
 }
 
+/** Connections on which a request was refused for its framing: nothing more is read from them. */
+const refused = new WeakSet<Socket>();
+
+/**
+ * framingProblem() of a request Node's parser read (it keeps only the first Host in headers).
+ * A problem also marks the connection: requests Node parsed behind it are refused too (the
+ * connection closes after the first 400, so they get no answer).
+ */
+export function fullPathFramingProblem(req: http.IncomingMessage): string | null {
+  const problem = framingOf(req);
+  if (problem !== null) refused.add(req.socket);
+  return problem ?? (refused.has(req.socket) ? 'a request before this one was refused' : null);
+}
+
+function framingOf(req: http.IncomingMessage): string | null {
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
+  return framingProblem({
+    minor: req.httpVersionMajor === 1 ? req.httpVersionMinor : -1,
+    transferEncoding: req.headers['transfer-encoding'] ?? null,
+    hosts,
+  });
+}
+
 /** Headers for the upstream request: end-to-end headers plus X-Forwarded-* and X-Request-Id. */
 export function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
   const src = req.headers;
@@ -559,6 +647,7 @@ export function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHead
   out['x-forwarded-for'] = xff === undefined ? remote : `${String(xff)}, ${remote}`;
   out['x-forwarded-proto'] = 'http';
   if (src.host !== undefined) out['x-forwarded-host'] = src.host;
+  else out.host = '';
   if (src['x-request-id'] === undefined) out['x-request-id'] = nextRequestId();
   return out;
 }
@@ -575,8 +664,10 @@ export function requestHeaderList(req: http.IncomingMessage): string[] {
     connection !== undefined && !isKeepAliveOrClose(connection) ? listedNames(connection) : null;
   const host = src.host;
   const out: string[] = [];
+  const chunked = src['transfer-encoding'] !== undefined;
   for (const key in src) {
     if (HOP_REQUEST.has(key) || FORWARDED.has(key) || listed?.has(key) === true) continue;
+    if (key === TRAILER && !chunked) continue;
     pushValue(out, key, src[key]);
   }
   // Replaced below only when there is a Host to take it from (as requestHeaders does).
@@ -592,6 +683,8 @@ export function requestHeaderList(req: http.IncomingMessage): string[] {
   out.push('x-forwarded-for', xff === undefined ? remote : `${String(xff)}, ${remote}`);
   out.push('x-forwarded-proto', 'http');
   if (host !== undefined) out.push('x-forwarded-host', host);
+  // An HTTP/1.0 request may come without Host; HTTP/1.1 upstream needs one (empty: RFC 9112 3.2).
+  else out.push('host', '');
   if (src['x-request-id'] === undefined) out.push('x-request-id', nextRequestId());
   return out;
 }
@@ -602,14 +695,9 @@ function pushValue(out: string[], key: string, value: string | string[] | undefi
   else for (const v of value) out.push(key, v);
 }
 
-/** The names a Connection header lists (hop-by-hop too), minus host and upgrade. */
+/** The names a Connection header makes hop-by-hop (never the framing ones). */
 function listedNames(connection: string): Set<string> {
-  const names = new Set<string>();
-  for (const name of connection.split(',')) {
-    const key = name.trim().toLowerCase();
-    if (key !== 'host' && key !== 'upgrade') names.add(key);
-  }
-  return names;
+  return connectionListed(connection, null) ?? new Set();
 }
 
 interface ResponseHead {
@@ -642,18 +730,13 @@ function responseHead(raw: string[]): ResponseHead {
     } else if (HOP_RESPONSE.has(key)) {
       if (key === 'transfer-encoding') chunked = true;
       else if (key === 'connection' && !isKeepAliveOrClose(value)) {
-        listed = addListed(listed ?? new Set(), value);
+        listed = connectionListed(value, listed);
       }
       continue;
     }
     list.push(name, value);
   }
   return { list: listed === null ? list : withoutNames(list, listed), chunked, eventStream };
-}
-
-function addListed(names: Set<string>, connection: string): Set<string> {
-  for (const name of listedNames(connection)) names.add(name);
-  return names;
 }
 
 /** The list without the lines whose (lowercased) name is in `names`. */
@@ -670,10 +753,7 @@ function isKeepAliveOrClose(value: string): boolean {
   return v === 'keep-alive' || v === 'close';
 }
 
-/** Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1). */
+/** Headers named in Connection are hop-by-hop too (RFC 9110 7.6.1), but never the framing ones. */
 export function dropListed(headers: http.OutgoingHttpHeaders, connection: string): void {
-  for (const name of connection.split(',')) {
-    const key = name.trim().toLowerCase();
-    if (key !== 'host' && key !== 'upgrade') delete headers[key];
-  }
+  for (const name of listedNames(connection)) delete headers[name];
 }

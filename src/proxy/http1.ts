@@ -80,6 +80,8 @@ export interface RequestHead extends Head {
   contentLength: number;
   /** The client asked to close after this exchange (Connection: close). */
   close: boolean;
+  /** Host header lines (framingProblem() wants exactly one). */
+  hosts: number;
 }
 
 export interface ResponseHead extends Head {
@@ -203,6 +205,7 @@ const KNOWN_NAMES = [
   'cookie',
   'x-hotswap-revision',
   'content-type',
+  'trailer',
 ];
 const KNOWN_BY_LENGTH: string[][] = [];
 for (const name of KNOWN_NAMES) (KNOWN_BY_LENGTH[name.length] ??= []).push(name);
@@ -408,10 +411,14 @@ export function parseRequest(
     targetEnd,
     contentLength: -1,
     close: false,
+    hosts: 0,
     connectionNames: false,
   };
   for (let k = 0; k < count; k++) {
     switch (names[k]) {
+      case 'host':
+        head.hosts++;
+        break;
       case 'content-length': {
         const n = lengthAt(head, k);
         if (n < 0 || (head.contentLength >= 0 && n !== head.contentLength)) return BAIL;

@@ -14,6 +14,7 @@ import {
   TIMEOUT_CODE,
   failKind,
   hostOf,
+  fullPathFramingProblem,
   requestHeaders,
   type HttpProxy,
   type ListenerState,
@@ -298,6 +299,12 @@ export class UpgradeProxy {
   constructor(private readonly proxy: HttpProxy) {}
 
   handle(listener: ListenerState, req: http.IncomingMessage, client: Socket, head: Buffer): void {
+    const problem = fullPathFramingProblem(req) ?? upgradeBodyProblem(req);
+    if (problem !== null) {
+      client.on('error', noop);
+      rawError(client, 400, problem);
+      return;
+    }
     const service = listener.single ?? listener.route(req);
     if (service === undefined) {
       client.on('error', noop);
@@ -313,6 +320,16 @@ export class UpgradeProxy {
     }
     new Tunnel(this.proxy, service, req, client, head).dispatch(target);
   }
+}
+
+/**
+ * An upgrade request carries no body here: the bytes after its head belong to the new protocol,
+ * so a body would be read as tunnel data by one side and as a request body by the other.
+ */
+function upgradeBodyProblem(req: http.IncomingMessage): string | null {
+  const length = req.headers['content-length'];
+  const body = req.headers['transfer-encoding'] !== undefined || (length ?? '0') !== '0';
+  return body ? 'an upgrade request with a body' : null;
 }
 
 /** A small text error on a raw socket (no HTTP response object after an upgrade), then close. */
