@@ -20,7 +20,12 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { clientIO, owned, type ClientIO, type DirectReader } from './direct-io.js';
 import { clientResponseHead, forwardedForLines, upstreamRequestHead } from './forward-head.js';
-import { errorResponse, framingProblem, IDEMPOTENT_BODILESS } from './http-rules.js';
+import {
+  errorResponse,
+  framingProblem,
+  IDEMPOTENT_BODILESS,
+  RELAYED_INTERIM,
+} from './http-rules.js';
 import {
   CONNECT_TIMEOUT_CODE,
   TIMEOUT_CODE,
@@ -460,8 +465,7 @@ class FastExchange implements UpstreamUser, LongConnection {
         this.startResponse(head, buf);
         return;
       }
-      // An interim response (103 Early Hints) is relayed; a stray 100 is not (no Expect here).
-      if (head.status !== 100) this.toClient(Buffer.from(buf.subarray(at, head.end)));
+      if (head.status === RELAYED_INTERIM) this.toClient(Buffer.from(buf.subarray(at, head.end)));
       at = head.end;
     }
   }

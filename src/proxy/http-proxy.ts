@@ -25,6 +25,7 @@ import {
   framingProblem,
   HOP_REQUEST,
   IDEMPOTENT_BODILESS,
+  RELAYED_INTERIM,
   TRAILER,
 } from './http-rules.js';
 import { nextRequestId } from './request-id.js';
@@ -227,6 +228,7 @@ export class HttpProxy {
     ex.upstream = up;
     up.on('socket', onUpstreamSocket);
     up.on('response', onUpstreamResponse);
+    up.on('information', onUpstreamInformation);
     up.on('error', onUpstreamError);
     if (ex.expectContinue) up.on('continue', onUpstreamContinue);
     up.setTimeout(this.timeoutMs, onUpstreamTimeout);
@@ -369,6 +371,24 @@ function onRequestEnd(this: Tagged<http.IncomingMessage>): void {
   up.addTrailers(this.trailers);
 }
 
+/** 103 Early Hints goes to the client as on the fast path; other interim responses do not. */
+function onUpstreamInformation(
+  this: Tagged<http.ClientRequest>,
+  info: http.InformationEvent,
+): void {
+  const ex = this[kExchange]!;
+  if (ex.upstream !== this || ex.finished || info.statusCode !== RELAYED_INTERIM) return;
+  const hints: Record<string, string | string[]> = {};
+  const raw = info.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const prior = hints[name];
+    hints[name] = prior === undefined ? raw[i + 1]! : [prior, raw[i + 1]!].flat();
+  }
+  // Node writes Early Hints only with a Link header (their point).
+  if (hints.link !== undefined) ex.res.writeEarlyHints(hints);
+}
+
 function onUpstreamResponse(this: Tagged<http.ClientRequest>, upRes: http.IncomingMessage): void {
   const ex = this[kExchange]!;
   if (ex.upstream !== this || ex.finished) {
@@ -464,6 +484,9 @@ function onUpstreamError(this: Tagged<http.ClientRequest>, err: NodeJS.ErrnoExce
     ex.continueTimer = null;
   }
   if (ex.bodyPiped) ex.req.unpipe(this);
+  // Bytes after a complete response (say, a body on a 204): Node drops that connection; the
+  // response itself is whole and goes out.
+  if (ex.upstreamResponse?.complete === true) return;
   if (ex.responded || ex.res.headersSent) {
     // Part of the response is out: all that is left is to cut the client connection.
     ex.failed = true;

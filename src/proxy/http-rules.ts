@@ -85,6 +85,12 @@ function endsInChunked(value: string): boolean {
  */
 export const TRAILER = 'trailer';
 
+/**
+ * The one interim response relayed to clients (both paths): 103 Early Hints. 100 Continue is
+ * the proxy's own business (Expect), 101 only ends an upgrade, 102 is obsolete.
+ */
+export const RELAYED_INTERIM = 103;
+
 /** Set by the proxy itself, whatever the client sent (X-Forwarded-For is extended). */
 export const FORWARDED: ReadonlySet<string> = new Set([
   'x-forwarded-for',
