@@ -49,7 +49,7 @@ import {
   type ResponseHead,
 } from './http1.js';
 import type { LongConnection } from './long.js';
-import { FORCE_HEADER, type ServiceRuntime } from './service.js';
+import type { ServiceRuntime } from './service.js';
 import { Fail, type FailKind } from './stats.js';
 import type { SilenceWatch, Watched } from './silence.js';
 import type { Target } from './targets.js';
@@ -306,21 +306,22 @@ export class FastConnection implements Watched, DirectReader {
 
 function noop(): void {}
 
-/** Headers service.pick() reads: the forced-revision header and cookie, the sticky header. */
+/** Headers service.pick() reads: the cookies, the sticky and the override headers. */
 function pickHeaders(head: RequestHead, service: ServiceRuntime): IncomingHttpHeaders | null {
-  const sticky = service.settings.sticky;
-  let headers: IncomingHttpHeaders | null = sticky === null ? null : {};
+  const { sticky, override } = service.settings;
+  if (sticky === null && override === null) return null;
+  const headers: IncomingHttpHeaders = {};
   const names = head.names;
   const stickyHeader = sticky?.header;
+  const forceHeader = override?.header;
+  const named = stickyHeader !== undefined || forceHeader !== undefined;
   for (let k = 0; k < head.count; k++) {
-    const name = names[k] ?? (stickyHeader === undefined ? undefined : nameAt(head, k));
+    const name = names[k] ?? (named ? nameAt(head, k) : undefined);
     if (name === undefined) continue;
     if (name === 'cookie') {
       const v = headerValue(head, k);
-      headers ??= {};
       headers.cookie = headers.cookie === undefined ? v : `${headers.cookie}; ${v}`;
-    } else if (name === FORCE_HEADER || name === stickyHeader) {
-      headers ??= {};
+    } else if (name === forceHeader || name === stickyHeader) {
       headers[name] ??= headerValue(head, k);
     }
   }
@@ -358,6 +359,8 @@ class FastExchange implements UpstreamUser, LongConnection {
   private headAt = 0;
   finished = false;
   private fail: FailKind = Fail.NONE;
+  /** Its revision was forced (routing.override): not counted in the revision's numbers. */
+  private readonly forced: boolean;
 
   constructor(
     readonly conn: FastConnection,
@@ -365,8 +368,14 @@ class FastExchange implements UpstreamUser, LongConnection {
     readonly head: RequestHead,
   ) {
     this.cookie = service.newCookie;
+    this.forced = service.forced;
     this.bodyLeft = head.contentLength > 0 ? head.contentLength : 0;
-    this.upHead = upstreamRequestHead(head, conn.remote, conn.forwardedFor);
+    this.upHead = upstreamRequestHead(
+      head,
+      conn.remote,
+      conn.forwardedFor,
+      service.settings.override,
+    );
   }
 
   dispatch(target: Target): void {
@@ -682,7 +691,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     } else target.release();
     const failed = this.fail !== Fail.NONE;
     const status = this.responded || failed ? this.status : 0;
-    target.counters.record(status, latency, this.fail, now);
+    if (!this.forced) target.counters.record(status, latency, this.fail, now);
     target.own.finish(status, latency);
     if (this.conn.ex === this) this.conn.exchangeDone(this.closeClient || this.bodyLeft > 0);
   }

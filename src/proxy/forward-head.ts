@@ -15,7 +15,9 @@ import {
   type RequestHead,
   type ResponseHead,
 } from './http1.js';
+import { withoutCookie } from './cookies.js';
 import { connectionListed, FORWARDED, HOP_REQUEST, TRAILER } from './http-rules.js';
+import type { OverrideConfig } from './types.js';
 import { REQUEST_ID_LENGTH, writeRequestId } from './request-id.js';
 
 /** Never forwarded upstream (hop-by-hop, or meant for this proxy, or set by it). */
@@ -40,8 +42,10 @@ function listedNames(head: Head): Set<string> | null {
  * Content-Length lines (the parser let them through only with one value) the first is kept: the
  * proxy sends one framing.
  */
-function keptRanges(head: Head, drop: Set<string>): number {
+function keptRanges(head: Head, drop: Set<string>, override: OverrideConfig | null = null): number {
   const listed = listedNames(head);
+  const forceHeader = override?.header;
+  const cookies = override?.cookie !== undefined;
   const ranges = RANGES;
   ranges[0] = head.start;
   ranges[1] = head.startLineEnd;
@@ -52,6 +56,10 @@ function keptRanges(head: Head, drop: Set<string>): number {
     const name = names[k];
     if (name !== undefined && drop.has(name)) continue;
     if (name === 'content-length' && lengths++ > 0) continue;
+    // The override's header and the cookie lines (sent again without its cookie) stay here.
+    if (override !== null && (nameAt(head, k) === forceHeader || (cookies && name === 'cookie'))) {
+      continue;
+    }
     if (listed !== null && listed.has(nameAt(head, k))) continue;
     const start = lineStart(head, k);
     if (ranges[n - 1] === start) ranges[n - 1] = lineEnd(head, k);
@@ -112,8 +120,10 @@ export function upstreamRequestHead(
   head: RequestHead,
   remote: string,
   forwardedFor: Buffer,
+  override: OverrideConfig | null = null,
 ): Buffer {
-  const n = keptRanges(head, DROP_REQUEST);
+  const n = keptRanges(head, DROP_REQUEST, override);
+  let cookie: string | null = null;
   let host = -1;
   let clientFwdHost = -1;
   let xff = 0;
@@ -137,10 +147,19 @@ export function upstreamRequestHead(
       case 'te':
         trailers ||= hasToken(headerValue(head, k), 'trailers');
         break;
+      case 'cookie':
+        if (override?.cookie !== undefined) {
+          const v = headerValue(head, k);
+          cookie = cookie === null ? v : `${cookie}; ${v}`;
+        }
+        break;
     }
   }
-  // The rare shapes (a client X-Forwarded-For, TE: trailers) go through a string.
-  const extra = xff > 0 || trailers ? forwardedExtra(head, remote, trailers) : null;
+  if (cookie !== null) cookie = withoutCookie(cookie, override!.cookie!);
+  // The rare shapes (a client X-Forwarded-For, TE: trailers, a cookie line rewritten) go
+  // through a string.
+  const extra =
+    xff > 0 || trailers || cookie !== null ? forwardedExtra(head, remote, trailers, cookie) : null;
   const fwdHost = host >= 0 ? host : clientFwdHost;
   let size = rangesSize(n) + (extra === null ? forwardedFor.length : extra.length) + 2;
   if (fwdHost >= 0)
@@ -163,10 +182,19 @@ export function upstreamRequestHead(
   return out;
 }
 
-/** TE and X-Forwarded-For/-Proto lines when the client sent X-Forwarded-For or asked for trailers. */
-function forwardedExtra(head: RequestHead, remote: string, trailers: boolean): string {
+/**
+ * TE, Cookie and X-Forwarded-For/-Proto lines when the client sent X-Forwarded-For, asked for
+ * trailers, or sent cookies that lost the override's.
+ */
+function forwardedExtra(
+  head: RequestHead,
+  remote: string,
+  trailers: boolean,
+  cookie: string | null,
+): string {
   // The proxy relays trailers, so it may ask for them on the client's behalf.
   let extra = trailers ? 'te: trailers\r\n' : '';
+  if (cookie !== null) extra += `cookie: ${cookie}\r\n`;
   let chain = '';
   for (let k = 0; k < head.count; k++) {
     if (head.names[k] === 'x-forwarded-for') chain += `${headerValue(head, k)}, `;

@@ -28,7 +28,9 @@ import {
   RELAYED_INTERIM,
   TRAILER,
 } from './http-rules.js';
+import { withoutCookie } from './cookies.js';
 import { nextRequestId } from './request-id.js';
+import type { OverrideConfig } from './types.js';
 import { Fail, type FailKind } from './stats.js';
 import { markLong, type Target } from './targets.js';
 
@@ -103,6 +105,8 @@ class Exchange implements LongConnection {
   readonly expectContinue: boolean;
   /** Set-Cookie for a sticky id generated for this request. */
   readonly cookie: string | null;
+  /** Its revision was forced (routing.override): not counted in the revision's numbers. */
+  readonly forced: boolean;
   readonly started = performance.now();
   /** The backend of the current attempt; it stays acquired until the client response closes. */
   target!: Target;
@@ -143,7 +147,8 @@ class Exchange implements LongConnection {
     this.hasBody = hasBody;
     this.expectContinue = expectContinue && hasBody;
     this.cookie = service.newCookie;
-    this.headers = requestHeaderList(req);
+    this.forced = service.forced;
+    this.headers = requestHeaderList(req, service.settings.override);
     if (this.expectContinue) this.headers.push('expect', '100-continue');
   }
 
@@ -557,7 +562,9 @@ function onClientClose(this: Tagged<http.ServerResponse>): void {
     latency = ex.headAt - ex.started;
   } else target.release();
   const status = this.headersSent ? this.statusCode : 0;
-  target.counters.record(status, latency, ex.failed ? ex.fail || Fail.OTHER : Fail.NONE, now);
+  if (!ex.forced) {
+    target.counters.record(status, latency, ex.failed ? ex.fail || Fail.OTHER : Fail.NONE, now);
+  }
   target.own.finish(status, latency);
 }
 
@@ -654,12 +661,16 @@ function framingOf(req: http.IncomingMessage): string | null {
 }
 
 /** Headers for the upstream request: end-to-end headers plus X-Forwarded-* and X-Request-Id. */
-export function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
+export function requestHeaders(
+  req: http.IncomingMessage,
+  override: OverrideConfig | null,
+): http.OutgoingHttpHeaders {
   const src = req.headers;
   const out: http.OutgoingHttpHeaders = {};
   for (const key in src) {
     if (!HOP_REQUEST.has(key)) out[key] = src[key];
   }
+  if (override !== null) stripOverride(out, override);
   const connection = src.connection;
   if (connection !== undefined && !isKeepAliveOrClose(connection)) dropListed(out, connection);
   // The proxy relays trailers, so it may ask for them on the client's behalf.
@@ -680,8 +691,11 @@ export function requestHeaders(req: http.IncomingMessage): http.OutgoingHttpHead
  * map) per header. Values come from req.headers (already built for routing), so duplicates are
  * merged or dropped the way Node does for the request.
  */
-export function requestHeaderList(req: http.IncomingMessage): string[] {
-  const src = req.headers;
+export function requestHeaderList(
+  req: http.IncomingMessage,
+  override: OverrideConfig | null,
+): string[] {
+  const src = override === null ? req.headers : stripOverride({ ...req.headers }, override);
   const connection = src.connection;
   const listed =
     connection !== undefined && !isKeepAliveOrClose(connection) ? listedNames(connection) : null;
@@ -710,6 +724,21 @@ export function requestHeaderList(req: http.IncomingMessage): string[] {
   else out.push('host', '');
   if (src['x-request-id'] === undefined) out.push('x-request-id', nextRequestId());
   return out;
+}
+
+/** The override's header and cookie out of a header object (they never go upstream). */
+function stripOverride<T extends http.OutgoingHttpHeaders | http.IncomingHttpHeaders>(
+  headers: T,
+  override: OverrideConfig,
+): T {
+  if (override.header !== undefined) delete headers[override.header];
+  const cookie = headers.cookie;
+  if (override.cookie !== undefined && typeof cookie === 'string') {
+    const kept = withoutCookie(cookie, override.cookie);
+    if (kept === null) delete headers.cookie;
+    else headers.cookie = kept;
+  }
+  return headers;
 }
 
 function pushValue(out: string[], key: string, value: string | string[] | undefined): void {

@@ -203,7 +203,6 @@ const KNOWN_NAMES = [
   'x-forwarded-host',
   'x-request-id',
   'cookie',
-  'x-hotswap-revision',
   'content-type',
   'trailer',
 ];

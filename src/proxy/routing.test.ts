@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { HotswapError } from '../errors.js';
+import type { OverrideConfig } from './types.js';
 import {
   freePort,
   json,
@@ -129,19 +130,92 @@ test('sticky: a missing cookie is generated, set, and then sticks; a header work
   assert.equal(plain.headers['set-cookie'], undefined);
 });
 
-test('X-Hotswap-Revision and the hotswap-revision cookie force a revision that has a backend', async () => {
-  const p = await twoRevisions();
+/** Two revisions (a: 1, b: 2) behind a proxy on the given engine, with a routing override. */
+async function overridden(
+  fastPath: boolean,
+  override: OverrideConfig | null,
+): Promise<TestProxy & { port: number }> {
+  const p = await startProxy(undefined, { fastPath });
+  cleanup(() => p.proxy.close());
+  const a = await startUpstream('a');
+  const b = await startUpstream('b');
+  cleanup(
+    () => a.close(),
+    () => b.close(),
+  );
+  const port = await freePort();
+  await p.client.ensureService('web', { listen: `127.0.0.1:${port}`, override });
+  await p.client.addBackend('web', { id: 'a', revision: 1, address: a.address });
+  await p.client.addBackend('web', { id: 'b', revision: 2, address: b.address });
   await p.client.setWeights('web', { '1': 100, '2': 0 });
-  for (let i = 0; i < 10; i++) {
-    assert.equal(await who(p.port, { headers: { 'x-hotswap-revision': '2' } }), 'b');
-    assert.equal(await who(p.port, { headers: { cookie: 'a=1; hotswap-revision=2' } }), 'b');
-    assert.equal(await who(p.port), 'a');
-    // A revision without an active backend falls back to the weights.
-    assert.equal(await who(p.port, { headers: { 'x-hotswap-revision': '3' } }), 'a');
-    assert.equal(await who(p.port, { headers: { 'x-hotswap-revision': 'two' } }), 'a');
-  }
-  await p.client.drain('web', 'b', 100);
-  assert.equal(await who(p.port, { headers: { 'x-hotswap-revision': '2' } }), 'a');
+  return { ...p, port };
+}
+
+for (const fastPath of [true, false]) {
+  const engine = fastPath ? 'fast path' : 'full path';
+
+  test(`${engine}: without routing.override no header or cookie reaches a revision at weight 0`, async () => {
+    const p = await overridden(fastPath, null);
+    for (const headers of [
+      { 'x-hotswap-revision': '2' },
+      { cookie: 'hotswap-revision=2' },
+      { 'x-try': '2', cookie: 'try=2' },
+    ]) {
+      const reply = json<EchoReply>(await request(p.port, { agent, headers }));
+      assert.equal(reply.name, 'a', JSON.stringify(headers));
+    }
+  });
+
+  test(`${engine}: routing.override forces a revision, is stripped, and is not counted`, async () => {
+    const p = await overridden(fastPath, { header: 'x-try', cookie: 'try' });
+    const byHeader = json<EchoReply>(await request(p.port, { agent, headers: { 'x-try': '2' } }));
+    assert.equal(byHeader.name, 'b');
+    assert.equal(byHeader.headers['x-try'], undefined, 'the header never reaches the app');
+    const byCookie = json<EchoReply>(
+      await request(p.port, { agent, headers: { cookie: 'sid=7; try=2; theme=dark' } }),
+    );
+    assert.equal(byCookie.name, 'b');
+    assert.equal(byCookie.headers.cookie, 'sid=7; theme=dark', 'only the override cookie goes');
+    const onlyCookie = json<EchoReply>(
+      await request(p.port, { agent, headers: { cookie: 'try=2' } }),
+    );
+    assert.equal(onlyCookie.headers.cookie, undefined);
+    // A revision without an active backend, or a value that is not one, falls back to the weights.
+    for (const value of ['3', 'two', '2:x']) {
+      assert.equal(await who(p.port, { headers: { 'x-try': value } }), 'a', value);
+    }
+    const stats = await p.client.stats('web');
+    assert.equal(stats.revisions['2']?.requests ?? 0, 0, 'forced requests are not the canary');
+    assert.equal(stats.revisions['1']?.requests, 3);
+  });
+
+  test(`${engine}: routing.override with a secret needs "revision:secret"`, async () => {
+    const secret = 'correct-horse-battery';
+    const p = await overridden(fastPath, { header: 'x-try', secret });
+    assert.equal(await who(p.port, { headers: { 'x-try': '2' } }), 'a');
+    assert.equal(await who(p.port, { headers: { 'x-try': '2:wrong-horse-battery' } }), 'a');
+    assert.equal(await who(p.port, { headers: { 'x-try': `2:${secret}` } }), 'b');
+  });
+}
+
+test('routing.override is checked: names are tokens, a secret has 16+ characters', async () => {
+  const p = await startProxy();
+  cleanup(() => p.proxy.close());
+  const port = await freePort();
+  await assert.rejects(
+    p.client.ensureService('web', {
+      listen: `127.0.0.1:${port}`,
+      override: { secret: 'x'.repeat(20) },
+    }),
+    /override.*needs a cookie or a header name \(or null for no override\)/,
+  );
+  await assert.rejects(
+    p.client.ensureService('web', {
+      listen: `127.0.0.1:${port}`,
+      override: { header: 'x-try', secret: 'short' },
+    }),
+    /override\.secret.*16 to 256/,
+  );
 });
 
 test('several services on one listener: host, then longest path prefix; no match is a 404', async () => {

@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { HotswapError } from '../errors.js';
 import { Balancer } from './balancer.js';
+import { cookieValue } from './cookies.js';
 import { hash32 } from './hash.js';
+import { forcedRevision } from './override.js';
 import type { LongKind } from './long.js';
 import { RevisionCounters, type CountersDump } from './stats.js';
 import { Target, type TargetOwner } from './targets.js';
@@ -36,10 +38,6 @@ export const DEFAULT_TUNING: Tuning = {
   upstreamTickMs: 1000,
 };
 
-/** Request header and cookie that force a revision (when it has an active backend). */
-export const FORCE_HEADER = 'x-hotswap-revision';
-export const FORCE_COOKIE = 'hotswap-revision';
-
 export interface ServiceStatsDump {
   revisions: Record<string, CountersDump>;
   instances: Record<string, CountersDump>;
@@ -58,6 +56,11 @@ export class ServiceRuntime implements TargetOwner {
    * response must carry. Read right after pick(), before anything else can run.
    */
   newCookie: string | null = null;
+  /**
+   * Set by pick(): the request chose its revision through the configured override. Such a
+   * request is not counted in the revision's numbers. Read right after pick(), like newCookie.
+   */
+  forced = false;
   private readonly long: LongConnectionStats = {
     open: 0,
     opened: 0,
@@ -88,17 +91,16 @@ export class ServiceRuntime implements TargetOwner {
    */
   pick(headers: IncomingHttpHeaders | null): Target | undefined {
     this.newCookie = null;
+    this.forced = false;
     if (headers !== null) {
       const cookie = headers.cookie;
-      const forced = headers[FORCE_HEADER];
-      if (forced !== undefined || cookie !== undefined) {
-        let revision = forced === undefined ? 0 : revisionNumber(forced);
-        if (revision === 0 && cookie !== undefined) {
-          revision = revisionNumber(cookieValue(cookie, FORCE_COOKIE));
-        }
-        if (revision > 0) {
-          const t = this.balancer.pickRevision(revision);
-          if (t !== undefined) return t;
+      const override = this.settings.override;
+      if (override !== null) {
+        const revision = forcedRevision(override, headers);
+        const t = revision > 0 ? this.balancer.pickRevision(revision) : undefined;
+        if (t !== undefined) {
+          this.forced = true;
+          return t;
         }
       }
       const sticky = this.settings.sticky;
@@ -323,37 +325,5 @@ export class ServiceRuntime implements TargetOwner {
 
   private rebuild(): void {
     this.balancer.rebuild(this.targets.values(), this.weights);
-  }
-}
-
-function revisionNumber(value: string | string[] | undefined): number {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined || v.length === 0 || v.length > 15) return 0;
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
-}
-
-/** The value of cookie `name` in a Cookie header (quotes removed), or undefined. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  let from = 0;
-  for (;;) {
-    const at = header.indexOf(name, from);
-    if (at < 0) return undefined;
-    const end = at + name.length;
-    let before = at - 1;
-    while (before >= 0 && (header.charCodeAt(before) === 32 || header.charCodeAt(before) === 9)) {
-      before--;
-    }
-    if ((before < 0 || header.charCodeAt(before) === 59) && header.charCodeAt(end) === 61) {
-      let stop = header.indexOf(';', end + 1);
-      if (stop < 0) stop = header.length;
-      let value = header.slice(end + 1, stop).trim();
-      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-        value = value.slice(1, -1);
-      }
-      return value;
-    }
-    from = end;
   }
 }

@@ -35,6 +35,8 @@ class Tunnel implements LongConnection {
   readonly started = performance.now();
   readonly headers: http.OutgoingHttpHeaders;
   readonly cookie: string | null;
+  /** Its revision was forced (routing.override): not counted in the revision's numbers. */
+  readonly forced: boolean;
   target!: Target;
   upstream: http.ClientRequest | null = null;
   upSocket: Socket | null = null;
@@ -60,7 +62,8 @@ class Tunnel implements LongConnection {
     this.kind = upgrade.toLowerCase() === 'websocket' ? 'websocket' : 'upgrade';
     this.tracker = this.kind === 'websocket' ? new FrameTracker() : null;
     this.cookie = service.newCookie;
-    const headers = requestHeaders(req);
+    this.forced = service.forced;
+    const headers = requestHeaders(req, service.settings.override);
     headers.connection = 'upgrade';
     headers.upgrade = upgrade;
     this.headers = headers;
@@ -123,7 +126,9 @@ class Tunnel implements LongConnection {
     this.upstream = null;
     target.release();
     const latency = performance.now() - this.started;
-    target.counters.record(res.statusCode ?? 101, latency, Fail.NONE, performance.now());
+    if (!this.forced) {
+      target.counters.record(res.statusCode ?? 101, latency, Fail.NONE, performance.now());
+    }
     target.own.finish(res.statusCode ?? 101, latency);
     if (this.closed || client.destroyed) {
       upSocket.destroy();
@@ -225,7 +230,7 @@ class Tunnel implements LongConnection {
     target.release();
     const status = res.statusCode ?? 502;
     const latency = performance.now() - this.started;
-    target.counters.record(status, latency, Fail.NONE, performance.now());
+    if (!this.forced) target.counters.record(status, latency, Fail.NONE, performance.now());
     target.own.finish(status, latency);
     if (this.closed || client.destroyed) {
       res.destroy();
@@ -258,7 +263,9 @@ class Tunnel implements LongConnection {
         return;
       }
     }
-    target.counters.record(0, performance.now() - this.started, kind, performance.now());
+    if (!this.forced) {
+      target.counters.record(0, performance.now() - this.started, kind, performance.now());
+    }
     if (err.code === TIMEOUT_CODE || err.code === CONNECT_TIMEOUT_CODE) {
       rawError(this.client, 504, 'upstream timed out');
     } else {

@@ -9,6 +9,7 @@ import type {
   RouteTable,
   ServiceConfig,
   ServiceRoute,
+  OverrideConfig,
   StickyConfig,
 } from './types.js';
 
@@ -126,6 +127,8 @@ export interface ServiceSettings {
   /** Without a trailing "/"; '' when the service takes any path. */
   pathPrefix: string;
   sticky: StickyConfig | null;
+  /** Header name lowercase. */
+  override: OverrideConfig | null;
   longConnections: LongConnections;
   maxBodyBytes: number;
 }
@@ -141,7 +144,7 @@ export function longConnectionsInput(value: unknown, field = 'longConnections'):
   return { policy: body.policy, timeoutMs: timeoutInput(body.timeoutMs, `${field}.timeoutMs`) };
 }
 
-function stickyInput(value: unknown, field: string): StickyConfig | null {
+function stickyInput(value: unknown, field: string, none = 'no stickiness'): StickyConfig | null {
   if (value === undefined || value === null) return null;
   const body = requireObject(value, field);
   const out: StickyConfig = {};
@@ -158,7 +161,21 @@ function stickyInput(value: unknown, field: string): StickyConfig | null {
     out.header = body.header.toLowerCase();
   }
   if (out.cookie === undefined && out.header === undefined) {
-    throw rejected(field, 'needs a cookie or a header name (or null for no stickiness)');
+    throw rejected(field, `needs a cookie or a header name (or null for ${none})`);
+  }
+  return out;
+}
+
+function overrideInput(value: unknown, field: string): OverrideConfig | null {
+  if (value === undefined || value === null) return null;
+  const body = requireObject(value, field);
+  const names = stickyInput({ cookie: body.cookie, header: body.header }, field, 'no override')!;
+  const out: OverrideConfig = { ...names };
+  if (body.secret !== undefined) {
+    if (typeof body.secret !== 'string' || !/^[\x21-\x7e]{16,256}$/.test(body.secret)) {
+      throw rejected(`${field}.secret`, 'must be 16 to 256 visible ASCII characters');
+    }
+    out.secret = body.secret;
   }
   return out;
 }
@@ -207,6 +224,7 @@ export function serviceConfigInput(value: unknown, field = 'body'): ServiceSetti
     hosts: hostsInput(body.hosts, `${prefix}hosts`),
     pathPrefix: pathPrefixInput(body.pathPrefix, `${prefix}pathPrefix`),
     sticky: stickyInput(body.sticky, `${prefix}sticky`),
+    override: overrideInput(body.override, `${prefix}override`),
     longConnections:
       body.longConnections === undefined
         ? { ...DEFAULT_LONG_CONNECTIONS }
@@ -221,8 +239,12 @@ export function serviceConfigInput(value: unknown, field = 'body'): ServiceSetti
     settings.maxBodyBytes = max;
   }
   if (mode === 'tcp') {
-    if (settings.hosts.length > 0 || settings.pathPrefix !== '' || settings.sticky !== null) {
-      throw rejected(`${prefix}mode`, 'a tcp service cannot have hosts, pathPrefix or sticky');
+    const routed = settings.sticky !== null || settings.override !== null;
+    if (settings.hosts.length > 0 || settings.pathPrefix !== '' || routed) {
+      throw rejected(
+        `${prefix}mode`,
+        'a tcp service cannot have hosts, pathPrefix, sticky or override',
+      );
     }
   }
   return settings;
@@ -247,6 +269,7 @@ export function settingsToConfig(s: ServiceSettings): ServiceConfig & {
   if (s.hosts.length > 0) out.hosts = [...s.hosts];
   if (s.pathPrefix !== '') out.pathPrefix = s.pathPrefix;
   if (s.sticky !== null) out.sticky = { ...s.sticky };
+  if (s.override !== null) out.override = { ...s.override };
   return out;
 }
 

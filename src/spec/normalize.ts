@@ -170,15 +170,30 @@ function normalizeRouting(ctx: Ctx, raw: RawService): RoutingSpec {
       ),
     );
   }
-  if (
-    raw.mode === 'tcp' &&
-    (routing.hosts.length > 0 || routing.path !== undefined || routing.sticky)
-  ) {
+  const override = routing.override;
+  if (override && override.cookie === undefined && override.header === undefined) {
     ctx.found.push(
-      ctx.issues.at(path(ctx, 'routing'), 'host, path and sticky routing need mode: http', 'key'),
+      ctx.issues.at(path(ctx, 'routing', 'override'), 'override needs a header or a cookie', 'key'),
     );
   }
-  return { hosts: routing.hosts, pathPrefix: routing.path ?? null, sticky: routing.sticky ?? null };
+  if (
+    raw.mode === 'tcp' &&
+    (routing.hosts.length > 0 || routing.path !== undefined || routing.sticky || override)
+  ) {
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'routing'),
+        'host, path, sticky and override routing need mode: http',
+        'key',
+      ),
+    );
+  }
+  return {
+    hosts: routing.hosts,
+    pathPrefix: routing.path ?? null,
+    sticky: routing.sticky ?? null,
+    override: override ?? null,
+  };
 }
 
 function normalizeHealth(

@@ -98,7 +98,7 @@ void describe('parseSpec: valid specs', () => {
       mode: 'http',
       analysis: DEFAULT_ANALYSIS,
       keepPreviousMs: 0,
-      routing: { hosts: [], pathPrefix: null, sticky: null },
+      routing: { hosts: [], pathPrefix: null, sticky: null, override: null },
       stopGracePeriodMs: 3_600_000,
     });
   });
@@ -132,7 +132,7 @@ void describe('parseSpec: valid specs', () => {
       mode: 'http',
       analysis: DEFAULT_ANALYSIS,
       keepPreviousMs: 0,
-      routing: { hosts: [], pathPrefix: null, sticky: null },
+      routing: { hosts: [], pathPrefix: null, sticky: null, override: null },
       stopGracePeriodMs: 10_000,
     });
   });

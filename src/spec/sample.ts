@@ -10,7 +10,7 @@ export function sampleService(overrides: Partial<ServiceSpec> = {}): ServiceSpec
     port: 8080,
     mode: 'http',
     listen: '127.0.0.1:8080',
-    routing: { hosts: [], pathPrefix: null, sticky: null },
+    routing: { hosts: [], pathPrefix: null, sticky: null, override: null },
     env: {},
     command: null,
     volumes: [],

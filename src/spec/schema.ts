@@ -378,6 +378,30 @@ export const routingSchema = z
           description:
             'Keep each user on one revision during a split, by a hash of this cookie or header.',
         }),
+      override: z
+        .strictObject(
+          {
+            header: z
+              .string(expecting('a header name'))
+              .regex(/^[!#-'*+.0-9A-Za-z^_`|~-]+$/)
+              .transform((h) => h.toLowerCase())
+              .optional(),
+            cookie: z
+              .string(expecting('a cookie name'))
+              .regex(/^[!#-'*+.0-9A-Z^-z|~-]+$/)
+              .optional(),
+            secret: z
+              .string(expecting('a secret of 16 to 256 visible ASCII characters'))
+              .regex(/^[\x21-\x7e]{16,256}$/)
+              .optional(),
+          },
+          expecting('a mapping with header, cookie and secret'),
+        )
+        .optional()
+        .meta({
+          description:
+            'Let a request choose its revision with this header or cookie (value "N", or "N:secret" with a secret). Off by default; stripped before the app; never counted by the canary judge.',
+        }),
     },
     expecting('a mapping of routing settings'),
   )

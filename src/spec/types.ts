@@ -100,6 +100,8 @@ export interface RoutingSpec {
   hosts: string[];
   pathPrefix: string | null;
   sticky: { cookie?: string; header?: string } | null;
+  /** Requests that force a revision by header or cookie (`N` or `N:secret`); null: off. */
+  override: { header?: string; cookie?: string; secret?: string } | null;
 }
 
 export interface ServiceSpec {
