@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { HotswapError } from '../errors.js';
-import type { OverrideConfig } from './types.js';
+import { HotswapError } from '../../errors.js';
+import type { OverrideConfig } from '../types.js';
 import {
   freePort,
   json,
@@ -15,7 +15,7 @@ import {
   type RequestOptions,
   type TestProxy,
   cleanupAfterAll,
-} from './test-support.js';
+} from '../test-support.js';
 
 const cleanup = cleanupAfterAll();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });

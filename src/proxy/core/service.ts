@@ -4,11 +4,11 @@
 // weights itself.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { HotswapError } from '../errors.js';
+import { HotswapError } from '../../errors.js';
 import { Balancer } from './balancer.js';
-import { cookieValue } from './cookies.js';
+import { cookieValue } from '../http/cookies.js';
 import { hash32 } from './hash.js';
-import { forcedRevision } from './override.js';
+import { forcedRevision } from '../http/override.js';
 import type { LongKind } from './long.js';
 import { RevisionCounters, type CountersDump } from './stats.js';
 import { Target, type TargetOwner } from './targets.js';
@@ -19,7 +19,7 @@ import type {
   LongConnectionStats,
   ServiceRoute,
   ServiceStats,
-} from './types.js';
+} from '../types.js';
 import { conflict, settingsToConfig, type ServiceSettings } from './validate.js';
 
 /** Knobs shared by every service of one proxy. */

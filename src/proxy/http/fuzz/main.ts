@@ -1,5 +1,5 @@
 // `npm run fuzz`: a long run of the smuggling fuzzer against both engines of the proxy.
-//   node dist/src/proxy/fuzz/main.js [--cases 200000] [--seed N] [--engine fast|node|both]
+//   node dist/src/proxy/http/fuzz/main.js [--cases 200000] [--seed N] [--engine fast|node|both]
 //                                     [--concurrency 24] [--seeds-only]
 // Exits 1 when it found anything; prints each finding's case (its bytes reproduce it).
 import { parseArgs } from 'node:util';

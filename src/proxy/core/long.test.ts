@@ -16,7 +16,7 @@ import {
   type TestProxy,
   type WsFrame,
   cleanupAfterAll,
-} from './test-support.js';
+} from '../test-support.js';
 
 const cleanup = cleanupAfterAll();
 

@@ -6,7 +6,7 @@
 // Hot path: record() does a binary search over the histogram bounds and a few typed-array
 // stores; the sliding window is a fixed ring of (time, latency, bad) plus per-second counts.
 import { performance } from 'node:perf_hooks';
-import type { ErrorsByKind, LatencyHistogram, RevisionStats } from './types.js';
+import type { ErrorsByKind, LatencyHistogram, RevisionStats } from '../types.js';
 
 /** Upper bounds (ms) of the latency buckets: 0.25 ms · √2^i up to ~131 s; the last bucket is open-ended. */
 export const LATENCY_BOUNDS_MS: readonly number[] = Array.from({ length: 39 }, (_, i) =>

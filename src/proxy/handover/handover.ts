@@ -17,11 +17,11 @@
 //   stats-final (what it counted after) ▶ merge
 import { spawn, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
-import { HotswapError } from '../errors.js';
-import type { ControlServer } from './control-server.js';
-import type { Listeners } from './listeners.js';
-import type { Registry } from './registry.js';
-import type { ServiceStatsDump } from './service.js';
+import { HotswapError } from '../../errors.js';
+import type { ControlServer } from '../control/control-server.js';
+import type { Listeners } from '../listeners.js';
+import type { Registry } from '../core/registry.js';
+import type { ServiceStatsDump } from '../core/service.js';
 
 export const SUCCESSOR_ENV = 'HOTSWAP_PROXY_SUCCESSOR';
 /** Reason in the close frame of WebSockets cut when the old process finally exits. */

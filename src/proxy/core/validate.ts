@@ -1,6 +1,6 @@
 // Checks for everything that enters the proxy from outside: control request bodies and the
 // persisted table. Each failure names the field, so a caller can fix the exact value.
-import { HotswapError } from '../errors.js';
+import { HotswapError } from '../../errors.js';
 import type {
   Backend,
   DrainOptions,
@@ -11,7 +11,7 @@ import type {
   ServiceRoute,
   OverrideConfig,
   StickyConfig,
-} from './types.js';
+} from '../types.js';
 
 export function rejected(field: string, message: string): HotswapError {
   return new HotswapError('PROXY_REJECTED', `${field}: ${message}`, { details: { field } });

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RouteStore } from './route-store.js';
-import { tempDir } from './test-support.js';
-import type { RouteTable } from './types.js';
+import { tempDir } from '../test-support.js';
+import type { RouteTable } from '../types.js';
 
 function table(weight: number): RouteTable {
   return {

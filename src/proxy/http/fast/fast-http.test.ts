@@ -11,7 +11,7 @@ import {
   readUntil,
   startProxy,
   proxyToUpstream,
-} from './test-support.js';
+} from '../../test-support.js';
 
 const cleanup = cleanupAfterAll();
 

@@ -19,11 +19,11 @@ import {
   type HttpProxy,
   type ListenerState,
 } from './http-proxy.js';
-import { errorResponse } from './http-rules.js';
-import { closeFrame, FrameTracker, type LongConnection } from './long.js';
-import type { ServiceRuntime } from './service.js';
-import { Fail } from './stats.js';
-import type { Target } from './targets.js';
+import { errorResponse } from '../policy.js';
+import { closeFrame, FrameTracker, type LongConnection } from '../../core/long.js';
+import type { ServiceRuntime } from '../../core/service.js';
+import { Fail } from '../../core/stats.js';
+import type { Target } from '../../core/targets.js';
 
 /** How long a cut waits for the app to finish a frame, and for the client to take the close frame. */
 const CUT_LINGER_MS = 1000;

@@ -15,10 +15,10 @@ import {
   type RequestHead,
   type ResponseHead,
 } from './http1.js';
-import { withoutCookie } from './cookies.js';
-import { connectionListed, FORWARDED, HOP_REQUEST, TRAILER } from './http-rules.js';
-import type { OverrideConfig } from './types.js';
-import { REQUEST_ID_LENGTH, writeRequestId } from './request-id.js';
+import { withoutCookie } from '../cookies.js';
+import { connectionListed, FORWARDED, HOP_REQUEST, TRAILER } from '../policy.js';
+import type { OverrideConfig } from '../../types.js';
+import { REQUEST_ID_LENGTH, writeRequestId } from '../request-id.js';
 
 /** Never forwarded upstream (hop-by-hop, or meant for this proxy, or set by it). */
 const DROP_REQUEST = new Set([...HOP_REQUEST, ...FORWARDED, TRAILER]);

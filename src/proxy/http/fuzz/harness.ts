@@ -6,9 +6,9 @@
 // victim that connects after each case and lands on the pooled upstream connection it left,
 // must get the responses to its own requests only.
 import net from 'node:net';
-import { ProxyClient } from '../control-client.js';
-import { runProxy, type RunningProxy } from '../main.js';
-import { freePort, tempDir } from '../test-support.js';
+import { ProxyClient } from '../../control/control-client.js';
+import { runProxy, type RunningProxy } from '../../main.js';
+import { freePort, tempDir } from '../../test-support.js';
 import { tag, untag, type FuzzCase } from './cases.js';
 import { parseRequests, type StrictParse, type StrictRequest } from './strict-http.js';
 import { join } from 'node:path';

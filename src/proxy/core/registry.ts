@@ -1,12 +1,12 @@
 // The live route table: services, their listeners and their persistence, changed only through
 // these methods. Changes run one at a time (a drain's wait runs outside that queue) and each
 // one is on disk before its promise resolves, so an acknowledged change survives a restart.
-import { HotswapError } from '../errors.js';
+import { HotswapError } from '../../errors.js';
 import { SHUTDOWN_REASON } from './long.js';
-import { routeKeys, type Listeners } from './listeners.js';
+import { routeKeys, type Listeners } from '../listeners.js';
 import type { RouteStore } from './route-store.js';
 import { DEFAULT_TUNING, ServiceRuntime, type ServiceStatsDump, type Tuning } from './service.js';
-import type { Backend, DrainResult, LongConnections, RouteTable, ServiceStats } from './types.js';
+import type { Backend, DrainResult, LongConnections, RouteTable, ServiceStats } from '../types.js';
 import { conflict, serviceConfigInput, type ServiceSettings } from './validate.js';
 
 export class Registry {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ProxyClient } from './control-client.js';
+import { ProxyClient } from '../control/control-client.js';
 import {
   freePort,
   json,
@@ -17,9 +17,9 @@ import {
   tempDir,
   wsConnect,
   type EchoReply,
-} from './test-support.js';
+} from '../test-support.js';
 
-const MAIN = fileURLToPath(new URL('./fixture-proxy-main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../fixture-proxy-main.js', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();

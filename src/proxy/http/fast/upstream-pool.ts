@@ -6,7 +6,7 @@
 // `idleMs` of silence; a busy one tells its exchange, which decides (the upstream timeout).
 import net, { type Socket } from 'node:net';
 import { DirectWriter, canGoDirect } from './direct-io.js';
-import { SilenceWatch, type Watched } from './silence.js';
+import { SilenceWatch, type Watched } from '../../core/silence.js';
 
 /** What a pooled connection reports to the exchange using it. */
 export interface UpstreamUser {

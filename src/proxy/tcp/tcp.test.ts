@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { HotswapError } from '../errors.js';
+import { HotswapError } from '../../errors.js';
 import {
   freePort,
   readUntil,
@@ -11,7 +11,7 @@ import {
   startTcpEcho,
   type TestProxy,
   cleanupAfterAll,
-} from './test-support.js';
+} from '../test-support.js';
 
 const cleanup = cleanupAfterAll();
 

@@ -16,8 +16,8 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { LongConnection } from './long.js';
-import type { ServiceRuntime } from './service.js';
+import type { LongConnection } from '../../core/long.js';
+import type { ServiceRuntime } from '../../core/service.js';
 import {
   connectionListed,
   errorBody,
@@ -27,12 +27,12 @@ import {
   IDEMPOTENT_BODILESS,
   RELAYED_INTERIM,
   TRAILER,
-} from './http-rules.js';
-import { withoutCookie } from './cookies.js';
-import { nextRequestId } from './request-id.js';
-import type { OverrideConfig } from './types.js';
-import { Fail, type FailKind } from './stats.js';
-import { markLong, type Target } from './targets.js';
+} from '../policy.js';
+import { withoutCookie } from '../cookies.js';
+import { nextRequestId } from '../request-id.js';
+import type { OverrideConfig } from '../../types.js';
+import { Fail, type FailKind } from '../../core/stats.js';
+import { markLong, type Target } from '../../core/targets.js';
 
 export interface HttpProxyOptions {
   /**
@@ -59,7 +59,7 @@ const kExchange = Symbol('hotswap.exchange');
 
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
-// Request hop-by-hop headers: http-rules.ts. transfer-encoding is dropped on responses (Node
+// Request hop-by-hop headers: policy.ts. transfer-encoding is dropped on responses (Node
 // frames the body for the client) but kept on requests: Node then re-chunks the decoded body, and
 // a chunked request without content-length stays well framed. `trailer` passes: trailers are
 // relayed both ways.

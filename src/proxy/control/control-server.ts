@@ -5,8 +5,8 @@ import { chmodSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
-import { HotswapError, toHotswapError } from '../errors.js';
-import type { Registry } from './registry.js';
+import { HotswapError, toHotswapError } from '../../errors.js';
+import type { Registry } from '../core/registry.js';
 import {
   backendInput,
   drainInput,
@@ -16,7 +16,7 @@ import {
   serviceName,
   weightsInput,
   windowInput,
-} from './validate.js';
+} from '../core/validate.js';
 
 const MAX_BODY_BYTES = 1 << 20;
 

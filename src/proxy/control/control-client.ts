@@ -2,7 +2,7 @@
 // Failures come back as HotswapError: the proxy's own {code, message} when it answered, and
 // PROXY_UNAVAILABLE when nothing answered (no socket, connection refused, no reply in time).
 import http from 'node:http';
-import { HotswapError, errorFromJSON } from '../errors.js';
+import { HotswapError, errorFromJSON } from '../../errors.js';
 import type {
   Backend,
   DrainOptions,
@@ -12,7 +12,7 @@ import type {
   ServiceConfig,
   ServiceStats,
   StatsOptions,
-} from './types.js';
+} from '../types.js';
 
 export interface ProxyClientOptions {
   socketPath: string;

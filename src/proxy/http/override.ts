@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { cookieValue } from './cookies.js';
-import type { OverrideConfig } from './types.js';
+import type { OverrideConfig } from '../types.js';
 
 /** The revision the request forces (its header first, then its cookie); 0 for none. */
 export function forcedRevision(override: OverrideConfig, headers: IncomingHttpHeaders): number {

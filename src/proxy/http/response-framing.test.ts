@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { cleanupAfterAll, freePort, readUntil, startProxy } from './test-support.js';
+import { cleanupAfterAll, freePort, readUntil, startProxy } from '../test-support.js';
 
 const cleanup = cleanupAfterAll();
 

@@ -1,4 +1,4 @@
-// What both HTTP paths (fast-http.ts on raw sockets, http-proxy.ts and upgrade.ts through Node's
+// What both HTTP paths (fast/ on raw sockets, node/http-proxy.ts and node/tunnel.ts through Node's
 // http server) agree on: which headers are hop-by-hop, which requests may be retried, and the
 // small error pages the proxy writes itself.
 

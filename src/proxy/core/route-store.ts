@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { RouteTable } from './types.js';
+import type { RouteTable } from '../types.js';
 import { routeTable } from './validate.js';
 
 export function emptyTable(): RouteTable {

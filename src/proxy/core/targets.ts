@@ -7,14 +7,14 @@ import type { Socket } from 'node:net';
 import { DRAIN_REASON, type LongConnection, type LongKind } from './long.js';
 import { hash32 } from './hash.js';
 import { Counters, Fail, type FailKind, type RevisionCounters } from './stats.js';
-import { UpstreamPool } from './upstream-pool.js';
+import { UpstreamPool } from '../http/fast/upstream-pool.js';
 import type {
   Backend,
   BackendState,
   DrainResult,
   InstanceStats,
   LongConnections,
-} from './types.js';
+} from '../types.js';
 
 const AGENT_OPTIONS: http.AgentOptions = {
   keepAlive: true,

@@ -20,19 +20,14 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { clientIO, owned, type ClientIO, type DirectReader } from './direct-io.js';
 import { clientResponseHead, forwardedForLines, upstreamRequestHead } from './forward-head.js';
-import {
-  errorResponse,
-  framingProblem,
-  IDEMPOTENT_BODILESS,
-  RELAYED_INTERIM,
-} from './http-rules.js';
+import { errorResponse, framingProblem, IDEMPOTENT_BODILESS, RELAYED_INTERIM } from '../policy.js';
 import {
   CONNECT_TIMEOUT_CODE,
   TIMEOUT_CODE,
   failKind,
   hostName,
   type HttpProxy,
-} from './http-proxy.js';
+} from '../node/http-proxy.js';
 import {
   BAIL,
   NEED_MORE,
@@ -48,11 +43,11 @@ import {
   type RequestHead,
   type ResponseHead,
 } from './http1.js';
-import type { LongConnection } from './long.js';
-import type { ServiceRuntime } from './service.js';
-import { Fail, type FailKind } from './stats.js';
-import type { SilenceWatch, Watched } from './silence.js';
-import type { Target } from './targets.js';
+import type { LongConnection } from '../../core/long.js';
+import type { ServiceRuntime } from '../../core/service.js';
+import { Fail, type FailKind } from '../../core/stats.js';
+import type { SilenceWatch, Watched } from '../../core/silence.js';
+import type { Target } from '../../core/targets.js';
 import type { UpstreamConn, UpstreamUser } from './upstream-pool.js';
 
 /** What the fast path needs from the listener a connection arrived on. */

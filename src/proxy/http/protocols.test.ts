@@ -12,7 +12,7 @@ import {
   wsConnect,
   cleanupAfterAll,
   proxyToUpstream,
-} from './test-support.js';
+} from '../test-support.js';
 
 const cleanup = cleanupAfterAll();
 
