@@ -19,6 +19,25 @@ const NB = BOUNDS.length;
 export const Fail = { NONE: 0, CONNECT: 1, TIMEOUT: 2, RESET: 3, OTHER: 4 } as const;
 export type FailKind = (typeof Fail)[keyof typeof Fail];
 
+/** Error codes the proxy sets on the errors of its own timers. */
+export const TIMEOUT_CODE = 'HOTSWAP_UPSTREAM_TIMEOUT';
+export const CONNECT_TIMEOUT_CODE = 'HOTSWAP_CONNECT_TIMEOUT';
+
+/** Kind of a failed attempt: before the connection was up it is a connect failure. */
+export function failKind(err: NodeJS.ErrnoException, connected: boolean): FailKind {
+  if (!connected || err.code === CONNECT_TIMEOUT_CODE) return Fail.CONNECT;
+  switch (err.code) {
+    case TIMEOUT_CODE:
+      return Fail.TIMEOUT;
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return Fail.RESET;
+    default:
+      return Fail.OTHER;
+  }
+}
+
 // Indexed by Math.floor(status / 100), so the hot path does no string building.
 const STATUS_KEYS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 

@@ -1,6 +1,13 @@
-// What both HTTP paths (fast/ on raw sockets, node/http-proxy.ts and node/tunnel.ts through Node's
-// http server) agree on: which headers are hop-by-hop, which requests may be retried, and the
-// small error pages the proxy writes itself.
+// The one HTTP policy of the proxy: what both engines (fast/ on raw sockets, node/http-proxy.ts and
+// node/tunnel.ts through Node's http server) ask, so they cannot drift apart: which headers are
+// hop-by-hop, how a request's framing is judged, what X-Forwarded-* say, whether a failed
+// attempt is retried, and which status, page and error code a failure gets. (The request id is
+// request-id.ts's; forcing a revision is override.ts's.) One conformance suite runs both engines
+// against these rules (conformance.test.ts).
+
+import { CONNECT_TIMEOUT_CODE, TIMEOUT_CODE } from '../core/stats.js';
+
+export { CONNECT_TIMEOUT_CODE, TIMEOUT_CODE };
 
 // Hop-by-hop headers (RFC 9110 7.6.1), plus two meant for this proxy alone: `expect` (forwarded
 // explicitly for 100-continue) and `proxy-authorization`. transfer-encoding is not here: the full
@@ -98,10 +105,93 @@ export const FORWARDED: ReadonlySet<string> = new Set([
   'x-forwarded-host',
 ]);
 
-/** Methods a reset on a reused keep-alive connection may resend, when they carry no body. */
-export const IDEMPOTENT_BODILESS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** X-Forwarded-For: the client's own chain (when it sent one) extended with its address. */
+export function forwardedFor(chain: string | undefined, remote: string): string {
+  return chain === undefined ? remote : `${chain}, ${remote}`;
+}
 
-export const STATUS_TEXT: Readonly<Record<number, string>> = {
+/** Methods a reset on a reused keep-alive connection may resend, when they carry no body. */
+const IDEMPOTENT_BODILESS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What shouldRetry() weighs about a failed attempt. */
+export interface FailedAttempt {
+  /** Attempts made so far, this one included. */
+  attempts: number;
+  /** The upstream connection was up: bytes of the request may have reached the app. */
+  connected: boolean;
+  /** The connection came from the keep-alive pool. */
+  reused: boolean;
+  method: string;
+  hasBody: boolean;
+  /** The error's code (ECONNRESET, EPIPE, …). */
+  code: string | undefined;
+}
+
+/**
+ * Once, on another instance: a request whose connection failed before any byte was sent, or an
+ * idempotent bodiless one that met a reset on a reused keep-alive connection (the app closed it
+ * as the proxy reused it). Nothing else: the app may have acted on it.
+ */
+export function shouldRetry(a: FailedAttempt): boolean {
+  if (a.attempts > 1) return false;
+  if (!a.connected) return true;
+  return (
+    a.reused &&
+    !a.hasBody &&
+    IDEMPOTENT_BODILESS.has(a.method) &&
+    (a.code === 'ECONNRESET' || a.code === 'EPIPE')
+  );
+}
+
+/** Every answer the proxy writes itself: its status, by a stable code. */
+const FAILURE_STATUS = {
+  BAD_REQUEST: 400,
+  NO_SERVICE: 404,
+  BODY_TOO_LARGE: 413,
+  BAD_GATEWAY: 502,
+  BAD_RESPONSE: 502,
+  NO_BACKEND: 503,
+  UPSTREAM_TIMEOUT: 504,
+  CONNECT_TIMEOUT: 504,
+} as const;
+
+export type FailureCode = keyof typeof FAILURE_STATUS;
+
+/** An answer of the proxy's own: the page says the reason; X-Hotswap-Error carries the code. */
+export interface Failure {
+  code: FailureCode;
+  status: number;
+  reason: string;
+}
+
+export function failure(code: FailureCode, reason: string): Failure {
+  return { code, status: FAILURE_STATUS[code], reason };
+}
+
+/** The answer to a failed upstream attempt that is not retried. */
+export function upstreamFailure(
+  err: { code?: string; message: string },
+  connected: boolean,
+  limits: { upstreamMs: number; connectMs: number },
+): Failure {
+  if (err.code === TIMEOUT_CODE) {
+    return failure(
+      'UPSTREAM_TIMEOUT',
+      `upstream timed out (no response within ${limits.upstreamMs} ms)`,
+    );
+  }
+  if (err.code === CONNECT_TIMEOUT_CODE) {
+    return failure('CONNECT_TIMEOUT', `upstream connection timed out (${limits.connectMs} ms)`);
+  }
+  if (err.code === BAD_RESPONSE_CODE) return failure('BAD_RESPONSE', err.message);
+  const phase = connected ? 'request' : 'connection';
+  return failure('BAD_GATEWAY', `upstream ${phase} failed (${err.code ?? err.message})`);
+}
+
+/** The code of an upstream response the proxy cannot relay (bad framing, bad headers). */
+export const BAD_RESPONSE_CODE = 'HOTSWAP_BAD_RESPONSE';
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   404: 'Not Found',
   413: 'Content Too Large',
@@ -110,18 +200,30 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   504: 'Gateway Timeout',
 };
 
-/** The body of the proxy's own error pages: hotswap, the reason, the status. */
-export function errorBody(status: number, reason: string): string {
-  return `hotswap: ${reason}\n${status} ${STATUS_TEXT[status] ?? ''}\n`;
+/** The header that names the failure's code on every page the proxy writes. */
+export const ERROR_HEADER = 'x-hotswap-error';
+
+/** The body of the proxy's own pages: hotswap, the reason, the status. */
+export function failureBody(f: Failure): string {
+  return `hotswap: ${f.reason}\n${f.status} ${STATUS_TEXT[f.status] ?? ''}\n`;
 }
 
-/** A whole error response for a raw socket (the fast path, a failed upgrade). */
-export function errorResponse(status: number, reason: string, close: boolean): Buffer {
-  const body = errorBody(status, reason);
-  const head =
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n` +
-    (close ? 'connection: close\r\n' : '') +
-    '\r\n';
-  return Buffer.from(head + body, 'utf8');
+/** The headers of those pages, as Node's writeHead takes them. */
+export function failureHeaders(f: Failure, body: string): Record<string, string | number> {
+  return {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    [ERROR_HEADER]: `HOTSWAP_${f.code}`,
+  };
+}
+
+/** A whole page for a raw socket (the fast path, a failed upgrade). */
+export function failureResponse(f: Failure, close: boolean): Buffer {
+  const body = failureBody(f);
+  let head = `HTTP/1.1 ${f.status} ${STATUS_TEXT[f.status] ?? ''}\r\n`;
+  for (const [name, value] of Object.entries(failureHeaders(f, body)))
+    head += `${name}: ${value}\r\n`;
+  if (close) head += 'connection: close\r\n';
+  return Buffer.from(`${head}\r\n${body}`, 'utf8');
 }

@@ -3,10 +3,9 @@
 // is up, so a connect failure sent nothing and the connection is retried once on another
 // backend. Every splice is a long connection of its backend.
 import net, { type Socket } from 'node:net';
-import { failKind, CONNECT_TIMEOUT_CODE } from '../http/node/http-proxy.js';
 import type { LongConnection } from '../core/long.js';
 import type { ServiceRuntime } from '../core/service.js';
-import { Fail, type FailKind } from '../core/stats.js';
+import { CONNECT_TIMEOUT_CODE, Fail, failKind, type FailKind } from '../core/stats.js';
 import type { Target } from '../core/targets.js';
 
 /** After one side has closed, how long the other may take to finish before it is destroyed. */

@@ -20,14 +20,24 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { clientIO, owned, type ClientIO, type DirectReader } from './direct-io.js';
 import { clientResponseHead, forwardedForLines, upstreamRequestHead } from './forward-head.js';
-import { errorResponse, framingProblem, IDEMPOTENT_BODILESS, RELAYED_INTERIM } from '../policy.js';
 import {
-  CONNECT_TIMEOUT_CODE,
-  TIMEOUT_CODE,
-  failKind,
+  BAD_RESPONSE_CODE,
+  failure,
+  failureResponse,
+  framingProblem,
+  RELAYED_INTERIM,
+  shouldRetry,
+  upstreamFailure,
+  type Failure,
+} from '../policy.js';
+import {
+  bodyTooLarge,
   hostName,
+  NO_BACKEND,
+  noService,
   type HttpProxy,
 } from '../node/http-proxy.js';
+import { CONNECT_TIMEOUT_CODE, failKind, TIMEOUT_CODE } from '../../core/stats.js';
 import {
   BAIL,
   NEED_MORE,
@@ -180,7 +190,7 @@ export class FastConnection implements Watched, DirectReader {
     // The fast path takes HTTP/1.1 without Transfer-Encoding only: the Host count is what's left.
     const problem = framingProblem({ minor: 1, transferEncoding: null, hosts: head.hosts });
     if (problem !== null) {
-      this.reply(head, 400, problem, true);
+      this.reply(head, failure('BAD_REQUEST', problem), true);
       return;
     }
     const listener = this.listener;
@@ -188,23 +198,18 @@ export class FastConnection implements Watched, DirectReader {
       listener.single ?? listener.routeTo(hostName(findHeader(head, 'host')), requestTarget(head));
     if (service === undefined) {
       const host = hostName(findHeader(head, 'host'));
-      this.reply(
-        head,
-        404,
-        `no service for host "${host}" and path "${requestTarget(head)}"`,
-        false,
-      );
+      this.reply(head, noService(host, requestTarget(head)), false);
       return;
     }
     const max = service.settings.maxBodyBytes;
     if (head.contentLength > max) {
-      this.reply(head, 413, `request body larger than ${max} bytes`, true);
+      this.reply(head, bodyTooLarge(max), true);
       return;
     }
     const target = service.pick(pickHeaders(head, service));
     if (target === undefined) {
       service.unavailable++;
-      this.reply(head, 503, 'no backend available', false);
+      this.reply(head, NO_BACKEND, false);
       return;
     }
     const ex = new FastExchange(this, service, head);
@@ -223,9 +228,9 @@ export class FastConnection implements Watched, DirectReader {
   }
 
   /** A response of the proxy's own; a body the client still sends means closing after it. */
-  private reply(head: RequestHead, status: number, reason: string, close: boolean): void {
+  private reply(head: RequestHead, f: Failure, close: boolean): void {
     const mustClose = close || head.close || head.contentLength > 0 || this.listener.closing;
-    this.io.write(errorResponse(status, reason, mustClose));
+    this.io.write(failureResponse(f, mustClose));
     if (mustClose) this.end();
   }
 
@@ -462,7 +467,7 @@ class FastExchange implements UpstreamUser, LongConnection {
         return;
       }
       if (head === BAIL || head.status === 101) {
-        this.upFailed(codedError('invalid upstream response', 'HOTSWAP_BAD_RESPONSE'));
+        this.upFailed(codedError('invalid upstream response', BAD_RESPONSE_CODE));
         return;
       }
       if (head.status >= 200) {
@@ -495,7 +500,7 @@ class FastExchange implements UpstreamUser, LongConnection {
       this.bodyLeft > 0;
     const end = this.bodyEnd(buf, head.end);
     if (end === -2) {
-      this.upFailed(codedError('invalid chunked framing', 'HOTSWAP_BAD_RESPONSE'));
+      this.upFailed(codedError('invalid chunked framing', BAD_RESPONSE_CODE));
       return;
     }
     const body = end > head.end ? buf.subarray(head.end, end) : null;
@@ -548,7 +553,7 @@ class FastExchange implements UpstreamUser, LongConnection {
   private relayBody(chunk: Buffer): void {
     const end = this.bodyEnd(chunk, 0);
     if (end === -2) {
-      this.upFailed(codedError('invalid chunked framing', 'HOTSWAP_BAD_RESPONSE'));
+      this.upFailed(codedError('invalid chunked framing', BAD_RESPONSE_CODE));
       return;
     }
     // A copy: the socket may keep it queued after this call, and chunk's memory is reused.
@@ -611,32 +616,23 @@ class FastExchange implements UpstreamUser, LongConnection {
       this.dispatch(next);
       return;
     }
-    const proxy = this.conn.proxy;
-    let status = 502;
-    let reason: string;
-    if (err.code === TIMEOUT_CODE) {
-      status = 504;
-      reason = `upstream timed out (no response within ${proxy.timeoutMs} ms)`;
-    } else if (err.code === CONNECT_TIMEOUT_CODE) {
-      status = 504;
-      reason = `upstream connection timed out (${proxy.connectTimeoutMs} ms)`;
-    } else
-      reason = `upstream ${this.connected ? 'request' : 'connection'} failed (${err.code ?? err.message})`;
-    this.status = status;
+    const f = upstreamFailure(err, this.connected, this.conn.proxy.limits);
+    this.status = f.status;
     this.closeClient = this.head.close || this.conn.listener.closing || this.bodyLeft > 0;
-    this.toClient(errorResponse(status, reason, this.closeClient));
+    this.toClient(failureResponse(f, this.closeClient));
     this.finish();
   }
 
   private retryTarget(err: NodeJS.ErrnoException): Target | undefined {
-    if (this.attempts > 1) return undefined;
-    const keepAliveRace =
-      this.reused &&
-      this.head.contentLength <= 0 &&
-      IDEMPOTENT_BODILESS.has(this.head.method) &&
-      (err.code === 'ECONNRESET' || err.code === 'EPIPE');
-    if (this.connected && !keepAliveRace) return undefined;
-    return this.service.balancer.pick(new Set([this.target.id]));
+    const retry = shouldRetry({
+      attempts: this.attempts,
+      connected: this.connected,
+      reused: this.reused,
+      method: this.head.method,
+      hasBody: this.head.contentLength > 0,
+      code: err.code,
+    });
+    return retry ? this.service.balancer.pick(new Set([this.target.id])) : undefined;
   }
 
   /** The client went away before the exchange ended: the upstream work stops too. */

@@ -16,7 +16,7 @@ import {
   type ResponseHead,
 } from './http1.js';
 import { withoutCookie } from '../cookies.js';
-import { connectionListed, FORWARDED, HOP_REQUEST, TRAILER } from '../policy.js';
+import { connectionListed, forwardedFor, FORWARDED, HOP_REQUEST, TRAILER } from '../policy.js';
 import type { OverrideConfig } from '../../types.js';
 import { REQUEST_ID_LENGTH, writeRequestId } from '../request-id.js';
 
@@ -108,7 +108,9 @@ function crlf(out: Buffer, at: number): number {
 
 /** The lines this connection adds to every request that has no X-Forwarded-For of its own. */
 export function forwardedForLines(remote: string): Buffer {
-  return latin1(`x-forwarded-for: ${remote}\r\nx-forwarded-proto: http\r\n`);
+  return latin1(
+    `x-forwarded-for: ${forwardedFor(undefined, remote)}\r\nx-forwarded-proto: http\r\n`,
+  );
 }
 
 /**
@@ -195,11 +197,13 @@ function forwardedExtra(
   // The proxy relays trailers, so it may ask for them on the client's behalf.
   let extra = trailers ? 'te: trailers\r\n' : '';
   if (cookie !== null) extra += `cookie: ${cookie}\r\n`;
-  let chain = '';
+  let chain: string | undefined;
   for (let k = 0; k < head.count; k++) {
-    if (head.names[k] === 'x-forwarded-for') chain += `${headerValue(head, k)}, `;
+    if (head.names[k] !== 'x-forwarded-for') continue;
+    const value = headerValue(head, k);
+    chain = chain === undefined ? value : `${chain}, ${value}`;
   }
-  extra += `x-forwarded-for: ${chain}${remote}\r\nx-forwarded-proto: http\r\n`;
+  extra += `x-forwarded-for: ${forwardedFor(chain, remote)}\r\nx-forwarded-proto: http\r\n`;
   return extra;
 }
 

@@ -20,18 +20,29 @@ import type { LongConnection } from '../../core/long.js';
 import type { ServiceRuntime } from '../../core/service.js';
 import {
   connectionListed,
-  errorBody,
+  failure,
+  failureBody,
+  failureHeaders,
+  forwardedFor,
   FORWARDED,
   framingProblem,
   HOP_REQUEST,
-  IDEMPOTENT_BODILESS,
   RELAYED_INTERIM,
+  shouldRetry,
   TRAILER,
+  upstreamFailure,
+  type Failure,
 } from '../policy.js';
 import { withoutCookie } from '../cookies.js';
 import { nextRequestId } from '../request-id.js';
 import type { OverrideConfig } from '../../types.js';
-import { Fail, type FailKind } from '../../core/stats.js';
+import {
+  CONNECT_TIMEOUT_CODE,
+  Fail,
+  failKind,
+  TIMEOUT_CODE,
+  type FailKind,
+} from '../../core/stats.js';
 import { markLong, type Target } from '../../core/targets.js';
 
 export interface HttpProxyOptions {
@@ -72,25 +83,8 @@ const HOP_RESPONSE = new Set([
   'upgrade',
 ]);
 
-export const TIMEOUT_CODE = 'HOTSWAP_UPSTREAM_TIMEOUT';
-export const CONNECT_TIMEOUT_CODE = 'HOTSWAP_CONNECT_TIMEOUT';
 /** With Expect: 100-continue, the body is sent anyway when the upstream says nothing this long. */
 const CONTINUE_FALLBACK_MS = 1000;
-
-/** Kind of a failed attempt: before the connection was up it is a connect failure. */
-export function failKind(err: NodeJS.ErrnoException, connected: boolean): FailKind {
-  if (!connected || err.code === CONNECT_TIMEOUT_CODE) return Fail.CONNECT;
-  switch (err.code) {
-    case TIMEOUT_CODE:
-      return Fail.TIMEOUT;
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ECONNABORTED':
-      return Fail.RESET;
-    default:
-      return Fail.OTHER;
-  }
-}
 
 class Exchange implements LongConnection {
   readonly kind = 'sse' as const;
@@ -166,10 +160,13 @@ class Exchange implements LongConnection {
 export class HttpProxy {
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** The two timeouts as upstreamFailure() names them in its pages. */
+  readonly limits: { upstreamMs: number; connectMs: number };
 
   constructor(options: HttpProxyOptions = {}) {
     this.timeoutMs = options.upstreamTimeoutMs ?? 60_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+    this.limits = { upstreamMs: this.timeoutMs, connectMs: this.connectTimeoutMs };
   }
 
   /** Serves one client request that arrived on `listener` (`expectContinue`: via checkContinue). */
@@ -182,14 +179,14 @@ export class HttpProxy {
     const problem = fullPathFramingProblem(req);
     if (problem !== null) {
       res.setHeader('connection', 'close');
-      sendError(res, 400, problem);
+      sendError(res, failure('BAD_REQUEST', problem));
       return;
     }
 
     const service = listener.single ?? listener.route(req);
     if (service === undefined) {
       if (listener.closing) res.setHeader('connection', 'close');
-      sendError(res, 404, `no service for host "${hostOf(req)}" and path "${req.url ?? ''}"`);
+      sendError(res, noService(hostOf(req), req.url ?? ''));
       return;
     }
     const length = req.headers['content-length'];
@@ -197,7 +194,7 @@ export class HttpProxy {
     if (length !== undefined) {
       if (Number(length) > service.settings.maxBodyBytes) {
         res.setHeader('connection', 'close');
-        sendError(res, 413, `request body larger than ${service.settings.maxBodyBytes} bytes`);
+        sendError(res, bodyTooLarge(service.settings.maxBodyBytes));
         return;
       }
       body = length !== '0';
@@ -206,7 +203,7 @@ export class HttpProxy {
     if (target === undefined) {
       service.unavailable++;
       if (listener.closing || expectContinue) res.setHeader('connection', 'close');
-      sendError(res, 503, 'no backend available');
+      sendError(res, NO_BACKEND);
       return;
     }
     const ex = new Exchange(this, service, listener, req, res, body, expectContinue);
@@ -260,26 +257,23 @@ function upstreamRequest(ex: Exchange, target: Target): Tagged<http.ClientReques
     target.release();
     ex.finished = true;
     ex.res.setHeader('connection', 'close');
-    sendError(
-      ex.res,
-      400,
-      `request headers not forwardable (${(err as NodeJS.ErrnoException).code})`,
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    sendError(ex.res, failure('BAD_REQUEST', `request headers not forwardable (${code})`));
     return null;
   }
 }
 
 /** The other backend for a failed attempt, or undefined when the request must not be retried. */
 function retryTarget(ex: Exchange, err: NodeJS.ErrnoException): Target | undefined {
-  if (ex.attempts > 1) return undefined;
-  const nothingSent = !ex.connected;
-  const keepAliveRace =
-    ex.reused &&
-    !ex.hasBody &&
-    IDEMPOTENT_BODILESS.has(ex.req.method ?? '') &&
-    (err.code === 'ECONNRESET' || err.code === 'EPIPE');
-  if (!nothingSent && !keepAliveRace) return undefined;
-  return ex.service.balancer.pick(new Set([ex.target.id]));
+  const retry = shouldRetry({
+    attempts: ex.attempts,
+    connected: ex.connected,
+    reused: ex.reused,
+    method: ex.req.method ?? '',
+    hasBody: ex.hasBody,
+    code: err.code,
+  });
+  return retry ? ex.service.balancer.pick(new Set([ex.target.id])) : undefined;
 }
 
 function onUpstreamSocket(this: Tagged<http.ClientRequest>, socket: Socket): void {
@@ -365,7 +359,7 @@ function onRequestData(this: Tagged<http.IncomingMessage>, chunk: Buffer): void 
     return;
   }
   res.setHeader('connection', 'close');
-  sendError(res, 413, `request body larger than ${ex.service.settings.maxBodyBytes} bytes`);
+  sendError(res, bodyTooLarge(ex.service.settings.maxBodyBytes));
 }
 
 /** Request trailers arrive with the end of a chunked body: pass them on before it ends upstream. */
@@ -424,7 +418,7 @@ function onUpstreamResponse(this: Tagged<http.ClientRequest>, upRes: http.Incomi
     upRes.resume();
     ex.failed = true;
     ex.fail = Fail.OTHER;
-    sendError(res, 502, 'invalid upstream response headers');
+    sendError(res, failure('BAD_RESPONSE', 'invalid upstream response headers'));
     return;
   }
   ex.upstreamResponse = upRes;
@@ -511,14 +505,7 @@ function onUpstreamError(this: Tagged<http.ClientRequest>, err: NodeJS.ErrnoExce
   ex.fail = kind;
   const res = ex.res;
   if (ex.listener.closing || ex.expectContinue) res.setHeader('connection', 'close');
-  if (err.code === TIMEOUT_CODE) {
-    sendError(res, 504, `upstream timed out (no response within ${ex.proxy.timeoutMs} ms)`);
-  } else if (err.code === CONNECT_TIMEOUT_CODE) {
-    sendError(res, 504, `upstream connection timed out (${ex.proxy.connectTimeoutMs} ms)`);
-  } else {
-    const phase = ex.connected ? 'request' : 'connection';
-    sendError(res, 502, `upstream ${phase} failed (${err.code ?? err.message})`);
-  }
+  sendError(res, upstreamFailure(err, ex.connected, ex.proxy.limits));
 }
 
 /** The exchanges of a client connection still open, for when it closes. */
@@ -595,19 +582,25 @@ function withoutTrailer(headers: string[]): string[] | null {
 }
 
 /** A small text page naming hotswap and the reason; a response already under way is cut. */
-export function sendError(res: http.ServerResponse, status: number, reason: string): void {
+export function sendError(res: http.ServerResponse, f: Failure): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = errorBody(status, reason);
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
+  const body = failureBody(f);
+  res.writeHead(f.status, failureHeaders(f, body));
   res.end(body);
 }
+
+export function noService(host: string, path: string): Failure {
+  return failure('NO_SERVICE', `no service for host "${host}" and path "${path}"`);
+}
+
+export function bodyTooLarge(max: number): Failure {
+  return failure('BODY_TOO_LARGE', `request body larger than ${max} bytes`);
+}
+
+export const NO_BACKEND = failure('NO_BACKEND', 'no backend available');
 
 /** The Host header without its port, lowercase ('' when missing). */
 export function hostOf(req: http.IncomingMessage): string {
@@ -678,7 +671,7 @@ export function requestHeaders(
   if (te !== undefined && te.includes('trailers')) out.te = 'trailers';
   const remote = req.socket.remoteAddress ?? '';
   const xff = src['x-forwarded-for'];
-  out['x-forwarded-for'] = xff === undefined ? remote : `${String(xff)}, ${remote}`;
+  out['x-forwarded-for'] = forwardedFor(xff === undefined ? undefined : String(xff), remote);
   out['x-forwarded-proto'] = 'http';
   if (src.host !== undefined) out['x-forwarded-host'] = src.host;
   else out.host = '';
@@ -717,7 +710,7 @@ export function requestHeaderList(
   if (te !== undefined && te.includes('trailers')) out.push('te', 'trailers');
   const remote = req.socket.remoteAddress ?? '';
   const xff = src['x-forwarded-for'];
-  out.push('x-forwarded-for', xff === undefined ? remote : `${String(xff)}, ${remote}`);
+  out.push('x-forwarded-for', forwardedFor(xff === undefined ? undefined : String(xff), remote));
   out.push('x-forwarded-proto', 'http');
   if (host !== undefined) out.push('x-forwarded-host', host);
   // An HTTP/1.0 request may come without Host; HTTP/1.1 upstream needs one (empty: RFC 9112 3.2).

@@ -10,19 +10,26 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
-  CONNECT_TIMEOUT_CODE,
-  TIMEOUT_CODE,
-  failKind,
   hostOf,
   fullPathFramingProblem,
+  NO_BACKEND,
+  noService,
   requestHeaders,
   type HttpProxy,
   type ListenerState,
 } from './http-proxy.js';
-import { errorResponse } from '../policy.js';
+import {
+  CONNECT_TIMEOUT_CODE,
+  failure,
+  failureResponse,
+  shouldRetry,
+  TIMEOUT_CODE,
+  upstreamFailure,
+  type Failure,
+} from '../policy.js';
 import { closeFrame, FrameTracker, type LongConnection } from '../../core/long.js';
 import type { ServiceRuntime } from '../../core/service.js';
-import { Fail } from '../../core/stats.js';
+import { Fail, failKind } from '../../core/stats.js';
 import type { Target } from '../../core/targets.js';
 
 /** How long a cut waits for the app to finish a frame, and for the client to take the close frame. */
@@ -256,7 +263,16 @@ class Tunnel implements LongConnection {
     this.upstream = null;
     target.release();
     if (this.closed) return;
-    if (kind === Fail.CONNECT && this.attempts === 1) {
+    // A fresh connection each time (never reused), no body: only a connect failure is retried.
+    const retry = shouldRetry({
+      attempts: this.attempts,
+      connected: this.connected,
+      reused: false,
+      method: this.req.method ?? 'GET',
+      hasBody: false,
+      code: err.code,
+    });
+    if (retry) {
       const next = this.service.balancer.pick(new Set([target.id]));
       if (next !== undefined) {
         this.dispatch(next);
@@ -266,12 +282,7 @@ class Tunnel implements LongConnection {
     if (!this.forced) {
       target.counters.record(0, performance.now() - this.started, kind, performance.now());
     }
-    if (err.code === TIMEOUT_CODE || err.code === CONNECT_TIMEOUT_CODE) {
-      rawError(this.client, 504, 'upstream timed out');
-    } else {
-      const phase = this.connected ? 'request' : 'connection';
-      rawError(this.client, 502, `upstream ${phase} failed (${err.code ?? err.message})`);
-    }
+    rawError(this.client, upstreamFailure(err, this.connected, this.proxy.limits));
   }
 
   private onClientClose(): void {
@@ -309,20 +320,20 @@ export class UpgradeProxy {
     const problem = fullPathFramingProblem(req) ?? upgradeBodyProblem(req);
     if (problem !== null) {
       client.on('error', noop);
-      rawError(client, 400, problem);
+      rawError(client, failure('BAD_REQUEST', problem));
       return;
     }
     const service = listener.single ?? listener.route(req);
     if (service === undefined) {
       client.on('error', noop);
-      rawError(client, 404, `no service for host "${hostOf(req)}" and path "${req.url ?? ''}"`);
+      rawError(client, noService(hostOf(req), req.url ?? ''));
       return;
     }
     const target = service.pick(req.headers);
     if (target === undefined) {
       service.unavailable++;
       client.on('error', noop);
-      rawError(client, 503, 'no backend available');
+      rawError(client, NO_BACKEND);
       return;
     }
     new Tunnel(this.proxy, service, req, client, head).dispatch(target);
@@ -340,8 +351,8 @@ function upgradeBodyProblem(req: http.IncomingMessage): string | null {
 }
 
 /** A small text error on a raw socket (no HTTP response object after an upgrade), then close. */
-export function rawError(socket: Socket, status: number, reason: string): void {
+export function rawError(socket: Socket, f: Failure): void {
   if (socket.destroyed) return;
-  socket.end(errorResponse(status, reason, true));
+  socket.end(failureResponse(f, true));
   setTimeout(() => socket.destroy(), CUT_LINGER_MS).unref();
 }
