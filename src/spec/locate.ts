@@ -99,7 +99,7 @@ export class SpecLocator {
       index = new Map();
       for (const pair of map.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
-        if (key !== undefined && !index.has(key)) index.set(key, pair as Pair);
+        if (key !== undefined && !index.has(key)) index.set(key, pair);
       }
       this.pairs.set(map, index);
     }
@@ -130,7 +130,7 @@ export function nodePath(ancestry: readonly unknown[], node: unknown): PropertyK
   for (let i = 0; i < chain.length - 1; i++) {
     const parent = chain[i];
     if (isPair(parent) && isScalar(parent.key)) path.push(String(parent.key.value));
-    if (isSeq(parent)) path.push(parent.items.indexOf(chain[i + 1] as never));
+    if (isSeq(parent)) path.push(parent.items.indexOf(chain[i + 1]));
   }
   return path;
 }
