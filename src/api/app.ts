@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Controller, RolloutAction } from '../controller/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
-import { parseSpec } from '../spec/index.js';
+import { parseSpec, type Spec } from '../spec/index.js';
 import type { Store } from '../store/index.js';
 import type { ProxySupervisor } from '../daemon/proxy-supervisor.js';
 import { readBody } from './body.js';
@@ -17,11 +17,17 @@ export interface ApiDeps {
   shutdown: (opts: { proxy: boolean }) => void;
 }
 
-const ApplyBody = z.strictObject({
+// The CLI sends the spec it has already checked (substituted with the caller's variables and
+// envFiles, paths resolved in the caller's folder), so the daemon does not parse it again; other
+// clients may send the text.
+const CheckedSpec = z.looseObject({
   file: z.string().min(1),
-  text: z.string(),
-  service: z.string().optional(),
+  services: z.array(z.looseObject({ name: z.string().min(1), image: z.string().min(1) })),
 });
+const ApplyBody = z.union([
+  z.strictObject({ file: z.string().min(1), text: z.string(), service: z.string().optional() }),
+  z.strictObject({ spec: CheckedSpec, service: z.string().optional() }),
+]);
 const RollbackBody = z.strictObject({ to: z.number().int().positive().optional() });
 const DownBody = z.strictObject({ service: z.string().optional() });
 const ROLLOUT_ACTIONS: RolloutAction[] = ['promote', 'promote-full', 'abort', 'pause', 'resume'];
@@ -43,8 +49,15 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.post('/v1/apply', async (c) => {
     const body = await readBody(c, ApplyBody);
-    const spec = parseSpec(body.text, body.file); // a bad spec is a plain 400 before anything starts
+    // a bad spec is a plain 400 before anything starts
+    const spec = 'spec' in body ? (body.spec as unknown as Spec) : parseSpec(body.text, body.file);
     return ndjsonResponse((report) => controller.apply(spec, body.service, report));
+  });
+
+  app.post('/v1/plan', async (c) => {
+    const body = await readBody(c, ApplyBody);
+    const spec = 'spec' in body ? (body.spec as unknown as Spec) : parseSpec(body.text, body.file);
+    return c.json({ plans: await controller.plan(spec, body.service) });
   });
 
   app.get('/v1/services', async (c) => c.json({ services: await controller.status() }));

@@ -13,6 +13,7 @@ import type { Reporter } from './progress.js';
 import { Rollout } from './rollout.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
+import { planSpec, type ServicePlan } from './plan.js';
 import { markStable } from './stable.js';
 
 export interface DeployResult {
@@ -62,6 +63,11 @@ export class Controller {
       busy: (service) => this.locks.busy(service) !== null,
       exists: async (id) => (await runtime.inspectInstance(id)) !== null,
     });
+  }
+
+  /** What apply would do, changing nothing (up --dry-run, diff). */
+  plan(spec: Spec, only: string | undefined): Promise<ServicePlan[]> {
+    return planSpec({ store: this.store, runtime: this.runtime }, spec, only);
   }
 
   /** Brings each service of the spec (or just `only`) to its declared state. */
