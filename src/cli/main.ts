@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { HotswapError, toHotswapError } from '../errors.js';
 import { VERSION } from '../version.js';
 import * as diff from './diff.js';
+import * as doctor from './doctor.js';
 import * as down from './down.js';
 import * as history from './history.js';
 import * as logs from './logs.js';
@@ -41,6 +42,7 @@ function buildProgram(): Command {
     down,
     validate,
     processes,
+    doctor,
   ])
     verb.register(program);
   program.commands.forEach((c) => c.exitOverride());
