@@ -109,9 +109,22 @@ export class Controller {
       };
       const instant = await this.instantRollback(spec, target, current.stableRevision, report);
       if (instant) return instant;
-      await this.runtime.inspectImage(target.imageId);
+      await this.revisionImage(target, report);
       return this.runRollout('rollback', spec, target, report);
     });
+  }
+
+  /** The image a revision ran; pulled again by its digest when it was removed from the host. */
+  private async revisionImage(target: RevisionRecord, report: Reporter): Promise<void> {
+    try {
+      await this.runtime.inspectImage(target.imageId);
+    } catch (err) {
+      if (!(err instanceof HotswapError && err.code === 'IMAGE_NOT_FOUND') || !target.repoDigest)
+        throw err;
+      await this.runtime.ensureImage(target.repoDigest, 'missing', (message) =>
+        this.note(report, target.service, 'image.pull', message),
+      );
+    }
   }
 
   control(service: string, action: RolloutAction): { rolloutId: number; action: RolloutAction } {
@@ -330,7 +343,10 @@ export class Controller {
   }
 
   private async deploy(svc: ServiceSpec, report: Reporter): Promise<DeployResult> {
-    const image = await this.runtime.inspectImage(svc.image); // preflight: nothing changes if the image is missing
+    // preflight: nothing changes if the image is missing or cannot be pulled
+    const image = await this.runtime.ensureImage(svc.image, svc.pull ?? 'missing', (message) =>
+      this.note(report, svc.name, 'image.pull', message),
+    );
     const hash = configHash(svc);
     const target =
       this.store.revisions.findIdentical(svc.name, image.id, hash) ??

@@ -10,6 +10,9 @@ export interface ImageInfo {
   repoDigest: string | null;
 }
 
+/** When an image is fetched from its registry (the spec's `pull`). */
+export type PullPolicy = 'missing' | 'always' | 'never';
+
 export interface InstanceRequest {
   service: string;
   revision: number;
@@ -47,6 +50,12 @@ export interface Runtime {
   ping(): Promise<void>;
   /** Throws IMAGE_NOT_FOUND when the image is not present locally. */
   inspectImage(image: string): Promise<ImageInfo>;
+  /** The image by its pull policy, pulling it if need be; progress gets readable lines. */
+  ensureImage(
+    image: string,
+    pull: PullPolicy,
+    progress?: (message: string) => void,
+  ): Promise<ImageInfo>;
   /** Creates and starts one instance; resolves once it is running with its port published. */
   startInstance(req: InstanceRequest): Promise<Instance>;
   inspectInstance(id: string): Promise<Instance | null>;

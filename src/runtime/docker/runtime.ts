@@ -10,6 +10,7 @@ import type {
   InstanceHealth,
   InstanceRequest,
   InstanceState,
+  PullPolicy,
   Runtime,
 } from '../types.js';
 import { DockerClient } from './client.js';
@@ -22,6 +23,7 @@ import type {
 import type { DockerEvent } from './events.js';
 import type { ExecResult, RunOptions } from './exec.js';
 import { LABEL_MANAGED, LABEL_PORT, LABEL_REVISION, LABEL_SCOPE, LABEL_SERVICE } from './labels.js';
+import { ensureImage } from './pull.js';
 import { packTar } from './tar.js';
 
 export interface DockerRuntimeOptions {
@@ -68,13 +70,26 @@ export class DockerRuntime implements Runtime {
       return { id: img.Id, repoDigest: img.RepoDigests?.[0] ?? null };
     } catch (err) {
       if (err instanceof HotswapError && err.code === 'IMAGE_NOT_FOUND') {
-        throw new HotswapError('IMAGE_NOT_FOUND', `image ${image} is not present on this host`, {
-          details: { image },
-          cause: err,
-        });
+        const hint = `docker pull ${image}, or let hotswap pull it (pull: missing)`;
+        throw new HotswapError(
+          'IMAGE_NOT_FOUND',
+          `image ${image} is not present on this host (${hint})`,
+          {
+            details: { image },
+            cause: err,
+          },
+        );
       }
       throw err;
     }
+  }
+
+  ensureImage(
+    image: string,
+    pull: PullPolicy,
+    progress?: (message: string) => void,
+  ): Promise<ImageInfo> {
+    return ensureImage(this.client, image, pull, progress);
   }
 
   async startInstance(req: InstanceRequest): Promise<Instance> {
