@@ -10,6 +10,7 @@ import * as down from './down.js';
 import * as history from './history.js';
 import * as logs from './logs.js';
 import * as processes from './processes.js';
+import * as restart from './restart.js';
 import * as rollback from './rollback.js';
 import * as rollout from './rollout.js';
 import * as status from './status.js';
@@ -37,6 +38,7 @@ function buildProgram(): Command {
     status,
     history,
     rollback,
+    restart,
     rollout,
     logs,
     down,

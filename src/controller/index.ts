@@ -7,3 +7,4 @@ export {
 export type { ProgressEvent, Reporter } from './progress.js';
 export { silentReporter } from './progress.js';
 export { planSpec, type ServicePlan } from './plan.js';
+export type { LogLine } from './log-follow.js';

@@ -46,7 +46,9 @@ async function planService(
     throw err;
   });
   const changes = diffServices(current?.spec ?? null, svc);
-  const retagged = image !== null && stable !== null && image.id !== stable.imageId;
+  // The same name now pointing at other content (a moved tag) is a new revision too.
+  const retagged =
+    image !== null && stable !== null && stable.image === svc.image && image.id !== stable.imageId;
   if (retagged)
     changes.push(
       `image id: ${short(stable.imageId)} → ${short(image.id)} (${svc.image} now names another image)`,

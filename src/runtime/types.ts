@@ -10,6 +10,14 @@ export interface ImageInfo {
   repoDigest: string | null;
 }
 
+export interface LogRequest {
+  tail?: number;
+  /** Only lines written at or after this time (unix seconds). */
+  since?: number;
+  /** Prefix each line with its RFC 3339 time, as docker logs -t does. */
+  timestamps?: boolean;
+}
+
 /** When an image is fetched from its registry (the spec's `pull`). */
 export type PullPolicy = 'missing' | 'always' | 'never';
 
@@ -67,5 +75,7 @@ export interface Runtime {
   removeInstance(id: string): Promise<void>;
   /** Instances managed by this hotswap home, optionally filtered. */
   listInstances(filter?: { service?: string; revision?: number }): Promise<Instance[]>;
-  logs(id: string, opts?: { tail?: number }): Promise<string>;
+  logs(id: string, opts?: LogRequest): Promise<string>;
+  /** Log text as it is written, until the instance stops or the signal aborts. */
+  followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
 }

@@ -10,6 +10,7 @@ import type {
   InstanceHealth,
   InstanceRequest,
   InstanceState,
+  LogRequest,
   PullPolicy,
   Runtime,
 } from '../types.js';
@@ -208,9 +209,14 @@ export class DockerRuntime implements Runtime {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
 
-  async logs(id: string, opts: { tail?: number } = {}): Promise<string> {
-    const out = await this.client.containers.logs(id, { tail: opts.tail ?? 'all' });
+  async logs(id: string, opts: LogRequest = {}): Promise<string> {
+    const out = await this.client.containers.logs(id, { ...opts, tail: opts.tail ?? 'all' });
     return out.combined;
+  }
+
+  async *followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string> {
+    const frames = this.client.containers.followLogs(id, { ...opts, tail: opts.tail ?? 'all', signal });
+    for await (const frame of frames) yield frame.data.toString('utf8');
   }
 
   // ---- beyond the Runtime contract: used by reload, hand-off and exec probes ----
