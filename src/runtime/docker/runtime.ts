@@ -215,7 +215,11 @@ export class DockerRuntime implements Runtime {
   }
 
   async *followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string> {
-    const frames = this.client.containers.followLogs(id, { ...opts, tail: opts.tail ?? 'all', signal });
+    const frames = this.client.containers.followLogs(id, {
+      ...opts,
+      tail: opts.tail ?? 'all',
+      signal,
+    });
     for await (const frame of frames) yield frame.data.toString('utf8');
   }
 
