@@ -27,6 +27,7 @@ describe('images pulled from a registry', () => {
   let registryAddress = '';
   let docker: DockerClient;
   let port = 0;
+  let v1Digest = '';
   const auth = () => ({ username: USER, password: PASSWORD, serveraddress: registryAddress });
   const image = (tag: string) => `${registryAddress}/${REPO}:${tag}`;
 
@@ -129,6 +130,7 @@ ${extra}`,
     });
     const digest = manifest.headers.get('docker-content-digest');
     assert.match(digest ?? '', /^sha256:[0-9a-f]{64}$/);
+    v1Digest = digest ?? '';
     const history = await hotswap(home, ['history', 'web', '--json']);
     const revisions = (JSON.parse(history.stdout) as { revisions: Array<{ repoDigest: string }> })
       .revisions;
@@ -161,5 +163,26 @@ ${extra}`,
       /REGISTRY_UNAVAILABLE: cannot pull 127\.0\.0\.1:\d+\/hotswap-e2e\/web:v2: .*connection refused.*\(check that the registry is up and reachable from the Docker host\)/,
     );
     assert.equal((await getText(`http://127.0.0.1:${port}/`)).version, 'v2');
+  });
+
+  test('an @sha256 pin already on the host is used without asking the (down) registry', async () => {
+    writeFileSync(
+      specFile,
+      `services:
+  web:
+    image: "${registryAddress}/${REPO}@${v1Digest}"
+    pull: always
+    replicas: 2
+    port: 8080
+    listen: 127.0.0.1:${port}
+    health: { http: /healthz, interval: 200ms, deadline: 10s }
+    drain: { timeout: 2s }
+    stopGracePeriod: 2s
+`,
+    );
+    const r = await hotswap(home, ['up', '-f', specFile]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.doesNotMatch(r.stdout, /pulling/);
+    assert.equal((await getText(`http://127.0.0.1:${port}/`)).version, 'v1');
   });
 });
