@@ -64,7 +64,7 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     mode: raw.mode,
     listen: raw.listen,
     routing: normalizeRouting(ctx, raw),
-    env: { ...envFiles(ctx, raw.envFile), ...normalizeEnv(ctx, raw.env) },
+    env: withEnvFiles(envFiles(ctx, raw.envFile), normalizeEnv(ctx, raw.env)),
     command: normalizeCommand(raw.command),
     volumes: normalizeVolumes(ctx, raw.volumes),
     health: normalizeHealth(ctx, raw.health, raw.mode),
@@ -118,6 +118,11 @@ function envFiles(ctx: Ctx, files: RawService['envFile']): Record<string, string
     } else Object.assign(out, vars);
   });
   return out;
+}
+
+// A big env mapping is not copied again when there is no envFile to merge it with.
+function withEnvFiles(fromFiles: Record<string, string>, env: Record<string, string>) {
+  return Object.keys(fromFiles).length === 0 ? env : { ...fromFiles, ...env };
 }
 
 // Numbers and booleans keep the text the user wrote: "1.10" must not become "1.1", nor "0x1F" "31".

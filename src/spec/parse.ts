@@ -25,7 +25,8 @@ export function parseSpec(text: string, file: string, opts: ParseOptions = {}): 
   if (Array.isArray(loaded)) throw specInvalid(file, loaded);
   const { doc, lines } = loaded;
   const issues = new IssueFactory(file, new SpecLocator(doc, lines));
-  const problems = interpolateDocument(doc, opts.vars ?? process.env);
+  // Most specs have no "$" at all: then there is nothing to substitute and no walk to make.
+  const problems = text.includes('$') ? interpolateDocument(doc, opts.vars ?? process.env) : [];
   if (problems.length > 0) {
     const found = problems.map((p): SpecIssue => ({
       file,
