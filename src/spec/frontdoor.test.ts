@@ -152,18 +152,33 @@ void describe('spec holes, each with its own message', () => {
     assert.ok(performance.now() - started < 500);
   });
 
-  void it('a 5 MB spec (90k env keys) is validated in well under 2 s', () => {
-    const keys = 93_100;
-    const env = Array.from(
-      { length: keys },
-      (_, i) => `      KEY_${i}: value-number-${i}-abcdefghijklmnopq`,
+  void it('a 5 MB spec (93k env keys) parses in time linear in its size', () => {
+    const specOf = (keys: number) =>
+      spec(
+        '    env:',
+        ...Array.from(
+          { length: keys },
+          (_, i) => `      KEY_${i}: value-number-${i}-abcdefghijklmnopq`,
+        ),
+      );
+    const timed = (keys: number) => {
+      const text = specOf(keys);
+      const started = performance.now();
+      assert.equal(Object.keys(web(text).env).length, keys);
+      return { ms: performance.now() - started, bytes: text.length };
+    };
+    timed(5_000); // warm-up: JIT and yaml's first allocations
+    const quarter = timed(23_275);
+    const full = timed(93_100);
+    assert.ok(full.bytes > 5_000_000, String(full.bytes));
+    // 4× the size may cost at most 8× the time (the quadratic check cost 16×, over 30 s here),
+    // and stays far below the quadratic figure even on a loaded 2-core machine: unloaded it is
+    // about 1.1 s end to end (README, spec reference).
+    assert.ok(
+      full.ms < 8 * quarter.ms,
+      `${full.ms.toFixed(0)} ms vs ${quarter.ms.toFixed(0)} ms for a quarter`,
     );
-    const text = spec('    env:', ...env);
-    assert.ok(text.length > 5_000_000, String(text.length));
-    const started = performance.now();
-    assert.equal(Object.keys(web(text).env).length, keys);
-    const ms = performance.now() - started;
-    assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
+    assert.ok(full.ms < 10_000, `took ${full.ms.toFixed(0)} ms`);
   });
 });
 
@@ -186,6 +201,14 @@ void describe('a spec that feels like Compose', () => {
     assert.equal(s.port, 9090);
     assert.equal(s.listen, '127.0.0.1:8080');
     assert.deepEqual(s.env, { A: 'fallback', B: '', C: '$HOME', D: 'set' });
+  });
+
+  void it('a number substituted into env keeps its text; ${} in a flow mapping gets a hint', () => {
+    const s = web(spec('    env:', '      A: ${V}', '      B: "${V}"'), { vars: { V: '1.10' } });
+    assert.deepEqual(s.env, { A: '1.10', B: '1.10' });
+    assert.deepEqual(problems(spec('    env: { A: ${V} }'), { vars: { V: '1' } }), [
+      'hotswap.yaml:6:16 invalid YAML: Unexpected flow-map-start at node end; a ${…} value inside { } or [ ] must be quoted: A: "${X}"',
+    ]);
   });
 
   void it('an unset variable with no default is an error at its place', () => {

@@ -124,6 +124,9 @@ export function interpolateDocument(doc: Document, vars: Variables): Interpolati
       try {
         const text = interpolate(node.value, vars);
         node.value = node.type === Scalar.PLAIN ? retype(text) : text;
+        // env keeps a number as written ("1.10") by reading the node's source: make it the
+        // substituted text, not "${VERSION}".
+        node.source = text;
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
         problems.push({

@@ -40,8 +40,33 @@ export function loadYaml(text: string, file: string): LoadedYaml | SpecIssue[] {
     merge: true,
   });
   const at = (offset: number) => lines.linePos(offset);
-  if (doc.errors.length > 0) return doc.errors.map((e) => syntaxIssue(file, e, at));
+  if (doc.errors.length > 0) return syntaxIssues(text, file, doc.errors, at);
   return duplicateKeys(doc, file, at) ?? { doc, lines };
+}
+
+/**
+ * One syntax error per line: the parser's later complaints on a line follow from its first.
+ * `${…}` inside a flow mapping ({ A: ${X} }) reads as a nested mapping; say so.
+ */
+function syntaxIssues(
+  text: string,
+  file: string,
+  errors: readonly YAMLError[],
+  at: (offset: number) => { line: number; col: number },
+): SpecIssue[] {
+  const lines = new Set<number>();
+  const issues: SpecIssue[] = [];
+  const source = text.split('\n');
+  for (const error of errors) {
+    const issue = syntaxIssue(file, error, at);
+    if (lines.has(issue.line)) continue;
+    lines.add(issue.line);
+    if (/[{[][^\n]*\$\{/.test(source[issue.line - 1] ?? '')) {
+      issue.message += '; a ${…} value inside { } or [ ] must be quoted: A: "${X}"';
+    }
+    issues.push(issue);
+  }
+  return issues;
 }
 
 function syntaxIssue(
