@@ -13,6 +13,7 @@ export const ERROR_CATALOG = {
   CONFLICT: { status: 409, exit: 5 },
   DOCKER_UNAVAILABLE: { status: 503, exit: 6 },
   DOCKER_API: { status: 502, exit: 6 },
+  REGISTRY_UNAVAILABLE: { status: 502, exit: 6 },
   DAEMON_UNAVAILABLE: { status: 503, exit: 6 },
   PROXY_UNAVAILABLE: { status: 503, exit: 6 },
   PROXY_REJECTED: { status: 502, exit: 6 },

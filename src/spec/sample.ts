@@ -6,6 +6,7 @@ export function sampleService(overrides: Partial<ServiceSpec> = {}): ServiceSpec
   return {
     name: 'web',
     image: 'hotswap-fixture:v1',
+    pull: 'missing',
     replicas: 3,
     port: 8080,
     mode: 'http',

@@ -107,6 +107,8 @@ export interface RoutingSpec {
 export interface ServiceSpec {
   name: string;
   image: string;
+  /** When the image is fetched from its registry; absent in revisions stored before it existed. */
+  pull: 'missing' | 'always' | 'never';
   replicas: number;
   /** Port the app listens on inside the container. */
   port: number;
