@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { globals, withApi } from './context.js';
+import { count, globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson } from './output.js';
 
 export function register(program: Command): void {
@@ -7,13 +7,16 @@ export function register(program: Command): void {
     .command('logs')
     .description("print the recent logs of a service's instances")
     .argument('<service>', 'service name')
-    .option('-n, --tail <lines>', 'lines per instance', '100')
-    .action(async (service: string, opts: { tail: string }, cmd: Command) => {
-      const { logs } = await withApi(cmd, (api) =>
-        api.json<{ logs: Array<{ instance: string; revision: number; text: string }> }>(
-          'GET',
-          `/v1/services/${encodeURIComponent(service)}/logs?tail=${encodeURIComponent(opts.tail)}`,
-        ),
+    .option('-n, --tail <lines>', 'lines per instance', count, 100)
+    .action(async (service: string, opts: { tail: number }, cmd: Command) => {
+      const { logs } = await withApi(
+        cmd,
+        (api) =>
+          api.json<{ logs: Array<{ instance: string; revision: number; text: string }> }>(
+            'GET',
+            `/v1/services/${encodeURIComponent(service)}/logs?tail=${opts.tail}`,
+          ),
+        READ_ONLY,
       );
       if (globals(cmd).json) return printJson({ logs });
       for (const l of logs) {

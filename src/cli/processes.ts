@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { globals, paths, withApi } from './context.js';
+import { toHotswapError } from '../errors.js';
+import { globals, paths, READ_ONLY, withApi } from './context.js';
 import { print, printJson } from './output.js';
 
 export function register(program: Command): void {
@@ -8,8 +9,19 @@ export function register(program: Command): void {
     .description('run the controller daemon in the foreground (the CLI starts one when needed)')
     .action(async (_opts: unknown, cmd: Command) => {
       // Loaded on demand: the daemon's modules (SQLite, the API server) would slow every other verb.
-      const { runDaemon } = await import('../daemon/index.js');
-      await runDaemon({ home: paths(cmd).home });
+      const d = await import('../daemon/index.js');
+      try {
+        await d.runDaemon({ home: paths(cmd).home, requireEngine: d.spawnedByCli() });
+      } catch (err) {
+        // A CLI waiting for this daemon gets the reason at once; the log keeps it too.
+        const e = toHotswapError(err);
+        process.stderr.write(
+          `${new Date().toISOString()} daemon: cannot start: ${e.code}: ${e.message}\n`,
+        );
+        await d.reportStartFailure(e);
+        process.exit(e.exitCode);
+      }
+      d.reportStarted();
     });
 
   const proxy = program
@@ -41,8 +53,10 @@ export function register(program: Command): void {
     .command('status')
     .description('show the proxy process')
     .action(async (_opts: unknown, cmd: Command) => {
-      const r = await withApi(cmd, (api) =>
-        api.json<{ pid: number; uptimeMs: number }>('GET', '/v1/proxy'),
+      const r = await withApi(
+        cmd,
+        (api) => api.json<{ pid: number; uptimeMs: number }>('GET', '/v1/proxy'),
+        READ_ONLY,
       );
       if (globals(cmd).json) return printJson(r);
       print(`proxy pid ${r.pid}, up ${(r.uptimeMs / 1000).toFixed(1)} s`);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloutAction } from '../controller/index.js';
 import type { JournalEntry, RolloutRecord, StepRecord } from '../store/index.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson } from './output.js';
 
 interface RolloutStatus {
@@ -38,12 +38,16 @@ export function register(program: Command): void {
     if (name === 'promote') cmd.option('--full', 'promote fully now, skipping the remaining steps');
     cmd.action(async (service: string, opts: { full?: boolean }, c: Command) => {
       const chosen = opts.full ? 'promote-full' : action;
-      const r = await withApi(c, (api) =>
-        api.json<{ rolloutId: number }>(
-          'POST',
-          `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`,
-          {},
-        ),
+      const r = await withApi(
+        c,
+        (api) =>
+          api.json<{ rolloutId: number }>(
+            'POST',
+            `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`,
+            {},
+          ),
+        // Without a daemon there is no rollout to abort: starting one would only answer that.
+        action === 'abort' ? READ_ONLY : true,
       );
       if (globals(c).json) return printJson(r);
       print(`${service}: ${chosen} sent to rollout #${r.rolloutId}`);
@@ -59,25 +63,29 @@ export function register(program: Command): void {
     .option('-w, --watch', 'follow the rollout live until it ends')
     .action(async (service: string, opts: { watch?: boolean }, cmd: Command) => {
       const json = globals(cmd).json;
-      await withApi(cmd, async (api) => {
-        const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
-        let status = await api.json<RolloutStatus>('GET', path);
-        if (!opts.watch) return json ? printJson(status) : printStatus(status);
-        let seen = 0;
-        for (;;) {
-          for (const e of status.events.filter((x) => x.seq > seen)) {
-            print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
-            seen = e.seq;
+      await withApi(
+        cmd,
+        async (api) => {
+          const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
+          let status = await api.json<RolloutStatus>('GET', path);
+          if (!opts.watch) return json ? printJson(status) : printStatus(status);
+          let seen = 0;
+          for (;;) {
+            for (const e of status.events.filter((x) => x.seq > seen)) {
+              print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
+              seen = e.seq;
+            }
+            if (!status.active) break;
+            await sleep(WATCH_POLL_MS);
+            status = await api.json<RolloutStatus>('GET', path);
           }
-          if (!status.active) break;
-          await sleep(WATCH_POLL_MS);
-          status = await api.json<RolloutStatus>('GET', path);
-        }
-        if (!json && status.rollout)
-          print(
-            `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
-          );
-      });
+          if (!json && status.rollout)
+            print(
+              `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
+            );
+        },
+        READ_ONLY,
+      );
     });
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ServiceStatus } from '../controller/index.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson, table } from './output.js';
 
 export function register(program: Command): void {
@@ -8,8 +8,10 @@ export function register(program: Command): void {
     .command('status')
     .description('show services, their revisions, weights and instances')
     .action(async (_opts: unknown, cmd: Command) => {
-      const { services } = await withApi(cmd, (api) =>
-        api.json<{ services: ServiceStatus[] }>('GET', '/v1/services'),
+      const { services } = await withApi(
+        cmd,
+        (api) => api.json<{ services: ServiceStatus[] }>('GET', '/v1/services'),
+        READ_ONLY,
       );
       if (globals(cmd).json) return printJson({ services });
       if (services.length === 0) return print('no services');
