@@ -37,6 +37,20 @@ export class ApiClient {
 
   /** Runs a long operation and hands each progress line to onLine; returns the result line's value. */
   async stream<T>(path: string, body: unknown, onLine: (line: StreamLine) => void): Promise<T> {
+    // Ctrl-C ends this CLI, not the operation: the daemon goes on, and says so in the journal.
+    process.once('SIGINT', interrupted);
+    try {
+      return await this.streamLines<T>(path, body, onLine);
+    } finally {
+      process.off('SIGINT', interrupted);
+    }
+  }
+
+  private async streamLines<T>(
+    path: string,
+    body: unknown,
+    onLine: (line: StreamLine) => void,
+  ): Promise<T> {
     const res = await this.send('POST', path, body);
     if (res.statusCode >= 400) throw errorFromJSON(await res.body.json());
     let buffered = '';
@@ -89,6 +103,14 @@ export class ApiClient {
       throw err;
     }
   }
+}
+
+function interrupted(): void {
+  process.stderr.write(
+    '\nhotswap: interrupted; the daemon goes on with the operation. ' +
+      '`hotswap rollout status <service> --watch` follows it, `hotswap abort <service>` stops it.\n',
+  );
+  process.exit(130);
 }
 
 /** Connects to the daemon of this home, starting one in the background if none answers. */
