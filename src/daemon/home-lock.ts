@@ -18,6 +18,7 @@ export function lockHome(paths: HomePaths): void {
   if (held) return;
   const db = new Database(paths.lockFile, { timeout: 0 });
   try {
+    db.pragma('journal_mode = MEMORY'); // nothing is ever written: no -journal file beside it
     db.exec('BEGIN EXCLUSIVE');
   } catch (err) {
     db.close();

@@ -53,6 +53,7 @@ export class ProxySupervisor {
   async start(): Promise<void> {
     const state = await this.liveness();
     if (state === 'ok') this.log(`adopted the running proxy (pid ${this.pid})`);
+    else if (state === 'dead') await this.spawnAndWait();
     else await this.replace(state);
     this.timer = setInterval(() => void this.check(), WATCH_INTERVAL_MS);
     this.timer.unref();

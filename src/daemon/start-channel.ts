@@ -36,6 +36,9 @@ export function reportStartFailure(err: unknown): Promise<void> {
   });
 }
 
+/** A daemon that reported its failure exits right after; this long at most is waited for. */
+const EXIT_AFTER_FAILURE_MS = 2_000;
+
 export type StartOutcome = 'started' | 'another-daemon';
 
 /**
@@ -59,23 +62,26 @@ export function waitForStart(
         ),
       opts.timeoutMs,
     );
+    // The daemon's own reason, kept until it has exited: the CLI returns with no daemon left.
+    let failure: HotswapError | null = null;
     child.on('message', (m: StartMessage) => {
       if (m?.type === 'hotswap-daemon-started') resolve('started');
       if (m?.type !== 'hotswap-daemon-failed') return;
       const err = errorFromJSON(m.error);
       if ((err.details as { reason?: string } | undefined)?.reason === LOCK_HELD)
-        resolve('another-daemon');
-      else
-        reject(
-          new HotswapError(err.code, `the daemon could not start: ${err.message}`, {
-            details: err.details,
-          }),
-        );
+        return resolve('another-daemon');
+      const reason = new HotswapError(err.code, `the daemon could not start: ${err.message}`, {
+        details: err.details,
+      });
+      failure = reason;
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(reason), EXIT_AFTER_FAILURE_MS);
     });
     child.once('error', (err) =>
       reject(new HotswapError('DAEMON_UNAVAILABLE', `cannot start the daemon: ${err.message}`)),
     );
     child.once('exit', (code, signal) => {
+      if (failure) return reject(failure);
       const tail = readTail(opts.logFile, opts.logOffset);
       reject(
         new HotswapError(

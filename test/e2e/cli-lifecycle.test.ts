@@ -121,6 +121,35 @@ describe('daemon lifecycle from the CLI', () => {
     }
   });
 
+  test('daemon install writes (or prints) a systemd unit for this home', async () => {
+    const home = freshHome();
+    const printed = await hotswap(home, ['daemon', 'install', '--print']);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(
+      printed.stdout,
+      new RegExp(`^ExecStart=\\S+ \\S+/main\\.js daemon --home ${home}$`, 'm'),
+    );
+    assert.match(printed.stdout, /^KillMode=process$/m);
+    assert.match(printed.stdout, /^Restart=always$/m);
+    const config = freshHome();
+    const written = await withEnv({ XDG_CONFIG_HOME: config }, () =>
+      hotswap(home, ['daemon', 'install', '--user']),
+    );
+    assert.equal(written.code, 0, written.stderr);
+    const [, path] =
+      /^wrote (\S+); to start it now and at every boot:$/m.exec(written.stdout) ?? [];
+    // hotswap.service: the helper sets HOTSWAP_HOME, so this home is the default one.
+    assert.equal(path, join(config, 'systemd', 'user', 'hotswap.service'));
+    assert.equal(
+      readFileSync(path, 'utf8'),
+      printed.stdout
+        .replace(/WantedBy=.*/, 'WantedBy=default.target')
+        .replace(/^After=.*\n^Wants=.*\n/m, ''),
+    );
+    assert.match(written.stdout, /^ {2}systemctl --user enable --now hotswap\.service$/m);
+    assert.deepEqual(daemonsOf(home), []);
+  });
+
   test('a daemon that fails at start (corrupt hotswap.db) gives its reason at once', async () => {
     const home = freshHome();
     writeFileSync(join(home, 'hotswap.db'), 'this is not a SQLite database, '.repeat(10));
