@@ -8,7 +8,7 @@ import { Client } from 'undici';
 import type { StreamLine } from '../api/index.js';
 import { errorFromJSON, HotswapError } from '../errors.js';
 import { checkSocketPaths, type HomePaths } from '../daemon/paths.js';
-import { waitForStart, type StartOutcome } from '../daemon/start-channel.js';
+import { START_REPORT_ENV, waitForStart, type StartOutcome } from '../daemon/start-channel.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const DAEMON_START_TIMEOUT_MS = 20_000;
@@ -158,6 +158,7 @@ async function startDaemon(paths: HomePaths): Promise<StartOutcome> {
   const child = spawn(process.execPath, [MAIN, 'daemon', '--home', paths.home], {
     detached: true,
     stdio: ['ignore', log, log, 'ipc'],
+    env: { ...process.env, [START_REPORT_ENV]: '1' },
   });
   closeSync(log);
   return waitForStart(child, {

@@ -14,6 +14,8 @@ export interface HomePaths {
   daemonLog: string;
   proxyLog: string;
   daemonPid: string;
+  /** The proxy's pid as the daemon last saw it: a hung proxy found at start can be killed. */
+  proxyPid: string;
   /** Held (an exclusive SQLite lock) by the one daemon of this home: see home-lock.ts. */
   lockFile: string;
   scope: string;
@@ -34,6 +36,7 @@ export function homePaths(home = defaultHome()): HomePaths {
     daemonLog: join(abs, 'daemon.log'),
     proxyLog: join(abs, 'proxy.log'),
     daemonPid: join(abs, 'daemon.pid'),
+    proxyPid: join(abs, 'proxy.pid'),
     lockFile: join(abs, 'daemon.lock'),
     scope: createHash('sha256').update(abs).digest('hex').slice(0, 8),
   };

@@ -5,7 +5,7 @@
 // the control socket, so a replacement could bind neither. Failed replacements back off instead
 // of looping, and a replacement that does not come up is killed rather than left behind.
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,7 @@ import { PROXY_NODE_FLAGS, ProxyClient } from '../proxy/index.js';
 import type { Log } from './log.js';
 import type { HomePaths } from './paths.js';
 import { gone, waitForExit } from './process-exit.js';
+import { SupervisedProxyClient } from './supervised-client.js';
 
 const PROXY_BIN = fileURLToPath(new URL('../proxy/bin.js', import.meta.url));
 // A refused connection on a unix socket answers at once, so a short interval costs little.
@@ -46,7 +47,9 @@ export class ProxySupervisor {
     private readonly paths: HomePaths,
     private readonly log: Log,
   ) {
-    this.client = new ProxyClient({ socketPath: paths.proxySocket });
+    this.client = new SupervisedProxyClient({ socketPath: paths.proxySocket }, () =>
+      this.whenServing(),
+    );
     this.probe = new ProxyClient({ socketPath: paths.proxySocket, timeoutMs: HUNG_AFTER_MS });
   }
 
@@ -85,7 +88,7 @@ export class ProxySupervisor {
     const t0 = Date.now();
     try {
       const r = await this.client.upgrade();
-      this.pid = r.newPid;
+      this.setPid(r.newPid);
       this.log(`proxy upgraded: pid ${r.oldPid} → ${r.newPid}`);
       return { ...r, ms: Date.now() - t0 };
     } finally {
@@ -93,11 +96,21 @@ export class ProxySupervisor {
     }
   }
 
+  /** Waits for a proxy that answers (a replacement in progress included); false at the deadline. */
+  private async whenServing(): Promise<boolean> {
+    const deadline = Date.now() + HUNG_AFTER_MS + START_TIMEOUT_MS;
+    while (Date.now() < deadline && !this.stopped) {
+      if (!this.restarting && (await this.liveness()) === 'ok') return true;
+      await sleep(50);
+    }
+    return false;
+  }
+
   /** ok, dead (nothing accepts: refused, no socket) or hung (accepts, answers nothing in time). */
   private async liveness(): Promise<Liveness> {
     const t0 = Date.now();
     try {
-      this.pid = (await this.probe.health()).pid;
+      this.setPid((await this.probe.health()).pid);
       return 'ok';
     } catch {
       return Date.now() - t0 >= HUNG_AFTER_MS - 50 ? 'hung' : 'dead';
@@ -141,6 +154,9 @@ export class ProxySupervisor {
           'killing it (SIGKILL) and starting a new one',
       );
       await this.kill(this.pid);
+    } else if (state === 'hung' && this.recordedPid() !== null) {
+      this.pid = this.recordedPid();
+      return this.replace(state);
     } else if (state === 'hung') {
       throw new HotswapError(
         'PROXY_UNAVAILABLE',
@@ -151,6 +167,33 @@ export class ProxySupervisor {
     }
     await this.spawnAndWait();
     this.log(`proxy pid ${this.pid} serves, ${Date.now() - t0} ms after the decision`);
+  }
+
+  private setPid(pid: number): void {
+    if (pid === this.pid) return;
+    this.pid = pid;
+    try {
+      writeFileSync(this.paths.proxyPid, String(pid));
+    } catch (err) {
+      this.log(
+        `cannot record the proxy's pid in ${this.paths.proxyPid}: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /**
+   * The pid a previous daemon recorded, if that process is still this home's proxy (its command
+   * line names our control socket), so a pid reused by another program is never killed.
+   */
+  private recordedPid(): number | null {
+    try {
+      const pid = Number(readFileSync(this.paths.proxyPid, 'utf8').trim());
+      if (!Number.isInteger(pid) || pid <= 0) return null;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return cmdline.includes(this.paths.proxySocket) ? pid : null;
+    } catch {
+      return null;
+    }
   }
 
   /** SIGKILL, then wait until the process and its control socket are gone. */

@@ -13,14 +13,20 @@ type StartMessage =
   | { type: 'hotswap-daemon-started'; pid: number }
   | { type: 'hotswap-daemon-failed'; error: ReturnType<HotswapError['toJSON']> };
 
+/** Set by the CLI in the daemon's environment: it waits on the IPC channel for the report. */
+export const START_REPORT_ENV = 'HOTSWAP_START_REPORT';
+
 /** True when this process was spawned by a CLI that waits for its start report. */
 export function spawnedByCli(): boolean {
-  return typeof process.send === 'function';
+  cliWaits ??= process.env[START_REPORT_ENV] === '1' && typeof process.send === 'function';
+  delete process.env[START_REPORT_ENV]; // not for the proxy the daemon spawns
+  return cliWaits;
 }
+let cliWaits: boolean | null = null;
 
 /** Daemon side: the daemon serves; the channel is closed so the CLI may exit. */
 export function reportStarted(): void {
-  if (!process.send) return;
+  if (!spawnedByCli() || !process.send) return;
   const msg: StartMessage = { type: 'hotswap-daemon-started', pid: process.pid };
   process.send(msg, () => process.disconnect?.());
 }
@@ -28,7 +34,7 @@ export function reportStarted(): void {
 /** Daemon side: why the start failed; resolves once the message is out. */
 export function reportStartFailure(err: unknown): Promise<void> {
   const send = process.send?.bind(process);
-  if (!send) return Promise.resolve();
+  if (!spawnedByCli() || !send) return Promise.resolve();
   const msg: StartMessage = { type: 'hotswap-daemon-failed', error: toHotswapError(err).toJSON() };
   return new Promise((resolve) => {
     const ok = send(msg, () => resolve());

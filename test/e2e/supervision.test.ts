@@ -186,6 +186,23 @@ describe('supervision on the real engine', () => {
     assert.equal((await getText(url)).version, 'v1');
   });
 
+  test('a new daemon finds the proxy hung (daemon SIGKILLed meanwhile): kills and replaces it', async () => {
+    const paths = homePaths(home);
+    const daemonPid = Number(readFileSync(paths.daemonPid, 'utf8'));
+    const oldPid = await proxyPid(home);
+    process.kill(oldPid, 'SIGSTOP');
+    process.kill(daemonPid, 'SIGKILL');
+    try {
+      const r = await hotswap(home, ['pause', 'web']); // needs a daemon: starts one
+      assert.equal(r.code, 4, r.stderr);
+    } finally {
+      if (processesOf(home).some((p) => p.pid === oldPid)) process.kill(oldPid, 'SIGCONT');
+    }
+    assert.notEqual(await proxyPid(home), oldPid);
+    assert.ok(!processesOf(home).some((p) => p.pid === oldPid), 'the hung proxy is gone');
+    assert.equal((await getText(url)).version, 'v1');
+  });
+
   test('Ctrl-C mid-rollout: the rollout goes on and `rollout status --watch` re-attaches', async () => {
     writeFileSync(file, spec(port, 'hotswap-fixture:v2', CANARY_PAUSED));
     const cli = spawn(process.execPath, [BIN, '--home', home, 'up', '-f', file], {
