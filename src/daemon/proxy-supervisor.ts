@@ -46,6 +46,8 @@ export class ProxySupervisor {
   constructor(
     private readonly paths: HomePaths,
     private readonly log: Log,
+    /** The proxy's entry point; tests put a fault-injecting one in its place. */
+    private readonly bin: string = PROXY_BIN,
   ) {
     this.client = new SupervisedProxyClient({ socketPath: paths.proxySocket }, () =>
       this.whenServing(),
@@ -219,7 +221,7 @@ export class ProxySupervisor {
       process.execPath,
       [
         ...PROXY_NODE_FLAGS,
-        PROXY_BIN,
+        this.bin,
         '--control',
         this.paths.proxySocket,
         '--state',
@@ -231,6 +233,7 @@ export class ProxySupervisor {
       },
     );
     child.unref();
+    if (child.pid !== undefined) this.setPid(child.pid); // known before it answers: stop() may kill it
     const start = { exited: null as string | null }; // set by the exit listener
     // A proxy we started tells us itself when it dies; one we adopted is found by the watch.
     child.once('exit', (code, signal) => {
@@ -238,8 +241,10 @@ export class ProxySupervisor {
       void this.check();
     });
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline && start.exited === null) {
-      if ((await this.liveness()) === 'ok') return;
+    let state: Liveness = 'dead';
+    while (Date.now() < deadline && start.exited === null && state !== 'hung') {
+      state = await this.liveness();
+      if (state === 'ok') return;
       await sleep(20);
     }
     if (start.exited !== null)
@@ -251,7 +256,9 @@ export class ProxySupervisor {
     if (child.pid !== undefined) await this.kill(child.pid).catch(() => undefined);
     throw new HotswapError(
       'PROXY_UNAVAILABLE',
-      `the proxy did not start within ${START_TIMEOUT_MS} ms; see ${this.paths.proxyLog}`,
+      state === 'hung'
+        ? `the new proxy answered nothing for ${HUNG_AFTER_MS} ms; it was killed`
+        : `the proxy did not start within ${START_TIMEOUT_MS} ms; see ${this.paths.proxyLog}`,
     );
   }
 }
