@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
 import { globals, paths, withApi } from './context.js';
-import { ApiClient } from './client.js';
+import type { HomePaths } from '../daemon/paths.js';
+import { waitForExit } from '../daemon/process-exit.js';
+import { HotswapError } from '../errors.js';
+import { ApiClient, connect } from './client.js';
 import { print, withProgress } from './output.js';
 import { addTimeoutOption, withTimeout } from './timeout.js';
+
+/** The daemon waits up to 10 s for its proxy to finish, then kills it: this covers both. */
+const DAEMON_EXIT_MS = 20_000;
 
 export function register(program: Command): void {
   const down = program
@@ -28,9 +34,24 @@ export function register(program: Command): void {
           ),
         ),
       );
-      if (service === undefined)
-        await withApi(cmd, (api) => api.json('POST', '/v1/shutdown', { proxy: true }), false);
+      if (service === undefined) await shutdown(paths(cmd));
       if (!g.json) print(removed.length ? `removed: ${removed.join(', ')}` : 'no services');
     },
   );
+}
+
+/** Stops the daemon and its proxy, and waits until the daemon is gone (it waits for the proxy). */
+async function shutdown(home: HomePaths): Promise<void> {
+  const api = await connect(home, { start: false });
+  try {
+    const { pid } = await api.json<{ pid: number }>('GET', '/v1/health');
+    await api.json('POST', '/v1/shutdown', { proxy: true });
+    if (!(await waitForExit(pid, DAEMON_EXIT_MS)))
+      throw new HotswapError(
+        'TIMEOUT',
+        `the daemon (pid ${pid}) did not exit within ${DAEMON_EXIT_MS} ms; see ${home.daemonLog}`,
+      );
+  } finally {
+    await api.close();
+  }
 }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloutAction } from '../controller/index.js';
 import type { JournalEntry, RolloutRecord, StepRecord } from '../store/index.js';
 import { HotswapError } from '../errors.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import * as rollback from './rollback.js';
 import { parseRevision } from './rollback.js';
 import { addTimeoutOption, withTimeout } from './timeout.js';
@@ -42,12 +42,16 @@ export function register(program: Command): void {
     if (name === 'promote') cmd.option('--full', 'promote fully now, skipping the remaining steps');
     cmd.action(async (service: string, opts: { full?: boolean }, c: Command) => {
       const chosen = opts.full ? 'promote-full' : action;
-      const r = await withApi(c, (api) =>
-        api.json<{ rolloutId: number }>(
-          'POST',
-          `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`,
-          {},
-        ),
+      const r = await withApi(
+        c,
+        (api) =>
+          api.json<{ rolloutId: number }>(
+            'POST',
+            `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`,
+            {},
+          ),
+        // Without a daemon there is no rollout to abort: starting one would only answer that.
+        action === 'abort' ? READ_ONLY : true,
       );
       if (globals(c).json) return printJson(r);
       print(`${service}: ${chosen} sent to rollout #${r.rolloutId}`);
@@ -85,7 +89,7 @@ export function register(program: Command): void {
               `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
             );
           return status.rollout;
-        }),
+        }, READ_ONLY),
       );
       // A script waiting on a rollout must learn that it did not go through.
       if (ended && (ended.status === 'failed' || ended.status === 'rolled-back')) {
