@@ -1,22 +1,13 @@
 import type { ServiceConfig, TlsConfig } from '../proxy/types.js';
 import type { ServiceSpec } from '../spec/types.js';
 
-/** Where a service's certificate is: the spec's files, or the ACME manager's in the home. */
-export type CertificateFiles = (spec: ServiceSpec) => { cert: string; key: string } | null;
-
-/** The spec's own files (ACME services have none until the ACME manager provides them). */
-export const specCertificateFiles: CertificateFiles = (spec) =>
-  spec.tls?.cert != null && spec.tls.key !== null
-    ? { cert: spec.tls.cert, key: spec.tls.key }
-    : null;
-
 /** What the proxy needs to know of a service: its listener and how it routes and drains. */
-export function serviceConfig(
-  spec: ServiceSpec,
-  files: CertificateFiles = specCertificateFiles,
-): ServiceConfig {
+export function serviceConfig(spec: ServiceSpec): ServiceConfig {
+  const acme = spec.tls?.acme ?? null;
   return {
-    tls: proxyTls(spec, files),
+    tls: proxyTls(spec),
+    // An ACME certificate's files are filled in by the daemon's ACME router (src/tls/).
+    ...(acme === null ? {} : { acme: { ...acme, hosts: spec.routing.hosts } }),
     listen: spec.listen,
     mode: spec.mode,
     hosts: spec.routing.hosts,
@@ -27,11 +18,10 @@ export function serviceConfig(
   };
 }
 
-function proxyTls(spec: ServiceSpec, files: CertificateFiles): TlsConfig | null {
+function proxyTls(spec: ServiceSpec): TlsConfig | null {
   const tls = spec.tls;
-  const where = files(spec);
-  if (tls === null || where === null) return null;
-  const out: TlsConfig = { ...where };
+  if (tls === null) return null;
+  const out: TlsConfig = { cert: tls.cert ?? '', key: tls.key ?? '' };
   if (tls.hstsMaxAgeS > 0) out.hstsMaxAge = tls.hstsMaxAgeS;
   if (tls.hstsIncludeSubDomains) out.hstsIncludeSubDomains = true;
   if (tls.redirect !== null) out.redirect = tls.redirect;
