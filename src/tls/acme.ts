@@ -110,14 +110,18 @@ export class AcmeManager {
 
   /** One ACME order: account, CSR, HTTP-01 through the proxy, the chain written to disk. */
   private async order(order: AcmeOrder, paths: CertificatePaths): Promise<Date> {
-    if (order.directoryCa !== null) {
-      // acme-client talks through one axios instance: the directory's CA is trusted there.
-      acme.axios.defaults.httpsAgent = new https.Agent({ ca: readFileSync(order.directoryCa) });
-    }
+    const ca = order.directoryCa === null ? undefined : readFileSync(order.directoryCa);
+    // acme-client talks through one axios instance: the directory's CA is trusted there, and
+    // no call may hang a renewal for ever.
+    acme.axios.defaults.httpsAgent = new https.Agent({ ca });
+    acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
+    await reachable(order.directory, ca);
     const client = new acme.Client({
       directoryUrl: order.directory,
       accountKey: await this.accountKey(),
-      backoffAttempts: 5,
+      backoffAttempts: 8,
+      backoffMin: 250,
+      backoffMax: 4000,
     });
     const [key, csr] = await acme.crypto.createCsr({
       commonName: order.hosts[0]!,
@@ -159,6 +163,27 @@ export class AcmeManager {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
   }
+}
+
+/** One ACME request's limit. */
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/**
+ * The directory answers: a clear error naming it when it does not (acme-client's own error for
+ * a refused connection says nothing useful).
+ */
+function reachable(directory: string, ca: Buffer | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(directory, { ca, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) resolve();
+      else reject(new Error(`the directory answered ${res.statusCode}`));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`the directory cannot be reached (${err.code ?? err.message})`)),
+    );
+  });
 }
 
 /** Written aside, mode 0600, then renamed into place. */
