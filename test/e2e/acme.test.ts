@@ -250,16 +250,16 @@ describe('TLS with ACME certificates from Pebble', () => {
     );
     assert.notEqual(after, before, 'new connections see the renewed certificate');
     pebble.stop();
-    await sleep(3000);
+    const daemonLog = (): string => readFileSync(homePaths(home).daemonLog, 'utf8');
+    await waitFor('a failed renewal', () =>
+      Promise.resolve(/the current certificate keeps serving/.test(daemonLog())),
+    );
     const still = await getTls(tlsPort, root);
     assert.equal(still.status, 200, 'the old certificate keeps serving');
-    const log = await hotswap(home, ['history', 'web', '--json']);
-    assert.equal(log.code, 0);
-    const daemonLog = execFileSync('cat', [homePaths(home).daemonLog]).toString();
-    assert.match(daemonLog, /certificate for app\.hotswap\.test renewed/);
+    assert.match(daemonLog(), /certificate for app\.hotswap\.test renewed/);
     assert.match(
-      daemonLog,
-      /cannot obtain a certificate .* \(the current certificate keeps serving\)/,
+      daemonLog(),
+      /cannot obtain a certificate for app\.hotswap\.test from .*: the directory cannot be reached \(ECONNREFUSED\) \(the current certificate keeps serving\)/,
     );
   });
 
