@@ -161,11 +161,22 @@ export class Listener implements ListenerState, FastListener {
     else this.tlsServer = null;
     if (mode === 'redirect') this.redirectServer ??= this.redirector();
     else this.redirectServer = null;
+    this.applyMaxConnections();
     const only = services.length === 1 ? services[0]! : null;
     this.single =
       only !== null && only.settings.hosts.length === 0 && only.settings.pathPrefix === ''
         ? only
         : null;
+  }
+
+  /**
+   * The smallest maxConnections of the address's services (0: none); Node's server closes
+   * connections accepted beyond it at once.
+   */
+  private applyMaxConnections(): void {
+    const limits = this.services.map((s) => s.settings.maxConnections).filter((n) => n > 0);
+    const max = limits.length === 0 ? undefined : Math.min(...limits);
+    if (this.acceptor !== null) this.acceptor.maxConnections = max as number;
   }
 
   /** A tls.Server that never listens: it takes accepted sockets and hands on secure ones. */
@@ -246,6 +257,7 @@ export class Listener implements ListenerState, FastListener {
         server.off('error', onError);
         this.watch(server);
         this.acceptor = server;
+        this.applyMaxConnections();
         this.deps.log(`listening on ${this.listen} (${this.describe()})`);
         resolve();
       });
@@ -262,6 +274,7 @@ export class Listener implements ListenerState, FastListener {
     server.on('connection', this.onConnection);
     this.watch(server);
     this.acceptor = server;
+    this.applyMaxConnections();
     this.deps.log(`took over ${this.listen} (${this.describe()})`);
   }
 

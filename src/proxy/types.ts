@@ -104,6 +104,12 @@ export interface ServiceConfig {
   longConnections?: LongConnections;
   /** Largest request body accepted (413 above it). Default 100 MiB. */
   maxBodyBytes?: number;
+  /** Connections open at once on the service's listener; beyond, new ones are closed. 0: no limit. */
+  maxConnections?: number;
+  /** A long connection (WebSocket, SSE, TCP) is cut after this long. 0: no limit. */
+  maxLongMs?: number;
+  /** TCP mode: a connection with no byte either way this long is closed. 0: none. */
+  tcpIdleMs?: number;
 }
 
 /** A service as stored and reported: its config with defaults filled in, weights and backends. */

@@ -222,6 +222,10 @@ export class ServiceRuntime implements TargetOwner {
   }
 
   // TargetOwner: long-connection counts.
+  get maxLongMs(): number {
+    return this.settings.maxLongMs;
+  }
+
   longChanged(kind: LongKind, delta: 1 | -1, cut: boolean): void {
     const long = this.long;
     long.open += delta;

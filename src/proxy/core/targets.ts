@@ -42,7 +42,11 @@ export function markLong(socket: Socket | null | undefined, long: boolean): void
 export interface TargetOwner {
   connectFailed(target: Target): void;
   longChanged(kind: LongKind, delta: 1 | -1, cut: boolean): void;
+  /** A long connection is cut after this long (0: no limit). */
+  readonly maxLongMs: number;
 }
+
+export const MAX_DURATION_REASON = 'hotswap: connection reached its maximum duration';
 
 export class Target {
   readonly id: string;
@@ -71,6 +75,8 @@ export class Target {
   ejections = 0;
   ejectTimer: NodeJS.Timeout | null = null;
   readonly longs = new Set<LongConnection>();
+  /** The maximum-duration cut of each long connection, when the service sets one. */
+  private readonly longTimers = new Map<LongConnection, NodeJS.Timeout>();
   private drained: Promise<DrainResult> | null = null;
   private wakeHttp: (() => void) | null = null;
   private readonly longWaiters = new Set<() => void>();
@@ -123,6 +129,12 @@ export class Target {
   openLong(conn: LongConnection): void {
     this.longs.add(conn);
     this.owner.longChanged(conn.kind, 1, false);
+    const max = this.owner.maxLongMs;
+    if (max > 0) {
+      const timer = setTimeout(() => this.cutLong(conn, MAX_DURATION_REASON), max);
+      timer.unref();
+      this.longTimers.set(conn, timer);
+    }
     const policy = this.drainLong;
     if (policy === null) return;
     this.longCounts.atStart++;
@@ -133,9 +145,17 @@ export class Target {
   /** The connection ended by itself (client or instance closed it). */
   closeLong(conn: LongConnection): void {
     if (!this.longs.delete(conn)) return;
+    this.clearLongTimer(conn);
     this.owner.longChanged(conn.kind, -1, false);
     if (this.drainLong !== null) this.longCounts.closedByPeer++;
     if (this.longs.size === 0) this.wakeLongWaiters();
+  }
+
+  private clearLongTimer(conn: LongConnection): void {
+    const timer = this.longTimers.get(conn);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.longTimers.delete(conn);
   }
 
   private wakeLongWaiters(): void {
@@ -144,6 +164,7 @@ export class Target {
 
   cutLong(conn: LongConnection, reason: string): void {
     if (!this.longs.delete(conn)) return;
+    this.clearLongTimer(conn);
     this.owner.longChanged(conn.kind, -1, true);
     if (this.drainLong !== null) this.longCounts.cut++;
     conn.cut(reason);

@@ -133,6 +133,9 @@ export interface ServiceSettings {
   tls: TlsConfig | null;
   longConnections: LongConnections;
   maxBodyBytes: number;
+  maxConnections: number;
+  maxLongMs: number;
+  tcpIdleMs: number;
 }
 
 const HOST = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
@@ -180,6 +183,15 @@ function overrideInput(value: unknown, field: string): OverrideConfig | null {
     out.secret = body.secret;
   }
   return out;
+}
+
+/** A whole number >= 0 (0 when absent: no limit). */
+function countInput(value: unknown, field: string): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw rejected(field, 'must be an integer >= 0 (0: no limit)');
+  }
+  return value;
 }
 
 function tlsInput(value: unknown, field: string): TlsConfig | null {
@@ -264,6 +276,9 @@ export function serviceConfigInput(value: unknown, field = 'body'): ServiceSetti
         ? { ...DEFAULT_LONG_CONNECTIONS }
         : longConnectionsInput(body.longConnections, `${prefix}longConnections`),
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    maxConnections: countInput(body.maxConnections, `${prefix}maxConnections`),
+    maxLongMs: countInput(body.maxLongMs, `${prefix}maxLongMs`),
+    tcpIdleMs: countInput(body.tcpIdleMs, `${prefix}tcpIdleMs`),
   };
   if (body.maxBodyBytes !== undefined) {
     const max = body.maxBodyBytes;
@@ -305,6 +320,9 @@ export function settingsToConfig(s: ServiceSettings): ServiceConfig & {
   if (s.sticky !== null) out.sticky = { ...s.sticky };
   if (s.override !== null) out.override = { ...s.override };
   if (s.tls !== null) out.tls = { ...s.tls };
+  if (s.maxConnections > 0) out.maxConnections = s.maxConnections;
+  if (s.maxLongMs > 0) out.maxLongMs = s.maxLongMs;
+  if (s.tcpIdleMs > 0) out.tcpIdleMs = s.tcpIdleMs;
   return out;
 }
 

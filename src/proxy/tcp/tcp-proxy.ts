@@ -8,6 +8,8 @@ import type { ServiceRuntime } from '../core/service.js';
 import { CONNECT_TIMEOUT_CODE, Fail, failKind, type FailKind } from '../core/stats.js';
 import type { Target } from '../core/targets.js';
 
+const IDLE_REASON = 'hotswap: tcp connection idle';
+
 /** After one side has closed, how long the other may take to finish before it is destroyed. */
 const CLOSE_LINGER_MS = 2000;
 
@@ -64,6 +66,9 @@ class Splice implements LongConnection {
       this.client.pipe(up);
       up.pipe(this.client);
       target.openLong(this);
+      // Bytes either way pass through the client socket: its silence is the connection's.
+      const idleMs = this.service.settings.tcpIdleMs;
+      if (idleMs > 0) this.client.setTimeout(idleMs, () => target.cutLong(this, IDLE_REASON));
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
