@@ -9,7 +9,9 @@ import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
 import { HealthMonitor } from './health-monitor.js';
 import { InstanceOps } from './instance-ops.js';
 import { fromBackends, type LiveInstance } from './live-group.js';
-import type { Reporter } from './progress.js';
+import { silentReporter, type Reporter } from './progress.js';
+import { Reconciler, type RuntimeEvent } from './reconciler.js';
+import { recoverRollout, specForRevision } from './recovery.js';
 import { Rollout } from './rollout.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
@@ -41,6 +43,17 @@ export interface ServiceStatus {
   /** warmUntil: kept running out of the balancer for an instant rollback until then. */
   instances: Array<Instance & { serving: boolean; warmUntil: string | null }>;
   lastRollout: RolloutRecord | null;
+  /** Why self-healing cannot keep the declared replicas (a crash loop), or null. */
+  degraded: string | null;
+}
+
+export interface ControllerOptions {
+  /** Docker's container events, followed by the reconcile loop. */
+  events?: (signal: AbortSignal) => AsyncIterable<RuntimeEvent>;
+  reconcileIntervalMs?: number;
+  /** How long undoing a failed rollout retries transient errors. */
+  undoDeadlineMs?: number;
+  log?: (line: string) => void;
 }
 
 const HOUSEKEEPING_MS = 1000;
@@ -50,11 +63,14 @@ export class Controller {
   private readonly active = new Map<string, Rollout>();
   private housekeeping: NodeJS.Timeout | null = null;
   private readonly monitor: HealthMonitor;
+  private readonly reconciler: Reconciler;
+  private readonly recovering = new Set<number>();
 
   constructor(
     private readonly runtime: Runtime,
     private readonly router: Router,
     private readonly store: Store,
+    private readonly options: ControllerOptions = {},
   ) {
     this.monitor = new HealthMonitor({
       router,
@@ -62,6 +78,86 @@ export class Controller {
       busy: (service) => this.locks.busy(service) !== null,
       exists: async (id) => (await runtime.inspectInstance(id)) !== null,
     });
+    this.reconciler = new Reconciler({
+      runtime,
+      router,
+      store,
+      locks: this.locks,
+      active: this.active,
+      isEjected: (id) => this.monitor.isEjected(id),
+      recover: (record) => this.recover(record),
+      events: options.events,
+      intervalMs: options.reconcileIntervalMs,
+      log: options.log,
+    });
+  }
+
+  /** Housekeeping and the reconcile loop, whose first pass recovers interrupted rollouts. */
+  start(): void {
+    this.startHousekeeping();
+    this.reconciler.start();
+  }
+
+  /** Stops the loops and ends the rollouts of this process (a test's stand-in for a crash). */
+  close(): void {
+    this.stopHousekeeping();
+    this.reconciler.stop();
+    for (const r of this.active.values()) r.control.abort('controller closed');
+  }
+
+  /** A pass of the reconcile loop now (the proxy came back, a test wants convergence). */
+  reconcileNow(reason: string): Promise<void> {
+    return this.reconciler.kick(reason);
+  }
+
+  /** Runs the recovery of an interrupted rollout in the background, under the service lock. */
+  private recover(record: RolloutRecord): void {
+    if (this.recovering.has(record.id)) return;
+    this.recovering.add(record.id);
+    const deps = this.rolloutDeps();
+    void this.locks
+      .with(record.service, record.kind, async () => {
+        const found = await recoverRollout(deps, record, silentReporter);
+        if (!found) return;
+        const { rollout, action, reason } = found;
+        const register = (r: Rollout): void => void this.active.set(record.service, r);
+        try {
+          const outcome =
+            action === 'resume'
+              ? await rollout.run(register)
+              : await rollout.undo(reason, register);
+          this.options.log?.(
+            `rollout #${record.id} of ${record.service} recovered (${action}): ${outcome.ok ? 'succeeded' : `failed: ${outcome.reason}`}`,
+          );
+        } finally {
+          this.active.delete(record.service);
+        }
+      })
+      .catch((err: unknown) => {
+        const message = (err as Error).message;
+        this.options.log?.(`recovering rollout #${record.id} failed: ${message}`);
+        this.store.journal.append({
+          service: record.service,
+          rolloutId: record.id,
+          event: 'recovery.error',
+          data: { message, reason: 'retried by the next reconcile pass' },
+        });
+      })
+      .finally(() => this.recovering.delete(record.id));
+  }
+
+  private rolloutDeps(): {
+    runtime: Runtime;
+    router: Router;
+    store: Store;
+    undoDeadlineMs?: number;
+  } {
+    return {
+      runtime: this.runtime,
+      router: this.router,
+      store: this.store,
+      undoDeadlineMs: this.options.undoDeadlineMs,
+    };
   }
 
   /** Brings each service of the spec (or just `only`) to its declared state. */
@@ -92,15 +188,7 @@ export class Controller {
         throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
       // Replicas, listener, strategy and drain are the service's current ones; the revision brings
       // what its containers run.
-      const spec: ServiceSpec = {
-        ...current.spec,
-        image: target.spec.image,
-        env: target.spec.env,
-        command: target.spec.command,
-        port: target.spec.port,
-        volumes: target.spec.volumes,
-        health: target.spec.health,
-      };
+      const spec: ServiceSpec = specForRevision(current.spec, target);
       const instant = await this.instantRollback(spec, target, current.stableRevision, report);
       if (instant) return instant;
       await this.runtime.inspectImage(target.imageId);
@@ -275,6 +363,7 @@ export class Controller {
           warmUntil: warm.get(i.id) ?? null,
         })),
         lastRollout: this.store.rollouts.list(svc.name, 1)[0] ?? null,
+        degraded: this.reconciler.degraded(svc.name),
       });
     }
     return out;
@@ -364,7 +453,7 @@ export class Controller {
       };
     }
     const rollout = new Rollout(
-      { runtime: this.runtime, router: this.router, store: this.store },
+      this.rolloutDeps(),
       { kind, spec, target, stable, serving },
       report,
     );

@@ -6,7 +6,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from '../api/index.js';
 import { Controller } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
-import { DockerRuntime } from '../runtime/index.js';
+import { DockerRuntime, LABEL_SERVICE } from '../runtime/index.js';
 import { Store } from '../store/index.js';
 import { makeLog } from './log.js';
 import { homePaths } from './paths.js';
@@ -27,12 +27,17 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
   const runtime = new DockerRuntime({ scope: paths.scope });
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();
-  const controller = new Controller(runtime, supervisor.client, store);
-  controller.startHousekeeping();
+  const controller = new Controller(runtime, supervisor.client, store, {
+    events: (signal) => containerEvents(runtime, signal),
+    log,
+  });
+  // A proxy that came back (possibly without its routes.json) gets the route table at once.
+  supervisor.onRestarted = () => void controller.reconcileNow('the proxy was restarted');
+  controller.start();
 
   const shutdown = ({ proxy }: { proxy: boolean }): void => {
     log(`shutting down${proxy ? ' with the proxy' : ''}`);
-    controller.stopHousekeeping();
+    controller.close();
     server.close();
     server.closeAllConnections?.();
     void supervisor.stop({ shutdownProxy: proxy }).finally(() => {
@@ -73,4 +78,13 @@ function answers(socket: string): Promise<boolean> {
     });
     c.once('error', () => resolve(false));
   });
+}
+
+/** Container events of this home, reduced to what the reconcile loop needs. */
+async function* containerEvents(
+  runtime: DockerRuntime,
+  signal: AbortSignal,
+): AsyncGenerator<{ service: string | null; action: string }> {
+  for await (const e of runtime.events({ signal }))
+    yield { service: e.Actor.Attributes[LABEL_SERVICE] ?? null, action: e.Action };
 }

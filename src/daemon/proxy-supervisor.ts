@@ -18,6 +18,8 @@ export class ProxySupervisor {
   readonly client: ProxyClient;
   private timer: NodeJS.Timeout | null = null;
   private restarting = false;
+  /** Called after the supervisor started a new proxy in place of one that died. */
+  onRestarted: (() => void) | null = null;
 
   constructor(
     private readonly paths: HomePaths,
@@ -71,6 +73,7 @@ export class ProxySupervisor {
       this.log('proxy is not answering; restarting it');
       await this.spawnAndWait();
       this.log(`proxy back after ${Date.now() - t0} ms`);
+      this.onRestarted?.();
     } catch (err) {
       this.log(`proxy restart failed: ${(err as Error).message}`);
     } finally {
