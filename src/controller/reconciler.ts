@@ -206,10 +206,9 @@ export class Reconciler {
         reason: world.route ? 'the proxy route differs from the spec' : 'the proxy had no route',
       });
     }
-    for (const b of world.dead) {
-      await dropDead({ router, runtime }, name, b, note);
-      this.failed(name, `instance ${b.id.slice(0, 12)} exited`, note);
-    }
+    for (const b of world.dead) await dropDead({ router, runtime }, name, b, note);
+    // Instances that die together (a dockerd restart, a host OOM) count as one failure.
+    if (world.dead.length > 0) this.failed(name, `${world.dead.length} instance(s) exited`, note);
     const ops = new InstanceOps({ runtime, router, store }, spec, (e, m, d) => note(e, m, d));
     const want = rev ? spec.replicas : 0;
     const known = this.knownIds(name, world);
