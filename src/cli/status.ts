@@ -19,7 +19,7 @@ export function register(program: Command): void {
             .map(([r, w]) => `r${r}=${w}`)
             .join(' ') || '-';
         print(
-          `${s.name}  listen ${s.listen}  stable r${s.stableRevision ?? '-'}  replicas ${s.replicas}  weights ${weights}${s.busy ? `  (${s.busy} in progress)` : ''}`,
+          `${s.name}  listen ${s.listen}  stable r${s.stableRevision ?? '-'}  replicas ${s.replicas}  weights ${weights}${s.busy ? `  (${s.busy} in progress)` : ''}${s.degraded ? `  DEGRADED: ${s.degraded}` : ''}`,
         );
         print(
           table(

@@ -6,3 +6,4 @@ export {
 } from './controller.js';
 export type { ProgressEvent, Reporter } from './progress.js';
 export { silentReporter } from './progress.js';
+export type { RuntimeEvent } from './reconciler.js';

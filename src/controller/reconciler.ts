@@ -23,6 +23,8 @@ import { answersHealth, observeService, sameWeights, type ServiceWorld } from '.
 export interface RuntimeEvent {
   service: string | null;
   action: string;
+  /** The container's id. */
+  id?: string;
 }
 
 export interface ReconcilerDeps {
@@ -65,6 +67,8 @@ export class Reconciler {
   private again: string | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
+  /** Containers Docker reported dead; its list can show them running for a moment longer. */
+  private readonly died = new Map<string, number>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -122,6 +126,7 @@ export class Reconciler {
     while (!signal.aborted) {
       try {
         for await (const e of events(signal)) {
+          if (e.id && (e.action === 'die' || e.action === 'oom')) this.died.set(e.id, Date.now());
           if (EVENT_ACTIONS.has(e.action)) this.soon(`docker: ${e.action} (${e.service ?? '?'})`);
         }
       } catch {
@@ -136,7 +141,7 @@ export class Reconciler {
   private async pass(reason: string): Promise<void> {
     const { store, router, runtime, locks } = this.deps;
     const table = await router.table();
-    const containers = await runtime.listInstances();
+    const containers = this.withDeaths(await runtime.listInstances());
     this.lastError = null;
     const unfinished = new Set<string>();
     for (const r of store.rollouts.unfinished()) {
@@ -160,6 +165,15 @@ export class Reconciler {
         .catch((err: unknown) => this.error(err, svc.name));
     }
     await this.removeStrays(services, table, containers, reason);
+  }
+
+  /** The list, corrected with the deaths the event stream already told of. */
+  private withDeaths(list: Instance[]): Instance[] {
+    const now = Date.now();
+    for (const [id, at] of this.died) if (now - at > 60_000) this.died.delete(id);
+    return list.map((c) =>
+      this.died.has(c.id) && c.state === 'running' ? { ...c, state: 'exited', address: null } : c,
+    );
   }
 
   private needsWork(svc: ServiceRecord, world: ServiceWorld): boolean {
@@ -198,7 +212,7 @@ export class Reconciler {
     const world = observeService(
       name,
       await router.table(),
-      await runtime.listInstances({ service: name }),
+      this.withDeaths(await runtime.listInstances({ service: name })),
     );
     if (!world.route || !sameConfig(world.route, serviceConfig(spec))) {
       await router.ensureService(name, serviceConfig(spec));
@@ -212,6 +226,7 @@ export class Reconciler {
     const ops = new InstanceOps({ runtime, router, store }, spec, (e, m, d) => note(e, m, d));
     const want = rev ? spec.replicas : 0;
     const known = this.knownIds(name, world);
+    for (const b of world.dead) known.add(b.id); // removed with its backend above
     const good = world.serving.filter((i) => i.revision === rev?.number);
     const others = world.serving.filter((i) => i.revision !== rev?.number);
     if (rev) await this.adopt(spec, rev.number, world.containers, known, good, note);
@@ -266,11 +281,13 @@ export class Reconciler {
   ): Promise<void> {
     for (const c of containers) {
       if (known.has(c.id)) continue;
-      note('orphan.removed', `removing ${c.name}: neither the store nor the proxy knows it`, {
+      const reason =
+        c.state === 'running' ? 'unknown to the store and the proxy' : `${c.state} and not serving`;
+      note('orphan.removed', `removing ${c.name}: ${reason}`, {
         id: c.id,
         revision: c.revision,
         state: c.state,
-        reason: 'unknown to the store and the proxy',
+        reason,
       });
       await this.deps.runtime.removeInstance(c.id);
     }

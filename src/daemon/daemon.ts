@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from '../api/index.js';
-import { Controller } from '../controller/index.js';
+import { Controller, type RuntimeEvent } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
 import { DockerRuntime, LABEL_SERVICE } from '../runtime/index.js';
 import { Store } from '../store/index.js';
@@ -84,7 +84,7 @@ function answers(socket: string): Promise<boolean> {
 async function* containerEvents(
   runtime: DockerRuntime,
   signal: AbortSignal,
-): AsyncGenerator<{ service: string | null; action: string }> {
+): AsyncGenerator<RuntimeEvent> {
   for await (const e of runtime.events({ signal }))
-    yield { service: e.Actor.Attributes[LABEL_SERVICE] ?? null, action: e.Action };
+    yield { service: e.Actor.Attributes[LABEL_SERVICE] ?? null, action: e.Action, id: e.Actor.ID };
 }
