@@ -4,15 +4,16 @@
 // 30 s with zero failed requests and no container left over. An instance whose process is
 // killed is replaced. Each case prints one row of figures.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { homePaths } from '../../src/daemon/paths.js';
-import { DockerClient, LABEL_SCOPE } from '../../src/runtime/index.js';
-import { cleanupScope, ensureFixtures, requireEngine } from '../helpers/docker.js';
+import { ProxyClient } from '../../src/proxy/index.js';
+import { DockerClient, DockerRuntime, LABEL_SCOPE } from '../../src/runtime/index.js';
+import { cleanupScope, ensureFixtures, requireEngine, uniqueScope } from '../helpers/docker.js';
 import { freePort, getText, hotswap, type CliResult } from '../helpers/cli.js';
 import { underLoad, waitFor } from '../helpers/load.js';
 
@@ -220,5 +221,70 @@ describe('a daemon that survives its own crashes, on the real engine', () => {
     // Requests in flight on the killed process may fail; nothing else does.
     assert.ok(m.all.failed <= 20, JSON.stringify(m.all.errors));
     await sleep(0);
+  });
+  test("containers of this home nobody knows are removed; another home's are not touched", async () => {
+    const foreignScope = uniqueScope('foreign');
+    const request = (service: string) => ({
+      service,
+      revision: 2,
+      image: 'hotswap-fixture:v1',
+      env: {},
+      command: null,
+      port: 8080,
+      volumes: [],
+      stopGracePeriodMs: 0,
+    });
+    const mine = new DockerRuntime({ client: docker, scope: paths.scope });
+    const foreign = new DockerRuntime({ client: docker, scope: foreignScope });
+    let convergeMs = 0;
+    try {
+      const m = await underLoad(url, RATE, async () => {
+        const t0 = Date.now();
+        const strays = await Promise.all([
+          mine.startInstance(request('web')),
+          mine.startInstance(request('ghost')),
+        ]);
+        const other = await foreign.startInstance(request('web'));
+        await waitFor(
+          'strays removed',
+          async () => {
+            const left = await Promise.all(strays.map((x) => mine.inspectInstance(x.id)));
+            return left.every((x) => x === null) && (await converged(2));
+          },
+          CONVERGE_LIMIT_MS,
+        );
+        convergeMs = Date.now() - t0;
+        assert.equal((await foreign.inspectInstance(other.id))?.state, 'running');
+      });
+      row('orphans of this home (another home untouched)', m, convergeMs);
+      assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
+    } finally {
+      await cleanupScope(foreignScope);
+    }
+  });
+
+  test('a proxy restarted without its routes.json gets the routes back, same instances', async () => {
+    const proxy = new ProxyClient({ socketPath: paths.proxySocket });
+    const before = (await status()).instances.map((i) => i.id).sort();
+    let convergeMs = 0;
+    const m = await underLoad(url, RATE, async () => {
+      const { pid } = await proxy.health();
+      rmSync(paths.routesFile, { force: true });
+      const t0 = Date.now();
+      process.kill(pid, 'SIGKILL');
+      await waitFor(
+        'served again',
+        async () => (await getText(url)).status === 200 && (await converged(2)),
+        CONVERGE_LIMIT_MS,
+      );
+      convergeMs = Date.now() - t0;
+    });
+    row('SIGKILL proxy + routes.json lost', m, convergeMs, ' (failed: while no proxy ran)');
+    assert.equal(m.afterwards.failed, 0, JSON.stringify(m.afterwards.errors));
+    assert.deepEqual((await status()).instances.map((i) => i.id).sort(), before);
+    // The next up finds everything in place: nothing restarts.
+    const again = await up('hotswap-fixture:v2', ROLLING);
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    assert.deepEqual((await status()).instances.map((i) => i.id).sort(), before);
   });
 });
