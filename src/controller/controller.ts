@@ -7,7 +7,6 @@ import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
 import { HealthMonitor } from './health-monitor.js';
-import { InstanceOps } from './instance-ops.js';
 import { fromBackends, type LiveInstance } from './live-group.js';
 import { silentReporter, type Reporter } from './progress.js';
 import { Reconciler, type RuntimeEvent } from './reconciler.js';
@@ -15,7 +14,6 @@ import { recoverRollout, specForRevision } from './recovery.js';
 import { Rollout } from './rollout.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
-import { markStable } from './stable.js';
 
 export interface DeployResult {
   service: string;
@@ -259,75 +257,35 @@ export class Controller {
     const warm = running.filter((w) => w !== null);
     if (warm.length === 0) return null;
     this.store.warm.take(spec.name, target.number);
-    const record = this.store.rollouts.start({
-      service: spec.name,
-      kind: 'rollback',
-      from: stableNumber,
-      to: target.number,
-      strategy: 'instant',
-    });
-    const note = (event: string, message: string, data: unknown = {}): void => {
-      const e = this.store.journal.append({
-        service: spec.name,
-        rolloutId: record.id,
-        event,
-        data,
-      });
-      report({ at: e.at, service: spec.name, rolloutId: record.id, event, message, data });
-    };
-    note(
-      'rollout.started',
-      `instant rollback #${record.id}: r${stableNumber ?? '-'} → r${target.number} (${warm.length} warm instance(s))`,
-    );
     // Only the proxy is asked what serves now: the flip must not wait on Docker.
     const table = await this.router.table();
-    const leaving = fromBackends(table.services[spec.name]?.backends ?? []).filter(
-      (i) => i.revision !== target.number,
+    const rollout = new Rollout(
+      this.rolloutDeps(),
+      {
+        kind: 'rollback',
+        spec,
+        target,
+        stable: stableNumber === null ? null : this.store.revisions.get(spec.name, stableNumber),
+        serving: fromBackends(table.services[spec.name]?.backends ?? []),
+        warm: warm.map((w) => ({ id: w.instanceId, revision: w.revision, address: w.address })),
+      },
+      report,
     );
-    await Promise.all(
-      warm.map((w) =>
-        this.router.addBackend(spec.name, {
-          id: w.instanceId,
-          revision: w.revision,
-          address: w.address,
-        }),
-      ),
-    );
-    const weights: Record<string, number> = { [String(target.number)]: warm.length };
-    for (const i of leaving) weights[String(i.revision)] = 0;
-    await this.router.setWeights(spec.name, weights);
-    if (!(await this.router.verifyWeights(spec.name, weights)))
-      throw new HotswapError('PROXY_REJECTED', 'proxy did not confirm the rollback weights');
-    const flipMs = Date.now() - t0;
-    note('weights.set', `all traffic on r${target.number} after ${flipMs} ms`, { weights, flipMs });
-    // The revision rolled back from stays warm in turn, so the rollback can itself be undone.
-    const ops = new InstanceOps(
-      { runtime: this.runtime, router: this.router, store: this.store },
-      spec,
-      note,
-    );
-    const cut = await Promise.all(leaving.map((i) => ops.drain(i)));
-    this.store.rollouts.addCutConnections(
-      record.id,
-      cut.reduce((a, b) => a + b, 0),
-    );
-    if (spec.keepPreviousMs > 0) ops.park(leaving, spec.keepPreviousMs);
-    else await Promise.all(leaving.map((i) => ops.retire(i.id)));
-    markStable(this.store, spec, target);
-    this.store.rollouts.finish(record.id, 'succeeded', null);
-    note(
-      'rollout.succeeded',
-      `instant rollback #${record.id} done: r${target.number} serves ${warm.length} instance(s)`,
-    );
+    let outcome;
+    try {
+      outcome = await rollout.run((r) => this.active.set(spec.name, r));
+    } finally {
+      this.active.delete(spec.name);
+    }
     return {
       service: spec.name,
-      outcome: 'succeeded',
+      outcome: outcome.ok ? 'succeeded' : 'failed',
       revision: target.number,
-      rolloutId: record.id,
-      reason: null,
+      rolloutId: outcome.rollout.id,
+      reason: outcome.reason,
       durationMs: Date.now() - t0,
-      flipMs,
-      cutConnections: cut.reduce((a, b) => a + b, 0),
+      ...(rollout.flippedAt === null ? {} : { flipMs: rollout.flippedAt - t0 }),
+      cutConnections: outcome.rollout.cutConnections,
     };
   }
 

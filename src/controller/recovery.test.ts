@@ -96,8 +96,8 @@ function divergence(store: Store): string | null {
   const stable = svc?.stableRevision;
   if (!svc || (stable !== 1 && stable !== 2)) return `stable revision ${stable}`;
   const last = store.rollouts.list('web', 1)[0]!;
-  if (last.status !== (stable === 2 ? 'succeeded' : 'failed'))
-    return `last rollout ${last.status} with r${stable} stable`;
+  const expected = last.status === 'succeeded' ? last.toRevision : last.fromRevision;
+  if (stable !== expected) return `last rollout ${last.status} with r${stable} stable`;
   const route = world.routes.services.web;
   if (!route) return 'no route';
   if (world.routes.services['web--preview']) return 'preview still open';
@@ -108,7 +108,7 @@ function divergence(store: Store): string | null {
     return 'a backend does not run';
   if (!sameWeights(route.weights, { [stable]: 3 }))
     return `weights ${JSON.stringify(route.weights)}`;
-  const ids = new Set(active.map((b) => b.id));
+  const ids = new Set([...active.map((b) => b.id), ...store.warm.list().map((w) => w.instanceId)]);
   const left = [...world.containers.values()].filter((c) => !ids.has(c.id));
   if (left.length > 0) return `${left.length} container(s) left over`;
   return null;
@@ -255,5 +255,79 @@ describe('a canary paused at its pause step', () => {
     await converge(k.store, c);
     assert.equal(k.store.services.get('web')?.stableRevision, 2);
     c.close();
+  });
+});
+
+describe('instant rollback (keepPrevious) runs through the same engine', () => {
+  const keep = (strategy: StrategySpec, image: string): ServiceSpec => ({
+    ...spec(strategy, image),
+    keepPreviousMs: 60_000,
+  });
+
+  async function promotedWithWarmR1(): Promise<Case> {
+    const k = await atRest(STRATEGIES.rolling!);
+    const v = world.view();
+    const c = new Controller(v.runtime, v.router, k.store, OPTIONS);
+    const [r] = await c.apply(
+      { file: 't', services: [keep(k.strategy, 'img:v2')] },
+      undefined,
+      silentReporter,
+    );
+    assert.equal(r?.outcome, 'succeeded');
+    assert.equal(k.store.warm.list('web').length, 3);
+    c.close();
+    return k;
+  }
+
+  test('flips to the warm instances, journaled like any rollout', async () => {
+    const k = await promotedWithWarmR1();
+    const warm = k.store.warm
+      .list('web')
+      .map((w) => w.instanceId)
+      .sort();
+    const v = world.view();
+    const c = new Controller(v.runtime, v.router, k.store, OPTIONS);
+    const r = await c.rollback('web', undefined, silentReporter);
+    assert.equal(r.outcome, 'succeeded');
+    assert.equal(r.revision, 1);
+    assert.ok(typeof r.flipMs === 'number');
+    const serving = world.routes.services.web!.backends.map((b) => b.id).sort();
+    assert.deepEqual(serving, warm, 'the warm instances serve: nothing was started');
+    const last = k.store.rollouts.list('web', 1)[0]!;
+    assert.equal(last.strategy, 'instant');
+    const events = k.store.journal.list({ rolloutId: last.id }).map((e) => e.event);
+    for (const e of [
+      'rollout.started',
+      'step.started',
+      'weights.set',
+      'promoted',
+      'rollout.succeeded',
+    ])
+      assert.ok(events.includes(e), `${e} in ${events.join()}`);
+    assert.equal(divergence(k.store), null);
+    c.close();
+  });
+
+  test('a crash after any journal entry of an instant rollback ends consistent', async () => {
+    let n = 1;
+    for (; n < 200; n++) {
+      const k = await promotedWithWarmR1();
+      const crash = crashingStore(k.store, n);
+      const v = world.view(crash.alive);
+      const c1 = new Controller(v.runtime, v.router, crash.store, OPTIONS);
+      await c1.rollback('web', undefined, silentReporter).catch(() => undefined);
+      c1.close();
+      if (crash.alive()) break;
+      const c = restart(k);
+      try {
+        await converge(k.store, c);
+      } catch (err) {
+        throw new Error(`crash after entry ${n}: ${(err as Error).message}`, { cause: err });
+      } finally {
+        c.close();
+      }
+      k.store.close();
+    }
+    assert.ok(n > 3, `${n - 1} crash points`);
   });
 });

@@ -35,6 +35,11 @@ export interface RolloutPlan {
   serving: LiveInstance[];
   /** Set when a new daemon picks up a rollout a crash interrupted (see recovery.ts). */
   resume?: ResumePoint;
+  /**
+   * Instant rollback: instances of the target kept warm (running, out of the balancer). The
+   * rollout adds them and promotes at once: one step, the same journal and failure path.
+   */
+  warm?: LiveInstance[];
 }
 
 /** Where an interrupted rollout stands, rebuilt from its steps, its journal and the world. */
@@ -70,6 +75,8 @@ export class Rollout {
   private previewOpen = false;
   private readonly ops: InstanceOps;
   private record!: RolloutRecord;
+  /** When the proxy confirmed all traffic on the target (promotion). */
+  flippedAt: number | null = null;
 
   constructor(
     private readonly deps: RolloutDeps,
@@ -78,7 +85,7 @@ export class Rollout {
   ) {
     this.old = plan.serving.filter((i) => i.revision !== plan.target.number);
     this.next = plan.serving.filter((i) => i.revision === plan.target.number);
-    this.percent = usesPercentWeights(plan.spec.strategy) ? 0 : null;
+    this.percent = usesPercentWeights(plan.spec.strategy) || plan.warm ? 0 : null;
     if (plan.resume) {
       this.record = plan.resume.record;
       this.percent = plan.resume.percent;
@@ -111,24 +118,26 @@ export class Rollout {
         { index: resume.index, old: this.old.length, next: this.next.length },
       );
     } else {
+      const strategy = this.plan.warm ? 'instant' : spec.strategy.type;
       this.record = store.rollouts.start({
         service: spec.name,
         kind,
         from: stable?.number ?? null,
         to: target.number,
-        strategy: spec.strategy.type,
+        strategy,
       });
       onStart?.(this);
       // The spec travels in the journal: a daemon that picks the rollout up after a crash runs
       // exactly this one, not whatever the store holds for the service.
       this.journal(
         'rollout.started',
-        `rollout #${this.record.id}: r${stable?.number ?? '-'} → r${target.number} (${spec.strategy.type})`,
+        `${this.plan.warm ? 'instant rollback' : 'rollout'} #${this.record.id}: r${stable?.number ?? '-'} → r${target.number} (${this.plan.warm ? `${this.plan.warm.length} warm instance(s)` : strategy})`,
         { from: stable?.number ?? null, to: target.number, kind, firstDeploy, spec },
       );
     }
     try {
       await this.deps.router.ensureService(spec.name, serviceConfig(spec));
+      await this.addWarm();
       await this.runSteps(resume?.index ?? 0, firstDeploy);
     } catch (err) {
       const reason = toHotswapError(
@@ -178,9 +187,18 @@ export class Rollout {
     throw new HotswapError('INTERNAL', 'strategy did not converge');
   }
 
+  /** Warm instances join the proxy with no weight yet; the promote step flips traffic to them. */
+  private async addWarm(): Promise<void> {
+    const warm = this.plan.warm;
+    if (!warm || this.plan.resume) return;
+    await Promise.all(warm.map((w) => this.deps.router.addBackend(this.plan.spec.name, w)));
+    this.next.push(...warm.filter((w) => !this.next.some((n) => n.id === w.id)));
+  }
+
   /** A first deploy has nothing to compare with or fall back to: it just starts and promotes. */
   private stepAt(index: number, firstDeploy: boolean): Step {
     const { spec } = this.plan;
+    if (this.plan.warm) return index === 0 ? { kind: 'promote' } : { kind: 'done' };
     const counts = {
       desired: spec.replicas,
       old: this.old.length,
@@ -347,12 +365,17 @@ export class Rollout {
     this.previewOpen = false;
   }
 
-  /** All traffic to the target, then the old group leaves (warm for an instant rollback, or retired). */
+  /**
+   * All traffic to the target, then the old group leaves (warm for an instant rollback, or
+   * retired). The old group stays known until the proxy confirmed the flip, so a failure puts
+   * traffic back on it.
+   */
   private async promote(): Promise<void> {
     this.percent = 100;
+    await this.applyWeights();
+    this.flippedAt = Date.now();
     const leaving = this.old;
     this.old = [];
-    await this.applyWeights();
     await this.closePreview();
     this.journal('promoted', `r${this.plan.target.number} takes all traffic`, {});
     await this.leave(leaving, true);
