@@ -125,3 +125,45 @@ test('a crash loop backs off and marks the service degraded', async () => {
   assert.ok(events().includes('instances.backoff') || events().includes('instances.replacing'));
   world.crashing.clear();
 });
+
+test('a dockerd restart mid-rollout ends in one consistent outcome, then full strength', async () => {
+  world.images.add('img:v2');
+  const v = world.view();
+  const c2 = new Controller(v.runtime, v.router, store, {
+    reconcileIntervalMs: 60_000,
+    undoDeadlineMs: 5000,
+  });
+  const rollout = c2.apply(
+    { file: 't', services: [{ ...spec, image: 'img:v2' }] },
+    undefined,
+    silentReporter,
+  );
+  while (!events().includes('instance.ready') || store.rollouts.unfinished().length === 0)
+    await sleep(1);
+  // The engine goes away and takes every container with it; it is back 300 ms later.
+  world.dockerDown = true;
+  for (const id of [...world.containers.keys()]) world.kill(id);
+  setTimeout(() => (world.dockerDown = false), 300);
+  const [r] = await rollout;
+  console.log(
+    'dockerd restart mid-rollout:',
+    r?.outcome,
+    r?.reason,
+    events()
+      .filter((e) => e.startsWith('rollback'))
+      .join(),
+  );
+  assert.equal(store.rollouts.unfinished().length, 0);
+  const stable = store.services.get('web')!.stableRevision;
+  assert.equal(stable, r!.outcome === 'succeeded' ? 2 : 1);
+  const deadline = Date.now() + 10_000;
+  while (world.running('web').length !== 3 || backends().length !== 3) {
+    assert.ok(Date.now() < deadline, `not back: ${JSON.stringify(world.routes.services.web)}`);
+    await c2.reconcileNow('test');
+    await sleep(10);
+  }
+  assert.ok(world.running('web').every((i) => i.revision === stable));
+  assert.equal(world.containers.size, 3);
+  assert.ok(events().includes('rollback.retry') || r!.outcome === 'succeeded');
+  c2.close();
+});

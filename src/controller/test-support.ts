@@ -30,6 +30,8 @@ export class FakeWorld {
   routes: RouteTable = { version: 1, services: {} };
   /** Revisions whose instances exit right after they start (a crash loop). */
   readonly crashing = new Set<number>();
+  /** The engine is away (dockerd restarting): every runtime call fails. */
+  dockerDown = false;
   /** Every instance answers its probe here. */
   private server: http.Server | null = null;
   address = '';
@@ -74,10 +76,18 @@ async function gate(alive: () => boolean): Promise<void> {
 }
 
 export class FakeRuntime implements Runtime {
+  private readonly alive: () => boolean;
+
   constructor(
     private readonly world: FakeWorld,
-    private readonly alive: () => boolean,
-  ) {}
+    alive: () => boolean,
+  ) {
+    this.alive = () => {
+      if (world.dockerDown && alive())
+        throw new HotswapError('DOCKER_UNAVAILABLE', 'cannot reach the Docker engine');
+      return alive();
+    };
+  }
 
   async ping(): Promise<void> {
     await gate(this.alive);
