@@ -35,6 +35,8 @@ function specText(port: number, image: string, strategy: string): string {
 }
 const ROLLING = '{ type: rolling, maxSurge: 1, maxUnavailable: 0 }';
 const CANARY = '{ type: canary, steps: [{ setWeight: 50 }, { pause: {} }] }';
+const blueGreen = (preview: number): string =>
+  `{ type: blue-green, previewListen: 127.0.0.1:${preview}, scaleDownDelay: 0s }`;
 
 interface Status {
   services: Array<{
@@ -80,9 +82,10 @@ describe('a daemon that survives its own crashes, on the real engine', () => {
     process.kill(Number(readFileSync(paths.daemonPid, 'utf8')), 'SIGKILL');
   };
   /** Null once one revision serves every replica, nothing runs, and no container is left over. */
-  const converged = async (revision: number): Promise<{ leftover: number } | null> => {
+  const converged = async (revision?: number): Promise<{ leftover: number } | null> => {
     const s = await status();
     if (s.busy !== null || s.lastRollout?.status === 'running') return null;
+    revision ??= s.lastRollout?.status === 'succeeded' ? (s.stableRevision ?? 0) : -1;
     if (s.stableRevision !== revision) return null;
     const serving = s.instances.filter((i) => i.serving);
     if (serving.length !== 3 || serving.some((i) => i.revision !== revision)) return null;
@@ -286,5 +289,43 @@ describe('a daemon that survives its own crashes, on the real engine', () => {
     const again = await up('hotswap-fixture:v2', ROLLING);
     assert.equal(again.code, 0, again.stderr + again.stdout);
     assert.deepEqual((await status()).instances.map((i) => i.id).sort(), before);
+  });
+  test('SIGKILL of the daemon during a blue-green preview: the preview stays, promote ends it', async () => {
+    const preview = await freePort();
+    let convergeMs = 0;
+    let previewServed = false;
+    const m = await underLoad(url, RATE, async () => {
+      const before = lastRolloutId();
+      const rollout = up('hotswap-fixture:v1', blueGreen(preview));
+      await waitFor(
+        'the preview waiting for promotion',
+        async () =>
+          (await count(
+            `SELECT count(*) AS n FROM rollout_steps WHERE kind = 'pause' AND status = 'running' AND rollout_id > ${before}`,
+          )) === 1,
+        30_000,
+      );
+      killDaemon();
+      const t0 = Date.now();
+      await rollout;
+      await waitFor('the rollout re-attached', async () => {
+        const r = JSON.parse(
+          (await hotswap(home, ['rollout', 'status', 'web', '--json'])).stdout,
+        ) as {
+          active: boolean;
+        };
+        return r.active;
+      });
+      previewServed = (await getText(`http://127.0.0.1:${preview}/`)).version === 'v1';
+      const promote = await hotswap(home, ['promote', 'web']);
+      assert.equal(promote.code, 0, promote.stderr + promote.stdout);
+      await waitFor('promoted', () => converged(), CONVERGE_LIMIT_MS);
+      convergeMs = Date.now() - t0;
+    });
+    row('SIGKILL daemon during a blue-green preview, then promote', m, convergeMs);
+    assert.ok(previewServed, 'the preview listener served the new revision after the restart');
+    assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
+    assert.deepEqual(Object.keys(m.afterwards.versions), ['v1']);
+    assert.ok(convergeMs <= CONVERGE_LIMIT_MS);
   });
 });
