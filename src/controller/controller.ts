@@ -96,11 +96,15 @@ export class Controller {
     this.reconciler.start();
   }
 
-  /** Stops the loops and ends the rollouts of this process (a test's stand-in for a crash). */
-  close(): void {
+  /**
+   * Stops the loops. Rollouts in progress are left as they are, for the next daemon to resume;
+   * `abortRollouts` ends them here (tests, where a "crashed" controller shares the process).
+   */
+  close(opts: { abortRollouts?: boolean } = {}): void {
     this.stopHousekeeping();
     this.reconciler.stop();
-    for (const r of this.active.values()) r.control.abort('controller closed');
+    if (opts.abortRollouts)
+      for (const r of this.active.values()) r.control.abort('controller closed');
   }
 
   /** A pass of the reconcile loop now (the proxy came back, a test wants convergence). */

@@ -27,7 +27,7 @@ const spec = sampleService({
 });
 
 beforeEach(async () => {
-  c?.close();
+  c?.close({ abortRollouts: true });
   world.containers.clear();
   world.crashing.clear();
   world.routes = { version: 1, services: {} };
@@ -37,7 +37,7 @@ beforeEach(async () => {
   c = new Controller(v.runtime, v.router, store, { reconcileIntervalMs: 60_000 });
   await c.apply({ file: 't', services: [spec] }, undefined, silentReporter);
 });
-after(() => c?.close());
+after(() => c?.close({ abortRollouts: true }));
 
 const backends = (): string[] =>
   (world.routes.services.web?.backends ?? []).map((b) => b.id).sort();
@@ -165,5 +165,5 @@ test('a dockerd restart mid-rollout ends in one consistent outcome, then full st
   assert.ok(world.running('web').every((i) => i.revision === stable));
   assert.equal(world.containers.size, 3);
   assert.ok(events().includes('rollback.retry') || r!.outcome === 'succeeded');
-  c2.close();
+  c2.close({ abortRollouts: true });
 });

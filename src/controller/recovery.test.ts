@@ -68,7 +68,7 @@ async function atRest(strategy: StrategySpec): Promise<Case> {
     silentReporter,
   );
   assert.equal(r?.outcome, 'succeeded');
-  c.close();
+  c.close({ abortRollouts: true });
   return { store, strategy };
 }
 
@@ -143,7 +143,7 @@ async function crashDuring(
     .apply({ file: 't', services: [spec(k.strategy, 'img:v2')] }, undefined, silentReporter)
     .catch(() => undefined);
   stop();
-  c.close();
+  c.close({ abortRollouts: true });
   return !crash.alive();
 }
 
@@ -180,7 +180,7 @@ for (const { name, bad } of CASES) {
         });
       } finally {
         stop();
-        c.close();
+        c.close({ abortRollouts: true });
       }
       const stable = k.store.services.get('web')!.stableRevision!;
       outcomes[`r${stable}`]!++;
@@ -193,7 +193,7 @@ for (const { name, bad } of CASES) {
         stop2();
         assert.equal(back.revision, 1, `crash after entry ${n}`);
         assert.equal(back.outcome, 'succeeded', `crash after entry ${n}`);
-        c2.close();
+        c2.close({ abortRollouts: true });
       }
       k.store.close();
     }
@@ -226,7 +226,7 @@ describe('a canary paused at its pause step', () => {
     await converge(k.store, c);
     assert.equal(k.store.services.get('web')?.stableRevision, 1);
     assert.match(k.store.rollouts.list('web', 1)[0]!.reason ?? '', /aborted by user/);
-    c.close();
+    c.close({ abortRollouts: true });
   });
 
   test('a pause sent before the crash holds after it; resume lets it finish', async () => {
@@ -246,7 +246,7 @@ describe('a canary paused at its pause step', () => {
       .apply({ file: 't', services: [spec(k.strategy, 'img:v2')] }, undefined, silentReporter)
       .catch(() => undefined);
     clearInterval(paused);
-    c1.close();
+    c1.close({ abortRollouts: true });
     const c = restart(k);
     await sleep(300);
     assert.equal(c.rolloutStatus('web').paused, true);
@@ -254,7 +254,7 @@ describe('a canary paused at its pause step', () => {
     c.control('web', 'resume');
     await converge(k.store, c);
     assert.equal(k.store.services.get('web')?.stableRevision, 2);
-    c.close();
+    c.close({ abortRollouts: true });
   });
 });
 
@@ -275,7 +275,7 @@ describe('instant rollback (keepPrevious) runs through the same engine', () => {
     );
     assert.equal(r?.outcome, 'succeeded');
     assert.equal(k.store.warm.list('web').length, 3);
-    c.close();
+    c.close({ abortRollouts: true });
     return k;
   }
 
@@ -305,7 +305,7 @@ describe('instant rollback (keepPrevious) runs through the same engine', () => {
     ])
       assert.ok(events.includes(e), `${e} in ${events.join()}`);
     assert.equal(divergence(k.store), null);
-    c.close();
+    c.close({ abortRollouts: true });
   });
 
   test('a crash after any journal entry of an instant rollback ends consistent', async () => {
@@ -316,7 +316,7 @@ describe('instant rollback (keepPrevious) runs through the same engine', () => {
       const v = world.view(crash.alive);
       const c1 = new Controller(v.runtime, v.router, crash.store, OPTIONS);
       await c1.rollback('web', undefined, silentReporter).catch(() => undefined);
-      c1.close();
+      c1.close({ abortRollouts: true });
       if (crash.alive()) break;
       const c = restart(k);
       try {
@@ -324,7 +324,7 @@ describe('instant rollback (keepPrevious) runs through the same engine', () => {
       } catch (err) {
         throw new Error(`crash after entry ${n}: ${(err as Error).message}`, { cause: err });
       } finally {
-        c.close();
+        c.close({ abortRollouts: true });
       }
       k.store.close();
     }
