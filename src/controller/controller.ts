@@ -63,6 +63,7 @@ export class Controller {
   private readonly monitor: HealthMonitor;
   private readonly reconciler: Reconciler;
   private readonly recovering = new Set<number>();
+  private readonly recoveryErrors = new Map<number, string>();
 
   constructor(
     private readonly runtime: Runtime,
@@ -137,6 +138,9 @@ export class Controller {
       })
       .catch((err: unknown) => {
         const message = (err as Error).message;
+        // Retried every pass (Docker may be away for a while): said once per distinct error.
+        if (this.recoveryErrors.get(record.id) === message) return;
+        this.recoveryErrors.set(record.id, message);
         this.options.log?.(`recovering rollout #${record.id} failed: ${message}`);
         this.store.journal.append({
           service: record.service,

@@ -331,3 +331,24 @@ describe('instant rollback (keepPrevious) runs through the same engine', () => {
     assert.ok(n > 3, `${n - 1} crash points`);
   });
 });
+
+test('a rollout whose image is gone after the crash is undone, with the reason', async () => {
+  const k = await atRest(STRATEGIES.rolling!);
+  assert.ok(await crashDuring(k, (e) => e.event === 'instance.ready'));
+  world.images.delete('img:v2');
+  const c = restart(k);
+  try {
+    await converge(k.store, c);
+  } finally {
+    c.close({ abortRollouts: true });
+    world.images.add('img:v2');
+  }
+  assert.equal(k.store.services.get('web')?.stableRevision, 1);
+  const last = k.store.rollouts.list('web', 1)[0]!;
+  assert.equal(last.status, 'failed');
+  assert.match(last.reason ?? '', /image of r2 is not usable/);
+  const undo = k.store.journal
+    .list({ rolloutId: last.id })
+    .find((e) => e.event === 'recovery.undo');
+  assert.ok(undo, 'the decision is in the journal');
+});
