@@ -328,4 +328,30 @@ describe('a daemon that survives its own crashes, on the real engine', () => {
     assert.deepEqual(Object.keys(m.afterwards.versions), ['v1']);
     assert.ok(convergeMs <= CONVERGE_LIMIT_MS);
   });
+  test('SIGKILL of the daemon and the proxy together: a new daemon brings both back', async () => {
+    const proxy = new ProxyClient({ socketPath: paths.proxySocket });
+    const before = (await status()).instances.map((i) => i.id).sort();
+    let convergeMs = 0;
+    let downMs = 0;
+    const m = await underLoad(url, RATE, async () => {
+      const { pid } = await proxy.health();
+      const t0 = Date.now();
+      killDaemon();
+      process.kill(pid, 'SIGKILL');
+      await status(); // what systemd (or the next CLI call) does: start the daemon again
+      await waitFor('served again', async () => (await getText(url)).status === 200);
+      downMs = Date.now() - t0;
+      await waitFor('converged', () => converged(), CONVERGE_LIMIT_MS);
+      convergeMs = Date.now() - t0;
+    });
+    row(
+      'SIGKILL daemon + proxy together',
+      m,
+      convergeMs,
+      ` (failed: the ${downMs} ms without a proxy)`,
+    );
+    assert.equal(m.afterwards.failed, 0, JSON.stringify(m.afterwards.errors));
+    assert.deepEqual((await status()).instances.map((i) => i.id).sort(), before);
+    assert.ok(convergeMs <= CONVERGE_LIMIT_MS);
+  });
 });
