@@ -56,6 +56,7 @@ const DEGRADED_AFTER = 3;
 const MAX_BACKOFF_MS = 30_000;
 /** A service is healthy again after this long at full strength without a failure. */
 const CALM_MS = 30_000;
+const CONVERGE_CONCURRENCY = 4;
 const PREVIEW_SUFFIX = previewName('');
 const EVENT_ACTIONS = new Set(['die', 'destroy', 'oom', 'stop', 'kill']);
 
@@ -149,21 +150,23 @@ export class Reconciler {
       if (locks.busy(r.service) === null) this.deps.recover(r);
     }
     const services = store.services.list();
+    const todo: string[] = [];
     for (const svc of services) {
       if (locks.busy(svc.name) !== null) {
         await this.repairRolloutRoute(svc.name, table);
         continue;
       }
       if (unfinished.has(svc.name)) continue;
-      const world = observeService(svc.name, table, containers);
-      if (!this.needsWork(svc, world)) {
-        this.calm(svc.name);
-        continue;
-      }
-      await locks
-        .with(svc.name, RECONCILE, () => this.converge(svc.name, reason))
-        .catch((err: unknown) => this.error(err, svc.name));
+      if (this.needsWork(svc, observeService(svc.name, table, containers))) todo.push(svc.name);
+      else this.calm(svc.name);
     }
+    // Services converge side by side (after a dockerd restart all of them need new instances),
+    // a few at a time so health gating does not starve the machine.
+    await inParallel(todo, CONVERGE_CONCURRENCY, (name) =>
+      locks
+        .with(name, RECONCILE, () => this.converge(name, reason))
+        .catch((err: unknown) => this.error(err, name)),
+    );
     await this.removeStrays(services, table, containers, reason);
   }
 
@@ -229,7 +232,11 @@ export class Reconciler {
     for (const b of world.dead) known.add(b.id); // removed with its backend above
     const good = world.serving.filter((i) => i.revision === rev?.number);
     const others = world.serving.filter((i) => i.revision !== rev?.number);
+    const stable = rev?.number ?? 0;
+    let weights = world.route?.weights;
     if (rev) await this.adopt(spec, rev.number, world.containers, known, good, note);
+    // Adopted instances take traffic now, not after the replacements below are healthy.
+    weights = await this.setWeights(name, stable, good, others, weights, note);
     await this.removeOrphans(world.containers, known, note);
     if (rev && good.length < want)
       await this.replace(spec, rev.number, ops, good, want - good.length, note);
@@ -237,7 +244,7 @@ export class Reconciler {
     // at full strength, leave: out of the weights first, then drained, then stopped.
     const extra = good.splice(want);
     const leaving = [...extra, ...(good.length >= want ? others.splice(0) : [])];
-    await this.setWeights(name, rev?.number ?? 0, good, others, world.route?.weights, note);
+    await this.setWeights(name, stable, good, others, weights, note);
     for (const i of leaving) {
       note('instance.retired', `${i.id.slice(0, 12)} (r${i.revision}) leaves`, {
         id: i.id,
@@ -336,14 +343,15 @@ export class Reconciler {
     others: LiveInstance[],
     current: Record<string, number> | undefined,
     note: Note,
-  ): Promise<void> {
+  ): Promise<Record<string, number>> {
     const weights = trafficWeights(others, good, stable, null);
-    if (current && sameWeights(current, weights)) return;
+    if (current && sameWeights(current, weights)) return current;
     await this.deps.router.setWeights(name, weights);
     note('weights.restored', `weights of ${name} set to ${JSON.stringify(weights)}`, {
       weights,
       reason: 'the proxy weights differ from the instances that serve',
     });
+    return weights;
   }
 
   /** Containers of services the store does not know, and proxy routes of no service. */
@@ -461,6 +469,19 @@ export class Reconciler {
 }
 
 type Note = (event: string, message: string, data?: unknown) => void;
+
+/** Runs `fn` over the items, at most `limit` at a time. */
+async function inParallel<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
+  const queue = [...items];
+  const worker = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 /** Whether the proxy's route has the listener and rules the spec declares. */
 function sameConfig(route: ServiceRoute, want: ServiceConfig): boolean {
