@@ -114,6 +114,14 @@ function divergence(store: Store): string | null {
   return null;
 }
 
+async function until(ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    assert.ok(Date.now() < deadline, 'timed out');
+    await sleep(5);
+  }
+}
+
 async function converge(store: Store, c: Controller, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -216,7 +224,8 @@ describe('a canary paused at its pause step', () => {
     const v = world.view();
     const c = new Controller(v.runtime, v.router, k.store, OPTIONS);
     c.start();
-    await sleep(300);
+    await until(() => c.rolloutStatus('web').active);
+    await sleep(200); // a paused rollout does not move on by itself
     const s = c.rolloutStatus('web');
     assert.equal(s.active, true);
     assert.equal(s.rollout?.status, 'running');
@@ -248,7 +257,8 @@ describe('a canary paused at its pause step', () => {
     clearInterval(paused);
     c1.close({ abortRollouts: true });
     const c = restart(k);
-    await sleep(300);
+    await until(() => c.rolloutStatus('web').active);
+    await sleep(200);
     assert.equal(c.rolloutStatus('web').paused, true);
     assert.equal(k.store.rollouts.unfinished().length, 1);
     c.control('web', 'resume');
