@@ -9,6 +9,7 @@ import type { Router, RouteTable, ServiceConfig, ServiceRoute } from '../proxy/t
 import type { Instance, Runtime } from '../runtime/types.js';
 import type { ServiceSpec } from '../spec/types.js';
 import type { RolloutRecord, ServiceRecord, Store } from '../store/index.js';
+import { CALM_MS, Healing } from './healing.js';
 import { InstanceOps } from './instance-ops.js';
 import type { LiveInstance } from './live-group.js';
 import { dropDead } from './recovery.js';
@@ -43,25 +44,13 @@ export interface ReconcilerDeps {
   log?: (line: string) => void;
 }
 
-/** Consecutive failures (exits, failed replacements) of a service, for backoff and "degraded". */
-interface Healing {
-  streak: number;
-  nextAttemptAt: number;
-  lastFailureAt: number;
-  degraded: string | null;
-}
-
 export const RECONCILE_INTERVAL_MS = 5000;
-const DEGRADED_AFTER = 3;
-const MAX_BACKOFF_MS = 30_000;
-/** A service is healthy again after this long at full strength without a failure. */
-const CALM_MS = 30_000;
 const CONVERGE_CONCURRENCY = 4;
 const PREVIEW_SUFFIX = previewName('');
 const EVENT_ACTIONS = new Set(['die', 'destroy', 'oom', 'stop', 'kill']);
 
 export class Reconciler {
-  private readonly healing = new Map<string, Healing>();
+  private readonly healing = new Healing();
   private timer: NodeJS.Timeout | null = null;
   private aborter: AbortController | null = null;
   private running: Promise<void> | null = null;
@@ -90,7 +79,7 @@ export class Reconciler {
   }
 
   degraded(service: string): string | null {
-    return this.healing.get(service)?.degraded ?? null;
+    return this.healing.degraded(service);
   }
 
   /** Runs a pass now, or right after the one in progress. Resolves when that pass ends. */
@@ -309,8 +298,7 @@ export class Reconciler {
     missing: number,
     note: Note,
   ): Promise<void> {
-    const h = this.heal(spec.name);
-    const wait = h.nextAttemptAt - Date.now();
+    const wait = this.healing.waitMs(spec.name);
     if (wait > 0) {
       note('instances.backoff', `replacing ${missing} instance(s) of ${spec.name} in ${wait} ms`, {
         waitMs: wait,
@@ -408,33 +396,15 @@ export class Reconciler {
     );
   }
 
-  private heal(service: string): Healing {
-    let h = this.healing.get(service);
-    if (!h) {
-      h = { streak: 0, nextAttemptAt: 0, lastFailureAt: 0, degraded: null };
-      this.healing.set(service, h);
-    }
-    return h;
-  }
-
   private failed(service: string, why: string, note: Note): void {
-    const h = this.heal(service);
-    h.streak++;
-    h.lastFailureAt = Date.now();
-    h.nextAttemptAt =
-      h.streak <= 1 ? 0 : Date.now() + Math.min(1000 * 2 ** (h.streak - 2), MAX_BACKOFF_MS);
-    if (h.streak >= DEGRADED_AFTER && h.degraded === null) {
-      h.degraded = `${why} (${h.streak} failures in a row)`;
-      note('service.degraded', `${service} is degraded: ${h.degraded}`, { reason: h.degraded });
-    }
+    const degraded = this.healing.failed(service, why);
+    if (degraded !== null)
+      note('service.degraded', `${service} is degraded: ${degraded}`, { reason: degraded });
   }
 
   /** Called when a pass finds the service converged. */
   private calm(service: string): void {
-    const h = this.healing.get(service);
-    if (!h || Date.now() - h.lastFailureAt < CALM_MS) return;
-    this.healing.delete(service);
-    if (h.degraded !== null)
+    if (this.healing.calm(service))
       this.noter(service, 'calm')('service.recovered', `${service} serves at full strength again`, {
         reason: `no failure for ${CALM_MS / 1000} s`,
       });
