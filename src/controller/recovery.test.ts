@@ -362,3 +362,31 @@ test('a rollout whose image is gone after the crash is undone, with the reason',
     .find((e) => e.event === 'recovery.undo');
   assert.ok(undo, 'the decision is in the journal');
 });
+
+test('undoing a failed rollout retries transient proxy errors; the undo is journaled first', async () => {
+  const k = await atRest(STRATEGIES.rolling!);
+  world.crashing.add(2);
+  // The proxy stumbles three times as soon as the undo begins.
+  const hooked = crashingStore(k.store, (e) => {
+    if (e.event === 'rollback.started') world.proxyFailures = 3;
+    return false;
+  });
+  const v = world.view();
+  const c = new Controller(v.runtime, v.router, hooked.store, OPTIONS);
+  const [r] = await c.apply(
+    { file: 't', services: [spec(k.strategy, 'img:v2')] },
+    undefined,
+    silentReporter,
+  );
+  // The instance that exited at start is left to the reconcile loop, as Docker leaves it.
+  await converge(k.store, c);
+  c.close({ abortRollouts: true });
+  assert.equal(r?.outcome, 'failed');
+  assert.doesNotMatch(r?.reason ?? '', /restoring the stable revision failed/);
+  const events = k.store.journal.list({ rolloutId: r?.rolloutId ?? -1 }).map((e) => e.event);
+  const retries = events.filter((e) => e === 'rollback.retry').length;
+  assert.equal(retries, 3);
+  assert.ok(events.indexOf('rollback.started') < events.indexOf('rollback.retry'));
+  assert.ok(events.includes('rollback.finished'));
+  world.proxyFailures = 0;
+});

@@ -32,6 +32,8 @@ export class FakeWorld {
   readonly crashing = new Set<number>();
   /** The engine is away (dockerd restarting): every runtime call fails. */
   dockerDown = false;
+  /** This many of the next weight changes fail as if the proxy were away for a moment. */
+  proxyFailures = 0;
   /** Every instance answers its probe here. */
   private server: http.Server | null = null;
   address = '';
@@ -210,6 +212,10 @@ export class FakeRouter implements Router {
 
   async setWeights(service: string, weights: Record<string, number>): Promise<void> {
     await gate(this.alive);
+    if (this.world.proxyFailures > 0) {
+      this.world.proxyFailures--;
+      throw new HotswapError('PROXY_UNAVAILABLE', 'the proxy did not answer');
+    }
     this.route(service).weights = { ...weights };
   }
 
