@@ -338,6 +338,7 @@ describe('instant rollback (keepPrevious) runs through the same engine', () => {
       }
       k.store.close();
     }
+    console.log(`instant rollback: ${n - 1} crash points, all converged`);
     assert.ok(n > 3, `${n - 1} crash points`);
   });
 });
