@@ -70,26 +70,30 @@ export function register(program: Command): void {
     async (service: string, opts: { watch?: boolean; timeout?: number }, cmd: Command) => {
       const json = globals(cmd).json;
       const ended = await withTimeout(opts.timeout, `watching the rollout of ${service}`, () =>
-        withApi(cmd, async (api) => {
-          const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
-          let status = await api.json<RolloutStatus>('GET', path);
-          if (!opts.watch) return json ? printJson(status) : printStatus(status);
-          let seen = 0;
-          for (;;) {
-            for (const e of status.events.filter((x) => x.seq > seen)) {
-              print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
-              seen = e.seq;
+        withApi(
+          cmd,
+          async (api) => {
+            const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
+            let status = await api.json<RolloutStatus>('GET', path);
+            if (!opts.watch) return json ? printJson(status) : printStatus(status);
+            let seen = 0;
+            for (;;) {
+              for (const e of status.events.filter((x) => x.seq > seen)) {
+                print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
+                seen = e.seq;
+              }
+              if (!status.active) break;
+              await sleep(WATCH_POLL_MS);
+              status = await api.json<RolloutStatus>('GET', path);
             }
-            if (!status.active) break;
-            await sleep(WATCH_POLL_MS);
-            status = await api.json<RolloutStatus>('GET', path);
-          }
-          if (!json && status.rollout)
-            print(
-              `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
-            );
-          return status.rollout;
-        }, READ_ONLY),
+            if (!json && status.rollout)
+              print(
+                `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
+              );
+            return status.rollout;
+          },
+          READ_ONLY,
+        ),
       );
       // A script waiting on a rollout must learn that it did not go through.
       if (ended && (ended.status === 'failed' || ended.status === 'rolled-back')) {

@@ -36,7 +36,7 @@ function printService(s: ServiceStatus, detailed: boolean): void {
       .map(([r, w]) => `r${r}=${w}`)
       .join(' ') || '-';
   print(
-    `${s.name}  listen ${s.listen}  stable r${s.stableRevision ?? '-'}  replicas ${s.replicas}  weights ${weights}${s.busy ? `  (${s.busy} in progress)` : ''}`,
+    `${s.name}  listen ${s.listen}  stable r${s.stableRevision ?? '-'}  replicas ${s.replicas}  weights ${weights}${s.busy ? `  (${s.busy} in progress)` : ''}${s.degraded ? `  DEGRADED: ${s.degraded}` : ''}`,
   );
   if (detailed) print(`  image ${s.image}`);
   const headers = ['  INSTANCE', 'REVISION', 'STATE', 'ADDRESS', 'SERVING'];

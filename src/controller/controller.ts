@@ -7,15 +7,15 @@ import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
 import { HealthMonitor } from './health-monitor.js';
-import { InstanceOps } from './instance-ops.js';
 import { fromBackends, type LiveInstance } from './live-group.js';
-import type { Reporter } from './progress.js';
+import { silentReporter, type Reporter } from './progress.js';
+import { Reconciler, type RuntimeEvent } from './reconciler.js';
+import { recoverRollout, specForRevision } from './recovery.js';
 import { Rollout } from './rollout.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
 import { planSpec, type ServicePlan } from './plan.js';
-import { markStable } from './stable.js';
 
 export interface DeployResult {
   service: string;
@@ -43,6 +43,17 @@ export interface ServiceStatus {
   /** warmUntil: kept running out of the balancer for an instant rollback until then. */
   instances: Array<Instance & { serving: boolean; warmUntil: string | null }>;
   lastRollout: RolloutRecord | null;
+  /** Why self-healing cannot keep the declared replicas (a crash loop), or null. */
+  degraded: string | null;
+}
+
+export interface ControllerOptions {
+  /** Docker's container events, followed by the reconcile loop. */
+  events?: (signal: AbortSignal) => AsyncIterable<RuntimeEvent>;
+  reconcileIntervalMs?: number;
+  /** How long undoing a failed rollout retries transient errors. */
+  undoDeadlineMs?: number;
+  log?: (line: string) => void;
 }
 
 const HOUSEKEEPING_MS = 1000;
@@ -52,11 +63,15 @@ export class Controller {
   private readonly active = new Map<string, Rollout>();
   private housekeeping: NodeJS.Timeout | null = null;
   private readonly monitor: HealthMonitor;
+  private readonly reconciler: Reconciler;
+  private readonly recovering = new Set<number>();
+  private readonly recoveryErrors = new Map<number, string>();
 
   constructor(
     private readonly runtime: Runtime,
     private readonly router: Router,
     private readonly store: Store,
+    private readonly options: ControllerOptions = {},
   ) {
     this.monitor = new HealthMonitor({
       router,
@@ -64,6 +79,93 @@ export class Controller {
       busy: (service) => this.locks.busy(service) !== null,
       exists: async (id) => (await runtime.inspectInstance(id)) !== null,
     });
+    this.reconciler = new Reconciler({
+      runtime,
+      router,
+      store,
+      locks: this.locks,
+      active: this.active,
+      isEjected: (id) => this.monitor.isEjected(id),
+      recover: (record) => this.recover(record),
+      events: options.events,
+      intervalMs: options.reconcileIntervalMs,
+      log: options.log,
+    });
+  }
+
+  /** Housekeeping and the reconcile loop, whose first pass recovers interrupted rollouts. */
+  start(): void {
+    this.startHousekeeping();
+    this.reconciler.start();
+  }
+
+  /**
+   * Stops the loops. Rollouts in progress are left as they are, for the next daemon to resume;
+   * `abortRollouts` ends them here (tests, where a "crashed" controller shares the process).
+   */
+  close(opts: { abortRollouts?: boolean } = {}): void {
+    this.stopHousekeeping();
+    this.reconciler.stop();
+    if (opts.abortRollouts)
+      for (const r of this.active.values()) r.control.abort('controller closed');
+  }
+
+  /** A pass of the reconcile loop now (the proxy came back, a test wants convergence). */
+  reconcileNow(reason: string): Promise<void> {
+    return this.reconciler.kick(reason);
+  }
+
+  /** Runs the recovery of an interrupted rollout in the background, under the service lock. */
+  private recover(record: RolloutRecord): void {
+    if (this.recovering.has(record.id)) return;
+    this.recovering.add(record.id);
+    const deps = this.rolloutDeps();
+    void this.locks
+      .with(record.service, record.kind, async () => {
+        const found = await recoverRollout(deps, record, silentReporter);
+        if (!found) return;
+        const { rollout, action, reason } = found;
+        const register = (r: Rollout): void => void this.active.set(record.service, r);
+        try {
+          const outcome =
+            action === 'resume'
+              ? await rollout.run(register)
+              : await rollout.undo(reason, register);
+          this.options.log?.(
+            `rollout #${record.id} of ${record.service} recovered (${action}): ${outcome.ok ? 'succeeded' : `failed: ${outcome.reason}`}`,
+          );
+        } finally {
+          this.active.delete(record.service);
+        }
+      })
+      .catch((err: unknown) => {
+        const message = (err as Error).message;
+        // Retried every pass (Docker may be away for a while): said once per distinct error.
+        if (this.recoveryErrors.get(record.id) === message) return;
+        this.recoveryErrors.set(record.id, message);
+        this.options.log?.(`recovering rollout #${record.id} failed: ${message}`);
+        this.store.journal.append({
+          service: record.service,
+          rolloutId: record.id,
+          event: 'recovery.error',
+          data: { message, reason: 'retried by the next reconcile pass' },
+        });
+      })
+      .finally(() => this.recovering.delete(record.id));
+  }
+
+  private rolloutDeps(): {
+    runtime: Runtime;
+    router: Router;
+    store: Store;
+    undoDeadlineMs?: number;
+  } {
+    return {
+      runtime: this.runtime,
+      router: this.router,
+      store: this.store,
+      undoDeadlineMs: this.options.undoDeadlineMs,
+    };
   }
 
   /** What apply would do, changing nothing (up --dry-run, diff). */
@@ -99,15 +201,7 @@ export class Controller {
         throw new HotswapError('NOT_FOUND', `service "${service}" has no revision ${number}`);
       // Replicas, listener, strategy and drain are the service's current ones; the revision brings
       // what its containers run.
-      const spec: ServiceSpec = {
-        ...current.spec,
-        image: target.spec.image,
-        env: target.spec.env,
-        command: target.spec.command,
-        port: target.spec.port,
-        volumes: target.spec.volumes,
-        health: target.spec.health,
-      };
+      const spec: ServiceSpec = specForRevision(current.spec, target);
       const instant = await this.instantRollback(spec, target, current.stableRevision, report);
       if (instant) return instant;
       await this.revisionImage(target, report);
@@ -218,75 +312,35 @@ export class Controller {
     const warm = running.filter((w) => w !== null);
     if (warm.length === 0) return null;
     this.store.warm.take(spec.name, target.number);
-    const record = this.store.rollouts.start({
-      service: spec.name,
-      kind: 'rollback',
-      from: stableNumber,
-      to: target.number,
-      strategy: 'instant',
-    });
-    const note = (event: string, message: string, data: unknown = {}): void => {
-      const e = this.store.journal.append({
-        service: spec.name,
-        rolloutId: record.id,
-        event,
-        data,
-      });
-      report({ at: e.at, service: spec.name, rolloutId: record.id, event, message, data });
-    };
-    note(
-      'rollout.started',
-      `instant rollback #${record.id}: r${stableNumber ?? '-'} → r${target.number} (${warm.length} warm instance(s))`,
-    );
     // Only the proxy is asked what serves now: the flip must not wait on Docker.
     const table = await this.router.table();
-    const leaving = fromBackends(table.services[spec.name]?.backends ?? []).filter(
-      (i) => i.revision !== target.number,
+    const rollout = new Rollout(
+      this.rolloutDeps(),
+      {
+        kind: 'rollback',
+        spec,
+        target,
+        stable: stableNumber === null ? null : this.store.revisions.get(spec.name, stableNumber),
+        serving: fromBackends(table.services[spec.name]?.backends ?? []),
+        warm: warm.map((w) => ({ id: w.instanceId, revision: w.revision, address: w.address })),
+      },
+      report,
     );
-    await Promise.all(
-      warm.map((w) =>
-        this.router.addBackend(spec.name, {
-          id: w.instanceId,
-          revision: w.revision,
-          address: w.address,
-        }),
-      ),
-    );
-    const weights: Record<string, number> = { [String(target.number)]: warm.length };
-    for (const i of leaving) weights[String(i.revision)] = 0;
-    await this.router.setWeights(spec.name, weights);
-    if (!(await this.router.verifyWeights(spec.name, weights)))
-      throw new HotswapError('PROXY_REJECTED', 'proxy did not confirm the rollback weights');
-    const flipMs = Date.now() - t0;
-    note('weights.set', `all traffic on r${target.number} after ${flipMs} ms`, { weights, flipMs });
-    // The revision rolled back from stays warm in turn, so the rollback can itself be undone.
-    const ops = new InstanceOps(
-      { runtime: this.runtime, router: this.router, store: this.store },
-      spec,
-      note,
-    );
-    const cut = await Promise.all(leaving.map((i) => ops.drain(i)));
-    this.store.rollouts.addCutConnections(
-      record.id,
-      cut.reduce((a, b) => a + b, 0),
-    );
-    if (spec.keepPreviousMs > 0) ops.park(leaving, spec.keepPreviousMs);
-    else await Promise.all(leaving.map((i) => ops.retire(i.id)));
-    markStable(this.store, spec, target);
-    this.store.rollouts.finish(record.id, 'succeeded', null);
-    note(
-      'rollout.succeeded',
-      `instant rollback #${record.id} done: r${target.number} serves ${warm.length} instance(s)`,
-    );
+    let outcome;
+    try {
+      outcome = await rollout.run((r) => this.active.set(spec.name, r));
+    } finally {
+      this.active.delete(spec.name);
+    }
     return {
       service: spec.name,
-      outcome: 'succeeded',
+      outcome: outcome.ok ? 'succeeded' : 'failed',
       revision: target.number,
-      rolloutId: record.id,
-      reason: null,
+      rolloutId: outcome.rollout.id,
+      reason: outcome.reason,
       durationMs: Date.now() - t0,
-      flipMs,
-      cutConnections: cut.reduce((a, b) => a + b, 0),
+      ...(rollout.flippedAt === null ? {} : { flipMs: rollout.flippedAt - t0 }),
+      cutConnections: outcome.rollout.cutConnections,
     };
   }
 
@@ -339,6 +393,7 @@ export class Controller {
           warmUntil: warm.get(i.id) ?? null,
         })),
         lastRollout: this.store.rollouts.list(svc.name, 1)[0] ?? null,
+        degraded: this.reconciler.degraded(svc.name),
       });
     }
     return out;
@@ -442,7 +497,7 @@ export class Controller {
       };
     }
     const rollout = new Rollout(
-      { runtime: this.runtime, router: this.router, store: this.store },
+      this.rolloutDeps(),
       { kind, spec, target, stable, serving },
       report,
     );

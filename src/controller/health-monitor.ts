@@ -45,6 +45,11 @@ export class HealthMonitor {
     this.timer = null;
   }
 
+  /** Taken out of the balancer by this monitor and waiting to pass its probes again. */
+  isEjected(id: string): boolean {
+    return this.tracked.get(id)?.ejected ?? false;
+  }
+
   /** One pass over every service; exposed for tests. */
   async tick(now = Date.now()): Promise<void> {
     if (this.running) return;

@@ -8,3 +8,4 @@ export type { ProgressEvent, Reporter } from './progress.js';
 export { silentReporter } from './progress.js';
 export { planSpec, type ServicePlan } from './plan.js';
 export type { LogLine } from './log-follow.js';
+export type { RuntimeEvent } from './reconciler.js';

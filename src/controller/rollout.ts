@@ -1,5 +1,6 @@
 // Runs one rollout: asks the strategy for the next step, writes it to the journal, carries it out
 // against the runtime and the router, and on any failure puts the stable revision back.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Verdict } from '../analysis/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
 import type { Router } from '../proxy/types.js';
@@ -20,6 +21,8 @@ export interface RolloutDeps {
   runtime: Runtime;
   router: Router;
   store: Store;
+  /** Default UNDO_DEADLINE_MS; tests shorten it. */
+  undoDeadlineMs?: number;
 }
 
 export interface RolloutPlan {
@@ -30,7 +33,29 @@ export interface RolloutPlan {
   stable: RevisionRecord | null;
   /** Instances in the proxy when the rollout starts. */
   serving: LiveInstance[];
+  /** Set when a new daemon picks up a rollout a crash interrupted (see recovery.ts). */
+  resume?: ResumePoint;
+  /**
+   * Instant rollback: instances of the target kept warm (running, out of the balancer). The
+   * rollout adds them and promotes at once: one step, the same journal and failure path.
+   */
+  warm?: LiveInstance[];
 }
+
+/** Where an interrupted rollout stands, rebuilt from its steps, its journal and the world. */
+export interface ResumePoint {
+  record: RolloutRecord;
+  /** Index of the next step to run (the one running at the crash runs again). */
+  index: number;
+  firstDeploy: boolean;
+  percent: number | null;
+  previewOpen: boolean;
+  /** Time left of a timed pause the crash interrupted. */
+  pauseLeftMs: number | null;
+}
+
+/** How long an undo keeps retrying transient proxy and Docker errors before it gives up. */
+export const UNDO_DEADLINE_MS = 120_000;
 
 export interface RolloutOutcome {
   rollout: RolloutRecord;
@@ -50,6 +75,8 @@ export class Rollout {
   private previewOpen = false;
   private readonly ops: InstanceOps;
   private record!: RolloutRecord;
+  /** When the proxy confirmed all traffic on the target (promotion). */
+  flippedAt: number | null = null;
 
   constructor(
     private readonly deps: RolloutDeps,
@@ -58,7 +85,14 @@ export class Rollout {
   ) {
     this.old = plan.serving.filter((i) => i.revision !== plan.target.number);
     this.next = plan.serving.filter((i) => i.revision === plan.target.number);
-    this.percent = usesPercentWeights(plan.spec.strategy) ? 0 : null;
+    this.percent = usesPercentWeights(plan.spec.strategy) || plan.warm ? 0 : null;
+    if (plan.resume) {
+      this.record = plan.resume.record;
+      this.percent = plan.resume.percent;
+      this.previewOpen = plan.resume.previewOpen;
+      // New instances met since the last judgement are judged again: the verdict died with the crash.
+      this.unjudged = this.next.length > 0;
+    }
     this.ops = new InstanceOps(deps, plan.spec, (event, message, data) =>
       this.journal(event, message, data),
     );
@@ -68,46 +102,82 @@ export class Rollout {
     return this.record.id;
   }
 
+  get spec(): ServiceSpec {
+    return this.plan.spec;
+  }
+
   async run(onStart?: (r: Rollout) => void): Promise<RolloutOutcome> {
     const { store } = this.deps;
-    const { spec, target, stable, kind } = this.plan;
-    this.record = store.rollouts.start({
-      service: spec.name,
-      kind,
-      from: stable?.number ?? null,
-      to: target.number,
-      strategy: spec.strategy.type,
-    });
-    onStart?.(this);
-    this.journal(
-      'rollout.started',
-      `rollout #${this.record.id}: r${stable?.number ?? '-'} → r${target.number} (${spec.strategy.type})`,
-      { from: stable?.number ?? null, to: target.number, kind },
-    );
+    const { spec, target, stable, kind, resume } = this.plan;
+    const firstDeploy = resume ? resume.firstDeploy : this.old.length === 0;
+    if (resume) {
+      onStart?.(this);
+      this.journal(
+        'rollout.resumed',
+        `rollout #${this.record.id} resumed at step ${resume.index + 1} after a restart`,
+        { index: resume.index, old: this.old.length, next: this.next.length },
+      );
+    } else {
+      const strategy = this.plan.warm ? 'instant' : spec.strategy.type;
+      this.record = store.rollouts.start({
+        service: spec.name,
+        kind,
+        from: stable?.number ?? null,
+        to: target.number,
+        strategy,
+      });
+      onStart?.(this);
+      // The spec travels in the journal: a daemon that picks the rollout up after a crash runs
+      // exactly this one, not whatever the store holds for the service.
+      this.journal(
+        'rollout.started',
+        `${this.plan.warm ? 'instant rollback' : 'rollout'} #${this.record.id}: r${stable?.number ?? '-'} → r${target.number} (${this.plan.warm ? `${this.plan.warm.length} warm instance(s)` : strategy})`,
+        { from: stable?.number ?? null, to: target.number, kind, firstDeploy, spec },
+      );
+    }
     try {
       await this.deps.router.ensureService(spec.name, serviceConfig(spec));
-      await this.runSteps();
+      await this.addWarm();
+      await this.runSteps(resume?.index ?? 0, firstDeploy);
     } catch (err) {
       const reason = toHotswapError(
         this.control.signal.aborted ? this.control.signal.reason : err,
       ).message;
-      const restored = await this.rollBack(reason);
-      const fullReason = restored ? reason : `${reason}; restoring the stable revision failed too`;
-      store.rollouts.finish(this.record.id, 'failed', fullReason);
-      if (target.status === 'pending')
-        store.revisions.setStatus(spec.name, target.number, 'failed');
-      this.journal('rollout.failed', `rollout #${this.record.id} failed: ${fullReason}`, {
-        reason: fullReason,
-      });
-      return { rollout: store.rollouts.get(this.record.id)!, ok: false, reason: fullReason };
+      return this.fail(reason);
     }
     this.finishSucceeded();
     return { rollout: store.rollouts.get(this.record.id)!, ok: true, reason: null };
   }
 
-  private async runSteps(): Promise<void> {
-    const firstDeploy = this.old.length === 0;
-    for (let index = 0, n = 0; n < MAX_STEPS; n++) {
+  /** Undoes a rollout a crash interrupted when resuming it is not safe; the reason is recorded. */
+  async undo(reason: string, onStart?: (r: Rollout) => void): Promise<RolloutOutcome> {
+    onStart?.(this);
+    return this.fail(reason);
+  }
+
+  /** What the proxy should hold for this service now: used to push it again to a proxy that lost it. */
+  desiredRoute(): { backends: LiveInstance[]; weights: Record<string, number> } {
+    return {
+      backends: [...this.old, ...this.next],
+      weights: trafficWeights(this.old, this.next, this.plan.target.number, this.percent),
+    };
+  }
+
+  private async fail(reason: string): Promise<RolloutOutcome> {
+    const { store } = this.deps;
+    const { spec, target } = this.plan;
+    const restored = await this.rollBack(reason);
+    const fullReason = restored ? reason : `${reason}; restoring the stable revision failed too`;
+    store.rollouts.finish(this.record.id, 'failed', fullReason);
+    if (target.status === 'pending') store.revisions.setStatus(spec.name, target.number, 'failed');
+    this.journal('rollout.failed', `rollout #${this.record.id} failed: ${fullReason}`, {
+      reason: fullReason,
+    });
+    return { rollout: store.rollouts.get(this.record.id)!, ok: false, reason: fullReason };
+  }
+
+  private async runSteps(start: number, firstDeploy: boolean): Promise<void> {
+    for (let index = start, n = 0; n < MAX_STEPS; n++) {
       await this.control.checkpoint();
       const step = this.stepAt(index, firstDeploy);
       if (step.kind === 'done') return;
@@ -117,9 +187,18 @@ export class Rollout {
     throw new HotswapError('INTERNAL', 'strategy did not converge');
   }
 
+  /** Warm instances join the proxy with no weight yet; the promote step flips traffic to them. */
+  private async addWarm(): Promise<void> {
+    const warm = this.plan.warm;
+    if (!warm || this.plan.resume) return;
+    await Promise.all(warm.map((w) => this.deps.router.addBackend(this.plan.spec.name, w)));
+    this.next.push(...warm.filter((w) => !this.next.some((n) => n.id === w.id)));
+  }
+
   /** A first deploy has nothing to compare with or fall back to: it just starts and promotes. */
   private stepAt(index: number, firstDeploy: boolean): Step {
     const { spec } = this.plan;
+    if (this.plan.warm) return index === 0 ? { kind: 'promote' } : { kind: 'done' };
     const counts = {
       desired: spec.replicas,
       old: this.old.length,
@@ -162,7 +241,9 @@ export class Rollout {
         this.percent = step.weight;
         return this.applyWeights();
       case 'pause': {
-        const how = await this.control.pauseStep(step.durationMs);
+        const left = this.plan.resume?.pauseLeftMs ?? null;
+        const how = await this.control.pauseStep(left ?? step.durationMs);
+        if (this.plan.resume) this.plan.resume.pauseLeftMs = null;
         this.journal(
           'pause.ended',
           how === 'promoted' ? 'promoted: pause ended' : 'pause elapsed',
@@ -284,51 +365,89 @@ export class Rollout {
 
   private async closePreview(): Promise<void> {
     if (!this.previewOpen) return;
-    this.previewOpen = false;
     await this.deps.router.removeService(previewName(this.plan.spec.name));
+    this.previewOpen = false;
   }
 
-  /** All traffic to the target, then the old group leaves (warm for an instant rollback, or retired). */
+  /**
+   * All traffic to the target, then the old group leaves (warm for an instant rollback, or
+   * retired). The old group stays known until the proxy confirmed the flip, so a failure puts
+   * traffic back on it.
+   */
   private async promote(): Promise<void> {
     this.percent = 100;
+    await this.applyWeights();
+    this.flippedAt = Date.now();
     const leaving = this.old;
     this.old = [];
-    await this.applyWeights();
     await this.closePreview();
     this.journal('promoted', `r${this.plan.target.number} takes all traffic`, {});
     await this.leave(leaving, true);
   }
 
-  /** Puts all traffic back on the stable revision and removes what this rollout started. */
+  /**
+   * Puts all traffic back on the stable revision and removes what this rollout started. Journaled
+   * before it starts; each pass is idempotent, so transient proxy and Docker errors are retried
+   * until it succeeds or the deadline ends.
+   */
   private async rollBack(reason: string): Promise<boolean> {
     this.journal('rollback.started', `rolling back: ${reason}`, { reason });
-    try {
-      const { stable, target, spec } = this.plan;
-      // A failed scale of the stable revision keeps the instances that served before it.
-      const keep = (i: LiveInstance): boolean =>
-        stable?.number === target.number && this.plan.serving.some((s) => s.id === i.id);
-      const leaving = this.next.filter((i) => !keep(i));
-      this.next = this.next.filter(keep);
-      this.percent = this.percent === null ? null : 0;
-      await this.applyWeights();
-      await this.closePreview();
-      await this.leave(leaving, false);
-      await this.ops.removePending();
-      const missing = spec.replicas - this.old.length;
-      if (stable && stable.number !== target.number && missing > 0) {
-        const back = await this.ops.startReady(stable, missing);
-        for (const live of back) await this.deps.router.addBackend(spec.name, live);
-        this.old.push(...back);
-        await this.applyWeights();
+    const { stable, target } = this.plan;
+    // A failed scale of the stable revision keeps the instances that served before it.
+    const keep = (i: LiveInstance): boolean =>
+      stable?.number === target.number && this.plan.serving.some((s) => s.id === i.id);
+    const leaving = this.next.filter((i) => !keep(i));
+    this.next = this.next.filter(keep);
+    this.percent = this.percent === null ? null : 0;
+    const deadline = Date.now() + (this.deps.undoDeadlineMs ?? UNDO_DEADLINE_MS);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.restoreStable(leaving);
+        this.journal('rollback.finished', `traffic back on r${stable?.number ?? '-'}`, {
+          serving: this.old.length,
+        });
+        return true;
+      } catch (err) {
+        const message = toHotswapError(err).message;
+        const wait = Math.min(250 * 2 ** (attempt - 1), 5000);
+        if (Date.now() + wait > deadline) {
+          this.journal('rollback.error', `rollback step failed: ${message}`, { attempt });
+          return false;
+        }
+        this.journal('rollback.retry', `rollback step failed (${message}); retrying`, {
+          attempt,
+          waitMs: wait,
+        });
+        await sleep(wait);
       }
-      this.journal('rollback.finished', `traffic back on r${stable?.number ?? '-'}`, {
-        serving: this.old.length,
-      });
-      return true;
-    } catch (err) {
-      this.journal('rollback.error', `rollback step failed: ${toHotswapError(err).message}`, {});
-      return false;
     }
+  }
+
+  private async restoreStable(leaving: LiveInstance[]): Promise<void> {
+    const { stable, target, spec } = this.plan;
+    await this.applyWeights();
+    await this.closePreview();
+    await this.leaveQuietly(leaving);
+    await this.ops.removePending();
+    const missing = spec.replicas - this.old.length;
+    if (stable && stable.number !== target.number && missing > 0) {
+      const back = await this.ops.startReady(stable, missing);
+      for (const live of back) await this.deps.router.addBackend(spec.name, live);
+      this.old.push(...back);
+      await this.applyWeights();
+    }
+  }
+
+  /** Like leave(), for an undo that may run again: a backend already gone is already drained. */
+  private async leaveQuietly(victims: LiveInstance[]): Promise<void> {
+    await Promise.all(
+      victims.map((v) =>
+        this.ops.drain(v).catch((err: unknown) => {
+          if ((err as { code?: string }).code !== 'NOT_FOUND') throw err;
+        }),
+      ),
+    );
+    await Promise.all(victims.map((v) => this.ops.retire(v.id)));
   }
 
   private finishSucceeded(): void {

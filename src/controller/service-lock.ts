@@ -1,38 +1,49 @@
 import { HotswapError } from '../errors.js';
 
-/** One operation per service at a time: a second `up` while a rollout runs is a conflict, not a queue. */
+/** What the background reconcile loop holds a service with. */
+export const RECONCILE = 'reconcile';
+
+interface Held {
+  what: string;
+  done: Promise<void>;
+}
+
+/**
+ * One operation per service at a time: a second `up` while a rollout runs is a conflict, not a
+ * queue. The reconcile loop is the exception: a user operation waits for its short pass to end.
+ */
 export class ServiceLocks {
-  private readonly held = new Map<string, string>();
-  private readonly waiters = new Map<string, Array<() => void>>();
+  private readonly held = new Map<string, Held>();
 
   async with<T>(service: string, what: string, fn: () => Promise<T>): Promise<T> {
-    const current = this.held.get(service);
-    if (current !== undefined) {
-      throw new HotswapError('CONFLICT', `service "${service}" is busy: ${current} in progress`, {
-        details: { service, busyWith: current },
-      });
+    let current = this.held.get(service);
+    while (current?.what === RECONCILE && what !== RECONCILE) {
+      await current.done;
+      current = this.held.get(service);
     }
-    this.held.set(service, what);
+    if (current !== undefined) {
+      throw new HotswapError(
+        'CONFLICT',
+        `service "${service}" is busy: ${current.what} in progress`,
+        { details: { service, busyWith: current.what } },
+      );
+    }
+    let release!: () => void;
+    this.held.set(service, { what, done: new Promise<void>((r) => (release = r)) });
     try {
       return await fn();
     } finally {
       this.held.delete(service);
-      for (const wake of this.waiters.get(service) ?? []) wake();
-      this.waiters.delete(service);
+      release();
     }
   }
 
   /** Resolves once the service's current operation (if any) has ended. */
   released(service: string): Promise<void> {
-    if (!this.held.has(service)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const list = this.waiters.get(service) ?? [];
-      list.push(resolve);
-      this.waiters.set(service, list);
-    });
+    return this.held.get(service)?.done ?? Promise.resolve();
   }
 
   busy(service: string): string | null {
-    return this.held.get(service) ?? null;
+    return this.held.get(service)?.what ?? null;
   }
 }

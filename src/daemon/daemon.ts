@@ -5,9 +5,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi } from '../api/index.js';
-import { Controller } from '../controller/index.js';
+import { Controller, type RuntimeEvent } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
-import { DockerRuntime } from '../runtime/index.js';
+import { DockerRuntime, LABEL_SERVICE } from '../runtime/index.js';
 import { Store } from '../store/index.js';
 import { AcmeManager, type ChallengeAnswerer } from '../tls/acme.js';
 import { AcmeRouter } from '../tls/acme-router.js';
@@ -46,12 +46,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();
   const acme = startAcme(paths.home, supervisor.client, store, log);
-  const controller = new Controller(runtime, new AcmeRouter(supervisor.client, acme), store);
-  controller.startHousekeeping();
+  const controller = new Controller(runtime, new AcmeRouter(supervisor.client, acme), store, {
+    events: (signal) => containerEvents(runtime, signal),
+    log,
+  });
+  // A proxy that came back (possibly without its routes.json) gets the route table at once.
+  supervisor.onRestarted = () => void controller.reconcileNow('the proxy was restarted');
+  controller.start();
 
   const shutdown = ({ proxy }: { proxy: boolean }): void => {
     log(`shutting down${proxy ? ' with the proxy' : ''}`);
-    controller.stopHousekeeping();
+    controller.close();
     server.close();
     server.closeAllConnections?.();
     void supervisor.stop({ shutdownProxy: proxy }).finally(() => {
@@ -116,4 +121,13 @@ function answers(socket: string): Promise<boolean> {
     });
     c.once('error', () => resolve(false));
   });
+}
+
+/** Container events of this home, reduced to what the reconcile loop needs. */
+async function* containerEvents(
+  runtime: DockerRuntime,
+  signal: AbortSignal,
+): AsyncGenerator<RuntimeEvent> {
+  for await (const e of runtime.events({ signal }))
+    yield { service: e.Actor.Attributes[LABEL_SERVICE] ?? null, action: e.Action, id: e.Actor.ID };
 }

@@ -42,6 +42,8 @@ export class ProxySupervisor {
   private pid: number | null = null;
   private failures = 0;
   private notBefore = 0;
+  /** Called after the supervisor started a new proxy in place of one that died. */
+  onRestarted: (() => void) | null = null;
 
   constructor(
     private readonly paths: HomePaths,
@@ -137,6 +139,7 @@ export class ProxySupervisor {
     try {
       await this.replace(state);
       this.failures = 0;
+      this.onRestarted?.();
     } catch (err) {
       this.failures++;
       const delay = Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (this.failures - 1));

@@ -1,17 +1,44 @@
 // Opens the SQLite store (WAL) and brings its schema up to date.
 import Database from 'better-sqlite3';
+import { HotswapError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
+/**
+ * A file that is not a hotswap store, is damaged, or was written by a newer hotswap is refused
+ * with a message saying so: the daemon does not start on it (the proxy keeps serving).
+ */
 export function openDb(file: string): Db {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
+  let db: Db | null = null;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new HotswapError(
+        'CONFLICT',
+        `${file} has schema version ${version}, newer than this hotswap knows (${MIGRATIONS.length}): ` +
+          'it was written by a newer hotswap; run that version, or move the file away to start afresh',
+      );
+    }
+    const check = db.pragma('quick_check', { simple: true }) as string;
+    if (check !== 'ok') throw new Error(check);
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof HotswapError) throw err;
+    throw new HotswapError(
+      'INTERNAL',
+      `${file} is not a readable hotswap store (${(err as Error).message}); the daemon will not ` +
+        'start on it. Restore it from a backup, or move it away to start with an empty store',
+      { cause: err },
+    );
+  }
 }
 
 function migrate(db: Db): void {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { ServiceSpec } from '../spec/types.js';
 import { Store } from './store.js';
 
@@ -71,4 +72,16 @@ test('rollouts record steps and outcome', () => {
     [[1, 'start', 'done']],
   );
   assert.equal(store.rollouts.unfinished().length, 0);
+});
+
+test('a corrupt or newer-schema store is refused with a clear message', () => {
+  const { store, file } = openTemp();
+  store.close();
+  const newer = new Database(file);
+  newer.pragma('user_version = 999');
+  newer.close();
+  assert.throws(() => Store.open(file), /schema version 999, newer than this hotswap knows/);
+  const junk = join(mkdtempSync(join(tmpdir(), 'hotswap-store-')), 'hotswap.db');
+  writeFileSync(junk, Buffer.alloc(8192, 7));
+  assert.throws(() => Store.open(junk), /is not a readable hotswap store/);
 });
