@@ -8,11 +8,15 @@ import type { Store } from '../store/index.js';
 import type { ProxySupervisor } from '../daemon/proxy-supervisor.js';
 import { readBody } from './body.js';
 import { ndjsonResponse } from './ndjson.js';
+import type { Security } from '../security/index.js';
+import { authMiddleware } from './auth.js';
+import { registerSecurityRoutes } from './security-routes.js';
 
 export interface ApiDeps {
   controller: Controller;
   proxy: ProxySupervisor;
   store: Store;
+  security: Security;
   version: string;
   shutdown: (opts: { proxy: boolean }) => void;
 }
@@ -38,6 +42,8 @@ export function createApi(deps: ApiDeps): Hono {
   app.notFound((c) =>
     c.json({ code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` }, 404),
   );
+  // Before any route: who may call what (src/security/rules.ts) and the audit chain.
+  app.use('*', authMiddleware(deps.security, store));
 
   app.get('/v1/health', (c) => c.json({ ok: true, pid: process.pid, version: deps.version }));
 
@@ -104,6 +110,8 @@ export function createApi(deps: ApiDeps): Hono {
     setImmediate(() => deps.shutdown({ proxy: body.proxy ?? false }));
     return c.json({ ok: true });
   });
+
+  registerSecurityRoutes(app, deps.security);
 
   return app;
 }

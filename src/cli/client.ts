@@ -8,6 +8,7 @@ import { Client } from 'undici';
 import type { StreamLine } from '../api/index.js';
 import { errorFromJSON, HotswapError } from '../errors.js';
 import type { HomePaths } from '../daemon/paths.js';
+import { explainTlsError, remoteConnector, type RemoteTarget } from './remote.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const DAEMON_START_TIMEOUT_MS = 20_000;
@@ -15,12 +16,26 @@ const DAEMON_START_TIMEOUT_MS = 20_000;
 export class ApiClient {
   private readonly client: Client;
 
-  constructor(readonly paths: HomePaths) {
-    this.client = new Client('http://hotswap', {
-      socketPath: paths.apiSocket,
-      bodyTimeout: 0,
-      headersTimeout: 0,
-    });
+  constructor(
+    readonly paths: HomePaths,
+    readonly remote: RemoteTarget | null = null,
+  ) {
+    this.client = remote
+      ? new Client(remote.url, {
+          connect: remoteConnector(remote),
+          bodyTimeout: 0,
+          headersTimeout: 0,
+        })
+      : new Client('http://hotswap', {
+          socketPath: paths.apiSocket,
+          bodyTimeout: 0,
+          headersTimeout: 0,
+        });
+  }
+
+  /** Where this client talks to, for messages. */
+  get where(): string {
+    return this.remote?.url ?? this.paths.apiSocket;
   }
 
   async close(): Promise<void> {
@@ -73,18 +88,21 @@ export class ApiClient {
       return await this.client.request({
         method: method,
         path,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.remote?.token ? { authorization: `Bearer ${this.remote.token}` } : {}),
+        },
         body: body === undefined ? null : JSON.stringify(body),
       });
     } catch (err) {
+      if (err instanceof HotswapError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'ECONNREFUSED' || code === 'ENOENT') {
-        throw new HotswapError(
-          'DAEMON_UNAVAILABLE',
-          `no hotswap daemon answers on ${this.paths.apiSocket}`,
-          { cause: err },
-        );
+        throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon answers on ${this.where}`, {
+          cause: err,
+        });
       }
+      if (this.remote) throw explainTlsError(err, this.remote.url) ?? err;
       throw err;
     }
   }
@@ -93,9 +111,14 @@ export class ApiClient {
 /** Connects to the daemon of this home, starting one in the background if none answers. */
 export async function connect(
   paths: HomePaths,
-  opts: { start: boolean } = { start: true },
+  opts: { start: boolean; remote?: RemoteTarget | null } = { start: true },
 ): Promise<ApiClient> {
-  const client = new ApiClient(paths);
+  const client = new ApiClient(paths, opts.remote ?? null);
+  if (client.remote) {
+    // A remote daemon is never started from here; its errors (TLS, pin) are shown as they are.
+    await client.json('GET', '/v1/health');
+    return client;
+  }
   if (await client.healthy()) return client;
   if (!opts.start)
     throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon runs for ${paths.home}`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { globals, paths, withApi } from './context.js';
-import { ApiClient } from './client.js';
+import { apiClient, globals, withApi } from './context.js';
 import { print, withProgress } from './output.js';
 
 export function register(program: Command): void {
@@ -12,7 +11,7 @@ export function register(program: Command): void {
     .argument('[service]', 'service name')
     .action(async (service: string | undefined, _opts: unknown, cmd: Command) => {
       const g = globals(cmd);
-      const client = new ApiClient(paths(cmd));
+      const client = apiClient(cmd);
       const running = await client.healthy();
       await client.close();
       if (!running && service === undefined) {

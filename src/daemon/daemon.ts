@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { createApi } from '../api/index.js';
+import { createApi, servedOver } from '../api/index.js';
 import { Controller } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
 import { DockerRuntime } from '../runtime/index.js';
@@ -12,11 +12,14 @@ import { makeLog } from './log.js';
 import { homePaths } from './paths.js';
 import { ProxySupervisor } from './proxy-supervisor.js';
 import { VERSION } from '../version.js';
+import { assertSafeHome, listenRemote, loadConfig, openSecurity } from '../security/index.js';
 
 export async function runDaemon(opts: { home?: string }): Promise<void> {
   const paths = homePaths(opts.home);
   const log = makeLog('daemon');
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  assertSafeHome(paths.home);
+  const config = loadConfig(paths.home);
   if (await answers(paths.apiSocket)) {
     throw new HotswapError(
       'CONFLICT',
@@ -24,6 +27,7 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
     );
   }
   const store = Store.open(paths.dbFile);
+  const security = openSecurity(store, paths.home);
   const runtime = new DockerRuntime({ scope: paths.scope });
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();
@@ -35,15 +39,31 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
     controller.stopHousekeeping();
     server.close();
     server.closeAllConnections?.();
+    remote?.server.close();
+    remote?.server.closeAllConnections();
     void supervisor.stop({ shutdownProxy: proxy }).finally(() => {
       store.close();
       rmSync(paths.daemonPid, { force: true });
       process.exit(0);
     });
   };
-  const app = createApi({ controller, proxy: supervisor, store, version: VERSION, shutdown });
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const app = createApi({
+    controller,
+    proxy: supervisor,
+    store,
+    security,
+    version: VERSION,
+    shutdown,
+  });
+  const server = createAdaptorServer({ fetch: servedOver(app, 'local') }) as Server;
   await listenOnSocket(server, paths.apiSocket);
+  const remote = config.api
+    ? await listenRemote(config.api, paths.home, servedOver(app, 'remote'))
+    : null;
+  if (remote)
+    log(
+      `remote API on ${remote.url} (TLS, certificate SHA-256 fingerprint ${remote.fingerprint256})`,
+    );
   writeFileSync(paths.daemonPid, String(process.pid));
   // A stray rejection must not take the daemon (and with it the proxy's supervisor) down.
   process.on('unhandledRejection', (err) => log(`unhandled rejection: ${String(err)}`));

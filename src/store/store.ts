@@ -4,6 +4,8 @@ import { RevisionRepo } from './revisions.js';
 import { RolloutRepo } from './rollouts.js';
 import { ServiceRepo } from './services.js';
 import { WarmRepo } from './warm.js';
+import { AuditRepo } from './audit.js';
+import { TokenRepo } from './tokens.js';
 
 /** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
 export class Store {
@@ -12,6 +14,8 @@ export class Store {
   readonly rollouts: RolloutRepo;
   readonly journal: Journal;
   readonly warm: WarmRepo;
+  readonly tokens: TokenRepo;
+  readonly audit: AuditRepo;
 
   private constructor(private readonly db: Db) {
     this.services = new ServiceRepo(db);
@@ -19,6 +23,8 @@ export class Store {
     this.rollouts = new RolloutRepo(db);
     this.journal = new Journal(db);
     this.warm = new WarmRepo(db);
+    this.tokens = new TokenRepo(db);
+    this.audit = new AuditRepo(db);
   }
 
   static open(file: string): Store {

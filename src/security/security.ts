@@ -1,0 +1,22 @@
+// What the API needs to check callers and record what they did, built once by the daemon.
+import { userInfo } from 'node:os';
+import type { Store } from '../store/index.js';
+import { AuditLog } from './audit-log.js';
+import { HeadSigner } from './checkpoint.js';
+import { Tokens } from './tokens.js';
+
+export interface Security {
+  tokens: Tokens;
+  audit: AuditLog;
+  /** Who calls over the unix socket (mode 0600, so the daemon's own user): `local:<user>`. */
+  localActor: string;
+}
+
+/** `home` null: no signed head of the audit chain (unit tests). */
+export function openSecurity(store: Store, home: string | null): Security {
+  return {
+    tokens: new Tokens(store),
+    audit: new AuditLog(store, home === null ? null : new HeadSigner(home)),
+    localActor: `local:${userInfo().username}`,
+  };
+}
