@@ -25,6 +25,7 @@ export const ERROR_CATALOG = {
   FORBIDDEN: { status: 403, exit: 8 },
   AUDIT_BROKEN: { status: 409, exit: 9 },
   UNSAFE_HOME: { status: 500, exit: 2 },
+  POLICY_REFUSED: { status: 422, exit: 10 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -8,8 +8,9 @@ import type { Store } from '../store/index.js';
 import type { ProxySupervisor } from '../daemon/proxy-supervisor.js';
 import { readBody } from './body.js';
 import { ndjsonResponse } from './ndjson.js';
-import type { Security } from '../security/index.js';
+import { checkContainerPolicy, redactEnv, type Security } from '../security/index.js';
 import { authMiddleware } from './auth.js';
+import { transportOf } from './transport.js';
 import { registerSecurityRoutes } from './security-routes.js';
 
 export interface ApiDeps {
@@ -50,12 +51,17 @@ export function createApi(deps: ApiDeps): Hono {
   app.post('/v1/apply', async (c) => {
     const body = await readBody(c, ApplyBody);
     const spec = parseSpec(body.text, body.file); // a bad spec is a plain 400 before anything starts
+    checkContainerPolicy(spec, deps.security.containerPolicy, {
+      trustSpecFolder: transportOf(c) === 'local', // so is one the policy refuses
+    });
     return ndjsonResponse((report) => controller.apply(spec, body.service, report));
   });
 
   app.get('/v1/services', async (c) => c.json({ services: await controller.status() }));
 
-  app.get('/v1/services/:name/history', (c) => c.json(controller.history(c.req.param('name'))));
+  app.get('/v1/services/:name/history', (c) =>
+    c.json(redactEnv(controller.history(c.req.param('name')))),
+  );
 
   app.get('/v1/services/:name/logs', async (c) => {
     const tail = Number(c.req.query('tail') ?? '100');
@@ -71,7 +77,7 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   app.get('/v1/services/:name/rollout', (c) =>
-    c.json(controller.rolloutStatus(c.req.param('name'))),
+    c.json(redactEnv(controller.rolloutStatus(c.req.param('name')))),
   );
 
   app.post('/v1/services/:name/rollout/:action', (c) => {

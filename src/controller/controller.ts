@@ -100,6 +100,8 @@ export class Controller {
         port: target.spec.port,
         volumes: target.spec.volumes,
         health: target.spec.health,
+        hardening: target.spec.hardening,
+        secretEnv: target.spec.secretEnv,
       };
       const instant = await this.instantRollback(spec, target, current.stableRevision, report);
       if (instant) return instant;

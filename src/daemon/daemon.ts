@@ -27,7 +27,7 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
     );
   }
   const store = Store.open(paths.dbFile);
-  const security = openSecurity(store, paths.home);
+  const security = openSecurity(store, paths.home, config.containerPolicy);
   const runtime = new DockerRuntime({ scope: paths.scope });
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();

@@ -4,17 +4,24 @@ import type { Store } from '../store/index.js';
 import { AuditLog } from './audit-log.js';
 import { HeadSigner } from './checkpoint.js';
 import { Tokens } from './tokens.js';
+import type { ContainerPolicy } from './container-policy.js';
 
 export interface Security {
   tokens: Tokens;
   audit: AuditLog;
   /** Who calls over the unix socket (mode 0600, so the daemon's own user): `local:<user>`. */
   localActor: string;
+  containerPolicy: ContainerPolicy;
 }
 
 /** `home` null: no signed head of the audit chain (unit tests). */
-export function openSecurity(store: Store, home: string | null): Security {
+export function openSecurity(
+  store: Store,
+  home: string | null,
+  containerPolicy: ContainerPolicy = { allowedHostPaths: [] },
+): Security {
   return {
+    containerPolicy,
     tokens: new Tokens(store),
     audit: new AuditLog(store, home === null ? null : new HeadSigner(home)),
     localActor: `local:${userInfo().username}`,

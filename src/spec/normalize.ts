@@ -21,6 +21,7 @@ import type {
   VolumeSpec,
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
+import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 
 /** Maxima Kubernetes uses when a rolling update does not say. */
 const DEFAULT_MAX_SURGE = '25%';
@@ -71,8 +72,32 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     analysis: normalizeAnalysis(raw.analysis),
     keepPreviousMs: ms(raw.keepPrevious),
     stopGracePeriodMs: ms(raw.stopGracePeriod),
+    ...hardeningAndSecrets(ctx, raw),
   };
 }
+
+/** The optional issue-14 fields; left out entirely when unused, so config hashes stay as they were. */
+function hardeningAndSecrets(
+  ctx: Ctx,
+  raw: RawService,
+): Pick<ServiceSpec, 'hardening' | 'secretEnv'> {
+  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv'> = {};
+  const hardening = normalizeHardening(raw);
+  if (hardening) out.hardening = hardening;
+  if (Array.isArray(raw.env)) return out;
+  const secrets: NonNullable<ServiceSpec['secretEnv']> = {};
+  for (const [key, value] of Object.entries(raw.env)) {
+    if (!isFromFile(value)) continue;
+    const secret = secretFromFile(value.valueFrom.file, ctx.specDir);
+    if (typeof secret === 'string')
+      ctx.found.push(ctx.issues.at(path(ctx, 'env', key, 'valueFrom', 'file'), secret));
+    else secrets[key] = secret;
+  }
+  if (Object.keys(secrets).length) out.secretEnv = secrets;
+  return out;
+}
+
+const isFromFile = (v: unknown): v is EnvFromFile => typeof v === 'object' && v !== null;
 
 // The schema has already accepted the value, so parseDuration cannot fail here.
 function ms(value: string | number): number {
@@ -99,7 +124,8 @@ function normalizeEnv(ctx: Ctx, env: RawService['env']): Record<string, string> 
     });
     return out;
   }
-  for (const [key, value] of Object.entries(env)) out[key] = envText(ctx, key, value);
+  for (const [key, value] of Object.entries(env))
+    if (!isFromFile(value)) out[key] = envText(ctx, key, value);
   return out;
 }
 

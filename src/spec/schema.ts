@@ -9,6 +9,7 @@ import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { parseListen } from './listen.js';
 import { PERCENT_PATTERN } from './quantity.js';
 import { parseVolume } from './volume.js';
+import { envFromFile, hardeningFields } from './hardening.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -55,7 +56,10 @@ const envSchema = z
     [
       z.record(
         z.string(expecting('a variable name without "=" or spaces')).regex(ENV_KEY_PATTERN),
-        z.union([z.string(), z.number(), z.boolean()], expecting('a string, number or boolean')),
+        z.union(
+          [z.string(), z.number(), z.boolean(), envFromFile],
+          expecting('a string, number, boolean or { valueFrom: { file } }'),
+        ),
       ),
       z.array(z.string(expecting('an entry like "NAME=value"')).regex(/^[^=\s]+=/)),
     ],
@@ -419,6 +423,7 @@ export const serviceSchema = z.strictObject(
       positive: false,
       description: 'Time between SIGTERM and SIGKILL.',
     }).default('10s'),
+    ...hardeningFields,
   },
   expecting('a mapping of service settings'),
 );

@@ -123,6 +123,27 @@ export interface ServiceSpec {
   /** After a rollout the previous revision stays warm (running, weight 0) this long: rollback is a flip. */
   keepPreviousMs: number;
   stopGracePeriodMs: number;
+  /** Container hardening (user, read-only root, capabilities, …); absent = Docker's defaults. */
+  hardening?: HardeningSpec;
+  /** Env variables read from files at container start; only their digests are kept. */
+  secretEnv?: Record<string, SecretEnvSpec>;
+}
+
+export interface HardeningSpec {
+  user?: string;
+  readOnly?: boolean;
+  capDrop?: string[];
+  capAdd?: string[];
+  noNewPrivileges?: boolean;
+  pidsLimit?: number;
+  /** mount path → options ("" for none) */
+  tmpfs?: Record<string, string>;
+}
+
+/** An env value read from `file` (absolute) whose content had this sha256 when the spec was read. */
+export interface SecretEnvSpec {
+  file: string;
+  sha256: string;
 }
 
 export interface Spec {

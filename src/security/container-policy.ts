@@ -1,0 +1,83 @@
+// The daemon's container policy: what no spec may ask for, whoever sends it. The spec format has
+// no way to ask for a privileged container or the host's network or pid namespace (unknown fields
+// are errors and the runtime never sets them); this refuses the other ways to root on the host:
+// the Docker socket mounted, host paths outside the allowed roots, privileged-equivalent caps.
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+import { HotswapError } from '../errors.js';
+import type { Spec } from '../spec/index.js';
+import { isHostPath } from '../spec/volume.js';
+
+export interface ContainerPolicy {
+  /** Host path roots a volume may mount, besides the spec's own folder. */
+  allowedHostPaths: string[];
+}
+
+const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
+/** Capabilities that amount to a privileged container. */
+const PRIVILEGED_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_PTRACE', 'SYS_RAWIO']);
+
+/**
+ * Throws POLICY_REFUSED naming every field of the spec the policy refuses. The spec's folder is
+ * an allowed root only for the local socket's owner: a remote caller names the spec's path
+ * itself, so for it only `allowedHostPaths` count (for volumes and secret files alike).
+ */
+export function checkContainerPolicy(
+  spec: Spec,
+  policy: ContainerPolicy,
+  opts: { trustSpecFolder: boolean },
+): void {
+  const specDir = real(dirname(resolve(spec.file)));
+  const roots = [...(opts.trustSpecFolder ? [specDir] : []), ...policy.allowedHostPaths.map(real)];
+  const outside = (what: string): string =>
+    `${what} is outside ${opts.trustSpecFolder ? `the spec's folder (${specDir}) and ` : ''}` +
+    (policy.allowedHostPaths.length
+      ? `the allowed roots (${policy.allowedHostPaths.join(', ')})`
+      : 'the allowed roots (none: config.yaml policy.allowedHostPaths)');
+  const sockets = dockerSockets();
+  const problems: string[] = [];
+  for (const svc of spec.services) {
+    svc.volumes.forEach((v, i) => {
+      if (!isHostPath(v.source)) return;
+      const where = `services.${svc.name}.volumes[${i}]`;
+      const src = real(v.source);
+      if (sockets.some((s) => s === src || isInside(s, src)))
+        problems.push(`${where}: "${v.source}" mounts the Docker socket: that is root on the host`);
+      else if (!roots.some((root) => isInside(src, root)))
+        problems.push(`${where}: ${outside(`host path "${v.source}"`)}`);
+    });
+    for (const [key, secret] of Object.entries(svc.secretEnv ?? {}))
+      if (!roots.some((root) => isInside(real(secret.file), root)))
+        problems.push(
+          `services.${svc.name}.env.${key}.valueFrom.file: ${outside(`"${secret.file}"`)}`,
+        );
+    for (const cap of svc.hardening?.capAdd ?? [])
+      if (PRIVILEGED_CAPS.has(cap))
+        problems.push(`services.${svc.name}.capAdd: ${cap} amounts to a privileged container`);
+  }
+  if (problems.length)
+    throw new HotswapError(
+      'POLICY_REFUSED',
+      `${spec.file} is refused by the daemon's policy (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${problems.join('\n')}`,
+      { details: { problems } },
+    );
+}
+
+function dockerSockets(): string[] {
+  const fromEnv = process.env.DOCKER_HOST?.startsWith('unix://')
+    ? [process.env.DOCKER_HOST.slice('unix://'.length)]
+    : [];
+  return [...new Set([...DOCKER_SOCKETS, ...fromEnv].flatMap((s) => [s, real(s)]))];
+}
+
+/** The path with symlinks resolved as far as it exists (a symlink must not smuggle a path in). */
+function real(p: string): string {
+  const abs = resolve(p);
+  if (existsSync(abs)) return realpathSync(abs);
+  const parent = dirname(abs);
+  return parent === abs ? abs : resolve(real(parent), abs.slice(parent.length + 1));
+}
+
+function isInside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
