@@ -36,7 +36,7 @@ function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 internal error, 2 bad input (spec, flags), 3 rollout failed (old revision kept),\n' +
         '4 not found (service, revision, image), 5 busy (another operation on the service), 6 engine/daemon/proxy unavailable, 7 timeout,\n' +
-        '8 not allowed (missing, invalid or expired token; role too low), 9 audit chain broken',
+        '8 not allowed (missing, invalid or expired token; role too low), 9 audit chain broken, 10 refused by the container policy',
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
