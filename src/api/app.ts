@@ -1,5 +1,6 @@
 // The daemon's HTTP API (served on a unix socket). Thin: validate input, call the controller.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Controller, RolloutAction } from '../controller/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
@@ -32,6 +33,10 @@ const DownBody = z.strictObject({ service: z.string().optional() });
 const ROLLOUT_ACTIONS: RolloutAction[] = ['promote', 'promote-full', 'abort', 'pause', 'resume'];
 const ShutdownBody = z.strictObject({ proxy: z.boolean().optional() });
 
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const tooLarge = (c: Context): Response =>
+  c.json({ code: 'USAGE', message: `request body over ${MAX_BODY_BYTES} bytes` }, 413);
+
 export function createApi(deps: ApiDeps): Hono {
   const { controller, store } = deps;
   const app = new Hono();
@@ -43,7 +48,9 @@ export function createApi(deps: ApiDeps): Hono {
   app.notFound((c) =>
     c.json({ code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` }, 404),
   );
-  // Before any route: who may call what (src/security/rules.ts) and the audit chain.
+  // Before any route: a bounded body (the remote API is reachable by anyone who can connect),
+  // then who may call what (src/security/rules.ts) and the audit chain.
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }));
   app.use('*', authMiddleware(deps.security, store));
 
   app.get('/v1/health', (c) => c.json({ ok: true, pid: process.pid, version: deps.version }));

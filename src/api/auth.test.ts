@@ -145,3 +145,35 @@ test('audit verify over the API finds a chain intact, with a signed head', async
   assert.equal((r.body as { ok: boolean; entries: number }).ok, true);
   assert.equal((r.body as { entries: number }).entries, 2);
 });
+
+test('scope is checked on a pre-checked spec body too, and fails closed when it cannot be told', async () => {
+  const t = testApi();
+  const { token } = t.security.tokens.create({ role: 'deployer', services: ['web'] }, 'test');
+  const checked = { spec: { file: '/tmp/x.yaml', services: [{ name: 'api', image: 'i' }] } };
+  const r = await t.request('remote', 'POST', '/v1/apply', { token, body: checked });
+  assert.equal(r.status, 403);
+  assert.match((r.body as { message: string }).message, /only web, not api/);
+  const bad = await t.request('remote', 'POST', '/v1/apply', {
+    token,
+    body: { file: '/tmp/x.yaml', text: 'services: [' },
+  });
+  assert.equal(bad.status, 403);
+  assert.match((bad.body as { message: string }).message, /cannot be told/);
+  assert.deepEqual(t.calls, []);
+});
+
+test('over TCP a path with no rule is 404 and reaches no handler', async () => {
+  const t = testApi();
+  const { token } = t.security.tokens.create({ role: 'admin' }, 'test');
+  const r = await t.request('remote', 'POST', '/v1/no-such-thing', { token, body: {} });
+  assert.equal(r.status, 404);
+});
+
+test('a body over the limit is refused before any token or handler work', async () => {
+  const t = testApi();
+  const r = await t.request('remote', 'POST', '/v1/apply', {
+    body: { file: '/x', text: 'x'.repeat(17 * 1024 * 1024) },
+  });
+  assert.equal(r.status, 413);
+  assert.deepEqual(t.calls, []);
+});

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HotswapError, toHotswapError } from '../errors.js';
 import { matchRule, roleAllows, type RouteRule, type Security } from '../security/index.js';
-import { parseSpec } from '../spec/index.js';
+import { canonicalJson, parseSpec } from '../spec/index.js';
 import type { Store, TokenRecord } from '../store/index.js';
 import { imageDigests, outcomeText } from './audit-outcome.js';
 import { streamOutcome } from './ndjson.js';
@@ -14,7 +14,8 @@ import { sourceOf, transportOf } from './transport.js';
 interface Call {
   actor: string;
   verb: string;
-  services: string[];
+  /** null: a call that names services, but they could not be told from it. */
+  services: string[] | null;
   specHash: string | null;
   source: string;
 }
@@ -70,8 +71,13 @@ function checkToken(security: Security, c: Context, rule: RouteRule, call: Call)
   checkScope(token, rule, call.services);
 }
 
-function checkScope(token: TokenRecord, rule: RouteRule, services: string[]): void {
+function checkScope(token: TokenRecord, rule: RouteRule, services: string[] | null): void {
   if (token.role !== 'deployer' || token.services === null || !rule.services) return;
+  if (services === null)
+    throw new HotswapError(
+      'FORBIDDEN',
+      `token "${token.name}" may change only ${token.services.join(', ')}, and this call's services cannot be told from its body`,
+    );
   const outside = services.filter((s) => !token.services!.includes(s));
   if (outside.length > 0)
     throw new HotswapError(
@@ -98,7 +104,12 @@ function neededRole(rule: RouteRule): string {
       : 'admin';
 }
 
-/** Fills in the services a call touches and, for `up`, the hash of the spec it sent. */
+/**
+ * Fills in the services a call touches and, for `up`, a hash of the spec it sent. The body is
+ * either spec text (`{ file, text, service? }`) or a spec the CLI already checked
+ * (`{ spec: { file, services: [{ name, … }] }, service? }`). When the services cannot be told,
+ * they stay null and a scoped token is refused (fail closed).
+ */
 async function describeTarget(
   c: Context,
   rule: RouteRule,
@@ -110,26 +121,35 @@ async function describeTarget(
     return;
   }
   if (rule.services !== 'spec-body') return;
-  let body: { file?: unknown; text?: unknown; service?: unknown };
+  call.services = null;
+  let body: { file?: unknown; text?: unknown; spec?: unknown; service?: unknown };
   try {
     body = JSON.parse(await c.req.text()) as typeof body;
   } catch {
-    return; // the handler answers 400 for the body; nothing to scope
+    return; // the handler answers 400 for the body
   }
-  if (typeof body.text !== 'string') return;
-  call.specHash = `sha256:${createHash('sha256').update(body.text).digest('hex')}`;
-  if (typeof body.service === 'string') {
-    call.services = [body.service];
-    return;
+  if (typeof body.text === 'string') {
+    call.specHash = `sha256:${createHash('sha256').update(body.text).digest('hex')}`;
+    call.services = servicesOfText(body.text, body.file);
+  } else if (typeof body.spec === 'object' && body.spec !== null) {
+    call.specHash = `sha256:${createHash('sha256').update(canonicalJson(body.spec)).digest('hex')}`;
+    call.services = servicesOfChecked(body.spec);
   }
+  if (typeof body.service === 'string') call.services = [body.service];
+}
+
+function servicesOfText(text: string, file: unknown): string[] | null {
   try {
-    call.services = parseSpec(
-      body.text,
-      typeof body.file === 'string' ? body.file : 'spec',
-    ).services.map((s) => s.name);
+    return parseSpec(text, typeof file === 'string' ? file : 'spec').services.map((s) => s.name);
   } catch {
-    call.services = []; // a bad spec is refused by the handler before anything changes
+    return null; // a bad spec is refused by the handler before anything changes
   }
+}
+
+function servicesOfChecked(spec: { services?: unknown }): string[] | null {
+  if (!Array.isArray(spec.services)) return null;
+  const names = spec.services.map((s) => (s as { name?: unknown } | null)?.name);
+  return names.every((n): n is string => typeof n === 'string') ? names : null;
 }
 
 async function recordOutcome(
@@ -162,7 +182,7 @@ function record(security: Security, call: Call, outcome: string, imageDigest: st
   security.audit.append({
     actor: call.actor,
     verb: call.verb,
-    service: call.services.length ? call.services.join(',') : null,
+    service: call.services?.length ? call.services.join(',') : null,
     specHash: call.specHash,
     imageDigest,
     source: call.source,
