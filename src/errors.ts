@@ -13,6 +13,7 @@ export const ERROR_CATALOG = {
   CONFLICT: { status: 409, exit: 5 },
   DOCKER_UNAVAILABLE: { status: 503, exit: 6 },
   DOCKER_API: { status: 502, exit: 6 },
+  REGISTRY_UNAVAILABLE: { status: 502, exit: 6 },
   DAEMON_UNAVAILABLE: { status: 503, exit: 6 },
   PROXY_UNAVAILABLE: { status: 503, exit: 6 },
   PROXY_REJECTED: { status: 502, exit: 6 },
@@ -26,6 +27,7 @@ export const ERROR_CATALOG = {
   AUDIT_BROKEN: { status: 409, exit: 9 },
   UNSAFE_HOME: { status: 500, exit: 2 },
   POLICY_REFUSED: { status: 422, exit: 10 },
+  IMAGE_REFUSED: { status: 422, exit: 11 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

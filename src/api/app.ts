@@ -9,7 +9,12 @@ import type { Store } from '../store/index.js';
 import type { ProxySupervisor } from '../daemon/proxy-supervisor.js';
 import { readBody } from './body.js';
 import { ndjsonResponse } from './ndjson.js';
-import { checkContainerPolicy, redactEnv, type Security } from '../security/index.js';
+import {
+  checkContainerPolicy,
+  redactEnv,
+  REFUSED_EVENT,
+  type Security,
+} from '../security/index.js';
 import { authMiddleware } from './auth.js';
 import { transportOf } from './transport.js';
 import { registerSecurityRoutes } from './security-routes.js';
@@ -61,14 +66,22 @@ export function createApi(deps: ApiDeps): Hono {
     checkContainerPolicy(spec, deps.security.containerPolicy, {
       trustSpecFolder: transportOf(c) === 'local', // so is one the policy refuses
     });
+    await deps.security.images.enforce(
+      spec.services.filter((s) => body.service === undefined || s.name === body.service),
+    );
     return ndjsonResponse((report) => controller.apply(spec, body.service, report));
   });
 
   app.get('/v1/services', async (c) => c.json({ services: await controller.status() }));
 
-  app.get('/v1/services/:name/history', (c) =>
-    c.json(redactEnv(controller.history(c.req.param('name')))),
-  );
+  app.get('/v1/services/:name/history', (c) => {
+    const name = c.req.param('name');
+    const refusals = store.journal
+      .list({ service: name, limit: 1_000_000 })
+      .filter((e) => e.event === REFUSED_EVENT)
+      .map((e) => ({ at: e.at, ...(e.data as { image: string; reason: string }) }));
+    return c.json(redactEnv({ ...controller.history(name), refusals }));
+  });
 
   app.get('/v1/services/:name/logs', async (c) => {
     const tail = Number(c.req.query('tail') ?? '100');

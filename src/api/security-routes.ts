@@ -13,6 +13,8 @@ const TokenBody = z.strictObject({
   name: z.string().optional(),
 });
 
+const PolicyBody = z.strictObject({ file: z.string().min(1), text: z.string() });
+
 export function registerSecurityRoutes(app: Hono, security: Security): void {
   app.get('/v1/tokens', (c) => c.json({ tokens: security.tokens.list() }));
 
@@ -39,4 +41,11 @@ export function registerSecurityRoutes(app: Hono, security: Security): void {
   });
 
   app.get('/v1/audit/verify', (c) => c.json(security.audit.verify()));
+
+  app.get('/v1/policy', (c) => c.json(security.images.current()));
+
+  app.post('/v1/policy', async (c) => {
+    const body = await readBody(c, PolicyBody);
+    return c.json({ policy: security.images.set(body.text, body.file, actorOf(c)) });
+  });
 }

@@ -12,10 +12,11 @@ export function register(program: Command): void {
     .argument('<service>', 'service name')
     .action(async (service: string, _opts: unknown, cmd: Command) => {
       const h = await withApi(cmd, (api) =>
-        api.json<{ revisions: RevisionRecord[]; rollouts: RolloutRecord[] }>(
-          'GET',
-          `/v1/services/${encodeURIComponent(service)}/history`,
-        ),
+        api.json<{
+          revisions: RevisionRecord[];
+          rollouts: RolloutRecord[];
+          refusals?: Array<{ at: string; image: string; reason: string }>;
+        }>('GET', `/v1/services/${encodeURIComponent(service)}/history`),
       );
       if (globals(cmd).json) return printJson(h);
       print(
@@ -47,5 +48,14 @@ export function register(program: Command): void {
           ]),
         ),
       );
+      if (h.refusals?.length) {
+        print('');
+        print(
+          table(
+            ['REFUSED', 'IMAGE', 'REASON'],
+            h.refusals.map((r) => [r.at, r.image, r.reason]),
+          ),
+        );
+      }
     });
 }

@@ -15,6 +15,7 @@ import * as up from './up.js';
 import * as validate from './validate.js';
 import * as token from './token.js';
 import * as audit from './audit.js';
+import * as policy from './policy.js';
 
 function buildProgram(): Command {
   const program = new Command('hotswap')
@@ -36,7 +37,7 @@ function buildProgram(): Command {
       'after',
       '\nExit codes: 0 ok, 1 internal error, 2 bad input (spec, flags), 3 rollout failed (old revision kept),\n' +
         '4 not found (service, revision, image), 5 busy (another operation on the service), 6 engine/daemon/proxy unavailable, 7 timeout,\n' +
-        '8 not allowed (missing, invalid or expired token; role too low), 9 audit chain broken, 10 refused by the container policy',
+        '8 not allowed (missing, invalid or expired token; role too low), 9 audit chain broken, 10 refused by the container policy, 11 image refused by the image policy',
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -52,6 +53,7 @@ function buildProgram(): Command {
     processes,
     token,
     audit,
+    policy,
   ])
     verb.register(program);
   program.commands.forEach((c) => c.exitOverride());

@@ -3,11 +3,9 @@
 // owners.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { HotswapError } from '../errors.js';
 import { parseListen, type ListenAddress } from '../spec/listen.js';
-import { SpecLocator } from '../spec/locate.js';
+import { invalidDoc, parseYamlDoc } from './yaml-doc.js';
 import type { ContainerPolicy } from './container-policy.js';
 
 const ApiSection = z.strictObject({
@@ -44,43 +42,24 @@ export interface DaemonConfig {
 export function loadConfig(home: string): DaemonConfig {
   const file = join(home, 'config.yaml');
   if (!existsSync(file)) return { file, api: null, containerPolicy: { allowedHostPaths: [] } };
-  const text = readFileSync(file, 'utf8');
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const locate = new SpecLocator(doc, lines);
-  const problem = (path: PropertyKey[], message: string): string => {
-    const { line, col } = locate.value(path);
-    return `${file}:${line}:${col} ${path.join('.') || '(document)'}: ${message}`;
-  };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const { line, col } = lines.linePos(e.pos[0]);
-    throw invalid(file, [`${file}:${line}:${col} invalid YAML: ${e.message.split('\n')[0]}`]);
-  }
-  const parsed = ConfigFile.safeParse(doc.toJS() ?? {});
-  if (!parsed.success)
-    throw invalid(
-      file,
-      parsed.error.issues.map((i) => problem(i.path, i.message)),
-    );
+  const { data, problem } = parseYamlDoc(
+    readFileSync(file, 'utf8'),
+    file,
+    ConfigFile,
+    'hotswap config',
+  );
   const containerPolicy = {
-    allowedHostPaths: parsed.data.policy?.allowedHostPaths ?? [],
+    allowedHostPaths: data.policy?.allowedHostPaths ?? [],
   };
-  const api = parsed.data.api;
+  const api = data.api;
   if (!api) return { file, api: null, containerPolicy };
   const listen = parseListen(api.listen);
-  if (typeof listen === 'string') throw invalid(file, [problem(['api', 'listen'], listen)]);
+  if (typeof listen === 'string')
+    throw invalidDoc(file, 'hotswap config', [problem(['api', 'listen'], listen)]);
   const abs = (p: string): string => (isAbsolute(p) ? p : join(home, p));
   return {
     file,
     api: { listen, tls: api.tls ? { cert: abs(api.tls.cert), key: abs(api.tls.key) } : null },
     containerPolicy,
   };
-}
-
-function invalid(file: string, problems: string[]): HotswapError {
-  return new HotswapError(
-    'USAGE',
-    `${file} is not a valid hotswap config:\n${problems.join('\n')}`,
-  );
 }

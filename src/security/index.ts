@@ -12,3 +12,11 @@ export { daysLikeMs } from './expiry.js';
 export { checkContainerPolicy, type ContainerPolicy } from './container-policy.js';
 export { readSecretEnv } from './secrets.js';
 export { redactEnv, REDACTED } from './redact.js';
+export { ImagePolicies, REFUSED_EVENT } from './images.js';
+export { parseImagePolicy, type ImagePolicy } from './image-policy.js';
+export {
+  signatureTag,
+  simpleSigningPayload,
+  SIGNATURE_ANNOTATION,
+  SIMPLE_SIGNING_TYPE,
+} from './cosign.js';

@@ -88,6 +88,14 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   },
   { method: 'GET', path: '/v1/audit', permission: 'admin', what: 'audit' },
   { method: 'GET', path: '/v1/audit/verify', permission: 'admin', what: 'audit verify' },
+  { method: 'GET', path: '/v1/policy', permission: 'read', what: 'policy show' },
+  {
+    method: 'POST',
+    path: '/v1/policy',
+    permission: 'admin',
+    verb: 'policy.set',
+    what: 'policy set',
+  },
 ];
 
 interface Compiled {

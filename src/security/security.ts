@@ -4,6 +4,7 @@ import type { Store } from '../store/index.js';
 import { AuditLog } from './audit-log.js';
 import { HeadSigner } from './checkpoint.js';
 import { Tokens } from './tokens.js';
+import { ImagePolicies } from './images.js';
 import type { ContainerPolicy } from './container-policy.js';
 
 export interface Security {
@@ -12,6 +13,7 @@ export interface Security {
   /** Who calls over the unix socket (mode 0600, so the daemon's own user): `local:<user>`. */
   localActor: string;
   containerPolicy: ContainerPolicy;
+  images: ImagePolicies;
 }
 
 /** `home` null: no signed head of the audit chain (unit tests). */
@@ -22,6 +24,7 @@ export function openSecurity(
 ): Security {
   return {
     containerPolicy,
+    images: new ImagePolicies(store),
     tokens: new Tokens(store),
     audit: new AuditLog(store, home === null ? null : new HeadSigner(home)),
     localActor: `local:${userInfo().username}`,

@@ -4,3 +4,4 @@ export type * from './types.js';
 export type { WarmInstance } from './warm.js';
 export type { AuditRecord } from './audit.js';
 export type { TokenRecord, TokenRole } from './tokens.js';
+export type { PolicyRecord } from './policy.js';

@@ -69,7 +69,8 @@ export const MIGRATIONS: string[] = [
     address TEXT NOT NULL,
     until TEXT NOT NULL
   );`,
-  // 4 (issue 14): API tokens (only a hash of the secret is kept) and the hash-chained audit log.
+  // 4 (issue 14): API tokens (only a hash of the secret is kept), the hash-chained audit log and
+  // the image policy (its YAML text, as the admin set it).
   `CREATE TABLE api_tokens (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -99,5 +100,12 @@ export const MIGRATIONS: string[] = [
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;`,
+    BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+  CREATE TABLE image_policy (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    file TEXT NOT NULL,
+    text TEXT NOT NULL,
+    set_at TEXT NOT NULL,
+    set_by TEXT NOT NULL
+  );`,
 ];

@@ -6,6 +6,7 @@ import { ServiceRepo } from './services.js';
 import { WarmRepo } from './warm.js';
 import { AuditRepo } from './audit.js';
 import { TokenRepo } from './tokens.js';
+import { PolicyRepo } from './policy.js';
 
 /** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
 export class Store {
@@ -16,6 +17,7 @@ export class Store {
   readonly warm: WarmRepo;
   readonly tokens: TokenRepo;
   readonly audit: AuditRepo;
+  readonly policy: PolicyRepo;
 
   private constructor(private readonly db: Db) {
     this.services = new ServiceRepo(db);
@@ -25,6 +27,7 @@ export class Store {
     this.warm = new WarmRepo(db);
     this.tokens = new TokenRepo(db);
     this.audit = new AuditRepo(db);
+    this.policy = new PolicyRepo(db);
   }
 
   static open(file: string): Store {
