@@ -132,7 +132,7 @@ test('token create over the API: admin only, secret shown once, never listed', a
   );
   const entries = t.store.audit.all();
   assert.equal(entries[0]!.verb, 'token.create');
-  assert.equal(entries[0]!.outcome, 'ok');
+  assert.equal(entries[0]!.outcome, 'ok: token "ci" (deployer of web)');
   assert.ok(!JSON.stringify(entries).includes(token.split('_')[2]!), 'no secret in the audit');
 });
 

@@ -91,6 +91,11 @@ function verbOf(rule: RouteRule, params: Record<string, string>, method: string)
   return params.action ? `${rule.verb}.${params.action}` : rule.verb;
 }
 
+/** A few words the audit entry's outcome gets after "ok" (what was created, revoked, set). */
+export function auditDetail(c: Context, detail: string): void {
+  c.set('auditDetail', detail);
+}
+
 /** Who made the call, as the audit names them (set by authMiddleware). */
 export function actorOf(c: Context): string {
   return (c.get('actor') as string | undefined) ?? 'anonymous';
@@ -168,7 +173,8 @@ async function recordOutcome(
   }
   if (c.res.status < 400) {
     const body = await c.res.clone().json();
-    record(security, call, 'ok', imageDigests(store, body));
+    const detail = c.get('auditDetail') as string | undefined;
+    record(security, call, detail ? `ok: ${detail}` : 'ok', imageDigests(store, body));
     return;
   }
   const err = (await c.res

@@ -1,9 +1,10 @@
 // Token and audit endpoints (admin only: see src/security/rules.ts).
+import { createHash } from 'node:crypto';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { HotswapError } from '../errors.js';
 import type { Security } from '../security/index.js';
-import { actorOf } from './auth.js';
+import { actorOf, auditDetail } from './auth.js';
 import { readBody } from './body.js';
 
 const TokenBody = z.strictObject({
@@ -20,12 +21,20 @@ export function registerSecurityRoutes(app: Hono, security: Security): void {
 
   app.post('/v1/tokens', async (c) => {
     const body = await readBody(c, TokenBody);
-    return c.json(security.tokens.create(body, actorOf(c)));
+    const created = security.tokens.create(body, actorOf(c));
+    const { name, role, services, expiresAt } = created.info;
+    auditDetail(
+      c,
+      `token "${name}" (${role}${services ? ` of ${services.join(',')}` : ''}${expiresAt ? `, expires ${expiresAt}` : ''})`,
+    );
+    return c.json(created);
   });
 
-  app.post('/v1/tokens/:id/revoke', (c) =>
-    c.json({ token: security.tokens.revoke(c.req.param('id')) }),
-  );
+  app.post('/v1/tokens/:id/revoke', (c) => {
+    const token = security.tokens.revoke(c.req.param('id'));
+    auditDetail(c, `token "${token.name}" (${token.id}) revoked`);
+    return c.json({ token });
+  });
 
   app.get('/v1/audit', (c) => {
     const service = c.req.query('service');
@@ -46,6 +55,11 @@ export function registerSecurityRoutes(app: Hono, security: Security): void {
 
   app.post('/v1/policy', async (c) => {
     const body = await readBody(c, PolicyBody);
-    return c.json({ policy: security.images.set(body.text, body.file, actorOf(c)) });
+    const policy = security.images.set(body.text, body.file, actorOf(c));
+    auditDetail(
+      c,
+      `from ${body.file} (sha256:${createHash('sha256').update(body.text).digest('hex')})`,
+    );
+    return c.json({ policy });
   });
 }

@@ -9,6 +9,7 @@ import type { StreamLine } from '../api/index.js';
 import { errorFromJSON, HotswapError } from '../errors.js';
 import type { HomePaths } from '../daemon/paths.js';
 import { explainTlsError, remoteConnector, type RemoteTarget } from './remote.js';
+import { assertSafeHome } from '../security/home-safety.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const DAEMON_START_TIMEOUT_MS = 20_000;
@@ -122,6 +123,8 @@ export async function connect(
   if (await client.healthy()) return client;
   if (!opts.start)
     throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon runs for ${paths.home}`);
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  assertSafeHome(paths.home); // the daemon would refuse it too, but only in its log
   startDaemon(paths);
   const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
   while (Date.now() < deadline) {

@@ -176,5 +176,10 @@ describe('remote API with tokens, and the audit chain', () => {
     const r = await hotswap(unsafe, ['daemon']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /UNSAFE_HOME: the hotswap home .* has mode 777: .*chmod 700/);
+    // A verb that would start the daemon says so at once, not after a start timeout.
+    const st = await hotswap(unsafe, ['status']);
+    assert.equal(st.code, 2, st.stderr);
+    assert.match(st.stderr, /UNSAFE_HOME/);
+    assert.ok(st.ms < 5000, `${st.ms} ms`);
   });
 });
