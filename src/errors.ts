@@ -28,6 +28,7 @@ export const ERROR_CATALOG = {
   UNSAFE_HOME: { status: 500, exit: 2 },
   POLICY_REFUSED: { status: 422, exit: 10 },
   IMAGE_REFUSED: { status: 422, exit: 11 },
+  PREFLIGHT_FAILED: { status: 422, exit: 3 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

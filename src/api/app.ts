@@ -12,6 +12,7 @@ import { ndjsonResponse } from './ndjson.js';
 import {
   checkContainerPolicy,
   redactEnv,
+  preflightServices,
   REFUSED_EVENT,
   type Security,
 } from '../security/index.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   proxy: ProxySupervisor;
   store: Store;
   security: Security;
+  /** For preflight hooks: the image's digest when it is on the host. */
+  inspectImage?: (image: string) => Promise<{ id: string; repoDigest: string | null }>;
   version: string;
   shutdown: (opts: { proxy: boolean }) => void;
 }
@@ -64,12 +67,17 @@ export function createApi(deps: ApiDeps): Hono {
     const body = await readBody(c, ApplyBody);
     const spec = parseSpec(body.text, body.file); // a bad spec is a plain 400 before anything starts
     checkContainerPolicy(spec, deps.security.containerPolicy, {
-      trustSpecFolder: transportOf(c) === 'local', // so is one the policy refuses
+      localCaller: transportOf(c) === 'local', // so is one the policy refuses
     });
-    await deps.security.images.enforce(
-      spec.services.filter((s) => body.service === undefined || s.name === body.service),
+    const targets = spec.services.filter(
+      (s) => body.service === undefined || s.name === body.service,
     );
-    return ndjsonResponse((report) => controller.apply(spec, body.service, report));
+    await deps.security.images.enforce(targets);
+    return ndjsonResponse(async (report) => {
+      // Before any instance starts: a blocking failure ends the call with the old revision serving.
+      await preflightServices(targets, deps.inspectImage, { store, report });
+      return controller.apply(spec, body.service, report);
+    });
   });
 
   app.get('/v1/services', async (c) => c.json({ services: await controller.status() }));

@@ -52,6 +52,7 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
     proxy: supervisor,
     store,
     security,
+    inspectImage: (image) => runtime.inspectImage(image),
     version: VERSION,
     shutdown,
   });

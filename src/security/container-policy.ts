@@ -11,6 +11,8 @@ import { isHostPath } from '../spec/volume.js';
 export interface ContainerPolicy {
   /** Host path roots a volume may mount, besides the spec's own folder. */
   allowedHostPaths: string[];
+  /** Commands (argv[0]) a remote caller's preflight hooks may run on the host. */
+  allowedPreflight?: string[];
 }
 
 const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
@@ -20,17 +22,18 @@ const PRIVILEGED_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_PTRACE',
 /**
  * Throws POLICY_REFUSED naming every field of the spec the policy refuses. The spec's folder is
  * an allowed root only for the local socket's owner: a remote caller names the spec's path
- * itself, so for it only `allowedHostPaths` count (for volumes and secret files alike).
+ * itself, so for it only `allowedHostPaths` count (for volumes and secret files alike), and its
+ * preflight hooks may run only the commands `allowedPreflight` lists.
  */
 export function checkContainerPolicy(
   spec: Spec,
   policy: ContainerPolicy,
-  opts: { trustSpecFolder: boolean },
+  opts: { localCaller: boolean },
 ): void {
   const specDir = real(dirname(resolve(spec.file)));
-  const roots = [...(opts.trustSpecFolder ? [specDir] : []), ...policy.allowedHostPaths.map(real)];
+  const roots = [...(opts.localCaller ? [specDir] : []), ...policy.allowedHostPaths.map(real)];
   const outside = (what: string): string =>
-    `${what} is outside ${opts.trustSpecFolder ? `the spec's folder (${specDir}) and ` : ''}` +
+    `${what} is outside ${opts.localCaller ? `the spec's folder (${specDir}) and ` : ''}` +
     (policy.allowedHostPaths.length
       ? `the allowed roots (${policy.allowedHostPaths.join(', ')})`
       : 'the allowed roots (none: config.yaml policy.allowedHostPaths)');
@@ -51,6 +54,13 @@ export function checkContainerPolicy(
         problems.push(
           `services.${svc.name}.env.${key}.valueFrom.file: ${outside(`"${secret.file}"`)}`,
         );
+    if (!opts.localCaller)
+      (svc.preflight ?? []).forEach((hook, i) => {
+        if (!(policy.allowedPreflight ?? []).includes(hook.run[0]!))
+          problems.push(
+            `services.${svc.name}.preflight[${i}]: "${hook.run[0]}" is not in config.yaml policy.allowedPreflight: a remote caller may run only listed commands on the host`,
+          );
+      });
     for (const cap of svc.hardening?.capAdd ?? [])
       if (PRIVILEGED_CAPS.has(cap))
         problems.push(`services.${svc.name}.capAdd: ${cap} amounts to a privileged container`);

@@ -20,3 +20,4 @@ export {
   SIGNATURE_ANNOTATION,
   SIMPLE_SIGNING_TYPE,
 } from './cosign.js';
+export { preflightServices, runHook } from './preflight.js';

@@ -22,6 +22,7 @@ import type {
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
+import { normalizePreflight } from './preflight.js';
 
 /** Maxima Kubernetes uses when a rolling update does not say. */
 const DEFAULT_MAX_SURGE = '25%';
@@ -80,10 +81,14 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
 function hardeningAndSecrets(
   ctx: Ctx,
   raw: RawService,
-): Pick<ServiceSpec, 'hardening' | 'secretEnv'> {
-  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv'> = {};
+): Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight'> {
+  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight'> = {};
   const hardening = normalizeHardening(raw);
   if (hardening) out.hardening = hardening;
+  const preflight = normalizePreflight(raw.preflight, (index, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'preflight', index, 'timeout'), message)),
+  );
+  if (preflight) out.preflight = preflight;
   if (Array.isArray(raw.env)) return out;
   const secrets: NonNullable<ServiceSpec['secretEnv']> = {};
   for (const [key, value] of Object.entries(raw.env)) {

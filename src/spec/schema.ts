@@ -10,6 +10,7 @@ import { parseListen } from './listen.js';
 import { PERCENT_PATTERN } from './quantity.js';
 import { parseVolume } from './volume.js';
 import { envFromFile, hardeningFields } from './hardening.js';
+import { preflightField } from './preflight.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -424,6 +425,7 @@ export const serviceSchema = z.strictObject(
       description: 'Time between SIGTERM and SIGKILL.',
     }).default('10s'),
     ...hardeningFields,
+    ...preflightField,
   },
   expecting('a mapping of service settings'),
 );

@@ -127,6 +127,15 @@ export interface ServiceSpec {
   hardening?: HardeningSpec;
   /** Env variables read from files at container start; only their digests are kept. */
   secretEnv?: Record<string, SecretEnvSpec>;
+  /** Host commands run before any instance of a new version starts. */
+  preflight?: PreflightSpec[];
+}
+
+export interface PreflightSpec {
+  run: string[];
+  timeoutMs: number;
+  /** block: a failure stops the update (the old revision keeps serving); warn: it is reported. */
+  onFail: 'block' | 'warn';
 }
 
 export interface HardeningSpec {

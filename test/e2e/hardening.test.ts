@@ -10,6 +10,7 @@ import { homePaths } from '../../src/daemon/paths.js';
 import { DockerClient } from '../../src/runtime/docker/client.js';
 import { cleanupScope, ensureFixtures, requireEngine } from '../helpers/docker.js';
 import { freePort, getText, hotswap } from '../helpers/cli.js';
+import { underLoad } from '../helpers/load.js';
 
 describe('container hardening, policy and secrets on the real engine', () => {
   const home = mkdtempSync(join(tmpdir(), 'hotswap-hard-'));
@@ -103,5 +104,32 @@ ${extra}`;
     const revs = (JSON.parse(h.stdout) as { revisions: Array<{ configHash: string }> }).revisions;
     assert.equal(revs.length, 2);
     assert.notEqual(revs[0]!.configHash, revs[1]!.configHash);
+  });
+
+  test('a blocking preflight failure leaves the old revision serving, under load; warn goes on', async () => {
+    const hook = (onFail: string, exit: number): string => `    preflight:
+      - run: [sh, -c, 'echo "scanned $HOTSWAP_IMAGE $HOTSWAP_IMAGE_DIGEST"; exit ${exit}']
+        timeout: 10s
+        onFail: ${onFail}
+    env:
+      VERSION: preflight-${onFail}
+`;
+    writeFileSync(specFile, spec(hook('block', 1)));
+    let r!: Awaited<ReturnType<typeof hotswap>>;
+    const m = await underLoad(`http://127.0.0.1:${port}/`, 100, async () => {
+      r = await hotswap(home, ['up', '-f', specFile]);
+    });
+    assert.equal(r.code, 3, r.stderr + r.stdout);
+    assert.match(
+      r.stderr,
+      /PREFLIGHT_FAILED: service web: preflight .* failed \(exit 1, .*\): scanned hotswap-fixture:v1 sha256:[0-9a-f]{64}/,
+    );
+    assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
+    assert.deepEqual(Object.keys(m.all.versions), ['rotated'], 'the old revision kept serving');
+    writeFileSync(specFile, spec(hook('warn', 1)));
+    const warned = await hotswap(home, ['up', '-f', specFile]);
+    assert.equal(warned.code, 0, warned.stderr + warned.stdout);
+    assert.match(warned.stdout, /preflight .* warned \(exit 1/);
+    assert.equal((await getText(`http://127.0.0.1:${port}/`)).version, 'preflight-warn');
   });
 });
