@@ -49,7 +49,9 @@ export function repoRoot(from: string = dirname(fileURLToPath(import.meta.url)))
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg)) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'hotswap') {
+        // Known by its command, which stays `hotswap` whatever the npm name is.
+        const json = JSON.parse(readFileSync(pkg, 'utf8')) as { bin?: Record<string, string> };
+        if (json.bin?.['hotswap'] !== undefined) {
           return dir;
         }
       } catch {

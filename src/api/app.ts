@@ -4,21 +4,15 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Controller, RolloutAction } from '../controller/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
-import { parseSpec } from '../spec/index.js';
+import type { LogRequest } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
 import type { ProxySupervisor } from '../daemon/proxy-supervisor.js';
 import { readBody } from './body.js';
-import { ndjsonResponse } from './ndjson.js';
-import {
-  checkContainerPolicy,
-  redactEnv,
-  preflightServices,
-  REFUSED_EVENT,
-  type Security,
-} from '../security/index.js';
+import { followResponse, ndjsonResponse } from './ndjson.js';
+import { redactEnv, preflightServices, REFUSED_EVENT, type Security } from '../security/index.js';
 import { authMiddleware } from './auth.js';
-import { transportOf } from './transport.js';
 import { registerSecurityRoutes } from './security-routes.js';
+import { checkedSpec, specOf } from './apply-spec.js';
 
 export interface ApiDeps {
   controller: Controller;
@@ -31,10 +25,21 @@ export interface ApiDeps {
   shutdown: (opts: { proxy: boolean }) => void;
 }
 
-const ApplyBody = z.strictObject({
+// The CLI sends the spec it has already checked (substituted with the caller's variables and
+// envFiles, paths resolved in the caller's folder), so the daemon does not parse it again; other
+// clients may send the text.
+const CheckedSpec = z.looseObject({
   file: z.string().min(1),
-  text: z.string(),
-  service: z.string().optional(),
+  services: z.array(z.looseObject({ name: z.string().min(1), image: z.string().min(1) })),
+});
+const ApplyBody = z.union([
+  z.strictObject({ file: z.string().min(1), text: z.string(), service: z.string().optional() }),
+  z.strictObject({ spec: CheckedSpec, service: z.string().optional() }),
+]);
+const FollowBody = z.strictObject({
+  tail: z.number().int().min(0).optional(),
+  since: z.number().min(0).optional(),
+  timestamps: z.boolean().optional(),
 });
 const RollbackBody = z.strictObject({ to: z.number().int().positive().optional() });
 const DownBody = z.strictObject({ service: z.string().optional() });
@@ -44,6 +49,17 @@ const ShutdownBody = z.strictObject({ proxy: z.boolean().optional() });
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const tooLarge = (c: Context): Response =>
   c.json({ code: 'USAGE', message: `request body over ${MAX_BODY_BYTES} bytes` }, 413);
+
+/** tail, since (unix seconds) and timestamps from the query; errors name the field. */
+function logRequest(q: Record<string, string>): LogRequest {
+  const tail = Number(q['tail'] ?? '100');
+  if (!Number.isInteger(tail) || tail < 0)
+    throw new HotswapError('USAGE', 'API field "tail": expected a non-negative integer');
+  const since = q['since'] === undefined ? undefined : Number(q['since']);
+  if (since !== undefined && !(Number.isFinite(since) && since >= 0))
+    throw new HotswapError('USAGE', 'API field "since": expected unix seconds');
+  return { tail, since, timestamps: q['timestamps'] === '1' };
+}
 
 export function createApi(deps: ApiDeps): Hono {
   const { controller, store } = deps;
@@ -65,10 +81,8 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.post('/v1/apply', async (c) => {
     const body = await readBody(c, ApplyBody);
-    const spec = parseSpec(body.text, body.file); // a bad spec is a plain 400 before anything starts
-    checkContainerPolicy(spec, deps.security.containerPolicy, {
-      localCaller: transportOf(c) === 'local', // so is one the policy refuses
-    });
+    // a bad spec is a plain 400 before anything starts; so is one the policies refuse
+    const spec = checkedSpec(c, body, deps.security);
     const targets = spec.services.filter(
       (s) => body.service === undefined || s.name === body.service,
     );
@@ -78,6 +92,12 @@ export function createApi(deps: ApiDeps): Hono {
       await preflightServices(targets, deps.inspectImage, { store, report });
       return controller.apply(spec, body.service, report);
     });
+  });
+
+  app.post('/v1/plan', async (c) => {
+    const body = await readBody(c, ApplyBody);
+    const spec = specOf(c, body);
+    return c.json({ plans: await controller.plan(spec, body.service) });
   });
 
   app.get('/v1/services', async (c) => c.json({ services: await controller.status() }));
@@ -92,10 +112,27 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   app.get('/v1/services/:name/logs', async (c) => {
-    const tail = Number(c.req.query('tail') ?? '100');
-    if (!Number.isInteger(tail) || tail < 0)
-      throw new HotswapError('USAGE', 'API field "tail": expected a non-negative integer');
-    return c.json({ logs: await controller.logs(c.req.param('name'), tail) });
+    const opts = logRequest(c.req.query());
+    return c.json({ logs: await controller.logs(c.req.param('name'), opts) });
+  });
+
+  // logs -f: a POST so that the CLI's NDJSON client reads it like any long operation.
+  app.post('/v1/services/:name/logs/follow', async (c) => {
+    const body = await readBody(c, FollowBody);
+    const opts = logRequest({
+      tail: String(body.tail ?? 100),
+      ...(body.since === undefined ? {} : { since: String(body.since) }),
+      timestamps: body.timestamps ? '1' : '0',
+    });
+    const name = c.req.param('name');
+    return followResponse(c.req.raw.signal, (signal, emit) =>
+      controller.followLogs(name, opts, signal, (line) => emit({ type: 'log', ...line })),
+    );
+  });
+
+  app.post('/v1/services/:name/restart', (c) => {
+    const name = c.req.param('name');
+    return ndjsonResponse((report) => controller.restart(name, report));
   });
 
   app.post('/v1/services/:name/rollback', async (c) => {

@@ -6,7 +6,8 @@ import type { Reporter } from '../controller/index.js';
 export type StreamLine =
   | { type: 'progress'; event: Parameters<Reporter>[0] }
   | { type: 'result'; result: unknown }
-  | { type: 'error'; error: { code: string; message: string; details?: unknown } };
+  | { type: 'error'; error: { code: string; message: string; details?: unknown } }
+  | { type: 'log'; instance: string; revision: number; text: string };
 
 /** How a long operation ended: its result, or the error it threw. */
 export type StreamOutcome = { result: unknown } | { error: ReturnType<HotswapError['toJSON']> };
@@ -56,4 +57,39 @@ export function ndjsonResponse(run: (report: Reporter) => Promise<unknown>): Res
   const res = new Response(stream, { headers: { 'content-type': 'application/x-ndjson' } });
   outcomes.set(res, outcome);
   return res;
+}
+
+/**
+ * An NDJSON stream with no end of its own (logs -f): it runs until the client hangs up, which
+ * aborts the signal `run` is given.
+ */
+export function followResponse(
+  request: AbortSignal,
+  run: (signal: AbortSignal, emit: (line: StreamLine) => void) => Promise<void>,
+): Response {
+  const encoder = new TextEncoder();
+  const stop = new AbortController();
+  request.addEventListener('abort', () => stop.abort(), { once: true });
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const emit = (line: StreamLine): void => {
+        if (stop.signal.aborted) return;
+        try {
+          controller.enqueue(encoder.encode(JSON.stringify(line) + '\n'));
+        } catch {
+          stop.abort();
+        }
+      };
+      run(stop.signal, emit)
+        .then(() => emit({ type: 'result', result: null }))
+        .catch((err: unknown) => emit({ type: 'error', error: toHotswapError(err).toJSON() }))
+        .finally(() => {
+          if (!stop.signal.aborted) controller.close();
+        });
+    },
+    cancel() {
+      stop.abort();
+    },
+  });
+  return new Response(stream, { headers: { 'content-type': 'application/x-ndjson' } });
 }

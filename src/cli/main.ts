@@ -4,10 +4,13 @@
 import { Command, CommanderError } from 'commander';
 import { HotswapError, toHotswapError } from '../errors.js';
 import { VERSION } from '../version.js';
+import * as diff from './diff.js';
+import * as doctor from './doctor.js';
 import * as down from './down.js';
 import * as history from './history.js';
 import * as logs from './logs.js';
 import * as processes from './processes.js';
+import * as restart from './restart.js';
 import * as rollback from './rollback.js';
 import * as rollout from './rollout.js';
 import * as status from './status.js';
@@ -40,12 +43,16 @@ function buildProgram(): Command {
         '8 not allowed (missing, invalid or expired token; role too low), 9 audit chain broken, 10 refused by the container policy, 11 image refused by the image policy',
     )
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // --json and --home are global: every verb's help shows them.
+    .configureHelp({ showGlobalOptions: true });
   for (const verb of [
     up,
+    diff,
     status,
     history,
     rollback,
+    restart,
     rollout,
     logs,
     down,
@@ -54,6 +61,7 @@ function buildProgram(): Command {
     token,
     audit,
     policy,
+    doctor,
   ])
     verb.register(program);
   program.commands.forEach((c) => c.exitOverride());
@@ -76,10 +84,15 @@ async function main(argv: string[]): Promise<number> {
         err.code === 'commander.helpDisplayed' ||
         err.code === 'commander.version' ||
         err.code === 'commander.help';
-      return ok ? 0 : 2;
+      if (ok) return 0;
+      // A usage error under --json is a JSON error too, so a script parses one shape.
+      if (json) report(new HotswapError('USAGE', err.message.replace(/^error: /, '')), true);
+      return 2;
     }
     const e = toHotswapError(err);
     report(e, json);
+    // A verb that timed out may still hold a stream to the daemon open: leave now.
+    if (e.code === 'TIMEOUT') process.exit(e.exitCode);
     return e.exitCode;
   }
 }

@@ -2,7 +2,11 @@ import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloutAction } from '../controller/index.js';
 import type { JournalEntry, RolloutRecord, StepRecord } from '../store/index.js';
+import { HotswapError } from '../errors.js';
 import { globals, withApi } from './context.js';
+import * as rollback from './rollback.js';
+import { parseRevision } from './rollback.js';
+import { addTimeoutOption, withTimeout } from './timeout.js';
 import { print, printJson } from './output.js';
 
 interface RolloutStatus {
@@ -50,35 +54,59 @@ export function register(program: Command): void {
     });
   }
 
-  program
-    .command('rollout')
-    .description('rollout commands')
+  const rollout = program.command('rollout').description('rollout commands: status, undo');
+  const status = rollout
     .command('status')
-    .description('the latest rollout of a service: steps, weights and verdicts')
+    .description(
+      'the latest rollout of a service: steps, weights and verdicts (--watch: exit code 3 if it fails or is undone)',
+    )
     .argument('<service>', 'service name')
-    .option('-w, --watch', 'follow the rollout live until it ends')
-    .action(async (service: string, opts: { watch?: boolean }, cmd: Command) => {
+    .option('-w, --watch', 'follow the rollout live until it ends');
+  addTimeoutOption(status).action(
+    async (service: string, opts: { watch?: boolean; timeout?: number }, cmd: Command) => {
       const json = globals(cmd).json;
-      await withApi(cmd, async (api) => {
-        const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
-        let status = await api.json<RolloutStatus>('GET', path);
-        if (!opts.watch) return json ? printJson(status) : printStatus(status);
-        let seen = 0;
-        for (;;) {
-          for (const e of status.events.filter((x) => x.seq > seen)) {
-            print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
-            seen = e.seq;
+      const ended = await withTimeout(opts.timeout, `watching the rollout of ${service}`, () =>
+        withApi(cmd, async (api) => {
+          const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
+          let status = await api.json<RolloutStatus>('GET', path);
+          if (!opts.watch) return json ? printJson(status) : printStatus(status);
+          let seen = 0;
+          for (;;) {
+            for (const e of status.events.filter((x) => x.seq > seen)) {
+              print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
+              seen = e.seq;
+            }
+            if (!status.active) break;
+            await sleep(WATCH_POLL_MS);
+            status = await api.json<RolloutStatus>('GET', path);
           }
-          if (!status.active) break;
-          await sleep(WATCH_POLL_MS);
-          status = await api.json<RolloutStatus>('GET', path);
-        }
-        if (!json && status.rollout)
-          print(
-            `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
-          );
-      });
-    });
+          if (!json && status.rollout)
+            print(
+              `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
+            );
+          return status.rollout;
+        }),
+      );
+      // A script waiting on a rollout must learn that it did not go through.
+      if (ended && (ended.status === 'failed' || ended.status === 'rolled-back')) {
+        const why = ended.reason ? `: ${ended.reason}` : '';
+        throw new HotswapError(
+          'ROLLOUT_FAILED',
+          `rollout #${ended.id} of ${service} ${ended.status}${why}`,
+          {
+            details: { rollout: ended },
+          },
+        );
+      }
+    },
+  );
+
+  const undo = rollout
+    .command('undo')
+    .description('same as `hotswap rollback`: back to the previous revision (or --to N)')
+    .argument('<service>', 'service name')
+    .option('--to <revision>', 'revision number to return to', (v) => parseRevision(v));
+  addTimeoutOption(undo).action(rollback.run);
 }
 
 function message(e: JournalEntry): string {

@@ -3,22 +3,38 @@ import type { DeployResult } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
 import { globals, withApi } from './context.js';
 import { print, table, withProgress } from './output.js';
-import { DEFAULT_SPEC_FILE, readSpecFile } from './spec-file.js';
+import { showPlan } from './diff.js';
+import { readSpecFile, SPEC_FILE_HELP } from './spec-file.js';
+import { addTimeoutOption, withTimeout } from './timeout.js';
+
+interface UpOptions {
+  file?: string;
+  dryRun?: boolean;
+  timeout?: number;
+}
 
 export function register(program: Command): void {
-  program
+  const up = program
     .command('up')
     .description(
       'create or update services from the spec file; rolls out changes with zero downtime',
     )
     .argument('[service]', 'only this service')
-    .option('-f, --file <path>', 'spec file', DEFAULT_SPEC_FILE)
-    .action(async (service: string | undefined, opts: { file: string }, cmd: Command) => {
+    .option('-f, --file <path>', SPEC_FILE_HELP)
+    .option(
+      '--dry-run',
+      'show what would change (new revision or not, fields, strategy); change nothing',
+    );
+  addTimeoutOption(up).action(
+    async (service: string | undefined, opts: UpOptions, cmd: Command) => {
       const g = globals(cmd);
-      const { text, absolute } = readSpecFile(opts.file);
-      const results = await withApi(cmd, (api) =>
-        withProgress('Rolling out', g, (onLine) =>
-          api.stream<DeployResult[]>('/v1/apply', { file: absolute, text, service }, onLine),
+      const { spec } = readSpecFile(opts.file);
+      if (opts.dryRun) return showPlan(cmd, spec, service);
+      const results = await withTimeout(opts.timeout, 'up', () =>
+        withApi(cmd, (api) =>
+          withProgress('Rolling out', g, (onLine) =>
+            api.stream<DeployResult[]>('/v1/apply', { spec, service }, onLine),
+          ),
         ),
       );
       if (!g.json) printResults(results);
@@ -32,7 +48,8 @@ export function register(program: Command): void {
           },
         );
       }
-    });
+    },
+  );
 }
 
 export function printResults(results: DeployResult[]): void {

@@ -2,7 +2,7 @@
 // rollout, one service at a time, and answers what is running and what happened.
 import { HotswapError } from '../errors.js';
 import type { Router } from '../proxy/types.js';
-import type { Instance, Runtime } from '../runtime/types.js';
+import type { Instance, LogRequest, Runtime } from '../runtime/types.js';
 import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
@@ -13,6 +13,8 @@ import type { Reporter } from './progress.js';
 import { Rollout } from './rollout.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
+import { followServiceLogs, type LogLine } from './log-follow.js';
+import { planSpec, type ServicePlan } from './plan.js';
 import { markStable } from './stable.js';
 
 export interface DeployResult {
@@ -64,6 +66,11 @@ export class Controller {
     });
   }
 
+  /** What apply would do, changing nothing (up --dry-run, diff). */
+  plan(spec: Spec, only: string | undefined): Promise<ServicePlan[]> {
+    return planSpec({ store: this.store, runtime: this.runtime }, spec, only);
+  }
+
   /** Brings each service of the spec (or just `only`) to its declared state. */
   async apply(spec: Spec, only: string | undefined, report: Reporter): Promise<DeployResult[]> {
     const services =
@@ -105,9 +112,49 @@ export class Controller {
       };
       const instant = await this.instantRollback(spec, target, current.stableRevision, report);
       if (instant) return instant;
-      await this.runtime.inspectImage(target.imageId);
+      await this.revisionImage(target, report);
       return this.runRollout('rollback', spec, target, report);
     });
+  }
+
+  /**
+   * New instances of what runs now, through the service's own strategy (rolling, canary, …). The
+   * fresh instances get a revision number of their own, identical in content to the stable one:
+   * strategies tell old from new by revision, and history shows the restart.
+   */
+  async restart(service: string, report: Reporter): Promise<DeployResult> {
+    return this.locks.with(service, 'restart', async () => {
+      const current = this.requireService(service);
+      const stable =
+        current.stableRevision === null
+          ? null
+          : this.store.revisions.get(service, current.stableRevision);
+      if (!stable)
+        throw new HotswapError('NOT_FOUND', `service "${service}" has no revision to restart`);
+      await this.revisionImage(stable, report);
+      const target = this.store.revisions.create({
+        service,
+        image: stable.image,
+        imageId: stable.imageId,
+        repoDigest: stable.repoDigest,
+        configHash: stable.configHash,
+        spec: stable.spec,
+      });
+      return this.runRollout('update', current.spec, target, report);
+    });
+  }
+
+  /** The image a revision ran; pulled again by its digest when it was removed from the host. */
+  private async revisionImage(target: RevisionRecord, report: Reporter): Promise<void> {
+    try {
+      await this.runtime.inspectImage(target.imageId);
+    } catch (err) {
+      if (!(err instanceof HotswapError && err.code === 'IMAGE_NOT_FOUND') || !target.repoDigest)
+        throw err;
+      await this.runtime.ensureImage(target.repoDigest, 'missing', (message) =>
+        this.note(report, target.service, 'image.pull', message),
+      );
+    }
   }
 
   control(service: string, action: RolloutAction): { rolloutId: number; action: RolloutAction } {
@@ -312,7 +359,7 @@ export class Controller {
 
   async logs(
     service: string,
-    tail: number,
+    opts: LogRequest,
   ): Promise<Array<{ instance: string; revision: number; text: string }>> {
     this.requireService(service);
     const instances = await this.runtime.listInstances({ service });
@@ -320,13 +367,27 @@ export class Controller {
       instances.map(async (i) => ({
         instance: i.name,
         revision: i.revision,
-        text: await this.runtime.logs(i.id, { tail }),
+        text: await this.runtime.logs(i.id, opts),
       })),
     );
   }
 
+  /** Log lines of every instance of a service as they come, new instances included. */
+  followLogs(
+    service: string,
+    opts: LogRequest,
+    signal: AbortSignal,
+    emit: (line: LogLine) => void,
+  ) {
+    this.requireService(service);
+    return followServiceLogs(this.runtime, service, opts, signal, emit);
+  }
+
   private async deploy(svc: ServiceSpec, report: Reporter): Promise<DeployResult> {
-    const image = await this.runtime.inspectImage(svc.image); // preflight: nothing changes if the image is missing
+    // preflight: nothing changes if the image is missing or cannot be pulled
+    const image = await this.runtime.ensureImage(svc.image, svc.pull ?? 'missing', (message) =>
+      this.note(report, svc.name, 'image.pull', message),
+    );
     const hash = configHash(svc);
     const target =
       this.store.revisions.findIdentical(svc.name, image.id, hash) ??

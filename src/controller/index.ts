@@ -6,3 +6,5 @@ export {
 } from './controller.js';
 export type { ProgressEvent, Reporter } from './progress.js';
 export { silentReporter } from './progress.js';
+export { planSpec, type ServicePlan } from './plan.js';
+export type { LogLine } from './log-follow.js';

@@ -9,6 +9,7 @@ export function serviceConfig(spec: ServiceSpec): ServiceConfig {
     hosts: spec.routing.hosts,
     ...(spec.routing.pathPrefix === null ? {} : { pathPrefix: spec.routing.pathPrefix }),
     sticky: spec.routing.sticky,
+    override: spec.routing.override,
     longConnections: spec.drain.longConnections,
   };
 }

@@ -2,6 +2,6 @@
 export type * from './types.js';
 export { runProxy } from './main.js';
 export type { ProxyOptions, RunningProxy } from './main.js';
-export { ProxyClient } from './control-client.js';
+export { ProxyClient } from './control/control-client.js';
 export { PROXY_NODE_FLAGS } from './node-flags.js';
-export type { ProxyClientOptions, ProxyHealth } from './control-client.js';
+export type { ProxyClientOptions, ProxyHealth } from './control/control-client.js';

@@ -9,14 +9,14 @@
 // requests finish.
 import http from 'node:http';
 import net, { type Socket } from 'node:net';
-import { FastConnection, type ClientTimeouts, type FastListener } from './fast-http.js';
-import { hostOf, type HttpProxy, type ListenerState } from './http-proxy.js';
-import { SilenceWatch } from './silence.js';
-import type { ServiceRuntime } from './service.js';
-import type { TcpProxy } from './tcp-proxy.js';
+import { FastConnection, type ClientTimeouts, type FastListener } from './http/fast/fast-http.js';
+import { hostOf, type HttpProxy, type ListenerState } from './http/node/http-proxy.js';
+import { SilenceWatch } from './core/silence.js';
+import type { ServiceRuntime } from './core/service.js';
+import type { TcpProxy } from './tcp/tcp-proxy.js';
 import type { ProxyMode } from './types.js';
-import type { UpgradeProxy } from './upgrade.js';
-import { conflict, parseListen } from './validate.js';
+import type { UpgradeProxy } from './http/node/tunnel.js';
+import { conflict, parseListen } from './core/validate.js';
 
 /** Clients keep connections open across requests; above common client idle limits (60 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;

@@ -4,15 +4,15 @@
 // A successor started by POST /upgrade (env HOTSWAP_PROXY_SUCCESSOR=1, with an IPC channel)
 // adopts its predecessor's accepting sockets instead of binding them (see handover.ts).
 import { HotswapError } from '../errors.js';
-import { ControlServer, claimSocketPath } from './control-server.js';
-import { SUCCESSOR_ENV, handOver, takeOver, windDown } from './handover.js';
-import { HttpProxy } from './http-proxy.js';
+import { ControlServer, claimSocketPath } from './control/control-server.js';
+import { SUCCESSOR_ENV, handOver, takeOver, windDown } from './handover/handover.js';
+import { HttpProxy } from './http/node/http-proxy.js';
 import { Listeners } from './listeners.js';
-import { Registry } from './registry.js';
-import { RouteStore } from './route-store.js';
-import { DEFAULT_TUNING } from './service.js';
-import { TcpProxy } from './tcp-proxy.js';
-import { UpgradeProxy } from './upgrade.js';
+import { Registry } from './core/registry.js';
+import { RouteStore } from './core/route-store.js';
+import { DEFAULT_TUNING } from './core/service.js';
+import { TcpProxy } from './tcp/tcp-proxy.js';
+import { UpgradeProxy } from './http/node/tunnel.js';
 
 export interface ProxyOptions {
   /** Path of the control unix socket. */

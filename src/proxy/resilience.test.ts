@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
-import { LATENCY_BOUNDS_MS } from './stats.js';
+import { LATENCY_BOUNDS_MS } from './core/stats.js';
 import {
   freePort,
   json,

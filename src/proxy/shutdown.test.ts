@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ProxyClient } from './control-client.js';
+import { ProxyClient } from './control/control-client.js';
 import { freePort, request, sleep, startProxy, startUpstream, tempDir } from './test-support.js';
 
 test('close lets in-flight requests finish and does not wait for idle keep-alive clients', async () => {

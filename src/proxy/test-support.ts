@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProxyClient } from './control-client.js';
+import { ProxyClient } from './control/control-client.js';
 import { runProxy, type ProxyOptions, type RunningProxy } from './main.js';
 
 export interface Upstream {

@@ -36,6 +36,18 @@ export interface StickyConfig {
   header?: string;
 }
 
+/**
+ * Forcing a revision by request (to try a preview or a canary by hand): off unless configured.
+ * The header's or cookie's value is the revision number, followed by `:secret` when a secret is
+ * set. The header and the cookie never reach the app, and forced requests never count in the
+ * revision's numbers (the canary judge reads those).
+ */
+export interface OverrideConfig {
+  header?: string;
+  cookie?: string;
+  secret?: string;
+}
+
 /** Everything `ensureService` sets; the route keeps it, with the weights and backends. */
 export interface ServiceConfig {
   /** host:port the proxy listens on for this service. Several http services may share one. */
@@ -48,6 +60,8 @@ export interface ServiceConfig {
   pathPrefix?: string;
   /** Default: none (per-request weighted split). */
   sticky?: StickyConfig | null;
+  /** Default none: no request can choose its revision. */
+  override?: OverrideConfig | null;
   /** Default { policy: 'keep', timeoutMs: 30000 }; a drain may override it. */
   longConnections?: LongConnections;
   /** Largest request body accepted (413 above it). Default 100 MiB. */

@@ -5,6 +5,8 @@ export type {
   InstanceHealth,
   InstanceRequest,
   InstanceState,
+  LogRequest,
+  PullPolicy,
   Runtime,
 } from './types.js';
 export * from './docker/index.js';

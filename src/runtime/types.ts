@@ -10,6 +10,17 @@ export interface ImageInfo {
   repoDigest: string | null;
 }
 
+export interface LogRequest {
+  tail?: number;
+  /** Only lines written at or after this time (unix seconds). */
+  since?: number;
+  /** Prefix each line with its RFC 3339 time, as docker logs -t does. */
+  timestamps?: boolean;
+}
+
+/** When an image is fetched from its registry (the spec's `pull`). */
+export type PullPolicy = 'missing' | 'always' | 'never';
+
 export interface InstanceRequest {
   service: string;
   revision: number;
@@ -49,6 +60,12 @@ export interface Runtime {
   ping(): Promise<void>;
   /** Throws IMAGE_NOT_FOUND when the image is not present locally. */
   inspectImage(image: string): Promise<ImageInfo>;
+  /** The image by its pull policy, pulling it if need be; progress gets readable lines. */
+  ensureImage(
+    image: string,
+    pull: PullPolicy,
+    progress?: (message: string) => void,
+  ): Promise<ImageInfo>;
   /** Creates and starts one instance; resolves once it is running with its port published. */
   startInstance(req: InstanceRequest): Promise<Instance>;
   inspectInstance(id: string): Promise<Instance | null>;
@@ -60,5 +77,7 @@ export interface Runtime {
   removeInstance(id: string): Promise<void>;
   /** Instances managed by this hotswap home, optionally filtered. */
   listInstances(filter?: { service?: string; revision?: number }): Promise<Instance[]>;
-  logs(id: string, opts?: { tail?: number }): Promise<string>;
+  logs(id: string, opts?: LogRequest): Promise<string>;
+  /** Log text as it is written, until the instance stops or the signal aborts. */
+  followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
 }

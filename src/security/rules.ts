@@ -32,6 +32,9 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'GET', path: '/v1/services/:name/rollout', permission: 'read', what: 'rollout status' },
   { method: 'GET', path: '/v1/proxy', permission: 'read', what: 'proxy status' },
   { method: 'GET', path: '/v1/journal', permission: 'read', what: 'journal events' },
+  // POSTs that change nothing (a long read through the NDJSON client, a dry run)
+  { method: 'POST', path: '/v1/services/:name/logs/follow', permission: 'read', what: 'logs -f' },
+  { method: 'POST', path: '/v1/plan', permission: 'read', what: 'up --dry-run, diff' },
   {
     method: 'POST',
     path: '/v1/apply',
@@ -47,6 +50,14 @@ export const ROUTE_RULES: readonly RouteRule[] = [
     verb: 'rollback',
     services: SERVICE,
     what: 'rollback',
+  },
+  {
+    method: 'POST',
+    path: '/v1/services/:name/restart',
+    permission: 'deploy',
+    verb: 'restart',
+    services: SERVICE,
+    what: 'restart',
   },
   {
     method: 'POST',

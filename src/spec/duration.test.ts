@@ -56,3 +56,11 @@ void describe('formatDuration', () => {
       assert.equal(parseDuration(formatDuration(ms)), ms);
   });
 });
+
+void describe('parseDuration: compound durations', () => {
+  void it('reads 1m30s and 1h2m3s500ms as Compose and Go write them', () => {
+    assert.equal(parseDuration('1m30s'), 90_000);
+    assert.equal(parseDuration('1h2m3s500ms'), 3_723_500);
+    assert.equal(parseDuration('1m30x'), 'unknown unit "x"; use ms, s, m or h');
+  });
+});

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { HotswapError } from '../errors.js';
 import type { SpecLocator } from './locate.js';
 import { allowedKeysAt } from './schema.js';
+import { composeHint } from './compose-hints.js';
 import { didYouMean } from './suggest.js';
 import type { SpecIssue } from './types.js';
 
@@ -42,7 +43,10 @@ export class IssueFactory {
       case 'invalid_union': {
         // Report inside the one branch whose shape matched (an env mapping with a bad value
         // should say which value), rather than "matched no alternative" for the whole field.
-        const matched = issue.errors.filter((branch) => !branch.some(isRootTypeMismatch));
+        // A branch that does not know one of the written keys is not the one meant either.
+        const shaped = issue.errors.filter((branch) => !branch.some(isRootTypeMismatch));
+        const known = shaped.filter((branch) => !branch.some(isRootUnknownKey));
+        const matched = known.length > 0 ? known : shaped;
         if (matched.length === 1 && matched[0]) return this.fromZod(matched[0], path);
         return [this.mismatch(path, issue)];
       }
@@ -56,10 +60,14 @@ export class IssueFactory {
 
   private unknownKey(parent: Path, key: string): SpecIssue {
     const allowed = allowedKeysAt(parent);
-    const suggestion = didYouMean(key, allowed);
-    const hint = suggestion
-      ? ` — did you mean "${suggestion}"?`
-      : ` (allowed: ${allowed.join(', ')})`;
+    // A key allowed here in another form (a canary step's setWeight) is no typo of itself.
+    const suggestion = allowed.includes(key) ? undefined : didYouMean(key, allowed);
+    const compose = composeHint(parent, key);
+    const hint = compose
+      ? `: ${compose}`
+      : suggestion
+        ? ` — did you mean "${suggestion}"?`
+        : ` (allowed: ${allowed.join(', ')})`;
     return this.at([...parent, key], `unknown field "${key}"${hint}`, 'key', {
       expected: allowed.length > 0 ? `one of ${allowed.join(', ')}` : 'no other fields',
       found: key,
@@ -93,6 +101,10 @@ export class IssueFactory {
 
 function isRootTypeMismatch(issue: ZodIssue): boolean {
   return issue.path.length === 0 && issue.code === 'invalid_type';
+}
+
+function isRootUnknownKey(issue: ZodIssue): boolean {
+  return issue.path.length === 0 && issue.code === 'unrecognized_keys';
 }
 
 /** services.web.volumes[1] style, the way people point at a field in a YAML file. */

@@ -1,6 +1,17 @@
 // Maps a field path (as zod reports it) back to where it is written in the YAML text, so every
 // problem can be shown as file:line:col. Works on the parsed document, which keeps node ranges.
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type Document,
+  type LineCounter,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 
 export interface Position {
   line: number;
@@ -67,9 +78,7 @@ export class SpecLocator {
 
   private child(node: Node | null, segment: PropertyKey): Step | undefined {
     if (isMap(node)) {
-      const pair = node.items.find(
-        (p) => isScalar(p.key) && String(p.key.value) === String(segment),
-      );
+      const pair = this.pairsOf(node).get(String(segment));
       return pair
         ? { key: pair.key as Node, value: (pair.value as Node | null) ?? null }
         : undefined;
@@ -79,6 +88,22 @@ export class SpecLocator {
       return item === undefined ? undefined : { key: null, value: item };
     }
     return undefined;
+  }
+
+  // Looking a key up by scanning would make locating every env value quadratic in a big spec.
+  private readonly pairs = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  private pairsOf(map: YAMLMap): Map<string, Pair> {
+    let index = this.pairs.get(map);
+    if (index === undefined) {
+      index = new Map();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key !== undefined && !index.has(key)) index.set(key, pair);
+      }
+      this.pairs.set(map, index);
+    }
+    return index;
   }
 
   // An alias is followed to its anchor: a problem inside shared settings points at where they
@@ -96,4 +121,16 @@ function startOf(node: Node | null | undefined): number | undefined {
   if (!range) return undefined;
   if (isScalar(node) && node.value === null && range[0] === range[1]) return undefined;
   return range[0];
+}
+
+/** The field path of a node from a yaml visitor's ancestry: pairs give keys, sequences indexes. */
+export function nodePath(ancestry: readonly unknown[], node: unknown): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  const chain = [...ancestry, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    if (isPair(parent) && isScalar(parent.key)) path.push(String(parent.key.value));
+    if (isSeq(parent)) path.push(parent.items.indexOf(chain[i + 1]));
+  }
+  return path;
 }

@@ -3,6 +3,7 @@
 // services, which a per-field schema cannot express; they report through the same IssueFactory.
 import { isScalar } from 'yaml';
 import { parseDuration } from './duration.js';
+import { readEnvFile } from './env-file.js';
 import type { IssueFactory } from './issues.js';
 import { listenersClash, parseListen, type ListenAddress } from './listen.js';
 import { resolveQuantity } from './quantity.js';
@@ -59,18 +60,19 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
   return {
     name: ctx.name,
     image: raw.image,
+    pull: raw.pull,
     replicas: raw.replicas,
     port: raw.port,
     mode: raw.mode,
     listen: raw.listen,
     routing: normalizeRouting(ctx, raw),
-    env: normalizeEnv(ctx, raw.env),
+    env: withEnvFiles(envFiles(ctx, raw.envFile), normalizeEnv(ctx, raw.env)),
     command: normalizeCommand(raw.command),
     volumes: normalizeVolumes(ctx, raw.volumes),
     health: normalizeHealth(ctx, raw.health, raw.mode),
     strategy: normalizeStrategy(ctx, raw),
     drain: normalizeDrain(ctx, raw.drain),
-    analysis: normalizeAnalysis(raw.analysis),
+    analysis: normalizeAnalysis(ctx, raw.analysis),
     keepPreviousMs: ms(raw.keepPrevious),
     stopGracePeriodMs: ms(raw.stopGracePeriod),
     ...hardeningAndSecrets(ctx, raw),
@@ -132,6 +134,26 @@ function normalizeEnv(ctx: Ctx, env: RawService['env']): Record<string, string> 
   for (const [key, value] of Object.entries(env))
     if (!isFromFile(value)) out[key] = envText(ctx, key, value);
   return out;
+}
+
+// Files are read in order, later ones winning, as Compose reads env_file lists.
+function envFiles(ctx: Ctx, files: RawService['envFile']): Record<string, string> {
+  if (files === undefined) return {};
+  const list = typeof files === 'string' ? [files] : files;
+  const out: Record<string, string> = {};
+  list.forEach((file, index) => {
+    const vars = readEnvFile(file, ctx.specDir);
+    if (typeof vars === 'string') {
+      const at = typeof files === 'string' ? path(ctx, 'envFile') : path(ctx, 'envFile', index);
+      ctx.found.push(ctx.issues.at(at, vars));
+    } else Object.assign(out, vars);
+  });
+  return out;
+}
+
+// A big env mapping is not copied again when there is no envFile to merge it with.
+function withEnvFiles(fromFiles: Record<string, string>, env: Record<string, string>) {
+  return Object.keys(fromFiles).length === 0 ? env : { ...fromFiles, ...env };
 }
 
 // Numbers and booleans keep the text the user wrote: "1.10" must not become "1.1", nor "0x1F" "31".
@@ -201,15 +223,30 @@ function normalizeRouting(ctx: Ctx, raw: RawService): RoutingSpec {
       ),
     );
   }
-  if (
-    raw.mode === 'tcp' &&
-    (routing.hosts.length > 0 || routing.path !== undefined || routing.sticky)
-  ) {
+  const override = routing.override;
+  if (override && override.cookie === undefined && override.header === undefined) {
     ctx.found.push(
-      ctx.issues.at(path(ctx, 'routing'), 'host, path and sticky routing need mode: http', 'key'),
+      ctx.issues.at(path(ctx, 'routing', 'override'), 'override needs a header or a cookie', 'key'),
     );
   }
-  return { hosts: routing.hosts, pathPrefix: routing.path ?? null, sticky: routing.sticky ?? null };
+  if (
+    raw.mode === 'tcp' &&
+    (routing.hosts.length > 0 || routing.path !== undefined || routing.sticky || override)
+  ) {
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'routing'),
+        'host, path, sticky and override routing need mode: http',
+        'key',
+      ),
+    );
+  }
+  return {
+    hosts: routing.hosts,
+    pathPrefix: routing.path ?? null,
+    sticky: routing.sticky ?? null,
+    override: override ?? null,
+  };
 }
 
 function normalizeHealth(
@@ -336,7 +373,17 @@ function rollingBudget(
   return { type: 'rolling', maxSurge, maxUnavailable };
 }
 
-function normalizeAnalysis(raw: RawService['analysis']): AnalysisSpec {
+function normalizeAnalysis(ctx: Ctx, raw: RawService['analysis']): AnalysisSpec {
+  raw.prometheus?.checks.forEach((check, index) => {
+    const at = path(ctx, 'analysis', 'prometheus', 'checks', index);
+    if (check.max === undefined && check.min === undefined) {
+      const message = `check "${check.name}" has neither max nor min, so it could never fail`;
+      ctx.found.push(ctx.issues.at(at, message, 'value', { expected: 'max, min or both' }));
+    } else if (check.max !== undefined && check.min !== undefined && check.min > check.max) {
+      const message = `check "${check.name}" has min ${check.min} above max ${check.max}, so it could never pass`;
+      ctx.found.push(ctx.issues.at([...at, 'min'], message));
+    }
+  });
   const fraction = (v: number | string): number =>
     typeof v === 'string' ? Number(v.slice(0, -1)) / 100 : v;
   return {
@@ -357,29 +404,58 @@ function normalizeAnalysis(raw: RawService['analysis']): AnalysisSpec {
   };
 }
 
-/** One issue per service whose listener clashes with an earlier service's, at the later one. */
+/** A proxy listener a spec asks for: a service's listen, or a blue-green preview listener. */
+interface Listener {
+  service: ServiceSpec;
+  field: 'listen' | 'previewListen';
+  text: string;
+  address: ListenAddress;
+}
+
+/** One issue per listener that clashes with an earlier one (listen or previewListen), at the later. */
 function listenClashes(services: ServiceSpec[], issues: IssueFactory): SpecIssue[] {
-  const seen: Array<{ name: string; address: ListenAddress; text: string; service: ServiceSpec }> =
-    [];
+  const seen: Listener[] = [];
   const found: SpecIssue[] = [];
-  for (const service of services) {
-    const address = parseListen(service.listen);
-    if (typeof address === 'string') continue;
+  for (const listener of services.flatMap(listenersOf)) {
     const clash = seen.find(
       (other) =>
-        listenersClash(other.address, address) && !canShareListener(other.service, service),
+        listenersClash(other.address, listener.address) &&
+        !(
+          other.field === 'listen' &&
+          listener.field === 'listen' &&
+          canShareListener(other.service, listener.service)
+        ),
     );
     if (clash) {
-      const message = `listen address ${service.listen} clashes with ${clash.text} of service "${clash.name}"`;
-      found.push(
-        issues.at(['services', service.name, 'listen'], message, 'value', {
-          found: service.listen,
-        }),
-      );
+      const label = (l: Listener) => (l.field === 'listen' ? '' : 'previewListen ');
+      const whose =
+        clash.service === listener.service
+          ? `the service's own ${clash.field} ${clash.text}`
+          : `${label(clash)}${clash.text} of service "${clash.service.name}"`;
+      const message = `${listener.field === 'listen' ? 'listen address' : 'previewListen'} ${listener.text} clashes with ${whose}`;
+      const at =
+        listener.field === 'listen'
+          ? ['services', listener.service.name, 'listen']
+          : ['services', listener.service.name, 'strategy', 'previewListen'];
+      found.push(issues.at(at, message, 'value', { found: listener.text }));
     }
-    seen.push({ name: service.name, address, text: service.listen, service });
+    seen.push(listener);
   }
   return found;
+}
+
+function listenersOf(service: ServiceSpec): Listener[] {
+  const out: Listener[] = [];
+  const add = (field: Listener['field'], text: string | null) => {
+    const address = text === null ? 'none' : parseListen(text);
+    if (text !== null && typeof address !== 'string') out.push({ service, field, text, address });
+  };
+  add('listen', service.listen);
+  add(
+    'previewListen',
+    service.strategy.type === 'blue-green' ? service.strategy.previewListen : null,
+  );
+  return out;
 }
 
 /** HTTP services may share a listener when host or path rules tell them apart. */

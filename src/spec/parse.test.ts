@@ -70,6 +70,7 @@ void describe('parseSpec: valid specs', () => {
     assert.deepEqual(spec.services[0], {
       name: 'web',
       image: 'hotswap-fixture:v1',
+      pull: 'missing',
       replicas: 3,
       port: 8080,
       listen: '127.0.0.1:8080',
@@ -98,7 +99,7 @@ void describe('parseSpec: valid specs', () => {
       mode: 'http',
       analysis: DEFAULT_ANALYSIS,
       keepPreviousMs: 0,
-      routing: { hosts: [], pathPrefix: null, sticky: null },
+      routing: { hosts: [], pathPrefix: null, sticky: null, override: null },
       stopGracePeriodMs: 3_600_000,
     });
   });
@@ -108,6 +109,7 @@ void describe('parseSpec: valid specs', () => {
     assert.deepEqual(worker, {
       name: 'worker',
       image: 'worker:1',
+      pull: 'missing',
       replicas: 1,
       port: 9000,
       listen: 'localhost:9001',
@@ -132,7 +134,7 @@ void describe('parseSpec: valid specs', () => {
       mode: 'http',
       analysis: DEFAULT_ANALYSIS,
       keepPreviousMs: 0,
-      routing: { hosts: [], pathPrefix: null, sticky: null },
+      routing: { hosts: [], pathPrefix: null, sticky: null, override: null },
       stopGracePeriodMs: 10_000,
     });
   });
@@ -295,7 +297,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
     assert.deepEqual(problemLines(text), [
       'hotswap.yaml:4:5 services.web.replica: unknown field "replica" — did you mean "replicas"?',
       'hotswap.yaml:8:7 services.web.strategy.maxsurge: unknown field "maxsurge" — did you mean "maxSurge"?',
-      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, replicas, port, mode, listen, env, command, volumes, health, strategy, drain, routing, analysis, keepPrevious, stopGracePeriod, user, readOnly, capDrop, capAdd, noNewPrivileges, pidsLimit, tmpfs, preflight)',
+      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, pull, replicas, port, mode, listen, env, envFile, command, volumes, health, strategy, drain, routing, analysis, keepPrevious, stopGracePeriod, user, readOnly, capDrop, capAdd, noNewPrivileges, pidsLimit, tmpfs, preflight)',
       'hotswap.yaml:10:1 servics: unknown field "servics" — did you mean "services"?',
     ]);
   });
@@ -329,7 +331,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
       '    replicas: three',
     );
     assert.deepEqual(problemLines(duplicateKey), [
-      'hotswap.yaml:4:5 invalid YAML: Map keys must be unique',
+      'hotswap.yaml:4:5 services.web.image: "image" is written twice in the same mapping; the second would silently win',
     ]);
     const unclosed = lines('services:', '  web:', '    command: [node, x', '    port: 1');
     // yaml notices the unclosed "[" where the next line fails to continue it

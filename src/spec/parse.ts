@@ -3,30 +3,43 @@
 // found on the data can be pointed back at the text.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { HotswapError } from '../errors.js';
-import { IssueFactory, specInvalid } from './issues.js';
+import { interpolateDocument, type Variables } from './interpolate.js';
+import { formatPath, IssueFactory, specInvalid } from './issues.js';
 import { SpecLocator } from './locate.js';
 import { normalizeServices } from './normalize.js';
 import { SERVICE_NAME_PATTERN, serviceSchema, specSchema, type RawService } from './schema.js';
 import type { Spec, SpecIssue } from './types.js';
+import { loadYaml } from './yaml-load.js';
 
-/** Parses and validates spec text; `file` is used for messages and to resolve volume paths. */
-export function parseSpec(text: string, file: string): Spec {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const issues = new IssueFactory(file, new SpecLocator(doc, lineCounter));
+export interface ParseOptions {
+  /** Variables for ${VAR} substitution; default process.env. */
+  vars?: Variables;
+}
 
-  // Syntax errors make the data meaningless, so they are reported alone.
-  if (doc.errors.length > 0)
-    throw specInvalid(
+/** Parses and validates spec text; `file` is used for messages and to resolve relative paths. */
+export function parseSpec(text: string, file: string, opts: ParseOptions = {}): Spec {
+  // Syntax errors, keys written twice and failed substitutions make the data meaningless, so
+  // they are reported alone.
+  const loaded = loadYaml(text, file);
+  if (Array.isArray(loaded)) throw specInvalid(file, loaded);
+  const { doc, lines } = loaded;
+  const issues = new IssueFactory(file, new SpecLocator(doc, lines));
+  // Most specs have no "$" at all: then there is nothing to substitute and no walk to make.
+  const problems = text.includes('$') ? interpolateDocument(doc, opts.vars ?? process.env) : [];
+  if (problems.length > 0) {
+    const found = problems.map((p): SpecIssue => ({
       file,
-      doc.errors.map((e) => syntaxIssue(issues, e)),
-    );
+      ...lines.linePos(p.offset),
+      path: formatPath(p.path),
+      message: p.message,
+    }));
+    throw specInvalid(file, found);
+  }
 
   let data: unknown;
   try {
-    data = doc.toJS();
+    data = withoutExtensions(doc.toJS());
   } catch (err) {
     // e.g. an alias bomb, which yaml refuses to expand
     const message = `invalid YAML: ${err instanceof Error ? err.message : String(err)}`;
@@ -44,14 +57,14 @@ export function parseSpec(text: string, file: string): Spec {
 }
 
 /** Reads and parses a spec file; SPEC_NOT_FOUND when it cannot be read. */
-export async function loadSpec(file: string): Promise<Spec> {
+export async function loadSpec(file: string, opts: ParseOptions = {}): Promise<Spec> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     throw notFound(file, err);
   }
-  return parseSpec(text, file);
+  return parseSpec(text, file, opts);
 }
 
 function notFound(file: string, err: unknown): HotswapError {
@@ -68,9 +81,30 @@ function notFound(file: string, err: unknown): HotswapError {
   return new HotswapError('SPEC_NOT_FOUND', message, { details: { file, code }, cause: err });
 }
 
-function syntaxIssue(issues: IssueFactory, error: YAMLError): SpecIssue {
-  const { line, col } = issues.locate.at(error.pos[0]);
-  return { file: issues.file, line, col, path: '', message: `invalid YAML: ${error.message}` };
+const isExtension = (key: string) => key.startsWith('x-');
+
+/**
+ * "x-" keys at the top and in each service are Compose's extension fields: a place for anchors
+ * (x-defaults: &defaults) and for other tools' settings. They are dropped before validation.
+ */
+function withoutExtensions(data: unknown): unknown {
+  if (!isRecord(data)) return data;
+  const root = dropKeys(data);
+  const services = root['services'];
+  if (isRecord(services)) {
+    root['services'] = Object.fromEntries(
+      Object.entries(services).map(([name, s]) => [name, isRecord(s) ? dropKeys(s) : s]),
+    );
+  }
+  return root;
+}
+
+function dropKeys(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !isExtension(key)));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

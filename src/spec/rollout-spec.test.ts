@@ -80,6 +80,6 @@ test('strategy keys of another strategy, a canary without steps and bad steps ar
   assert.equal(bad.length, 1);
   assert.match(
     bad[0]!,
-    /^hotswap\.yaml:9:\d+ services\.web\.strategy\.steps\[0\]: expected a step/,
+    /^hotswap\.yaml:9:28 services\.web\.strategy\.steps\[0\]\.setWeight: expected a whole percentage from 0 to 100, found 150 \(150 is outside 0\.\.100\)$/,
   );
 });

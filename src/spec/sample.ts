@@ -6,11 +6,12 @@ export function sampleService(overrides: Partial<ServiceSpec> = {}): ServiceSpec
   return {
     name: 'web',
     image: 'hotswap-fixture:v1',
+    pull: 'missing',
     replicas: 3,
     port: 8080,
     mode: 'http',
     listen: '127.0.0.1:8080',
-    routing: { hosts: [], pathPrefix: null, sticky: null },
+    routing: { hosts: [], pathPrefix: null, sticky: null, override: null },
     env: {},
     command: null,
     volumes: [],

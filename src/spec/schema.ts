@@ -4,8 +4,10 @@
 // Message convention: every schema's `error` is the phrase that completes "expected …" (zod also
 // uses it for that schema's checks), so parse.ts can print "expected X, found Y" for any field.
 // Checks that can explain themselves (durations, listen, volumes) attach `params.reason`.
+import { constants } from 'node:os';
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { parseImageRef } from './image-ref.js';
 import { parseListen } from './listen.js';
 import { PERCENT_PATTERN } from './quantity.js';
 import { parseVolume } from './volume.js';
@@ -154,7 +156,16 @@ const pauseSchema = z
 const canaryStepSchema = z.union(
   [
     z.strictObject({
-      setWeight: z.number(expecting('a percentage from 0 to 100')).int().min(0).max(100),
+      setWeight: parsedBy(
+        z.number(expecting('a whole percentage from 0 to 100')),
+        'a whole percentage from 0 to 100',
+        (n) =>
+          !Number.isInteger(n)
+            ? 'not a whole number; the proxy splits traffic in whole percent'
+            : n < 0 || n > 100
+              ? `${n} is outside 0..100`
+              : n,
+      ),
     }),
     z.strictObject({ pause: pauseSchema }),
     z.strictObject({ analysis: analysisRunSchema.prefault({}) }),
@@ -210,11 +221,27 @@ export const strategySchema = z
   )
   .prefault({});
 
+const RATIO_PHRASE = 'a fraction from 0 to 1 like 0.02, or a percentage like "2%"';
+
+/** Why a ratio is refused: 5 would be 500%, a limit that can never be crossed. */
+function ratioReason(value: number | string): string | number {
+  if (typeof value === 'number') {
+    if (value < 0) return 'negative';
+    if (value > 1)
+      return `${value} would be ${value * 100}%; write a fraction (${value / 100}) or "${value}%"`;
+    return value;
+  }
+  const percent = Number(value.slice(0, -1));
+  return percent > 100 ? `${value} is above 100%` : percent / 100;
+}
+
 const ratio = (description: string) => {
-  const e = expecting('a ratio like 0.02 or a percentage like "2%"');
-  return z
-    .union([z.number(e).min(0), z.string(e).regex(/^\d+(\.\d+)?%$/)], e)
-    .meta({ description });
+  const e = expecting(RATIO_PHRASE);
+  return parsedBy(
+    z.union([z.number(e), z.string(e).regex(/^\d+(\.\d+)?%$/)], e),
+    RATIO_PHRASE,
+    ratioReason,
+  ).meta({ description });
 };
 
 export const analysisSchema = z
@@ -317,9 +344,11 @@ export const notifySchema = z
       http: z.string(expecting('a path starting with "/"')).startsWith('/').optional().meta({
         description: 'POSTed on the draining instance before its long connections are cut.',
       }),
-      signal: z
-        .string(expecting('a signal name like "SIGUSR2"'))
-        .regex(/^SIG[A-Z0-9]+$/)
+      signal: parsedBy(
+        z.string(expecting('a signal name like "SIGUSR2"')),
+        'a signal name like "SIGUSR2"',
+        signalReason,
+      )
         .optional()
         .meta({
           description: 'Sent to the draining instance before its long connections are cut.',
@@ -332,6 +361,17 @@ export const notifySchema = z
     expecting('a mapping with http or signal'),
   )
   .optional();
+
+/** Signals an app can catch; SIGKILL and SIGSTOP cannot be, so they are no notice. */
+function signalReason(name: string): string | undefined {
+  if (name === 'SIGKILL' || name === 'SIGSTOP') return `${name} cannot be caught by the app`;
+  if (name in constants.signals) return undefined;
+  const upper = name.toUpperCase();
+  const guess = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  return guess in constants.signals
+    ? `unknown signal "${name}"; did you mean "${guess}"?`
+    : `unknown signal "${name}"`;
+}
 
 export const drainSchema = z
   .strictObject(
@@ -383,6 +423,30 @@ export const routingSchema = z
           description:
             'Keep each user on one revision during a split, by a hash of this cookie or header.',
         }),
+      override: z
+        .strictObject(
+          {
+            header: z
+              .string(expecting('a header name'))
+              .regex(/^[!#-'*+.0-9A-Za-z^_`|~-]+$/)
+              .transform((h) => h.toLowerCase())
+              .optional(),
+            cookie: z
+              .string(expecting('a cookie name'))
+              .regex(/^[!#-'*+.0-9A-Z^-z|~-]+$/)
+              .optional(),
+            secret: z
+              .string(expecting('a secret of 16 to 256 visible ASCII characters'))
+              .regex(/^[\x21-\x7e]{16,256}$/)
+              .optional(),
+          },
+          expecting('a mapping with header, cookie and secret'),
+        )
+        .optional()
+        .meta({
+          description:
+            'Let a request choose its revision with this header or cookie (value "N", or "N:secret" with a secret). Off by default; stripped before the app; never counted by the canary judge.',
+        }),
     },
     expecting('a mapping of routing settings'),
   )
@@ -390,7 +454,18 @@ export const routingSchema = z
 
 export const serviceSchema = z.strictObject(
   {
-    image: z.string(expecting('an image reference like "name:tag"')).regex(/^\S+$/),
+    image: parsedBy(
+      z.string(expecting('an image reference like "name:tag"')),
+      'an image reference like "name:tag"',
+      parseImageRef,
+    ),
+    pull: z
+      .enum(['missing', 'always', 'never'], expecting('"missing", "always" or "never"'))
+      .default('missing')
+      .meta({
+        description:
+          'Pull the image from its registry: when not on the host (default), before every rollout, or never.',
+      }),
     replicas: z.number(expecting('a non-negative integer')).int().min(0).default(1),
     port: z
       .number(expecting('a port number from 1 to 65535'))
@@ -408,6 +483,19 @@ export const serviceSchema = z.strictObject(
       parseListen,
     ).meta({ description: 'Proxy listener, host:port.' }),
     env: envSchema,
+    envFile: z
+      .union(
+        [
+          z.string(expecting('a file path')).min(1),
+          z.array(z.string(expecting('a file path')).min(1)),
+        ],
+        expecting('a file path or a list of them'),
+      )
+      .optional()
+      .meta({
+        description:
+          'Files of NAME=value lines, relative to this file; "env" wins over them, later files over earlier.',
+      }),
     command: commandSchema,
     volumes: volumesSchema,
     health: healthSchema,

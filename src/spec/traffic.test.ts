@@ -32,7 +32,12 @@ test('long connection policy, drain notice and routing are normalized', () => {
     longConnections: { policy: 'close', timeoutMs: 2000 },
     notify: { type: 'signal', signal: 'SIGUSR2', graceMs: 500 },
   });
-  assert.deepEqual(svc.routing, { hosts: [], pathPrefix: null, sticky: { cookie: 'user' } });
+  assert.deepEqual(svc.routing, {
+    hosts: [],
+    pathPrefix: null,
+    sticky: { cookie: 'user' },
+    override: null,
+  });
   assert.equal(svc.mode, 'http');
 });
 
@@ -50,7 +55,7 @@ test('tcp mode refuses http routing and http probes', () => {
   );
   assert.match(
     found[1]!,
-    /^hotswap\.yaml:8:5 services\.web\.routing: host, path and sticky routing need mode: http/,
+    /^hotswap\.yaml:8:5 services\.web\.routing: host, path, sticky and override routing need mode: http/,
   );
 });
 
@@ -68,4 +73,27 @@ test('a drain notice takes exactly one of http or signal', () => {
   );
   assert.equal(found.length, 1);
   assert.match(found[0]!, /services\.web\.drain\.notify: a drain notice is either http or signal/);
+});
+
+test('routing.override: off by default; a header or a cookie, a secret of 16+ characters', () => {
+  const on = parseSpec(
+    `services:\n${base('    routing:\n      override: { header: X-Try, cookie: try, secret: "0123456789abcdef" }\n')}`,
+    'hotswap.yaml',
+  );
+  assert.deepEqual(on.services[0]!.routing.override, {
+    header: 'x-try',
+    cookie: 'try',
+    secret: '0123456789abcdef',
+  });
+  const short = issues(
+    `services:\n${base('    routing:\n      override: { header: x, secret: short }\n')}`,
+  );
+  assert.equal(short.length, 1, short.join('\n'));
+  assert.match(
+    short[0]!,
+    /^hotswap\.yaml:7:\d+ services\.web\.routing\.override\.secret: expected a secret of 16/,
+  );
+  const empty = issues(`services:\n${base('    routing:\n      override: {}\n')}`);
+  assert.equal(empty.length, 1, empty.join('\n'));
+  assert.match(empty[0]!, /services\.web\.routing\.override: override needs a header or a cookie/);
 });

@@ -100,11 +100,15 @@ export interface RoutingSpec {
   hosts: string[];
   pathPrefix: string | null;
   sticky: { cookie?: string; header?: string } | null;
+  /** Requests that force a revision by header or cookie (`N` or `N:secret`); null: off. */
+  override: { header?: string; cookie?: string; secret?: string } | null;
 }
 
 export interface ServiceSpec {
   name: string;
   image: string;
+  /** When the image is fetched from its registry; absent in revisions stored before it existed. */
+  pull: 'missing' | 'always' | 'never';
   replicas: number;
   /** Port the app listens on inside the container. */
   port: number;

@@ -108,7 +108,7 @@ ${extra}`;
 
   test('a blocking preflight failure leaves the old revision serving, under load; warn goes on', async () => {
     const hook = (onFail: string, exit: number): string => `    preflight:
-      - run: [sh, -c, 'echo "scanned $HOTSWAP_IMAGE $HOTSWAP_IMAGE_DIGEST"; exit ${exit}']
+      - run: [sh, -c, 'echo "scanned $$HOTSWAP_IMAGE $$HOTSWAP_IMAGE_DIGEST"; exit ${exit}']
         timeout: 10s
         onFail: ${onFail}
     env:

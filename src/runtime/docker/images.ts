@@ -1,8 +1,9 @@
-// Image endpoints: inspect, list, remove and build (from a tar build context).
+// Image endpoints: inspect, list, remove, pull and build (from a tar build context).
 
 import type { Readable } from 'node:stream';
 import { HotswapError } from '../../errors.js';
 import type { DockerClient } from './client.js';
+import { registryAuthHeader, type RegistryAuth } from './credentials.js';
 import { labelFilters } from './labels.js';
 import type { LabelSelector } from './labels.js';
 
@@ -55,6 +56,33 @@ interface BuildMessage {
   aux?: { ID?: string };
 }
 
+/** One line of the engine's pull progress, per layer (id) or for the whole image. */
+export interface PullEvent {
+  status: string;
+  id?: string;
+  current?: number;
+  total?: number;
+}
+
+export interface PullOptions {
+  /** "registry/repo" as Docker names it, without tag or digest. */
+  repository: string;
+  /** A tag ("v2") or a digest ("sha256:…"). */
+  tagOrDigest: string;
+  auth?: RegistryAuth | null;
+  onEvent?: (event: PullEvent) => void;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface PullMessage {
+  status?: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
 function imagePath(ref: string): string {
   return ref.split('/').map(encodeURIComponent).join('/');
 }
@@ -95,6 +123,92 @@ export class ImagesApi {
       query: { force: opts.force, noprune: opts.noprune },
       notFound: 'IMAGE_NOT_FOUND',
     });
+  }
+
+  /** Gives an image another name (repo:tag). */
+  async tag(ref: string, repo: string, tag: string): Promise<void> {
+    await this.client.request({
+      method: 'POST',
+      path: `/images/${imagePath(ref)}/tag`,
+      query: { repo, tag },
+      notFound: 'IMAGE_NOT_FOUND',
+    });
+  }
+
+  /** Pushes repo:tag to its registry; the engine's error line (if any) is thrown as DOCKER_API. */
+  async push(repo: string, tag: string, auth?: RegistryAuth | null): Promise<void> {
+    const headers: Record<string, string> = {
+      // The engine insists on the header, even for a registry that needs no login.
+      'x-registry-auth': registryAuthHeader(auth ?? {}),
+    };
+    const res = await this.client.stream({
+      method: 'POST',
+      path: `/images/${imagePath(repo)}/push`,
+      query: { tag },
+      headers,
+      notFound: 'IMAGE_NOT_FOUND',
+      timeoutMs: 600_000,
+    });
+    let text = '';
+    for await (const chunk of res.body) text += chunk.toString('utf8');
+    const error = text
+      .split('\n')
+      .filter((l) => l.includes('"error"'))
+      .map((l) => (JSON.parse(l) as PullMessage).error)[0];
+    if (error) throw new HotswapError('DOCKER_API', `push of ${repo}:${tag} failed: ${error}`);
+  }
+
+  /**
+   * Pulls an image and returns the digest the registry reported ("sha256:…"), or null when the
+   * engine did not say. A missing tag or repository is IMAGE_NOT_FOUND; any other failure
+   * (registry unreachable, refused credentials) is REGISTRY_UNAVAILABLE with the engine's words.
+   */
+  async pull(opts: PullOptions): Promise<string | null> {
+    const headers: Record<string, string> = {};
+    if (opts.auth) headers['x-registry-auth'] = registryAuthHeader(opts.auth);
+    const ref = `${opts.repository}${opts.tagOrDigest.includes(':') ? '@' : ':'}${opts.tagOrDigest}`;
+    let res;
+    try {
+      res = await this.client.stream({
+        method: 'POST',
+        path: '/images/create',
+        query: { fromImage: opts.repository, tag: opts.tagOrDigest },
+        headers,
+        notFound: 'IMAGE_NOT_FOUND',
+        timeoutMs: opts.timeoutMs ?? 600_000,
+        signal: opts.signal,
+      });
+    } catch (err) {
+      throw pullError(ref, err instanceof HotswapError ? err.message : String(err), err);
+    }
+    let digest: string | null = null;
+    let failure: string | null = null;
+    let pending = '';
+    const handle = (line: string) => {
+      if (!line.trim()) return;
+      const msg = JSON.parse(line) as PullMessage;
+      if (msg.error) failure = msg.errorDetail?.message ?? msg.error;
+      const status = msg.status ?? '';
+      const pinned = /^Digest: (sha256:[a-f0-9]{64})/.exec(status);
+      if (pinned) digest = pinned[1] ?? null;
+      if (status) {
+        opts.onEvent?.({
+          status,
+          id: msg.id,
+          current: msg.progressDetail?.current,
+          total: msg.progressDetail?.total,
+        });
+      }
+    };
+    for await (const chunk of res.body) {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      lines.forEach(handle);
+    }
+    handle(pending);
+    if (failure !== null) throw pullError(ref, failure);
+    return digest;
   }
 
   /**
@@ -160,4 +274,23 @@ export class ImagesApi {
     }
     return result.id;
   }
+}
+
+// The engine words a missing tag as "manifest unknown" / "not found"; everything else is the
+// registry's or the network's fault.
+function pullError(ref: string, message: string, cause?: unknown): HotswapError {
+  const missing = /manifest unknown|not found|does not exist|repository name not known/i.test(
+    message,
+  );
+  const unauthorized = /unauthorized|authentication required|denied/i.test(message);
+  const hint = missing
+    ? 'check the name and tag, and that it was pushed'
+    : unauthorized
+      ? 'log in with `docker login <registry>` (hotswap reads ~/.docker/config.json)'
+      : 'check that the registry is up and reachable from the Docker host';
+  return new HotswapError(
+    missing ? 'IMAGE_NOT_FOUND' : 'REGISTRY_UNAVAILABLE',
+    `cannot pull ${ref}: ${message} (${hint})`,
+    { details: { image: ref, reason: message }, cause },
+  );
 }

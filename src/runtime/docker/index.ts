@@ -33,7 +33,14 @@ export type { DockerEvent, EventsOptions } from './events.js';
 export { ExecApi } from './exec.js';
 export type { ExecInspect, ExecResult, RunOptions } from './exec.js';
 export { ImagesApi } from './images.js';
-export type { BuildOptions, ImageInspect, ImageSummary } from './images.js';
+export type { BuildOptions, ImageInspect, ImageSummary, PullEvent, PullOptions } from './images.js';
+export {
+  dockerConfigPath,
+  registryAuth,
+  registryAuthHeader,
+  usesCredentialHelper,
+  type RegistryAuth,
+} from './credentials.js';
 export {
   LABEL_MANAGED,
   LABEL_PORT,

@@ -11,6 +11,8 @@ import type {
   InstanceHealth,
   InstanceRequest,
   InstanceState,
+  LogRequest,
+  PullPolicy,
   Runtime,
 } from '../types.js';
 import { DockerClient } from './client.js';
@@ -23,6 +25,7 @@ import type {
 import type { DockerEvent } from './events.js';
 import type { ExecResult, RunOptions } from './exec.js';
 import { LABEL_MANAGED, LABEL_PORT, LABEL_REVISION, LABEL_SCOPE, LABEL_SERVICE } from './labels.js';
+import { ensureImage } from './pull.js';
 import { packTar } from './tar.js';
 
 export interface DockerRuntimeOptions {
@@ -69,13 +72,26 @@ export class DockerRuntime implements Runtime {
       return { id: img.Id, repoDigest: img.RepoDigests?.[0] ?? null };
     } catch (err) {
       if (err instanceof HotswapError && err.code === 'IMAGE_NOT_FOUND') {
-        throw new HotswapError('IMAGE_NOT_FOUND', `image ${image} is not present on this host`, {
-          details: { image },
-          cause: err,
-        });
+        const hint = `docker pull ${image}, or let hotswap pull it (pull: missing)`;
+        throw new HotswapError(
+          'IMAGE_NOT_FOUND',
+          `image ${image} is not present on this host (${hint})`,
+          {
+            details: { image },
+            cause: err,
+          },
+        );
       }
       throw err;
     }
+  }
+
+  ensureImage(
+    image: string,
+    pull: PullPolicy,
+    progress?: (message: string) => void,
+  ): Promise<ImageInfo> {
+    return ensureImage(this.client, image, pull, progress);
   }
 
   async startInstance(req: InstanceRequest): Promise<Instance> {
@@ -195,9 +211,18 @@ export class DockerRuntime implements Runtime {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
 
-  async logs(id: string, opts: { tail?: number } = {}): Promise<string> {
-    const out = await this.client.containers.logs(id, { tail: opts.tail ?? 'all' });
+  async logs(id: string, opts: LogRequest = {}): Promise<string> {
+    const out = await this.client.containers.logs(id, { ...opts, tail: opts.tail ?? 'all' });
     return out.combined;
+  }
+
+  async *followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string> {
+    const frames = this.client.containers.followLogs(id, {
+      ...opts,
+      tail: opts.tail ?? 'all',
+      signal,
+    });
+    for await (const frame of frames) yield frame.data.toString('utf8');
   }
 
   // ---- beyond the Runtime contract: used by reload, hand-off and exec probes ----

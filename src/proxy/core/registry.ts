@@ -1,0 +1,282 @@
+// The live route table: services, their listeners and their persistence, changed only through
+// these methods. Changes run one at a time (a drain's wait runs outside that queue) and each
+// one is on disk before its promise resolves, so an acknowledged change survives a restart.
+import { HotswapError } from '../../errors.js';
+import { SHUTDOWN_REASON } from './long.js';
+import { routeKeys, type Listeners } from '../listeners.js';
+import type { RouteStore } from './route-store.js';
+import { DEFAULT_TUNING, ServiceRuntime, type ServiceStatsDump, type Tuning } from './service.js';
+import type { Backend, DrainResult, LongConnections, RouteTable, ServiceStats } from '../types.js';
+import { conflict, serviceConfigInput, type ServiceSettings } from './validate.js';
+
+export class Registry {
+  private readonly services = new Map<string, ServiceRuntime>();
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Set once a successor owns the table: this process no longer writes it. */
+  private detached = false;
+
+  constructor(
+    private readonly listeners: Listeners,
+    private readonly store: RouteStore,
+    private readonly log: (line: string) => void,
+    private readonly tuning: Tuning = DEFAULT_TUNING,
+    /** How long a removed service's requests may run before its pools are closed. */
+    private readonly graceMs = 30_000,
+  ) {}
+
+  /**
+   * Rebuilds the live state from a stored table. Draining backends are dropped (their drain
+   * ended with the old process). With `adopt`, addresses are only prepared: the caller hands
+   * them inherited sockets, then binds the rest. Otherwise they are bound now; a listener that
+   * cannot bind is logged and the service kept, so the next ensureService retries the bind.
+   */
+  async restore(table: RouteTable, opts: { adopt?: boolean } = {}): Promise<void> {
+    for (const [name, route] of Object.entries(table.services)) {
+      const svc = new ServiceRuntime(name, serviceConfigInput(route), this.tuning, this.log);
+      for (const b of route.backends) {
+        if (b.state === 'active')
+          svc.addBackend({ id: b.id, revision: b.revision, address: b.address });
+      }
+      svc.setWeights(route.weights);
+      this.services.set(name, svc);
+    }
+    for (const [listen, services] of this.byAddress()) {
+      this.listeners.prepare(listen, services[0]!.settings.mode, services);
+    }
+    if (!opts.adopt) await this.listeners.bindMissing();
+  }
+
+  /** Persists the restored table (draining backends dropped); run once the listeners are up. */
+  async saveRestored(): Promise<void> {
+    await this.exclusive(() => this.persist());
+  }
+
+  table(): RouteTable {
+    const table: RouteTable = { version: 1, services: {} };
+    for (const [name, svc] of this.services) table.services[name] = svc.toRoute();
+    return table;
+  }
+
+  ensureService(name: string, settings: ServiceSettings): Promise<void> {
+    return this.exclusive(async () => {
+      const listen = settings.listen;
+      const others = [...this.services.values()].filter(
+        (s) => s.name !== name && s.listen === listen,
+      );
+      for (const other of others) {
+        if (settings.mode === 'tcp' || other.settings.mode === 'tcp') {
+          throw conflict(
+            'listen',
+            `${listen} is already used by service ${other.name} (a tcp listener cannot be shared)`,
+          );
+        }
+        const mine = new Set(routeKeys(settings));
+        const clash = routeKeys(other.settings).find((k) => mine.has(k));
+        if (clash !== undefined) {
+          throw conflict(
+            'listen',
+            `${listen} is already used by service ${other.name} with the same host and path rules; give each service distinct hosts or pathPrefix`,
+          );
+        }
+      }
+      let svc = this.services.get(name);
+      const created = svc === undefined;
+      svc ??= new ServiceRuntime(name, settings, this.tuning, this.log);
+      const previous = svc.settings;
+      const oldListen = created ? undefined : previous.listen;
+      svc.settings = settings;
+      try {
+        await this.listeners.place(listen, settings.mode, [...others, svc]);
+      } catch (err) {
+        svc.settings = previous;
+        throw err;
+      }
+      this.services.set(name, svc);
+      if (oldListen !== undefined && oldListen !== listen) {
+        this.log(`service ${name} moves from ${oldListen} to ${listen}`);
+        const left = this.servicesOn(oldListen);
+        this.listeners.update(oldListen, left[0]?.settings.mode ?? 'http', left);
+      } else if (created) this.log(`service ${name} on ${listen} (${settings.mode})`);
+      await this.persist();
+    });
+  }
+
+  /**
+   * Removes the service (a missing one is fine). Resolves once the route is gone and its
+   * listener stops taking requests for it; its long connections are cut, requests in flight
+   * finish in the background (within the grace), then its pools are closed.
+   */
+  async removeService(name: string): Promise<void> {
+    const svc = await this.exclusive(async () => {
+      const found = this.services.get(name);
+      if (found === undefined) return undefined;
+      this.services.delete(name);
+      const left = this.servicesOn(found.listen);
+      this.listeners.update(found.listen, left[0]?.settings.mode ?? 'http', left);
+      await this.persist();
+      return found;
+    });
+    if (svc === undefined) return;
+    this.log(`service ${name} removed`);
+    svc.cutLong(SHUTDOWN_REASON);
+    setTimeout(() => svc.destroy(SHUTDOWN_REASON), this.graceMs).unref();
+  }
+
+  addBackend(name: string, backend: Omit<Backend, 'state'>): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.service(name).addBackend(backend)) {
+        this.log(
+          `service ${name}: backend ${backend.id} (revision ${backend.revision}) at ${backend.address}`,
+        );
+      }
+      await this.persist();
+    });
+  }
+
+  async drain(
+    name: string,
+    id: string,
+    timeoutMs: number,
+    longConnections?: LongConnections,
+  ): Promise<DrainResult> {
+    const started = await this.exclusive(async () => {
+      const svc = this.service(name);
+      const long = longConnections ?? svc.settings.longConnections;
+      const result = svc.drain(id, timeoutMs, long, () => this.exclusive(() => this.persist()));
+      this.log(
+        `service ${name}: draining backend ${id} (up to ${timeoutMs} ms; long connections: ${long.policy}${long.policy === 'keep' ? ` up to ${long.timeoutMs} ms` : ''})`,
+      );
+      await this.persist();
+      // Wrapped: returning the promise itself would make the queue wait for the whole drain.
+      return { result };
+    });
+    const r = await started.result;
+    this.log(
+      `service ${name}: backend ${id} ${r.drained ? 'drained' : `cut with ${r.inFlight} in flight`} after ${r.waitedMs} ms; long connections ${r.long.atStart} (closed by peer ${r.long.closedByPeer}, cut ${r.long.cut})`,
+    );
+    return r;
+  }
+
+  setWeights(name: string, weights: Record<string, number>): Promise<void> {
+    return this.exclusive(async () => {
+      this.service(name).setWeights(weights);
+      this.log(`service ${name}: weights ${JSON.stringify(weights)}`);
+      await this.persist();
+    });
+  }
+
+  getWeights(name: string): Record<string, number> {
+    return this.service(name).getWeights();
+  }
+
+  stats(name: string, windowMs?: number): ServiceStats {
+    return this.service(name).stats(windowMs);
+  }
+
+  /**
+   * Waits for the changes under way, then holds the queue until the returned function is
+   * called: the table cannot change meanwhile (a successor is reading it).
+   */
+  freeze(): Promise<() => void> {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    return new Promise((resolve) => {
+      void this.exclusive(async () => {
+        resolve(release);
+        await held;
+      });
+    });
+  }
+
+  /** A successor owns the table now: stop writing it. */
+  detach(): void {
+    this.detached = true;
+  }
+
+  dumpStats(): Record<string, ServiceStatsDump> {
+    const out: Record<string, ServiceStatsDump> = {};
+    for (const [name, svc] of this.services) out[name] = svc.dumpStats();
+    return out;
+  }
+
+  /** Dumps every counter and starts again from zero: what follows is dumped again later. */
+  takeStats(): Record<string, ServiceStatsDump> {
+    const out = this.dumpStats();
+    for (const svc of this.services.values()) svc.resetStats();
+    return out;
+  }
+
+  mergeStats(dump: Record<string, ServiceStatsDump>): void {
+    for (const [name, d] of Object.entries(dump)) this.services.get(name)?.mergeStats(d);
+  }
+
+  /** The longest `keep` budget of long connections over all services (0 when none keep). */
+  longestKeepMs(): number {
+    let ms = 0;
+    for (const svc of this.services.values()) {
+      const long = svc.settings.longConnections;
+      if (long.policy === 'keep') ms = Math.max(ms, long.timeoutMs);
+    }
+    return ms;
+  }
+
+  /** Long connections end per each service's policy (a predecessor after the handover). */
+  async settleLong(reason: string): Promise<void> {
+    await Promise.all([...this.services.values()].map((s) => s.settleLong(reason)));
+  }
+
+  /**
+   * Closes every listener (requests finish within the listeners' grace; long connections are
+   * cut at once), then every pool.
+   */
+  async close(): Promise<void> {
+    const closing = this.listeners.closeAll();
+    for (const svc of this.services.values()) svc.cutLong(SHUTDOWN_REASON);
+    await closing;
+    for (const svc of this.services.values()) svc.destroy(SHUTDOWN_REASON);
+    await this.queue.catch(() => undefined);
+  }
+
+  /** Closes pools and long connections without touching listeners (after a handover). */
+  destroyAll(reason: string): void {
+    for (const svc of this.services.values()) svc.destroy(reason);
+  }
+
+  private servicesOn(listen: string): ServiceRuntime[] {
+    return [...this.services.values()].filter((s) => s.listen === listen);
+  }
+
+  private byAddress(): Map<string, ServiceRuntime[]> {
+    const out = new Map<string, ServiceRuntime[]>();
+    for (const svc of this.services.values()) {
+      const list = out.get(svc.listen) ?? [];
+      list.push(svc);
+      out.set(svc.listen, list);
+    }
+    return out;
+  }
+
+  private service(name: string): ServiceRuntime {
+    const svc = this.services.get(name);
+    if (svc === undefined) throw new HotswapError('NOT_FOUND', `no service ${name} in the proxy`);
+    return svc;
+  }
+
+  private async persist(): Promise<void> {
+    if (this.detached) return;
+    try {
+      await this.store.save(this.table());
+    } catch (err) {
+      this.log(`cannot save route table: ${(err as Error).message}`);
+      throw new HotswapError('INTERNAL', `route table not saved: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

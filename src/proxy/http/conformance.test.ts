@@ -1,0 +1,189 @@
+// One conformance suite for the HTTP policy (policy.ts), run against both engines: the fast path
+// on raw sockets and the full path on Node's http server. Each rule is checked the same way on
+// both: forwarded headers, request ids, hop-by-hop headers, the retry rule, and the proxy's own
+// pages (status, wording and X-Hotswap-Error code). Framing has its own suites
+// (smuggling.test.ts, response-framing.test.ts).
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { test } from 'node:test';
+import {
+  cleanupAfterAll,
+  freePort,
+  json,
+  request,
+  startProxy,
+  startUpstream,
+  type EchoReply,
+  type RequestOptions,
+} from '../test-support.js';
+
+const cleanup = cleanupAfterAll();
+
+interface Setup {
+  port: number;
+  ensure(name: string, config: object): Promise<void>;
+  backend(service: string, id: string, revision: number, address: string): Promise<void>;
+}
+
+async function proxy(fastPath: boolean, extra: object = {}): Promise<Setup> {
+  const p = await startProxy(undefined, { fastPath, ...extra });
+  cleanup(() => p.proxy.close());
+  const port = await freePort();
+  return {
+    port,
+    ensure: (name, config) =>
+      p.client.ensureService(name, { listen: `127.0.0.1:${port}`, ...config }),
+    backend: (service, id, revision, address) =>
+      p.client.addBackend(service, { id, revision, address }),
+  };
+}
+
+async function upstream(name: string, handler?: http.RequestListener): Promise<string> {
+  const up = await startUpstream(name, handler);
+  cleanup(() => up.close());
+  return up.address;
+}
+
+/** A proxy on the engine with service "web" on one echo backend. */
+async function echoed(fastPath: boolean): Promise<(opts?: RequestOptions) => Promise<EchoReply>> {
+  const p = await proxy(fastPath);
+  await p.ensure('web', {});
+  await p.backend('web', 'a', 1, await upstream('a'));
+  return async (opts = {}) => {
+    const reply = await request(p.port, opts);
+    assert.equal(reply.status, 200, reply.body.toString());
+    return json<EchoReply>(reply);
+  };
+}
+
+/** An address nothing listens on. */
+async function deadAddress(): Promise<string> {
+  return `127.0.0.1:${await freePort()}`;
+}
+
+for (const fastPath of [true, false]) {
+  const engine = fastPath ? 'fast path' : 'full path';
+
+  test(`${engine}: X-Forwarded-For extends the client's chain; -Proto and -Host are the proxy's`, async () => {
+    const ask = await echoed(fastPath);
+    const plain = await ask({ headers: { host: 'shop.example' } });
+    assert.equal(plain.headers['x-forwarded-for'], '127.0.0.1');
+    assert.equal(plain.headers['x-forwarded-proto'], 'http');
+    assert.equal(plain.headers['x-forwarded-host'], 'shop.example');
+    const chained = await ask({
+      headers: {
+        host: 'shop.example',
+        'x-forwarded-for': '203.0.113.7',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'evil.example',
+      },
+    });
+    assert.equal(chained.headers['x-forwarded-for'], '203.0.113.7, 127.0.0.1');
+    assert.equal(chained.headers['x-forwarded-proto'], 'http', 'never the client’s word');
+    assert.equal(chained.headers['x-forwarded-host'], 'shop.example');
+  });
+
+  test(`${engine}: a request id is made when missing and kept when sent`, async () => {
+    const ask = await echoed(fastPath);
+    const made = (await ask()).headers['x-request-id'];
+    assert.match(String(made), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.notEqual((await ask()).headers['x-request-id'], made, 'one id per request');
+    const kept = await ask({ headers: { 'x-request-id': 'trace-42' } });
+    assert.equal(kept.headers['x-request-id'], 'trace-42');
+  });
+
+  test(`${engine}: hop-by-hop headers stop at the proxy; framing headers never do`, async () => {
+    const ask = await echoed(fastPath);
+    const got = await ask({
+      method: 'POST',
+      body: 'hello',
+      headers: {
+        connection: 'keep-alive, x-secret-hop, content-length',
+        'x-secret-hop': '1',
+        'keep-alive': 'timeout=5',
+        'proxy-authorization': 'Basic eDp5',
+        'proxy-connection': 'keep-alive',
+        'x-end-to-end': 'yes',
+      },
+    });
+    for (const name of ['x-secret-hop', 'keep-alive', 'proxy-authorization', 'proxy-connection']) {
+      assert.equal(got.headers[name], undefined, name);
+    }
+    assert.equal(got.headers['x-end-to-end'], 'yes');
+    assert.equal(got.bytes, 5, 'the body arrived whole');
+  });
+
+  test(`${engine}: a connect failure is retried once on another instance`, async () => {
+    const p = await proxy(fastPath);
+    await p.ensure('web', {});
+    await p.backend('web', 'dead', 1, await deadAddress());
+    await p.backend('web', 'live', 1, await upstream('live'));
+    for (let i = 0; i < 6; i++) {
+      const reply = await request(p.port, { method: 'POST', body: 'x' });
+      assert.equal(reply.status, 200);
+      assert.equal(json<EchoReply>(reply).name, 'live');
+    }
+  });
+
+  test(`${engine}: a POST that reached the app is not retried when the app resets it`, async () => {
+    let hits = 0;
+    const p = await proxy(fastPath);
+    await p.ensure('web', {});
+    const reset: http.RequestListener = (req) => {
+      hits++;
+      req.socket.destroy();
+    };
+    await p.backend('web', 'a', 1, await upstream('a', reset));
+    await p.backend('web', 'b', 1, await upstream('b', reset));
+    const reply = await request(p.port, { method: 'POST', body: 'pay once' });
+    assert.equal(reply.status, 502);
+    assert.equal(reply.headers['x-hotswap-error'], 'HOTSWAP_BAD_GATEWAY');
+    assert.match(reply.body.toString(), /^hotswap: upstream request failed \(ECONNRESET\)\n502 /);
+    assert.equal(hits, 1);
+  });
+
+  test(`${engine}: the proxy's own pages: status, wording and code`, async () => {
+    const p = await proxy(fastPath, { upstreamTimeoutMs: 300 });
+    await p.ensure('api', { hosts: ['api.example'], maxBodyBytes: 10 });
+    await p.ensure('dead', { hosts: ['dead.example'] });
+    await p.ensure('slow', { hosts: ['slow.example'] });
+    await p.ensure('none', { hosts: ['none.example'] });
+    await p.backend('api', 'a', 1, await upstream('a'));
+    await p.backend('dead', 'd', 1, await deadAddress());
+    await p.backend('slow', 's', 1, await upstream('s', () => {}));
+    const cases: Array<[RequestOptions, number, string, RegExp]> = [
+      [
+        { headers: { host: 'nothing.example' } },
+        404,
+        'NO_SERVICE',
+        /no service for host "nothing\.example" and path "\/"/,
+      ],
+      [
+        { headers: { host: 'api.example' }, method: 'POST', body: 'x'.repeat(11) },
+        413,
+        'BODY_TOO_LARGE',
+        /request body larger than 10 bytes/,
+      ],
+      [{ headers: { host: 'none.example' } }, 503, 'NO_BACKEND', /no backend available/],
+      [
+        { headers: { host: 'dead.example' } },
+        502,
+        'BAD_GATEWAY',
+        /upstream connection failed \(ECONNREFUSED\)/,
+      ],
+      [
+        { headers: { host: 'slow.example' } },
+        504,
+        'UPSTREAM_TIMEOUT',
+        /upstream timed out \(no response within 300 ms\)/,
+      ],
+    ];
+    for (const [opts, status, code, reason] of cases) {
+      const reply = await request(p.port, opts);
+      assert.equal(reply.status, status, JSON.stringify(opts.headers));
+      assert.equal(reply.headers['x-hotswap-error'], `HOTSWAP_${code}`);
+      assert.equal(reply.headers['cache-control'], 'no-store');
+      assert.match(reply.body.toString(), new RegExp(`^hotswap: ${reason.source}\\n${status} `));
+    }
+  });
+}

@@ -1,0 +1,47 @@
+// `npm run fuzz`: a long run of the smuggling fuzzer against both engines of the proxy.
+//   node dist/src/proxy/http/fuzz/main.js [--cases 200000] [--seed N] [--engine fast|node|both]
+//                                     [--concurrency 24] [--seeds-only]
+// Exits 1 when it found anything; prints each finding's case (its bytes reproduce it).
+import { parseArgs } from 'node:util';
+import { corpus } from './corpus.js';
+import { runFuzz, type FuzzResult } from './harness.js';
+
+const { values } = parseArgs({
+  options: {
+    cases: { type: 'string', default: '200000' },
+    seed: { type: 'string' },
+    engine: { type: 'string', default: 'both' },
+    concurrency: { type: 'string', default: '24' },
+    'seeds-only': { type: 'boolean', default: false },
+  },
+});
+
+const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
+const engines = values.engine === 'both' ? [true, false] : [values.engine === 'fast'];
+let failed = false;
+for (const fastPath of engines) {
+  const result = await runFuzz({
+    fastPath,
+    cases: corpus(values['seeds-only'] ? 0 : Number(values.cases), seed),
+    concurrency: Number(values.concurrency),
+  });
+  report(result, seed);
+  failed ||= result.findings.length > 0;
+}
+process.exit(failed ? 1 : 0);
+
+function report(r: FuzzResult, seed: number): void {
+  console.log(
+    `${r.engine}: ${r.cases} cases (seed ${seed}) in ${r.ms} ms, ${r.forwarded} requests forwarded, ` +
+      `${r.timeouts} timeouts, ${r.findings.length} findings`,
+  );
+  if (r.timeouts > 0) console.log(`  timed out: ${r.timedOut.join(', ')}`);
+  const seen = new Set<string>();
+  for (const f of r.findings) {
+    const key = `${f.kind} ${f.name.split('+')[0]}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    console.log(`  [${f.kind}] case ${f.caseId} ${f.name}: ${f.detail}`);
+    console.log(`    input ${JSON.stringify(f.input)}`);
+  }
+}
