@@ -3,7 +3,7 @@ import { HotswapError } from '../errors.js';
 import type { VerifyResult } from '../security/index.js';
 import { daysLikeMs } from '../security/expiry.js';
 import type { AuditRecord } from '../store/index.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson, table } from './output.js';
 
 /** `--since 2h` (ago) or an ISO time. */
@@ -30,8 +30,14 @@ export function register(program: Command): void {
       const q = new URLSearchParams();
       if (opts.service) q.set('service', opts.service);
       if (opts.since) q.set('since', sinceParam(opts.since));
-      const r = await withApi(cmd, (api) =>
-        api.json<{ entries: AuditRecord[] }>('GET', `/v1/audit${q.size ? `?${q.toString()}` : ''}`),
+      const r = await withApi(
+        cmd,
+        (api) =>
+          api.json<{ entries: AuditRecord[] }>(
+            'GET',
+            `/v1/audit${q.size ? `?${q.toString()}` : ''}`,
+          ),
+        READ_ONLY,
       );
       if (globals(cmd).json) return printJson(r);
       print(
@@ -56,7 +62,11 @@ export function register(program: Command): void {
     .command('verify')
     .description('walk the hash chain; name the first entry edited, deleted or reordered')
     .action(async (_opts: unknown, cmd: Command) => {
-      const r = await withApi(cmd, (api) => api.json<VerifyResult>('GET', '/v1/audit/verify'));
+      const r = await withApi(
+        cmd,
+        (api) => api.json<VerifyResult>('GET', '/v1/audit/verify'),
+        READ_ONLY,
+      );
       if (globals(cmd).json) printJson(r);
       if (!r.ok)
         throw new HotswapError('AUDIT_BROKEN', `audit chain broken: ${r.message}`, { details: r });

@@ -1,13 +1,14 @@
 // The CLI's only way to the daemon: HTTP over the daemon's unix socket. Starts the daemon when
 // none answers, so `hotswap up` works on a fresh machine without a service manager.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
 import type { StreamLine } from '../api/index.js';
 import { errorFromJSON, HotswapError } from '../errors.js';
-import type { HomePaths } from '../daemon/paths.js';
+import { checkSocketPaths, type HomePaths } from '../daemon/paths.js';
+import { START_REPORT_ENV, waitForStart, type StartOutcome } from '../daemon/start-channel.js';
 import { explainTlsError, remoteConnector, type RemoteTarget } from './remote.js';
 import { assertSafeHome } from '../security/home-safety.js';
 
@@ -52,6 +53,20 @@ export class ApiClient {
 
   /** Runs a long operation and hands each progress line to onLine; returns the result line's value. */
   async stream<T>(path: string, body: unknown, onLine: (line: StreamLine) => void): Promise<T> {
+    // Ctrl-C ends this CLI, not the operation: the daemon goes on, and says so in the journal.
+    process.once('SIGINT', interrupted);
+    try {
+      return await this.streamLines<T>(path, body, onLine);
+    } finally {
+      process.off('SIGINT', interrupted);
+    }
+  }
+
+  private async streamLines<T>(
+    path: string,
+    body: unknown,
+    onLine: (line: StreamLine) => void,
+  ): Promise<T> {
     const res = await this.send('POST', path, body);
     if (res.statusCode >= 400) throw errorFromJSON(await res.body.json());
     let buffered = '';
@@ -109,6 +124,14 @@ export class ApiClient {
   }
 }
 
+function interrupted(): void {
+  process.stderr.write(
+    '\nhotswap: interrupted; the daemon goes on with the operation. ' +
+      '`hotswap rollout status <service> --watch` follows it, `hotswap abort <service>` stops it.\n',
+  );
+  process.exit(130);
+}
+
 /** Connects to the daemon of this home, starting one in the background if none answers. */
 export async function connect(
   paths: HomePaths,
@@ -121,28 +144,52 @@ export async function connect(
     return client;
   }
   if (await client.healthy()) return client;
-  if (!opts.start)
-    throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon runs for ${paths.home}`);
-  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  assertSafeHome(paths.home); // the daemon would refuse it too, but only in its log
-  startDaemon(paths);
-  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    await sleep(100);
-    if (await client.healthy()) return client;
+  if (!opts.start) {
+    await client.close();
+    throw noDaemon(paths);
   }
-  throw new HotswapError(
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  assertSafeHome(paths.home); // the daemon refuses it too; say so before starting one
+  checkSocketPaths(paths);
+  const outcome = await startDaemon(paths);
+  // Started: it answers already. Lost the race to another starter: wait for the winner.
+  const deadline = Date.now() + (outcome === 'started' ? 2_000 : DAEMON_START_TIMEOUT_MS);
+  while (!(await client.healthy())) {
+    if (Date.now() > deadline) {
+      await client.close();
+      throw new HotswapError(
+        'DAEMON_UNAVAILABLE',
+        `the daemon of ${paths.home} does not answer on ${paths.apiSocket}; see ${paths.daemonLog}`,
+      );
+    }
+    await sleep(50);
+  }
+  return client;
+}
+
+/** What a verb that only reads (or acts on a running rollout) says when no daemon runs. */
+export function noDaemon(paths: HomePaths): HotswapError {
+  return new HotswapError(
     'DAEMON_UNAVAILABLE',
-    `the daemon did not start within ${DAEMON_START_TIMEOUT_MS} ms; see ${paths.daemonLog}`,
+    `no hotswap daemon is running for ${paths.home} (nothing to show or act on; ` +
+      '`hotswap up` starts one)',
+    { details: { home: paths.home, running: false } },
   );
 }
 
-function startDaemon(paths: HomePaths): void {
+async function startDaemon(paths: HomePaths): Promise<StartOutcome> {
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const log = openSync(paths.daemonLog, 'a');
+  const logOffset = fstatSync(log).size;
   const child = spawn(process.execPath, [MAIN, 'daemon', '--home', paths.home], {
     detached: true,
-    stdio: ['ignore', log, log],
+    stdio: ['ignore', log, log, 'ipc'],
+    env: { ...process.env, [START_REPORT_ENV]: '1' },
   });
-  child.unref();
+  closeSync(log);
+  return waitForStart(child, {
+    timeoutMs: DAEMON_START_TIMEOUT_MS,
+    logFile: paths.daemonLog,
+    logOffset,
+  });
 }

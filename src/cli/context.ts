@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { homePaths, type HomePaths } from '../daemon/paths.js';
 import { ApiClient, connect } from './client.js';
 import { remoteTarget, type RemoteFlags } from './remote.js';
@@ -25,6 +25,15 @@ export function apiClient(cmd: Command): ApiClient {
 
 export function paths(cmd: Command): HomePaths {
   return homePaths(globals(cmd).home);
+}
+
+/** withApi's `start` for verbs that only read: they never start a daemon (see noDaemon). */
+export const READ_ONLY = false;
+
+/** Commander parser of a non-negative integer flag: `-n abc` is a usage error (exit 2). */
+export function count(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a non-negative integer.');
+  return Number(value);
 }
 
 /** Opens an API client for the command's home, runs fn, and always closes the client. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RevisionRecord, RolloutRecord } from '../store/index.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson, table } from './output.js';
 
 export function register(program: Command): void {
@@ -11,12 +11,15 @@ export function register(program: Command): void {
     )
     .argument('<service>', 'service name')
     .action(async (service: string, _opts: unknown, cmd: Command) => {
-      const h = await withApi(cmd, (api) =>
-        api.json<{
-          revisions: RevisionRecord[];
-          rollouts: RolloutRecord[];
-          refusals?: Array<{ at: string; image: string; reason: string }>;
-        }>('GET', `/v1/services/${encodeURIComponent(service)}/history`),
+      const h = await withApi(
+        cmd,
+        (api) =>
+          api.json<{
+            revisions: RevisionRecord[];
+            rollouts: RolloutRecord[];
+            refusals?: Array<{ at: string; image: string; reason: string }>;
+          }>('GET', `/v1/services/${encodeURIComponent(service)}/history`),
+        READ_ONLY,
       );
       if (globals(cmd).json) return printJson(h);
       print(

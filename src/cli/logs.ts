@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import type { StreamLine } from '../api/index.js';
 import { HotswapError } from '../errors.js';
 import { parseDuration } from '../spec/index.js';
-import { globals, withApi } from './context.js';
+import { count, globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson } from './output.js';
 import { addTimeoutOption, withTimeout } from './timeout.js';
 
 interface LogsOptions {
-  tail: string;
+  tail: number;
   follow?: boolean;
   since?: number;
   timestamps?: boolean;
@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .command('logs')
     .description("print the logs of a service's instances; -f follows them, new instances too")
     .argument('<service>', 'service name')
-    .option('-n, --tail <lines>', 'lines per instance', '100')
+    .option('-n, --tail <lines>', 'lines per instance', count, 100)
     .option('-f, --follow', 'keep printing new lines (Ctrl-C to stop)')
     .option(
       '--since <when>',
@@ -29,12 +29,7 @@ export function register(program: Command): void {
     .option('-t, --timestamps', 'prefix each line with its time');
   addTimeoutOption(logs).action(async (service: string, opts: LogsOptions, cmd: Command) => {
     const json = globals(cmd).json;
-    const tail = Number(opts.tail);
-    if (!Number.isInteger(tail) || tail < 0)
-      throw new HotswapError(
-        'USAGE',
-        `--tail: expected a non-negative integer, got "${opts.tail}"`,
-      );
+    const tail = opts.tail;
     const name = encodeURIComponent(service);
     if (opts.follow) {
       const body = { tail, since: opts.since, timestamps: opts.timestamps };
@@ -43,18 +38,25 @@ export function register(program: Command): void {
         print(json ? JSON.stringify(line) : `${line.instance} r${line.revision} | ${line.text}`);
       };
       await withTimeout(opts.timeout, `logs -f ${service}`, () =>
-        withApi(cmd, (api) => api.stream(`/v1/services/${name}/logs/follow`, body, show)),
+        withApi(
+          cmd,
+          (api) => api.stream(`/v1/services/${name}/logs/follow`, body, show),
+          READ_ONLY,
+        ),
       );
       return;
     }
     const query = new URLSearchParams({ tail: String(tail) });
     if (opts.since !== undefined) query.set('since', String(opts.since));
     if (opts.timestamps) query.set('timestamps', '1');
-    const { logs: out } = await withApi(cmd, (api) =>
-      api.json<{ logs: Array<{ instance: string; revision: number; text: string }> }>(
-        'GET',
-        `/v1/services/${name}/logs?${query.toString()}`,
-      ),
+    const { logs: out } = await withApi(
+      cmd,
+      (api) =>
+        api.json<{ logs: Array<{ instance: string; revision: number; text: string }> }>(
+          'GET',
+          `/v1/services/${name}/logs?${query.toString()}`,
+        ),
+      READ_ONLY,
     );
     if (json) return printJson({ logs: out });
     for (const l of out) {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { HotswapError } from '../errors.js';
 import type { ImagePolicy } from '../security/index.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson } from './output.js';
 
 export function register(program: Command): void {
@@ -34,13 +34,16 @@ export function register(program: Command): void {
     .command('show')
     .description('print the image policy in force')
     .action(async (_opts: unknown, cmd: Command) => {
-      const r = await withApi(cmd, (api) =>
-        api.json<{
-          policy: ImagePolicy;
-          text: string | null;
-          setAt: string | null;
-          setBy: string | null;
-        }>('GET', '/v1/policy'),
+      const r = await withApi(
+        cmd,
+        (api) =>
+          api.json<{
+            policy: ImagePolicy;
+            text: string | null;
+            setAt: string | null;
+            setBy: string | null;
+          }>('GET', '/v1/policy'),
+        READ_ONLY,
       );
       if (globals(cmd).json) return printJson(r);
       if (r.text === null) return print('no image policy: every image is allowed');

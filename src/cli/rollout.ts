@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloutAction } from '../controller/index.js';
 import type { JournalEntry, RolloutRecord, StepRecord } from '../store/index.js';
 import { HotswapError } from '../errors.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import * as rollback from './rollback.js';
 import { parseRevision } from './rollback.js';
 import { addTimeoutOption, withTimeout } from './timeout.js';
@@ -42,12 +42,16 @@ export function register(program: Command): void {
     if (name === 'promote') cmd.option('--full', 'promote fully now, skipping the remaining steps');
     cmd.action(async (service: string, opts: { full?: boolean }, c: Command) => {
       const chosen = opts.full ? 'promote-full' : action;
-      const r = await withApi(c, (api) =>
-        api.json<{ rolloutId: number }>(
-          'POST',
-          `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`,
-          {},
-        ),
+      const r = await withApi(
+        c,
+        (api) =>
+          api.json<{ rolloutId: number }>(
+            'POST',
+            `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`,
+            {},
+          ),
+        // Without a daemon there is no rollout to abort: starting one would only answer that.
+        action === 'abort' ? READ_ONLY : true,
       );
       if (globals(c).json) return printJson(r);
       print(`${service}: ${chosen} sent to rollout #${r.rolloutId}`);
@@ -66,26 +70,30 @@ export function register(program: Command): void {
     async (service: string, opts: { watch?: boolean; timeout?: number }, cmd: Command) => {
       const json = globals(cmd).json;
       const ended = await withTimeout(opts.timeout, `watching the rollout of ${service}`, () =>
-        withApi(cmd, async (api) => {
-          const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
-          let status = await api.json<RolloutStatus>('GET', path);
-          if (!opts.watch) return json ? printJson(status) : printStatus(status);
-          let seen = 0;
-          for (;;) {
-            for (const e of status.events.filter((x) => x.seq > seen)) {
-              print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
-              seen = e.seq;
+        withApi(
+          cmd,
+          async (api) => {
+            const path = `/v1/services/${encodeURIComponent(service)}/rollout`;
+            let status = await api.json<RolloutStatus>('GET', path);
+            if (!opts.watch) return json ? printJson(status) : printStatus(status);
+            let seen = 0;
+            for (;;) {
+              for (const e of status.events.filter((x) => x.seq > seen)) {
+                print(json ? JSON.stringify(e) : `${e.at.slice(11, 19)} ${message(e)}`);
+                seen = e.seq;
+              }
+              if (!status.active) break;
+              await sleep(WATCH_POLL_MS);
+              status = await api.json<RolloutStatus>('GET', path);
             }
-            if (!status.active) break;
-            await sleep(WATCH_POLL_MS);
-            status = await api.json<RolloutStatus>('GET', path);
-          }
-          if (!json && status.rollout)
-            print(
-              `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
-            );
-          return status.rollout;
-        }),
+            if (!json && status.rollout)
+              print(
+                `rollout #${status.rollout.id} ${status.rollout.status}${status.rollout.reason ? `: ${status.rollout.reason}` : ''}`,
+              );
+            return status.rollout;
+          },
+          READ_ONLY,
+        ),
       );
       // A script waiting on a rollout must learn that it did not go through.
       if (ended && (ended.status === 'failed' || ended.status === 'rolled-back')) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ServiceStatus } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson, table } from './output.js';
 
 export function register(program: Command): void {
@@ -12,8 +12,10 @@ export function register(program: Command): void {
     )
     .argument('[service]', 'only this service, in detail')
     .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
-      const { services: all } = await withApi(cmd, (api) =>
-        api.json<{ services: ServiceStatus[] }>('GET', '/v1/services'),
+      const { services: all } = await withApi(
+        cmd,
+        (api) => api.json<{ services: ServiceStatus[] }>('GET', '/v1/services'),
+        READ_ONLY,
       );
       const services = name === undefined ? all : all.filter((s) => s.name === name);
       if (name !== undefined && services.length === 0)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { TokenInfo } from '../security/index.js';
 import { roleTable } from '../security/rules.js';
-import { globals, withApi } from './context.js';
+import { globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson, table } from './output.js';
 
 export function register(program: Command): void {
@@ -46,7 +46,11 @@ export function register(program: Command): void {
     .command('list')
     .description('list tokens (never their secrets)')
     .action(async (_opts: unknown, cmd: Command) => {
-      const r = await withApi(cmd, (api) => api.json<{ tokens: TokenInfo[] }>('GET', '/v1/tokens'));
+      const r = await withApi(
+        cmd,
+        (api) => api.json<{ tokens: TokenInfo[] }>('GET', '/v1/tokens'),
+        READ_ONLY,
+      );
       if (globals(cmd).json) return printJson(r);
       print(
         table(

@@ -297,9 +297,26 @@ export class Controller {
       service === undefined
         ? this.store.services.list().map((s) => s.name)
         : [this.requireService(service).name];
-    for (const name of names)
+    for (const name of names) {
+      await this.endRollout(name, report);
       await this.locks.with(name, 'down', () => this.removeService(name, report));
+    }
     return names;
+  }
+
+  /** `down` of a service mid-rollout (at a pause, say): the rollout is aborted and undone first. */
+  private async endRollout(service: string, report: Reporter): Promise<void> {
+    const rollout = this.active.get(service);
+    if (!rollout) return;
+    this.note(report, service, 'rollout.aborting', `aborting rollout #${rollout.id} before down`);
+    rollout.control.abort('aborted by down');
+    this.store.journal.append({
+      service,
+      rolloutId: rollout.id,
+      event: 'control.abort',
+      data: { by: 'down' },
+    });
+    await this.locks.released(service);
   }
 
   async status(): Promise<ServiceStatus[]> {

@@ -9,17 +9,31 @@ import { HotswapError } from '../errors.js';
 import { DockerRuntime } from '../runtime/index.js';
 import { Store } from '../store/index.js';
 import { makeLog } from './log.js';
-import { homePaths } from './paths.js';
+import { checkEngine } from './engine-check.js';
+import { lockHome } from './home-lock.js';
+import { checkSocketPaths, homePaths } from './paths.js';
 import { ProxySupervisor } from './proxy-supervisor.js';
 import { VERSION } from '../version.js';
 import { assertSafeHome, listenRemote, loadConfig, openSecurity } from '../security/index.js';
 
-export async function runDaemon(opts: { home?: string }): Promise<void> {
+export interface DaemonOptions {
+  home?: string;
+  /**
+   * Refuse to start when the Docker engine does not answer (a daemon spawned by the CLI: the
+   * user sees why at once). Otherwise (systemd, foreground) it starts and catches up later.
+   */
+  requireEngine?: boolean;
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const paths = homePaths(opts.home);
   const log = makeLog('daemon');
+  checkSocketPaths(paths);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   assertSafeHome(paths.home);
   const config = loadConfig(paths.home);
+  lockHome(paths);
+  writeFileSync(paths.daemonPid, String(process.pid)); // the lock's holder, named in a loser's error
   if (await answers(paths.apiSocket)) {
     throw new HotswapError(
       'CONFLICT',
@@ -29,6 +43,7 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
   const store = Store.open(paths.dbFile);
   const security = openSecurity(store, paths.home, config.containerPolicy);
   const runtime = new DockerRuntime({ scope: paths.scope });
+  await checkEngine(runtime, opts.requireEngine ?? false, log);
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();
   const controller = new Controller(runtime, supervisor.client, store);
@@ -65,7 +80,6 @@ export async function runDaemon(opts: { home?: string }): Promise<void> {
     log(
       `remote API on ${remote.url} (TLS, certificate SHA-256 fingerprint ${remote.fingerprint256})`,
     );
-  writeFileSync(paths.daemonPid, String(process.pid));
   // A stray rejection must not take the daemon (and with it the proxy's supervisor) down.
   process.on('unhandledRejection', (err) => log(`unhandled rejection: ${String(err)}`));
   process.on('SIGTERM', () => shutdown({ proxy: false }));

@@ -9,6 +9,9 @@
 // requests finish.
 import http from 'node:http';
 import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
+import type { CertificateStore } from './tls/certificates.js';
+import { redirectHandler, type Challenges } from './tls/redirect.js';
 import { FastConnection, type ClientTimeouts, type FastListener } from './http/fast/fast-http.js';
 import { hostOf, type HttpProxy, type ListenerState } from './http/node/http-proxy.js';
 import { SilenceWatch } from './core/silence.js';
@@ -25,6 +28,11 @@ const HEADERS_TIMEOUT_MS = 30_000;
 const CLIENT_TICK_MS = 5000;
 /** While closing, connections that finish their last response are closed this often. */
 const IDLE_SWEEP_MS = 200;
+/** A TLS client that has not finished its handshake by then is dropped. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** What a listener does with its connections: HTTP (plain or TLS), a TCP splice, or redirects. */
+export type ListenerMode = ProxyMode | 'redirect';
 
 const kOwner = Symbol('hotswap.listener');
 type Owned = Socket & { [kOwner]?: Listener };
@@ -49,13 +57,20 @@ export interface ListenerDeps {
    * for what it does not take. false: every connection goes to Node's http server. Default true.
    */
   fastPath?: boolean;
+  /** The secure contexts of TLS services. */
+  certificates: CertificateStore;
+  /** ACME HTTP-01 answers a redirect listener serves. */
+  challenges: Challenges;
 }
 
 export class Listener implements ListenerState, FastListener {
   closing = false;
   single: ServiceRuntime | null = null;
   services: ServiceRuntime[] = [];
-  mode: ProxyMode = 'http';
+  mode: ListenerMode = 'http';
+  /** Terminates TLS for the HTTP engines when this address's services have certificates. */
+  private tlsServer: tls.Server | null = null;
+  private redirectServer: http.Server | null = null;
   acceptor: net.Server | null = null;
   readonly server: http.Server;
   /** Set when the accepting socket closed, with the promise of the last connection's end. */
@@ -98,6 +113,10 @@ export class Listener implements ListenerState, FastListener {
     const watch = new SilenceWatch(
       Math.min(CLIENT_TICK_MS, Math.max(10, Math.floor(deps.clientIdleMs / 4))),
     );
+    this.serve = (socket: Socket): void => {
+      if (fastPath) this.fast.add(new FastConnection(this, socket, proxy, timeouts, watch));
+      else server.emit('connection', socket);
+    };
     this.onConnection = (socket: Owned): void => {
       this.sockets.add(socket);
       socket[kOwner] = this;
@@ -109,10 +128,14 @@ export class Listener implements ListenerState, FastListener {
         return;
       }
       socket.setNoDelay(true);
-      if (fastPath) this.fast.add(new FastConnection(this, socket, proxy, timeouts, watch));
-      else server.emit('connection', socket);
+      if (this.redirectServer !== null) this.redirectServer.emit('connection', socket);
+      else if (this.tlsServer !== null) this.tlsServer.emit('connection', socket);
+      else this.serve(socket);
     };
   }
+
+  /** Hands a connection (plain, or TLS once its handshake is done) to the HTTP engines. */
+  private readonly serve: (socket: Socket) => void;
 
   toFullPath(socket: Socket): void {
     this.server.emit('connection', socket);
@@ -128,14 +151,62 @@ export class Listener implements ListenerState, FastListener {
     for (const conn of this.fast) conn.closeIfIdle();
   }
 
-  setServices(services: ServiceRuntime[], mode: ProxyMode): void {
+  setServices(services: ServiceRuntime[], mode: ListenerMode): void {
     this.services = [...services];
     this.mode = mode;
+    const secure = mode === 'http' && services.some((s) => s.settings.tls !== null);
+    if (secure) this.tlsServer ??= this.terminator();
+    else this.tlsServer = null;
+    if (mode === 'redirect') this.redirectServer ??= this.redirector();
+    else this.redirectServer = null;
     const only = services.length === 1 ? services[0]! : null;
     this.single =
       only !== null && only.settings.hosts.length === 0 && only.settings.pathPrefix === ''
         ? only
         : null;
+  }
+
+  /** A tls.Server that never listens: it takes accepted sockets and hands on secure ones. */
+  private terminator(): tls.Server {
+    const server = tls.createServer({
+      SNICallback: (name, done) => done(null, this.contextFor(name)),
+      ALPNProtocols: ['http/1.1'],
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      socket.setNoDelay(true);
+      this.serve(socket);
+    });
+    // A failed handshake (wrong name, no common cipher, a scanner): Node destroys the socket.
+    server.on('tlsClientError', () => undefined);
+    return server;
+  }
+
+  /** The certificate for an SNI name: the TLS service whose hosts match it best, else the first. */
+  private contextFor(servername: string): tls.SecureContext | undefined {
+    const certificates = this.deps.certificates;
+    let best: ServiceRuntime | undefined;
+    let bestScore = -1;
+    const name = servername.toLowerCase();
+    for (const svc of this.services) {
+      if (svc.settings.tls === null) continue;
+      const score = hostScore(svc.settings.hosts, name);
+      if (score > bestScore) {
+        best = svc;
+        bestScore = score;
+      }
+    }
+    best ??= this.services.find((s) => s.settings.tls !== null);
+    return best === undefined ? undefined : certificates.context(best.settings.tls!);
+  }
+
+  /** The plain listener of TLS services: 308 to https, and ACME HTTP-01 answers. */
+  private redirector(): http.Server {
+    const server = http.createServer(redirectHandler(this.deps.challenges, () => this.services));
+    server.keepAliveTimeout = 5000;
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    server.emit('listening');
+    return server;
   }
 
   route(req: http.IncomingMessage): ServiceRuntime | undefined {
@@ -277,7 +348,7 @@ export class Listeners {
    * Makes `listen` serve these services (binding it when it is not bound yet). On a failed bind
    * nothing changes and the CONFLICT error is thrown.
    */
-  async place(listen: string, mode: ProxyMode, services: ServiceRuntime[]): Promise<void> {
+  async place(listen: string, mode: ListenerMode, services: ServiceRuntime[]): Promise<void> {
     let l = this.byAddress.get(listen);
     const created = l === undefined;
     if (l === undefined) l = new Listener(listen, this.deps);
@@ -294,7 +365,7 @@ export class Listeners {
   }
 
   /** Records the services of an address without binding it (a successor adopts it next). */
-  prepare(listen: string, mode: ProxyMode, services: ServiceRuntime[]): void {
+  prepare(listen: string, mode: ListenerMode, services: ServiceRuntime[]): void {
     let l = this.byAddress.get(listen);
     if (l === undefined) {
       l = new Listener(listen, this.deps);
@@ -323,7 +394,7 @@ export class Listeners {
   }
 
   /** The address's services changed; none left → it closes in the background. */
-  update(listen: string, mode: ProxyMode, services: ServiceRuntime[]): void {
+  update(listen: string, mode: ListenerMode, services: ServiceRuntime[]): void {
     const l = this.byAddress.get(listen);
     if (l === undefined) return;
     if (services.length > 0) {

@@ -3,6 +3,8 @@
 // traffic flows again as soon as possible after a restart, even before the controller calls.
 // A successor started by POST /upgrade (env HOTSWAP_PROXY_SUCCESSOR=1, with an IPC channel)
 // adopts its predecessor's accepting sockets instead of binding them (see handover.ts).
+import { CertificateStore } from './tls/certificates.js';
+import type { Challenges } from './tls/redirect.js';
 import { HotswapError } from '../errors.js';
 import { ControlServer, claimSocketPath } from './control/control-server.js';
 import { SUCCESSOR_ENV, handOver, takeOver, windDown } from './handover/handover.js';
@@ -83,7 +85,11 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
     upstreamTimeoutMs: options.upstreamTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs,
   });
+  const certificates = new CertificateStore(log);
+  const challenges: Challenges = new Map();
   const listeners = new Listeners({
+    certificates,
+    challenges,
     http: proxy,
     upgrade: new UpgradeProxy(proxy),
     tcp: new TcpProxy(proxy.connectTimeoutMs),
@@ -103,7 +109,7 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
       Math.min(DEFAULT_TUNING.upstreamTickMs, Math.floor(proxy.timeoutMs / 4)),
     ),
   };
-  const registry = new Registry(listeners, store, log, tuning, graceMs);
+  const registry = new Registry(listeners, store, log, tuning, graceMs, certificates);
 
   let settle: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (settle = resolve));
@@ -122,6 +128,7 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
       dropSignals();
       log('closing');
       await registry.close();
+      certificates.closeAll();
       await control.close();
       log('closed');
     })().finally(settle);
@@ -132,6 +139,7 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
   const control: ControlServer = new ControlServer({
     socketPath: options.controlSocket,
     registry,
+    challenges,
     onShutdown: () => void close(),
     onUpgrade: () => {
       if (options.upgradable === false) {

@@ -48,6 +48,26 @@ export interface OverrideConfig {
   secret?: string;
 }
 
+/**
+ * TLS at the listener: the proxy reads the PEM files itself (and again when they change). Every
+ * service of one address is TLS or none is; with several, the client's SNI picks the service
+ * by its hosts, and so its certificate.
+ */
+export interface TlsConfig {
+  /** Certificate chain (leaf first), PEM, absolute path. */
+  cert: string;
+  /** Its private key, PEM, absolute path. */
+  key: string;
+  /** Strict-Transport-Security on every response: max-age in seconds (0 or unset: none). */
+  hstsMaxAge?: number;
+  hstsIncludeSubDomains?: boolean;
+  /**
+   * A plain HTTP listener that answers 308 to the https URL (and ACME HTTP-01 challenges the
+   * daemon set on the proxy).
+   */
+  redirect?: string;
+}
+
 /** Everything `ensureService` sets; the route keeps it, with the weights and backends. */
 export interface ServiceConfig {
   /** host:port the proxy listens on for this service. Several http services may share one. */
@@ -60,6 +80,8 @@ export interface ServiceConfig {
   pathPrefix?: string;
   /** Default: none (per-request weighted split). */
   sticky?: StickyConfig | null;
+  /** Default none: plain HTTP. */
+  tls?: TlsConfig | null;
   /** Default none: no request can choose its revision. */
   override?: OverrideConfig | null;
   /** Default { policy: 'keep', timeoutMs: 30000 }; a drain may override it. */

@@ -177,7 +177,7 @@ describe('remote API with tokens, and the audit chain', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /UNSAFE_HOME: the hotswap home .* has mode 777: .*chmod 700/);
     // A verb that would start the daemon says so at once, not after a start timeout.
-    const st = await hotswap(unsafe, ['status']);
+    const st = await hotswap(unsafe, ['token', 'create', '--role', 'viewer']);
     assert.equal(st.code, 2, st.stderr);
     assert.match(st.stderr, /UNSAFE_HOME/);
     assert.ok(st.ms < 5000, `${st.ms} ms`);

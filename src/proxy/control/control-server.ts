@@ -7,6 +7,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { HotswapError, toHotswapError } from '../../errors.js';
 import type { Registry } from '../core/registry.js';
+import type { Challenges } from '../tls/redirect.js';
 import {
   backendInput,
   drainInput,
@@ -23,6 +24,8 @@ const MAX_BODY_BYTES = 1 << 20;
 export interface ControlServerOptions {
   socketPath: string;
   registry: Registry;
+  /** ACME HTTP-01 answers served by redirect listeners (set by the daemon while it orders). */
+  challenges: Challenges;
   /** Called after a POST /shutdown has been answered. */
   onShutdown: () => void;
   /** POST /upgrade: hands the listeners to a successor process; resolves once it serves. */
@@ -105,6 +108,29 @@ function routes(opts: ControlServerOptions): RouteEntry[] {
       pattern: /^\/services\/([^/]+)\/stats$/,
       run: (c) =>
         Promise.resolve(registry.stats(svc(c), windowInput(c.url.searchParams.get('windowMs')))),
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/acme\/challenges\/([A-Za-z0-9_-]{1,256})$/,
+      run: (c) => {
+        const answer = requireObject(c.body, 'body').keyAuthorization;
+        if (typeof answer !== 'string' || !/^[A-Za-z0-9_.-]{1,1024}$/.test(answer)) {
+          throw rejected(
+            'keyAuthorization',
+            'must be an ACME key authorization (token.thumbprint)',
+          );
+        }
+        opts.challenges.set(c.params[0]!, answer);
+        return Promise.resolve({ ok: true });
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/acme\/challenges\/([A-Za-z0-9_-]{1,256})$/,
+      run: (c) => {
+        opts.challenges.delete(c.params[0]!);
+        return Promise.resolve({ ok: true });
+      },
     },
     {
       method: 'POST',

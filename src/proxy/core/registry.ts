@@ -5,6 +5,7 @@ import { HotswapError } from '../../errors.js';
 import { SHUTDOWN_REASON } from './long.js';
 import { routeKeys, type Listeners } from '../listeners.js';
 import type { RouteStore } from './route-store.js';
+import { CertificateStore } from '../tls/certificates.js';
 import { DEFAULT_TUNING, ServiceRuntime, type ServiceStatsDump, type Tuning } from './service.js';
 import type { Backend, DrainResult, LongConnections, RouteTable, ServiceStats } from '../types.js';
 import { conflict, serviceConfigInput, type ServiceSettings } from './validate.js';
@@ -22,7 +23,11 @@ export class Registry {
     private readonly tuning: Tuning = DEFAULT_TUNING,
     /** How long a removed service's requests may run before its pools are closed. */
     private readonly graceMs = 30_000,
+    private readonly certificates = new CertificateStore(log),
   ) {}
+
+  /** Plain listeners of TLS services (tls.redirect), placed in 'redirect' mode. */
+  private readonly redirects = new Set<string>();
 
   /**
    * Rebuilds the live state from a stored table. Draining backends are dropped (their drain
@@ -39,9 +44,23 @@ export class Registry {
       }
       svc.setWeights(route.weights);
       this.services.set(name, svc);
+      const tls = svc.settings.tls;
+      if (tls !== null) {
+        try {
+          this.certificates.acquire(tls, `services.${name}.tls`);
+        } catch (err) {
+          this.log(
+            `service ${name}: ${(err as Error).message} (its TLS handshakes fail until fixed)`,
+          );
+        }
+      }
     }
     for (const [listen, services] of this.byAddress()) {
       this.listeners.prepare(listen, services[0]!.settings.mode, services);
+    }
+    for (const [listen, services] of this.redirectMap()) {
+      this.listeners.prepare(listen, 'redirect', services);
+      this.redirects.add(listen);
     }
     if (!opts.adopt) await this.listeners.bindMissing();
   }
@@ -63,7 +82,14 @@ export class Registry {
       const others = [...this.services.values()].filter(
         (s) => s.name !== name && s.listen === listen,
       );
+      this.checkRedirect(name, settings);
       for (const other of others) {
+        if ((settings.tls === null) !== (other.settings.tls === null)) {
+          throw conflict(
+            'tls',
+            `${listen} is used by service ${other.name} ${other.settings.tls === null ? 'without' : 'with'} TLS; services sharing an address all use TLS or none does`,
+          );
+        }
         if (settings.mode === 'tcp' || other.settings.mode === 'tcp') {
           throw conflict(
             'listen',
@@ -84,14 +110,19 @@ export class Registry {
       svc ??= new ServiceRuntime(name, settings, this.tuning, this.log);
       const previous = svc.settings;
       const oldListen = created ? undefined : previous.listen;
+      if (settings.tls !== null) this.certificates.acquire(settings.tls);
       svc.settings = settings;
       try {
         await this.listeners.place(listen, settings.mode, [...others, svc]);
+        this.services.set(name, svc);
+        await this.syncRedirects();
       } catch (err) {
         svc.settings = previous;
+        if (created) this.services.delete(name);
+        if (settings.tls !== null) this.certificates.release(settings.tls);
         throw err;
       }
-      this.services.set(name, svc);
+      if (!created && previous.tls !== null) this.certificates.release(previous.tls);
       if (oldListen !== undefined && oldListen !== listen) {
         this.log(`service ${name} moves from ${oldListen} to ${listen}`);
         const left = this.servicesOn(oldListen);
@@ -113,6 +144,8 @@ export class Registry {
       this.services.delete(name);
       const left = this.servicesOn(found.listen);
       this.listeners.update(found.listen, left[0]?.settings.mode ?? 'http', left);
+      if (found.settings.tls !== null) this.certificates.release(found.settings.tls);
+      await this.syncRedirects();
       await this.persist();
       return found;
     });
@@ -240,6 +273,49 @@ export class Registry {
   /** Closes pools and long connections without touching listeners (after a handover). */
   destroyAll(reason: string): void {
     for (const svc of this.services.values()) svc.destroy(reason);
+  }
+
+  /** Redirect address → the TLS services that name it. */
+  private redirectMap(): Map<string, ServiceRuntime[]> {
+    const out = new Map<string, ServiceRuntime[]>();
+    for (const svc of this.services.values()) {
+      const at = svc.settings.tls?.redirect;
+      if (at === undefined) continue;
+      out.set(at, [...(out.get(at) ?? []), svc]);
+    }
+    return out;
+  }
+
+  /** A redirect address is nobody's service address, and no service listens on one. */
+  private checkRedirect(name: string, settings: ServiceSettings): void {
+    const at = settings.tls?.redirect;
+    for (const other of this.services.values()) {
+      if (other.name === name) continue;
+      if (at !== undefined && other.listen === at) {
+        throw conflict('tls.redirect', `${at} is the address of service ${other.name}`);
+      }
+      if (other.settings.tls?.redirect === settings.listen) {
+        throw conflict(
+          'listen',
+          `${settings.listen} is the redirect listener of service ${other.name}`,
+        );
+      }
+    }
+    if (at === settings.listen) throw conflict('tls.redirect', 'must differ from listen');
+  }
+
+  /** Binds the redirect listeners now named, closes those no longer named. */
+  private async syncRedirects(): Promise<void> {
+    const wanted = this.redirectMap();
+    for (const [listen, services] of wanted) {
+      await this.listeners.place(listen, 'redirect', services);
+      this.redirects.add(listen);
+    }
+    for (const listen of [...this.redirects]) {
+      if (wanted.has(listen)) continue;
+      this.listeners.update(listen, 'redirect', []);
+      this.redirects.delete(listen);
+    }
   }
 
   private servicesOn(listen: string): ServiceRuntime[] {

@@ -11,6 +11,7 @@ import type {
   ServiceRoute,
   OverrideConfig,
   StickyConfig,
+  TlsConfig,
 } from '../types.js';
 
 export function rejected(field: string, message: string): HotswapError {
@@ -129,6 +130,7 @@ export interface ServiceSettings {
   sticky: StickyConfig | null;
   /** Header name lowercase. */
   override: OverrideConfig | null;
+  tls: TlsConfig | null;
   longConnections: LongConnections;
   maxBodyBytes: number;
 }
@@ -180,6 +182,37 @@ function overrideInput(value: unknown, field: string): OverrideConfig | null {
   return out;
 }
 
+function tlsInput(value: unknown, field: string): TlsConfig | null {
+  if (value === undefined || value === null) return null;
+  const body = requireObject(value, field);
+  const path = (key: 'cert' | 'key'): string => {
+    const v = body[key];
+    if (typeof v !== 'string' || !v.startsWith('/')) {
+      throw rejected(`${field}.${key}`, 'must be an absolute path to a PEM file');
+    }
+    return v;
+  };
+  const out: TlsConfig = { cert: path('cert'), key: path('key') };
+  if (body.hstsMaxAge !== undefined) {
+    const age = body.hstsMaxAge;
+    if (typeof age !== 'number' || !Number.isSafeInteger(age) || age < 0) {
+      throw rejected(`${field}.hstsMaxAge`, 'must be a whole number of seconds >= 0');
+    }
+    out.hstsMaxAge = age;
+  }
+  if (body.hstsIncludeSubDomains !== undefined) {
+    if (typeof body.hstsIncludeSubDomains !== 'boolean') {
+      throw rejected(`${field}.hstsIncludeSubDomains`, 'must be true or false');
+    }
+    out.hstsIncludeSubDomains = body.hstsIncludeSubDomains;
+  }
+  if (body.redirect !== undefined) {
+    parseListen(body.redirect, `${field}.redirect`);
+    out.redirect = body.redirect as string;
+  }
+  return out;
+}
+
 function hostsInput(value: unknown, field: string): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.length > 256) {
@@ -225,6 +258,7 @@ export function serviceConfigInput(value: unknown, field = 'body'): ServiceSetti
     pathPrefix: pathPrefixInput(body.pathPrefix, `${prefix}pathPrefix`),
     sticky: stickyInput(body.sticky, `${prefix}sticky`),
     override: overrideInput(body.override, `${prefix}override`),
+    tls: tlsInput(body.tls, `${prefix}tls`),
     longConnections:
       body.longConnections === undefined
         ? { ...DEFAULT_LONG_CONNECTIONS }
@@ -239,11 +273,11 @@ export function serviceConfigInput(value: unknown, field = 'body'): ServiceSetti
     settings.maxBodyBytes = max;
   }
   if (mode === 'tcp') {
-    const routed = settings.sticky !== null || settings.override !== null;
+    const routed = settings.sticky !== null || settings.override !== null || settings.tls !== null;
     if (settings.hosts.length > 0 || settings.pathPrefix !== '' || routed) {
       throw rejected(
         `${prefix}mode`,
-        'a tcp service cannot have hosts, pathPrefix, sticky or override',
+        'a tcp service cannot have hosts, pathPrefix, sticky, override or tls',
       );
     }
   }
@@ -270,6 +304,7 @@ export function settingsToConfig(s: ServiceSettings): ServiceConfig & {
   if (s.pathPrefix !== '') out.pathPrefix = s.pathPrefix;
   if (s.sticky !== null) out.sticky = { ...s.sticky };
   if (s.override !== null) out.override = { ...s.override };
+  if (s.tls !== null) out.tls = { ...s.tls };
   return out;
 }
 

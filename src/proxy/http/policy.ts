@@ -6,6 +6,7 @@
 // against these rules (conformance.test.ts).
 
 import { CONNECT_TIMEOUT_CODE, TIMEOUT_CODE } from '../core/stats.js';
+import type { TlsConfig } from '../types.js';
 
 export { CONNECT_TIMEOUT_CODE, TIMEOUT_CODE };
 
@@ -104,6 +105,18 @@ export const FORWARDED: ReadonlySet<string> = new Set([
   'x-forwarded-proto',
   'x-forwarded-host',
 ]);
+
+/** X-Forwarded-Proto: what the client spoke to the proxy (never what it claims). */
+export function forwardedProto(socket: object): 'http' | 'https' {
+  return (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+}
+
+/** Strict-Transport-Security for a TLS service's responses, or null. */
+export function hstsValue(tls: TlsConfig | null): string | null {
+  const age = tls?.hstsMaxAge ?? 0;
+  if (age <= 0) return null;
+  return `max-age=${age}${tls!.hstsIncludeSubDomains === true ? '; includeSubDomains' : ''}`;
+}
 
 /** X-Forwarded-For: the client's own chain (when it sent one) extended with its address. */
 export function forwardedFor(chain: string | undefined, remote: string): string {

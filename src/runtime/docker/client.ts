@@ -11,22 +11,29 @@ import { ContainersApi } from './containers.js';
 import { EventsApi } from './events.js';
 import { ExecApi } from './exec.js';
 import { ImagesApi } from './images.js';
+import {
+  DEFAULT_SOCKET_PATH,
+  connectOptions,
+  describeEndpoint,
+  endpointOrigin,
+  resolveEndpoint,
+  type DockerEndpoint,
+} from './endpoint.js';
 
-export const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
+export { DEFAULT_SOCKET_PATH };
+
 /** Oldest Engine API hotswap accepts (Docker 20.10). */
 export const MIN_API_VERSION = '1.41';
 /** Newest Engine API hotswap speaks (Docker 24); newer engines are driven at this version. */
 export const MAX_API_VERSION = '1.43';
 
-/** The socket named by DOCKER_HOST (unix:// only) or the default one. */
+/** The socket named by DOCKER_HOST (unix://) or the default one; other endpoints throw. */
 export function resolveSocketPath(env: NodeJS.ProcessEnv = process.env): string {
-  const host = env.DOCKER_HOST;
-  if (!host) return DEFAULT_SOCKET_PATH;
-  if (host.startsWith('unix://')) return host.slice('unix://'.length);
+  const endpoint = resolveEndpoint(env);
+  if (endpoint.kind === 'unix') return endpoint.socketPath;
   throw new HotswapError(
     'DOCKER_UNAVAILABLE',
-    `DOCKER_HOST=${host} is not supported: hotswap talks to a local engine over a unix socket ` +
-      '(set DOCKER_HOST=unix:///path/to/docker.sock or unset it)',
+    `DOCKER_HOST=${env.DOCKER_HOST} is a TCP engine; this needs a local engine's unix socket`,
   );
 }
 
@@ -52,8 +59,10 @@ export interface DockerVersion {
 }
 
 export interface DockerClientOptions {
-  /** Engine socket; default from DOCKER_HOST (unix://) or /var/run/docker.sock. */
+  /** Engine socket; default: the endpoint of the environment (see endpoint.ts). */
   socketPath?: string;
+  /** Engine endpoint (unix or tcp, with TLS); socketPath wins when both are given. */
+  endpoint?: DockerEndpoint;
   /** Default wait for response headers and between body chunks; default 60 s. */
   timeoutMs?: number;
 }
@@ -91,7 +100,6 @@ export interface StreamResponse {
   body: Readable & AsyncIterable<Buffer>;
 }
 
-const ORIGIN = 'http://localhost';
 const UNAVAILABLE_CODES = new Set([
   'ENOENT',
   'ECONNREFUSED',
@@ -103,7 +111,24 @@ const UNAVAILABLE_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
   'UND_ERR_DESTROYED',
+  // tcp:// endpoints
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
 ]);
+const TLS_CODES = new Set([
+  'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+for (const code of TLS_CODES) UNAVAILABLE_CODES.add(code);
 const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -111,7 +136,10 @@ const TIMEOUT_CODES = new Set([
 ]);
 
 export class DockerClient {
+  /** The engine as named in messages: its socket path, or tcp://host:port. */
   readonly socketPath: string;
+  readonly endpoint: DockerEndpoint;
+  private readonly origin: string;
   readonly containers: ContainersApi;
   readonly images: ImagesApi;
   readonly exec: ExecApi;
@@ -122,9 +150,13 @@ export class DockerClient {
   private version_: string | null = null;
 
   constructor(opts: DockerClientOptions = {}) {
-    this.socketPath = opts.socketPath ?? resolveSocketPath();
+    this.endpoint = opts.socketPath
+      ? { kind: 'unix', socketPath: opts.socketPath }
+      : (opts.endpoint ?? resolveEndpoint());
+    this.socketPath = describeEndpoint(this.endpoint);
+    this.origin = endpointOrigin(this.endpoint);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
-    this.agent = new Agent({ connect: { socketPath: this.socketPath }, keepAliveTimeout: 4_000 });
+    this.agent = new Agent({ connect: connectOptions(this.endpoint), keepAliveTimeout: 4_000 });
     this.containers = new ContainersApi(this);
     this.images = new ImagesApi(this);
     this.exec = new ExecApi(this);
@@ -227,7 +259,7 @@ export class DockerClient {
     let res: Dispatcher.ResponseData;
     try {
       res = await this.agent.request({
-        origin: ORIGIN,
+        origin: this.origin,
         path,
         method,
         headers,
@@ -308,8 +340,12 @@ export function mapTransportError(err: unknown, socketPath: string, opts: Reques
     const hint =
       code === 'EACCES' || code === 'EPERM'
         ? `permission denied on ${socketPath}: run as root or add the user to the docker group`
-        : `cannot reach the Docker Engine at ${socketPath} (${code}): start dockerd, ` +
-          'set DOCKER_HOST=unix:///path/to/docker.sock, or run `node dist/scripts/engine.js`';
+        : TLS_CODES.has(code)
+          ? `the TLS handshake with the Docker Engine at ${socketPath} failed (${code}): check ` +
+            'DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) and DOCKER_TLS_VERIFY'
+          : `cannot reach the Docker Engine at ${socketPath} (${code}): start dockerd, ` +
+            'set DOCKER_HOST (unix:///path/to/docker.sock, or tcp://host:port with DOCKER_TLS_VERIFY ' +
+            'and DOCKER_CERT_PATH), or run `node dist/scripts/engine.js`';
     return new HotswapError('DOCKER_UNAVAILABLE', hint, {
       cause: err,
       details: { socketPath, reason: code },

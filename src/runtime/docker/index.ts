@@ -13,6 +13,8 @@ export type {
   RequestOptions,
   StreamResponse,
 } from './client.js';
+export { connectOptions, describeEndpoint, endpointOrigin, resolveEndpoint } from './endpoint.js';
+export type { DockerEndpoint, DockerTls, EndpointEnv } from './endpoint.js';
 export { ContainersApi } from './containers.js';
 export type {
   ContainerCreateBody,

@@ -29,7 +29,7 @@ import { ensureImage } from './pull.js';
 import { packTar } from './tar.js';
 
 export interface DockerRuntimeOptions {
-  /** Engine socket; default from DOCKER_HOST (unix://) or /var/run/docker.sock. */
+  /** Engine socket; default: the environment's endpoint (DOCKER_HOST, unix:// or tcp://). */
   socketPath?: string;
   /** Identifies the hotswap home; every container carries it as label hotswap.scope. */
   scope: string;

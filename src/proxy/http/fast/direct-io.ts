@@ -105,7 +105,9 @@ function handleOf(socket: Socket): StreamHandle | null {
 
 /** Whether `socket` can be written and read directly (connected, not destroyed, a stream). */
 export function canGoDirect(socket: Socket): boolean {
-  return DIRECT_IO && !socket.connecting && handleOf(socket) !== null;
+  // A TLS socket's bytes are the TLS layer's to read and write, never its handle's.
+  const encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
+  return DIRECT_IO && !encrypted && !socket.connecting && handleOf(socket) !== null;
 }
 
 function uvError(status: number, syscall: string): NodeJS.ErrnoException {

@@ -24,7 +24,9 @@ import {
   BAD_RESPONSE_CODE,
   failure,
   failureResponse,
+  forwardedProto,
   framingProblem,
+  hstsValue,
   RELAYED_INTERIM,
   shouldRetry,
   upstreamFailure,
@@ -104,6 +106,8 @@ export class FastConnection implements Watched, DirectReader {
   buf: Buffer | null = null;
   ex: FastExchange | null = null;
   readonly remote: string;
+  /** X-Forwarded-Proto of this connection's requests: https on a TLS listener. */
+  readonly proto: 'http' | 'https';
   /** The X-Forwarded-For/-Proto lines of this connection's requests (when they bring none). */
   readonly forwardedFor: Buffer;
   /** Reused by every request head parsed on this connection (one exchange at a time). */
@@ -127,7 +131,8 @@ export class FastConnection implements Watched, DirectReader {
     private readonly watch: SilenceWatch,
   ) {
     this.remote = socket.remoteAddress ?? '';
-    this.forwardedFor = forwardedForLines(this.remote);
+    this.proto = forwardedProto(socket);
+    this.forwardedFor = forwardedForLines(this.remote, this.proto);
     watch.add(this);
     socket.on('close', this.onClose);
     socket.on('error', noop);
@@ -375,6 +380,7 @@ class FastExchange implements UpstreamUser, LongConnection {
       conn.remote,
       conn.forwardedFor,
       service.settings.override,
+      conn.proto,
     );
   }
 
@@ -504,7 +510,8 @@ class FastExchange implements UpstreamUser, LongConnection {
       return;
     }
     const body = end > head.end ? buf.subarray(head.end, end) : null;
-    this.toClient(clientResponseHead(head, this.cookie, this.closeClient, body));
+    const hsts = this.conn.proto === 'https' ? hstsValue(this.service.settings.tls) : null;
+    this.toClient(clientResponseHead(head, this.cookie, this.closeClient, body, hsts));
     if (this.complete(end, buf.length)) return;
     if (head.eventStream) this.startStream();
   }

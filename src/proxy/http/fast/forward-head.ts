@@ -107,9 +107,9 @@ function crlf(out: Buffer, at: number): number {
 }
 
 /** The lines this connection adds to every request that has no X-Forwarded-For of its own. */
-export function forwardedForLines(remote: string): Buffer {
+export function forwardedForLines(remote: string, proto: 'http' | 'https'): Buffer {
   return latin1(
-    `x-forwarded-for: ${forwardedFor(undefined, remote)}\r\nx-forwarded-proto: http\r\n`,
+    `x-forwarded-for: ${forwardedFor(undefined, remote)}\r\nx-forwarded-proto: ${proto}\r\n`,
   );
 }
 
@@ -123,6 +123,7 @@ export function upstreamRequestHead(
   remote: string,
   forwardedFor: Buffer,
   override: OverrideConfig | null = null,
+  proto: 'http' | 'https' = 'http',
 ): Buffer {
   const n = keptRanges(head, DROP_REQUEST, override);
   let cookie: string | null = null;
@@ -161,7 +162,9 @@ export function upstreamRequestHead(
   // The rare shapes (a client X-Forwarded-For, TE: trailers, a cookie line rewritten) go
   // through a string.
   const extra =
-    xff > 0 || trailers || cookie !== null ? forwardedExtra(head, remote, trailers, cookie) : null;
+    xff > 0 || trailers || cookie !== null
+      ? forwardedExtra(head, remote, trailers, cookie, proto)
+      : null;
   const fwdHost = host >= 0 ? host : clientFwdHost;
   let size = rangesSize(n) + (extra === null ? forwardedFor.length : extra.length) + 2;
   if (fwdHost >= 0)
@@ -193,6 +196,7 @@ function forwardedExtra(
   remote: string,
   trailers: boolean,
   cookie: string | null,
+  proto: 'http' | 'https',
 ): string {
   // The proxy relays trailers, so it may ask for them on the client's behalf.
   let extra = trailers ? 'te: trailers\r\n' : '';
@@ -203,7 +207,7 @@ function forwardedExtra(
     const value = headerValue(head, k);
     chain = chain === undefined ? value : `${chain}, ${value}`;
   }
-  extra += `x-forwarded-for: ${forwardedFor(chain, remote)}\r\nx-forwarded-proto: http\r\n`;
+  extra += `x-forwarded-for: ${forwardedFor(chain, remote)}\r\nx-forwarded-proto: ${proto}\r\n`;
   return extra;
 }
 
@@ -216,9 +220,11 @@ export function clientResponseHead(
   setCookie: string | null,
   close: boolean,
   body: Uint8Array | null,
+  hsts: string | null = null,
 ): Buffer {
   const n = keptRanges(head, DROP_RESPONSE);
-  const cookie = setCookie === null ? null : `set-cookie: ${setCookie}\r\n`;
+  let cookie = setCookie === null ? null : `set-cookie: ${setCookie}\r\n`;
+  if (hsts !== null) cookie = `${cookie ?? ''}strict-transport-security: ${hsts}\r\n`;
   let size = rangesSize(n) + 2 + (body === null ? 0 : body.length);
   if (cookie !== null) size += cookie.length;
   if (close) size += CLOSE_LINE.length;

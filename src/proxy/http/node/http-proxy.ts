@@ -24,9 +24,11 @@ import {
   failureBody,
   failureHeaders,
   forwardedFor,
+  forwardedProto,
   FORWARDED,
   framingProblem,
   HOP_REQUEST,
+  hstsValue,
   RELAYED_INTERIM,
   shouldRetry,
   TRAILER,
@@ -101,6 +103,8 @@ class Exchange implements LongConnection {
   readonly cookie: string | null;
   /** Its revision was forced (routing.override): not counted in the revision's numbers. */
   readonly forced: boolean;
+  /** The client came over TLS. */
+  readonly encrypted: boolean;
   readonly started = performance.now();
   /** The backend of the current attempt; it stays acquired until the client response closes. */
   target!: Target;
@@ -142,6 +146,7 @@ class Exchange implements LongConnection {
     this.expectContinue = expectContinue && hasBody;
     this.cookie = service.newCookie;
     this.forced = service.forced;
+    this.encrypted = forwardedProto(req.socket) === 'https';
     this.headers = requestHeaderList(req, service.settings.override);
     if (this.expectContinue) this.headers.push('expect', '100-continue');
   }
@@ -410,6 +415,8 @@ function onUpstreamResponse(this: Tagged<http.ClientRequest>, upRes: http.Incomi
   if (ex.listener.closing || (ex.expectContinue && !ex.bodyPiped)) {
     headers.push('connection', 'close');
   }
+  const hsts = ex.encrypted ? hstsValue(ex.service.settings.tls) : null;
+  if (hsts !== null) headers.push('strict-transport-security', hsts);
   const status = upRes.statusCode ?? 502;
   try {
     writeHead(res, status, upRes.statusMessage, headers);
@@ -672,7 +679,7 @@ export function requestHeaders(
   const remote = req.socket.remoteAddress ?? '';
   const xff = src['x-forwarded-for'];
   out['x-forwarded-for'] = forwardedFor(xff === undefined ? undefined : String(xff), remote);
-  out['x-forwarded-proto'] = 'http';
+  out['x-forwarded-proto'] = forwardedProto(req.socket);
   if (src.host !== undefined) out['x-forwarded-host'] = src.host;
   else out.host = '';
   if (src['x-request-id'] === undefined) out['x-request-id'] = nextRequestId();
@@ -711,7 +718,7 @@ export function requestHeaderList(
   const remote = req.socket.remoteAddress ?? '';
   const xff = src['x-forwarded-for'];
   out.push('x-forwarded-for', forwardedFor(xff === undefined ? undefined : String(xff), remote));
-  out.push('x-forwarded-proto', 'http');
+  out.push('x-forwarded-proto', forwardedProto(req.socket));
   if (host !== undefined) out.push('x-forwarded-host', host);
   // An HTTP/1.0 request may come without Host; HTTP/1.1 upstream needs one (empty: RFC 9112 3.2).
   else out.push('host', '');
