@@ -1,7 +1,7 @@
 // The CLI's only way to the daemon: HTTP over the daemon's unix socket. Starts the daemon when
 // none answers, so `hotswap up` works on a fresh machine without a service manager.
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
@@ -148,9 +148,9 @@ export async function connect(
     await client.close();
     throw noDaemon(paths);
   }
-  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  assertSafeHome(paths.home); // the daemon refuses it too; say so before starting one
   checkSocketPaths(paths);
+  // The daemon refuses an unsafe home too; say so before starting one. A new home is made 0700.
+  if (existsSync(paths.home)) assertSafeHome(paths.home);
   const outcome = await startDaemon(paths);
   // Started: it answers already. Lost the race to another starter: wait for the winner.
   const deadline = Date.now() + (outcome === 'started' ? 2_000 : DAEMON_START_TIMEOUT_MS);
