@@ -96,7 +96,7 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.post('/v1/plan', async (c) => {
     const body = await readBody(c, ApplyBody);
-    const spec = specOf(c, body);
+    const spec = specOf(c, body, deps.security);
     return c.json({ plans: await controller.plan(spec, body.service) });
   });
 

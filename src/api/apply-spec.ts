@@ -4,7 +4,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { HotswapError } from '../errors.js';
-import { checkContainerPolicy, type Security } from '../security/index.js';
+import { checkContainerPolicy, checkRemoteEnvFiles, type Security } from '../security/index.js';
 import { parseSpec, type Spec } from '../spec/index.js';
 import { transportOf } from './transport.js';
 
@@ -51,9 +51,16 @@ const RemoteCheckedSpec = z.looseObject({
   ),
 });
 
-export function specOf(c: Context, body: ApplyInput): Spec {
-  if (!('spec' in body)) return parseSpec(body.text, body.file);
-  if (transportOf(c) === 'remote') {
+export function specOf(c: Context, body: ApplyInput, security: Security): Spec {
+  const remote = transportOf(c) === 'remote';
+  if (!('spec' in body)) {
+    if (!remote) return parseSpec(body.text, body.file);
+    // A remote caller's text is read without the daemon's environment (${VAR} would hand it the
+    // daemon's variables) and with its envFiles inside the allowed roots.
+    checkRemoteEnvFiles(body.text, body.file, security.containerPolicy);
+    return parseSpec(body.text, body.file, { vars: {} });
+  }
+  if (remote) {
     const r = RemoteCheckedSpec.safeParse(body.spec);
     if (!r.success) {
       const i = r.error.issues[0]!;
@@ -65,7 +72,7 @@ export function specOf(c: Context, body: ApplyInput): Spec {
 
 /** The spec, refused (POLICY_REFUSED) when the daemon's container policy says no. */
 export function checkedSpec(c: Context, body: ApplyInput, security: Security): Spec {
-  const spec = specOf(c, body);
+  const spec = specOf(c, body, security);
   checkContainerPolicy(spec, security.containerPolicy, {
     localCaller: transportOf(c) === 'local',
   });

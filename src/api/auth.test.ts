@@ -177,3 +177,30 @@ test('a body over the limit is refused before any token or handler work', async 
   assert.equal(r.status, 413);
   assert.deepEqual(t.calls, []);
 });
+
+test("a remote caller's spec text gets neither the daemon's variables nor its files", async () => {
+  const t = testApi();
+  const { token } = t.security.tokens.create({ role: 'deployer' }, 'test');
+  const text = (extra: string) =>
+    `services:\n  web:\n    image: img:v1\n    port: 80\n    listen: 127.0.0.1:18080\n${extra}`;
+  process.env.HOTSWAP_TEST_DAEMON_SECRET = 'daemon-only';
+  const vars = await t.request('remote', 'POST', '/v1/apply', {
+    token,
+    body: { file: '/tmp/x.yaml', text: text('    env: { X: "${HOTSWAP_TEST_DAEMON_SECRET}" }\n') },
+  });
+  assert.equal(vars.status, 400, vars.text);
+  assert.match(vars.text, /HOTSWAP_TEST_DAEMON_SECRET is not set/);
+  const file = await t.request('remote', 'POST', '/v1/apply', {
+    token,
+    body: { file: '/tmp/x.yaml', text: text('    envFile: /etc/passwd\n') },
+  });
+  assert.equal(file.status, 422, file.text);
+  assert.match(file.text, /envFile: \\"\/etc\/passwd\\" is outside the allowed roots/);
+  assert.ok(!file.text.includes('root:'), 'no line of the file comes back');
+  assert.deepEqual(t.calls, []);
+  // The local owner's spec may use both.
+  const local = await t.request('local', 'POST', '/v1/apply', {
+    body: { file: '/tmp/x.yaml', text: text('    env: { X: "${HOTSWAP_TEST_DAEMON_SECRET}" }\n') },
+  });
+  assert.equal(local.status, 200, local.text);
+});

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HotswapError, toHotswapError } from '../errors.js';
 import { matchRule, roleAllows, type RouteRule, type Security } from '../security/index.js';
-import { canonicalJson, parseSpec } from '../spec/index.js';
+import { parse as parseYaml } from 'yaml';
+import { canonicalJson } from '../spec/index.js';
 import type { Store, TokenRecord } from '../store/index.js';
 import { imageDigests, outcomeText } from './audit-outcome.js';
 import { streamOutcome } from './ndjson.js';
@@ -135,7 +136,7 @@ async function describeTarget(
   }
   if (typeof body.text === 'string') {
     call.specHash = `sha256:${createHash('sha256').update(body.text).digest('hex')}`;
-    call.services = servicesOfText(body.text, body.file);
+    call.services = servicesOfText(body.text);
   } else if (typeof body.spec === 'object' && body.spec !== null) {
     call.specHash = `sha256:${createHash('sha256').update(canonicalJson(body.spec)).digest('hex')}`;
     call.services = servicesOfChecked(body.spec);
@@ -143,9 +144,12 @@ async function describeTarget(
   if (typeof body.service === 'string') call.services = [body.service];
 }
 
-function servicesOfText(text: string, file: unknown): string[] | null {
+/** The service names of spec text: YAML only, so nothing is read or substituted for the scope. */
+function servicesOfText(text: string): string[] | null {
   try {
-    return parseSpec(text, typeof file === 'string' ? file : 'spec').services.map((s) => s.name);
+    const services = (parseYaml(text) as { services?: unknown } | null)?.services;
+    if (typeof services !== 'object' || services === null || Array.isArray(services)) return null;
+    return Object.keys(services);
   } catch {
     return null; // a bad spec is refused by the handler before anything changes
   }

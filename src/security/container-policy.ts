@@ -7,6 +7,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { HotswapError } from '../errors.js';
 import type { Spec } from '../spec/index.js';
 import { isHostPath } from '../spec/volume.js';
+import { parse as parseYaml } from 'yaml';
 
 export interface ContainerPolicy {
   /** Host path roots a volume may mount, besides the spec's own folder. */
@@ -69,6 +70,41 @@ export function checkContainerPolicy(
     throw new HotswapError(
       'POLICY_REFUSED',
       `${spec.file} is refused by the daemon's policy (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${problems.join('\n')}`,
+      { details: { problems } },
+    );
+}
+
+/**
+ * For a remote caller's spec text, before it is parsed (parsing reads them): `envFile`s must lie
+ * inside the allowed roots, or their values would reach a container the caller controls.
+ */
+export function checkRemoteEnvFiles(text: string, file: string, policy: ContainerPolicy): void {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch {
+    return; // the parser reports it, before reading any file
+  }
+  const services = (doc as { services?: unknown } | null)?.services;
+  if (typeof services !== 'object' || services === null) return;
+  const roots = policy.allowedHostPaths.map(real);
+  const problems: string[] = [];
+  for (const [name, svc] of Object.entries(services as Record<string, unknown>)) {
+    const raw = (svc as { envFile?: unknown } | null)?.envFile;
+    const files = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : [];
+    files.forEach((f, i) => {
+      if (typeof f !== 'string') return;
+      const abs = real(resolve(dirname(resolve(file)), f));
+      if (!roots.some((root) => isInside(abs, root)))
+        problems.push(
+          `services.${name}.envFile${Array.isArray(raw) ? `[${i}]` : ''}: "${f}" is outside the allowed roots (${policy.allowedHostPaths.join(', ') || 'none: config.yaml policy.allowedHostPaths'})`,
+        );
+    });
+  }
+  if (problems.length)
+    throw new HotswapError(
+      'POLICY_REFUSED',
+      `${file} is refused by the daemon's policy:\n${problems.join('\n')}`,
       { details: { problems } },
     );
 }

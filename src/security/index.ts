@@ -9,7 +9,11 @@ export { loadConfig, type DaemonConfig, type RemoteApiConfig } from './config.js
 export { listenRemote, type RemoteListener } from './remote-listener.js';
 export { selfSignedCertificate } from './x509.js';
 export { daysLikeMs } from './expiry.js';
-export { checkContainerPolicy, type ContainerPolicy } from './container-policy.js';
+export {
+  checkContainerPolicy,
+  checkRemoteEnvFiles,
+  type ContainerPolicy,
+} from './container-policy.js';
 export { readSecretEnv } from './secrets.js';
 export { redactEnv, REDACTED } from './redact.js';
 export { ImagePolicies, REFUSED_EVENT } from './images.js';
