@@ -14,6 +14,7 @@ export const ERROR_CATALOG = {
   DOCKER_UNAVAILABLE: { status: 503, exit: 6 },
   DOCKER_API: { status: 502, exit: 6 },
   REGISTRY_UNAVAILABLE: { status: 502, exit: 6 },
+  ACME_FAILED: { status: 502, exit: 6 },
   DAEMON_UNAVAILABLE: { status: 503, exit: 6 },
   PROXY_UNAVAILABLE: { status: 503, exit: 6 },
   PROXY_REJECTED: { status: 502, exit: 6 },

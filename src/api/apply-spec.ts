@@ -38,6 +38,14 @@ const RemoteCheckedSpec = z.looseObject({
           tmpfs: z.record(z.string(), z.string()).optional(),
         })
         .optional(),
+      tls: z
+        .looseObject({
+          cert: z.string().nullable(),
+          key: z.string().nullable(),
+          acme: z.looseObject({ directoryCa: z.string().nullable() }).nullable(),
+        })
+        .nullable()
+        .optional(),
       preflight: z
         .array(
           z.strictObject({

@@ -264,8 +264,12 @@ export class Rollout {
     const { spec, target } = this.plan;
     if (spec.strategy.type !== 'blue-green' || spec.strategy.previewListen === null) return;
     const name = previewName(spec.name);
+    const config = serviceConfig(spec);
+    // The preview is served like the service (TLS too), minus its redirect listener.
+    const tls = config.tls == null ? null : { ...config.tls, redirect: undefined };
     await this.deps.router.ensureService(name, {
-      ...serviceConfig(spec),
+      ...config,
+      tls,
       listen: spec.strategy.previewListen,
     });
     for (const live of this.next) await this.deps.router.addBackend(name, live);

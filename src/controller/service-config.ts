@@ -1,9 +1,13 @@
-import type { ServiceConfig } from '../proxy/types.js';
+import type { ServiceConfig, TlsConfig } from '../proxy/types.js';
 import type { ServiceSpec } from '../spec/types.js';
 
 /** What the proxy needs to know of a service: its listener and how it routes and drains. */
 export function serviceConfig(spec: ServiceSpec): ServiceConfig {
+  const acme = spec.tls?.acme ?? null;
   return {
+    tls: proxyTls(spec),
+    // An ACME certificate's files are filled in by the daemon's ACME router (src/tls/).
+    ...(acme === null ? {} : { acme: { ...acme, hosts: spec.routing.hosts } }),
     listen: spec.listen,
     mode: spec.mode,
     hosts: spec.routing.hosts,
@@ -12,6 +16,16 @@ export function serviceConfig(spec: ServiceSpec): ServiceConfig {
     override: spec.routing.override,
     longConnections: spec.drain.longConnections,
   };
+}
+
+function proxyTls(spec: ServiceSpec): TlsConfig | null {
+  const tls = spec.tls;
+  if (tls === null) return null;
+  const out: TlsConfig = { cert: tls.cert ?? '', key: tls.key ?? '' };
+  if (tls.hstsMaxAgeS > 0) out.hstsMaxAge = tls.hstsMaxAgeS;
+  if (tls.hstsIncludeSubDomains) out.hstsIncludeSubDomains = true;
+  if (tls.redirect !== null) out.redirect = tls.redirect;
+  return out;
 }
 
 /** The proxy service a blue-green rollout exposes its new revision on. */

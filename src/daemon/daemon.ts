@@ -2,12 +2,15 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi, servedOver } from '../api/index.js';
 import { Controller } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
 import { DockerRuntime } from '../runtime/index.js';
 import { Store } from '../store/index.js';
+import { AcmeManager, type ChallengeAnswerer } from '../tls/acme.js';
+import { AcmeRouter } from '../tls/acme-router.js';
 import { makeLog } from './log.js';
 import { checkEngine } from './engine-check.js';
 import { lockHome } from './home-lock.js';
@@ -46,7 +49,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   await checkEngine(runtime, opts.requireEngine ?? false, log);
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();
-  const controller = new Controller(runtime, supervisor.client, store);
+  const acme = startAcme(paths.home, supervisor.client, store, log);
+  const controller = new Controller(runtime, new AcmeRouter(supervisor.client, acme), store);
   controller.startHousekeeping();
 
   const shutdown = ({ proxy }: { proxy: boolean }): void => {
@@ -85,6 +89,31 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   process.on('SIGTERM', () => shutdown({ proxy: false }));
   process.on('SIGINT', () => shutdown({ proxy: false }));
   log(`listening on ${paths.apiSocket} (pid ${process.pid}, scope ${paths.scope})`);
+}
+
+/** How often certificates are checked for renewal (HOTSWAP_ACME_CHECK_MS for tests). */
+const ACME_CHECK_MS = Number(process.env.HOTSWAP_ACME_CHECK_MS ?? 3_600_000);
+
+/** ACME certificates in <home>/tls, renewed on a timer; issuance and failures are journaled. */
+function startAcme(
+  home: string,
+  answerer: ChallengeAnswerer,
+  store: Store,
+  log: (line: string) => void,
+): AcmeManager {
+  const acme = new AcmeManager({
+    dir: join(home, 'tls'),
+    answerer,
+    record: (e) => {
+      log(e.message);
+      store.journal.append({
+        event: e.kind,
+        data: { message: e.message, hosts: e.hosts, notAfter: e.notAfter },
+      });
+    },
+  });
+  setInterval(() => void acme.renewDue(), ACME_CHECK_MS).unref();
+  return acme;
 }
 
 async function listenOnSocket(server: Server, socket: string): Promise<void> {

@@ -80,11 +80,13 @@ export class Listener implements ListenerState, FastListener {
   readonly sockets = new Set<Socket>();
   /** Connections on the fast path (a closing listener sweeps the idle ones). */
   readonly fast = new Set<FastConnection>();
+  readonly challenges: Challenges;
 
   constructor(
     readonly listen: string,
     private readonly deps: ListenerDeps,
   ) {
+    this.challenges = deps.challenges;
     const proxy = deps.http;
     const server = http.createServer((req, res) => proxy.handle(this, req, res, false));
     server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) =>

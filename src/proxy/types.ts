@@ -68,6 +68,17 @@ export interface TlsConfig {
   redirect?: string;
 }
 
+/** What an ACME certificate is ordered with. */
+export interface AcmeOrder {
+  email: string;
+  directory: string;
+  /** PEM file of CAs for the directory's HTTPS; null: the system's. */
+  directoryCa: string | null;
+  /** Names to certify (the service's routing.hosts). */
+  hosts: string[];
+  renewBeforeMs: number;
+}
+
 /** Everything `ensureService` sets; the route keeps it, with the weights and backends. */
 export interface ServiceConfig {
   /** host:port the proxy listens on for this service. Several http services may share one. */
@@ -82,6 +93,11 @@ export interface ServiceConfig {
   sticky?: StickyConfig | null;
   /** Default none: plain HTTP. */
   tls?: TlsConfig | null;
+  /**
+   * The certificate is ACME's: the daemon's ACME router (src/tls/acme-router.ts) obtains it and
+   * fills tls.cert and tls.key; this field never reaches the proxy.
+   */
+  acme?: AcmeOrder;
   /** Default none: no request can choose its revision. */
   override?: OverrideConfig | null;
   /** Default { policy: 'keep', timeoutMs: 30000 }; a drain may override it. */

@@ -29,7 +29,7 @@ const ConfigFile = z.looseObject({ api: ApiSection.optional(), policy: PolicySec
 
 export interface RemoteApiConfig {
   listen: ListenAddress;
-  /** Absolute paths; null = generate a self-signed certificate in the home. */
+  /** Absolute paths; null = a self-signed certificate in <home>/api-tls. */
   tls: { cert: string; key: string } | null;
 }
 

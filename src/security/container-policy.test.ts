@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { configHash, parseSpec } from '../spec/index.js';
 import { checkContainerPolicy } from './container-policy.js';
 import { redactEnv } from './redact.js';
+import { selfSignedCertificate } from './x509.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hotswap-policy-'));
 mkdirSync(join(dir, 'data'));
@@ -143,4 +144,20 @@ test('a remote caller may run only the preflight commands the config lists', () 
     () => spec(`    preflight:\n      - run: [x]\n        timeout: soon\n`),
     /hotswap.yaml:8:18 services.web.preflight\[0\].timeout: expected a positive duration/,
   );
+});
+
+test("a remote caller's TLS files must lie in the allowed roots (the proxy serves them)", () => {
+  const made = selfSignedCertificate(['localhost']);
+  writeFileSync(join(dir, 'c.pem'), made.certPem);
+  writeFileSync(join(dir, 'k.pem'), made.keyPem);
+  const s = spec(`    tls: { cert: ./c.pem, key: ./k.pem }\n`);
+  checkContainerPolicy(s, { allowedHostPaths: [] }, { localCaller: true });
+  const remote = refusal(() =>
+    checkContainerPolicy(s, { allowedHostPaths: [] }, { localCaller: false }),
+  );
+  assert.deepEqual(
+    remote.map((p) => p.split(':')[0]),
+    ['services.web.tls.cert', 'services.web.tls.key'],
+  );
+  checkContainerPolicy(s, { allowedHostPaths: [dir] }, { localCaller: false });
 });

@@ -5,7 +5,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { HotswapError } from '../errors.js';
-import type { Spec } from '../spec/index.js';
+import type { ServiceSpec, Spec } from '../spec/index.js';
 import { isHostPath } from '../spec/volume.js';
 import { parse as parseYaml } from 'yaml';
 
@@ -50,6 +50,10 @@ export function checkContainerPolicy(
       else if (!roots.some((root) => isInside(src, root)))
         problems.push(`${where}: ${outside(`host path "${v.source}"`)}`);
     });
+    if (!opts.localCaller)
+      for (const [field, file] of tlsFiles(svc))
+        if (!roots.some((root) => isInside(real(file), root)))
+          problems.push(`services.${svc.name}.${field}: ${outside(`"${file}"`)}`);
     for (const [key, secret] of Object.entries(svc.secretEnv ?? {}))
       if (!roots.some((root) => isInside(real(secret.file), root)))
         problems.push(
@@ -107,6 +111,18 @@ export function checkRemoteEnvFiles(text: string, file: string, policy: Containe
       `${file} is refused by the daemon's policy:\n${problems.join('\n')}`,
       { details: { problems } },
     );
+}
+
+/** The host files a service's TLS settings name (the proxy reads and serves them). */
+function tlsFiles(svc: ServiceSpec): Array<[string, string]> {
+  const tls = svc.tls;
+  if (!tls) return [];
+  const files: Array<[string, string | null]> = [
+    ['tls.cert', tls.cert],
+    ['tls.key', tls.key],
+    ['tls.acme.directoryCa', tls.acme?.directoryCa ?? null],
+  ];
+  return files.filter((f): f is [string, string] => typeof f[1] === 'string');
 }
 
 function dockerSockets(): string[] {

@@ -52,7 +52,7 @@ export async function listenRemote(
 
 /** The home's self-signed certificate, made on first use and kept (so its pin stays valid). */
 function selfSigned(home: string, listenHost: string): { cert: string; key: string } {
-  const dir = join(home, 'tls');
+  const dir = join(home, 'api-tls'); // <home>/tls holds the services' ACME certificates
   const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
   if (existsSync(files.cert) && existsSync(files.key)) return files;
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -1,13 +1,15 @@
 // Raw (schema-valid) services → normalized ServiceSpecs: defaults filled, durations in ms,
 // percentages resolved, volume paths absolute. Also the rules that span several fields or
 // services, which a per-field schema cannot express; they report through the same IssueFactory.
+import { resolve } from 'node:path';
 import { isScalar } from 'yaml';
 import { parseDuration } from './duration.js';
 import { readEnvFile } from './env-file.js';
 import type { IssueFactory } from './issues.js';
 import { listenersClash, parseListen, type ListenAddress } from './listen.js';
 import { resolveQuantity } from './quantity.js';
-import type { RawService } from './schema.js';
+import { parseLongDuration, type RawService } from './schema.js';
+import { checkCertificate } from '../tls/certificate-check.js';
 import type {
   AnalysisRun,
   AnalysisSpec,
@@ -19,6 +21,7 @@ import type {
   ServiceSpec,
   SpecIssue,
   StrategySpec,
+  TlsSpec,
   VolumeSpec,
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
@@ -75,6 +78,7 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     analysis: normalizeAnalysis(ctx, raw.analysis),
     keepPreviousMs: ms(raw.keepPrevious),
     stopGracePeriodMs: ms(raw.stopGracePeriod),
+    tls: normalizeTls(ctx, raw),
     ...hardeningAndSecrets(ctx, raw),
   };
 }
@@ -105,6 +109,68 @@ function hardeningAndSecrets(
 }
 
 const isFromFile = (v: unknown): v is EnvFromFile => typeof v === 'object' && v !== null;
+
+/**
+ * TLS: files (checked now: readable, the key the certificate's, not expired) or ACME, which needs
+ * the hosts to certify and a plain listener for its HTTP-01 challenge.
+ */
+function normalizeTls(ctx: Ctx, raw: RawService): TlsSpec | null {
+  const tls = raw.tls;
+  if (tls === undefined) return null;
+  const at = (...rest: PropertyKey[]) => path(ctx, 'tls', ...rest);
+  const problem = (where: PropertyKey[], message: string) =>
+    ctx.found.push(ctx.issues.at(where, message, where.length > 3 ? 'value' : 'key'));
+  if (raw.mode === 'tcp') problem(at(), 'tls needs mode: http');
+  const file = (p: string | undefined) => (p === undefined ? null : resolve(ctx.specDir, p));
+  const cert = file(tls.cert);
+  const key = file(tls.key);
+  const acme = tls.acme;
+  if (acme !== undefined && (cert !== null || key !== null)) {
+    problem(at(), 'tls takes cert and key, or acme, not both');
+  } else if (acme === undefined && (cert === null || key === null)) {
+    problem(at(), 'tls needs cert and key (PEM files), or acme');
+  } else if (cert !== null && key !== null) {
+    const checked = checkCertificate({ cert, key });
+    if (!checked.ok) problem(at(checked.field), checked.message);
+  }
+  if (acme !== undefined) {
+    if (raw.routing.hosts.length === 0 || raw.routing.hosts.some((h) => h.startsWith('*'))) {
+      problem(at('acme'), 'acme certifies routing.hosts: name them (no wildcards with HTTP-01)');
+    }
+    if (tls.redirect === undefined) {
+      problem(
+        at('acme'),
+        'acme answers its HTTP-01 challenge on tls.redirect: set a plain listener',
+      );
+    }
+  }
+  if (tls.redirect !== undefined && tls.redirect === raw.listen) {
+    problem(at('redirect'), 'the redirect listener must differ from listen');
+  }
+  return {
+    cert,
+    key,
+    acme:
+      acme === undefined
+        ? null
+        : {
+            email: acme.email,
+            directory: acme.directory,
+            directoryCa: file(acme.directoryCa),
+            renewBeforeMs: seconds(acme.renewBefore) * 1000,
+          },
+    redirect: tls.redirect ?? null,
+    hstsMaxAgeS: tls.hsts === undefined ? 0 : seconds(tls.hsts),
+    hstsIncludeSubDomains: tls.hstsIncludeSubDomains,
+  };
+}
+
+// The schema has already accepted the value.
+function seconds(value: string | number): number {
+  const result = parseLongDuration(value);
+  if (typeof result === 'string') throw new Error(`schema let an invalid span through: ${result}`);
+  return result;
+}
 
 // The schema has already accepted the value, so parseDuration cannot fail here.
 function ms(value: string | number): number {

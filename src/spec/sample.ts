@@ -39,6 +39,7 @@ export function sampleService(overrides: Partial<ServiceSpec> = {}): ServiceSpec
     },
     keepPreviousMs: 0,
     stopGracePeriodMs: 10_000,
+    tls: null,
     ...overrides,
   };
 }

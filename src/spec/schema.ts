@@ -452,6 +452,78 @@ export const routingSchema = z
   )
   .prefault({});
 
+const LONG_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds from "180d", "12h", "90m", "30s" or a bare number of seconds (for spans of days). */
+export function parseLongDuration(value: string | number): number | string {
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value >= 0 ? value : 'not a whole number';
+  const m = /^(\d+)(d|h|m|s)$/.exec(value);
+  if (m === null) return 'use a number and one unit: d, h, m or s ("180d")';
+  return Number(m[1]) * LONG_UNITS[m[2]!]!;
+}
+
+function longDuration(description: string) {
+  const phrase = 'a span like "180d", "12h" or a number of seconds';
+  const e = expecting(phrase);
+  return parsedBy(z.union([z.number(e), z.string(e)], e), phrase, parseLongDuration).meta({
+    description,
+  });
+}
+
+const tlsSchema = z
+  .strictObject(
+    {
+      cert: z
+        .string(expecting('a path to a PEM certificate file'))
+        .min(1)
+        .optional()
+        .meta({ description: 'Certificate chain, PEM (relative to this file).' }),
+      key: z
+        .string(expecting('a path to a PEM key file'))
+        .min(1)
+        .optional()
+        .meta({ description: 'Its private key, PEM (relative to this file).' }),
+      acme: z
+        .strictObject(
+          {
+            email: z.string(expecting('an e-mail address')).regex(/^[^@\s]+@[^@\s]+$/),
+            directory: z.url(expecting('the https URL of an ACME directory')),
+            directoryCa: z
+              .string(expecting('a path to a PEM file of CAs'))
+              .min(1)
+              .optional()
+              .meta({ description: "CAs to trust for the directory's HTTPS (a test server's)." }),
+            renewBefore: longDuration('Renew this long before the certificate expires.').default(
+              '30d',
+            ),
+          },
+          expecting('a mapping with email and directory'),
+        )
+        .optional()
+        .meta({
+          description:
+            'Obtain and renew the certificate for routing.hosts with ACME (HTTP-01, answered on tls.redirect).',
+        }),
+      redirect: parsedBy(
+        z.string(expecting('an address like "127.0.0.1:8080"')),
+        'an address like "127.0.0.1:8080"',
+        parseListen,
+      )
+        .optional()
+        .meta({
+          description: 'A plain HTTP listener that answers 308 to https (and ACME challenges).',
+        }),
+      hsts: longDuration(
+        'Strict-Transport-Security max-age ("180d"); 0 or unset: none.',
+      ).optional(),
+      hstsIncludeSubDomains: z.boolean(expecting('true or false')).default(false),
+    },
+    expecting('a mapping of TLS settings'),
+  )
+  .optional()
+  .meta({ description: 'Serve the listener over TLS.' });
+
 export const serviceSchema = z.strictObject(
   {
     image: parsedBy(
@@ -503,6 +575,7 @@ export const serviceSchema = z.strictObject(
     drain: drainSchema,
     routing: routingSchema,
     analysis: analysisSchema,
+    tls: tlsSchema,
     keepPrevious: duration({
       positive: false,
       description:

@@ -127,6 +127,8 @@ export interface ServiceSpec {
   /** After a rollout the previous revision stays warm (running, weight 0) this long: rollback is a flip. */
   keepPreviousMs: number;
   stopGracePeriodMs: number;
+  /** TLS at the service's listener; null: plain HTTP. */
+  tls: TlsSpec | null;
   /** Container hardening (user, read-only root, capabilities, …); absent = Docker's defaults. */
   hardening?: HardeningSpec;
   /** Env variables read from files at container start; only their digests are kept. */
@@ -157,6 +159,29 @@ export interface HardeningSpec {
 export interface SecretEnvSpec {
   file: string;
   sha256: string;
+}
+
+/** TLS at a listener: a certificate from files, or one hotswap obtains with ACME. */
+export interface TlsSpec {
+  /** Absolute paths (relative ones resolved against the spec's folder); null with ACME. */
+  cert: string | null;
+  key: string | null;
+  acme: AcmeSpec | null;
+  /** A plain listener that redirects to https (and answers ACME HTTP-01). */
+  redirect: string | null;
+  /** Strict-Transport-Security max-age in seconds; 0: none. */
+  hstsMaxAgeS: number;
+  hstsIncludeSubDomains: boolean;
+}
+
+export interface AcmeSpec {
+  email: string;
+  /** The ACME directory URL. */
+  directory: string;
+  /** A PEM file of CAs to trust for the directory's HTTPS (a test server's own CA); null: the system's. */
+  directoryCa: string | null;
+  /** Renew this long before the certificate expires. */
+  renewBeforeMs: number;
 }
 
 export interface Spec {

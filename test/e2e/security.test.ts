@@ -72,7 +72,7 @@ describe('remote API with tokens, and the audit chain', () => {
       tokens[name] = r.stdout.trim();
       assert.match(r.stderr, /shown once/);
     }
-    const cert = new X509Certificate(readFileSync(join(home, 'tls', 'cert.pem')));
+    const cert = new X509Certificate(readFileSync(join(home, 'api-tls', 'cert.pem')));
     fingerprint = cert.fingerprint256;
     const log = readFileSync(homePaths(home).daemonLog, 'utf8');
     assert.ok(log.includes(`fingerprint ${fingerprint}`), log);
@@ -116,7 +116,7 @@ describe('remote API with tokens, and the audit chain', () => {
       '--token',
       tokens.viewer!,
       '--ca',
-      join(home, 'tls', 'cert.pem'),
+      join(home, 'api-tls', 'cert.pem'),
       'status',
     ]);
     assert.equal(ca.code, 0, ca.stderr);

@@ -117,6 +117,15 @@ export class ProxyClient implements Router {
     return this.call<ServiceStats>('GET', `${servicePath(service)}/stats${query}`);
   }
 
+  /** Serves an ACME HTTP-01 answer on the redirect listeners (until cleared). */
+  async setChallenge(token: string, keyAuthorization: string): Promise<void> {
+    await this.call('PUT', `/acme/challenges/${encodeURIComponent(token)}`, { keyAuthorization });
+  }
+
+  async clearChallenge(token: string): Promise<void> {
+    await this.call('DELETE', `/acme/challenges/${encodeURIComponent(token)}`);
+  }
+
   private call<T>(
     method: string,
     path: string,

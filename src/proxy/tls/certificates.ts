@@ -3,8 +3,8 @@
 // file changes, so a renewed certificate is served to new connections without touching open
 // ones. A change that does not load (a half-written file, a key for another certificate) keeps
 // the context that works and is logged.
-import { readFileSync, watchFile, unwatchFile } from 'node:fs';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { watchFile, unwatchFile } from 'node:fs';
+import { checkCertificate } from '../../tls/certificate-check.js';
 import tls from 'node:tls';
 import { conflict } from '../core/validate.js';
 import type { TlsConfig } from '../types.js';
@@ -22,56 +22,14 @@ interface Loaded {
 
 /** Reads and checks a certificate chain and its key; throws a CONFLICT naming the field. */
 export function loadCertificate(config: TlsConfig, field = 'tls', now = new Date()): Loaded {
-  const cert = readPem(config.cert, `${field}.cert`);
-  const key = readPem(config.key, `${field}.key`);
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(cert);
-  } catch (err) {
-    throw conflict(
-      `${field}.cert`,
-      `${config.cert} is not a PEM certificate (${(err as Error).message})`,
-    );
-  }
-  let privateKey;
-  try {
-    privateKey = createPrivateKey(key);
-  } catch (err) {
-    throw conflict(
-      `${field}.key`,
-      `${config.key} is not a PEM private key (${(err as Error).message})`,
-    );
-  }
-  if (!leaf.checkPrivateKey(privateKey)) {
-    throw conflict(
-      `${field}.key`,
-      `${config.key} is not the key of the certificate ${config.cert}`,
-    );
-  }
-  const notAfter = new Date(leaf.validTo);
-  if (notAfter.getTime() <= now.getTime()) {
-    throw conflict(`${field}.cert`, `${config.cert} expired on ${notAfter.toISOString()}`);
-  }
-  const context = tls.createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
-  return { context, notAfter, names: dnsNames(leaf) };
-}
-
-function readPem(path: string, field: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw conflict(field, `cannot read ${path} (${code})`);
-  }
-}
-
-function dnsNames(cert: X509Certificate): string[] {
-  const names: string[] = [];
-  for (const part of (cert.subjectAltName ?? '').split(',')) {
-    const m = /^\s*DNS:(.+)$/.exec(part);
-    if (m !== null) names.push(m[1]!.trim().toLowerCase());
-  }
-  return names;
+  const checked = checkCertificate(config, now);
+  if (!checked.ok) throw conflict(`${field}.${checked.field}`, checked.message);
+  const context = tls.createSecureContext({
+    cert: checked.cert,
+    key: checked.key,
+    minVersion: 'TLSv1.2',
+  });
+  return { context, notAfter: checked.notAfter, names: checked.names };
 }
 
 interface Entry {

@@ -20,17 +20,9 @@ export function redirectHandler(
   return (req, res) => {
     const url = req.url ?? '/';
     if (url.startsWith(CHALLENGE_PATH)) {
-      const answer = challenges.get(url.slice(CHALLENGE_PATH.length));
-      if (answer === undefined) {
+      if (!answerChallenge(challenges, url, res)) {
         sendError(res, noService(hostName(req.headers.host), url));
-        return;
       }
-      res.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        'content-length': Buffer.byteLength(answer),
-        'cache-control': 'no-store',
-      });
-      res.end(answer);
       return;
     }
     const location = httpsUrl(hostName(req.headers.host), url, services());
@@ -41,6 +33,44 @@ export function redirectHandler(
     res.writeHead(308, { location, 'content-length': 0, 'cache-control': 'no-store' });
     res.end();
   };
+}
+
+/**
+ * The answer to an ACME HTTP-01 request, when the daemon set one. Plain HTTP listeners answer
+ * too while a challenge is set (a first certificate is ordered before its redirect listener
+ * exists): both engines ask here, behind a check of `challenges.size`.
+ */
+export function challengeAnswer(challenges: Challenges, url: string): string | undefined {
+  return url.startsWith(CHALLENGE_PATH)
+    ? challenges.get(url.slice(CHALLENGE_PATH.length))
+    : undefined;
+}
+
+const ANSWER_HEADERS = (answer: string) => ({
+  'content-type': 'application/octet-stream',
+  'content-length': Buffer.byteLength(answer),
+  'cache-control': 'no-store',
+});
+
+/** Writes the challenge's answer on a response; false when there is none. */
+export function answerChallenge(
+  challenges: Challenges,
+  url: string,
+  res: http.ServerResponse,
+): boolean {
+  const answer = challengeAnswer(challenges, url);
+  if (answer === undefined) return false;
+  res.writeHead(200, ANSWER_HEADERS(answer));
+  res.end(answer);
+  return true;
+}
+
+/** The same answer as raw bytes (the fast path). */
+export function challengeResponse(answer: string): Buffer {
+  let head = 'HTTP/1.1 200 OK\r\n';
+  for (const [name, value] of Object.entries(ANSWER_HEADERS(answer)))
+    head += `${name}: ${value}\r\n`;
+  return Buffer.from(`${head}\r\n${answer}`, 'latin1');
 }
 
 /**

@@ -15,6 +15,7 @@
 // Retries as on the full path: the request goes to another backend once when the connection
 // failed before it was up (nothing was sent: a body waits for the connect), or when a bodiless
 // GET/HEAD/OPTIONS met a reset on a reused connection before any response byte.
+import { challengeAnswer, challengeResponse, type Challenges } from '../../tls/redirect.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -67,6 +68,8 @@ export interface FastListener {
   closing: boolean;
   single: ServiceRuntime | null;
   routeTo(host: string, path: string): ServiceRuntime | undefined;
+  /** ACME HTTP-01 answers set by the daemon (usually none). */
+  readonly challenges: Challenges;
   /** Gives the connection to Node's http server (the full path); `socket` holds unread bytes. */
   toFullPath(socket: Socket): void;
   forget(conn: FastConnection): void;
@@ -199,6 +202,14 @@ export class FastConnection implements Watched, DirectReader {
       return;
     }
     const listener = this.listener;
+    if (listener.challenges.size > 0) {
+      const answer = challengeAnswer(listener.challenges, requestTarget(head));
+      if (answer !== undefined) {
+        this.io.write(challengeResponse(answer));
+        this.end();
+        return;
+      }
+    }
     const service =
       listener.single ?? listener.routeTo(hostName(findHeader(head, 'host')), requestTarget(head));
     if (service === undefined) {

@@ -13,6 +13,7 @@
 // Also here: `Expect: 100-continue` (forwarded; the upstream's 100 is relayed before the body
 // flows), trailers both ways, SSE responses (headers flushed at once, no idle timeout, counted
 // as long connections), the body size limit (413), and the connect/header timeouts.
+import { answerChallenge, type Challenges } from '../../tls/redirect.js';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -66,6 +67,8 @@ export interface ListenerState {
   single: ServiceRuntime | null;
   /** The service for a request by host and path; undefined → 404. */
   route(req: http.IncomingMessage): ServiceRuntime | undefined;
+  /** ACME HTTP-01 answers set by the daemon (usually none). */
+  readonly challenges: Challenges;
 }
 
 const kExchange = Symbol('hotswap.exchange');
@@ -188,6 +191,9 @@ export class HttpProxy {
       return;
     }
 
+    if (listener.challenges.size > 0 && answerChallenge(listener.challenges, req.url ?? '', res)) {
+      return;
+    }
     const service = listener.single ?? listener.route(req);
     if (service === undefined) {
       if (listener.closing) res.setHeader('connection', 'close');
