@@ -100,7 +100,7 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json({ plans: await controller.plan(spec, body.service) });
   });
 
-  app.get('/v1/services', async (c) => c.json({ services: await controller.status() }));
+  app.get('/v1/services', async (c) => c.json(redactEnv({ services: await controller.status() })));
 
   app.get('/v1/services/:name/history', (c) => {
     const name = c.req.param('name');
@@ -168,12 +168,11 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/v1/journal', (c) => {
     const service = c.req.query('service');
     const after = c.req.query('after');
-    return c.json({
-      entries: store.journal.list({
-        ...(service ? { service } : {}),
-        ...(after ? { afterSeq: Number(after) } : {}),
-      }),
+    const entries = store.journal.list({
+      ...(service ? { service } : {}),
+      ...(after ? { afterSeq: Number(after) } : {}),
     });
+    return c.json(redactEnv({ entries }));
   });
 
   app.post('/v1/shutdown', async (c) => {
