@@ -22,6 +22,14 @@ export const ERROR_CATALOG = {
   INSTANCE_EXITED: { status: 422, exit: 3 },
   TIMEOUT: { status: 504, exit: 7 },
   INTERNAL: { status: 500, exit: 1 },
+  // issue 14: who may do what. 8 = not allowed (no valid token, or a role that is not enough).
+  UNAUTHENTICATED: { status: 401, exit: 8 },
+  FORBIDDEN: { status: 403, exit: 8 },
+  AUDIT_BROKEN: { status: 409, exit: 9 },
+  UNSAFE_HOME: { status: 500, exit: 2 },
+  POLICY_REFUSED: { status: 422, exit: 10 },
+  IMAGE_REFUSED: { status: 422, exit: 11 },
+  PREFLIGHT_FAILED: { status: 422, exit: 3 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

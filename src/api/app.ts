@@ -1,19 +1,26 @@
 // The daemon's HTTP API (served on a unix socket). Thin: validate input, call the controller.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Controller, RolloutAction } from '../controller/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
-import { parseSpec, type Spec } from '../spec/index.js';
 import type { LogRequest } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
 import type { ProxySupervisor } from '../daemon/proxy-supervisor.js';
 import { readBody } from './body.js';
 import { followResponse, ndjsonResponse } from './ndjson.js';
+import { redactEnv, preflightServices, REFUSED_EVENT, type Security } from '../security/index.js';
+import { authMiddleware } from './auth.js';
+import { registerSecurityRoutes } from './security-routes.js';
+import { checkedSpec, specOf } from './apply-spec.js';
 
 export interface ApiDeps {
   controller: Controller;
   proxy: ProxySupervisor;
   store: Store;
+  security: Security;
+  /** For preflight hooks: the image's digest when it is on the host. */
+  inspectImage?: (image: string) => Promise<{ id: string; repoDigest: string | null }>;
   version: string;
   shutdown: (opts: { proxy: boolean }) => void;
 }
@@ -39,6 +46,10 @@ const DownBody = z.strictObject({ service: z.string().optional() });
 const ROLLOUT_ACTIONS: RolloutAction[] = ['promote', 'promote-full', 'abort', 'pause', 'resume'];
 const ShutdownBody = z.strictObject({ proxy: z.boolean().optional() });
 
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const tooLarge = (c: Context): Response =>
+  c.json({ code: 'USAGE', message: `request body over ${MAX_BODY_BYTES} bytes` }, 413);
+
 /** tail, since (unix seconds) and timestamps from the query; errors name the field. */
 function logRequest(q: Record<string, string>): LogRequest {
   const tail = Number(q['tail'] ?? '100');
@@ -61,25 +72,44 @@ export function createApi(deps: ApiDeps): Hono {
   app.notFound((c) =>
     c.json({ code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` }, 404),
   );
+  // Before any route: a bounded body (the remote API is reachable by anyone who can connect),
+  // then who may call what (src/security/rules.ts) and the audit chain.
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }));
+  app.use('*', authMiddleware(deps.security, store));
 
   app.get('/v1/health', (c) => c.json({ ok: true, pid: process.pid, version: deps.version }));
 
   app.post('/v1/apply', async (c) => {
     const body = await readBody(c, ApplyBody);
-    // a bad spec is a plain 400 before anything starts
-    const spec = 'spec' in body ? (body.spec as unknown as Spec) : parseSpec(body.text, body.file);
-    return ndjsonResponse((report) => controller.apply(spec, body.service, report));
+    // a bad spec is a plain 400 before anything starts; so is one the policies refuse
+    const spec = checkedSpec(c, body, deps.security);
+    const targets = spec.services.filter(
+      (s) => body.service === undefined || s.name === body.service,
+    );
+    await deps.security.images.enforce(targets);
+    return ndjsonResponse(async (report) => {
+      // Before any instance starts: a blocking failure ends the call with the old revision serving.
+      await preflightServices(targets, deps.inspectImage, { store, report });
+      return controller.apply(spec, body.service, report);
+    });
   });
 
   app.post('/v1/plan', async (c) => {
     const body = await readBody(c, ApplyBody);
-    const spec = 'spec' in body ? (body.spec as unknown as Spec) : parseSpec(body.text, body.file);
+    const spec = specOf(c, body, deps.security);
     return c.json({ plans: await controller.plan(spec, body.service) });
   });
 
-  app.get('/v1/services', async (c) => c.json({ services: await controller.status() }));
+  app.get('/v1/services', async (c) => c.json(redactEnv({ services: await controller.status() })));
 
-  app.get('/v1/services/:name/history', (c) => c.json(controller.history(c.req.param('name'))));
+  app.get('/v1/services/:name/history', (c) => {
+    const name = c.req.param('name');
+    const refusals = store.journal
+      .list({ service: name, limit: 1_000_000 })
+      .filter((e) => e.event === REFUSED_EVENT)
+      .map((e) => ({ at: e.at, ...(e.data as { image: string; reason: string }) }));
+    return c.json(redactEnv({ ...controller.history(name), refusals }));
+  });
 
   app.get('/v1/services/:name/logs', async (c) => {
     const opts = logRequest(c.req.query());
@@ -112,7 +142,7 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   app.get('/v1/services/:name/rollout', (c) =>
-    c.json(controller.rolloutStatus(c.req.param('name'))),
+    c.json(redactEnv(controller.rolloutStatus(c.req.param('name')))),
   );
 
   app.post('/v1/services/:name/rollout/:action', (c) => {
@@ -138,12 +168,11 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/v1/journal', (c) => {
     const service = c.req.query('service');
     const after = c.req.query('after');
-    return c.json({
-      entries: store.journal.list({
-        ...(service ? { service } : {}),
-        ...(after ? { afterSeq: Number(after) } : {}),
-      }),
+    const entries = store.journal.list({
+      ...(service ? { service } : {}),
+      ...(after ? { afterSeq: Number(after) } : {}),
     });
+    return c.json(redactEnv({ entries }));
   });
 
   app.post('/v1/shutdown', async (c) => {
@@ -151,6 +180,8 @@ export function createApi(deps: ApiDeps): Hono {
     setImmediate(() => deps.shutdown({ proxy: body.proxy ?? false }));
     return c.json({ ok: true });
   });
+
+  registerSecurityRoutes(app, deps.security);
 
   return app;
 }

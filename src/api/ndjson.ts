@@ -1,6 +1,6 @@
 // Long operations answer with NDJSON: progress events as they happen, then one result or error
 // line. The rollout keeps going if the client hangs up; the journal still records it.
-import { toHotswapError } from '../errors.js';
+import { toHotswapError, type HotswapError } from '../errors.js';
 import type { Reporter } from '../controller/index.js';
 
 export type StreamLine =
@@ -9,9 +9,22 @@ export type StreamLine =
   | { type: 'error'; error: { code: string; message: string; details?: unknown } }
   | { type: 'log'; instance: string; revision: number; text: string };
 
+/** How a long operation ended: its result, or the error it threw. */
+export type StreamOutcome = { result: unknown } | { error: ReturnType<HotswapError['toJSON']> };
+
+// The audit (src/api/auth.ts) waits on this to record an operation's outcome even when the
+// client hung up before the end of the stream.
+const outcomes = new WeakMap<Response, Promise<StreamOutcome>>();
+
+export function streamOutcome(res: Response): Promise<StreamOutcome> | undefined {
+  return outcomes.get(res);
+}
+
 export function ndjsonResponse(run: (report: Reporter) => Promise<unknown>): Response {
   const encoder = new TextEncoder();
   let open = true;
+  let settle!: (o: StreamOutcome) => void;
+  const outcome = new Promise<StreamOutcome>((resolve) => (settle = resolve));
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (line: StreamLine): void => {
@@ -23,8 +36,15 @@ export function ndjsonResponse(run: (report: Reporter) => Promise<unknown>): Res
         }
       };
       run((event) => send({ type: 'progress', event }))
-        .then((result) => send({ type: 'result', result }))
-        .catch((err: unknown) => send({ type: 'error', error: toHotswapError(err).toJSON() }))
+        .then((result) => {
+          settle({ result });
+          send({ type: 'result', result });
+        })
+        .catch((err: unknown) => {
+          const error = toHotswapError(err).toJSON();
+          settle({ error });
+          send({ type: 'error', error });
+        })
         .finally(() => {
           if (open) controller.close();
           open = false;
@@ -34,7 +54,9 @@ export function ndjsonResponse(run: (report: Reporter) => Promise<unknown>): Res
       open = false;
     },
   });
-  return new Response(stream, { headers: { 'content-type': 'application/x-ndjson' } });
+  const res = new Response(stream, { headers: { 'content-type': 'application/x-ndjson' } });
+  outcomes.set(res, outcome);
+  return res;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The CLI's only way to the daemon: HTTP over the daemon's unix socket. Starts the daemon when
 // none answers, so `hotswap up` works on a fresh machine without a service manager.
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
@@ -9,6 +9,8 @@ import type { StreamLine } from '../api/index.js';
 import { errorFromJSON, HotswapError } from '../errors.js';
 import { checkSocketPaths, type HomePaths } from '../daemon/paths.js';
 import { START_REPORT_ENV, waitForStart, type StartOutcome } from '../daemon/start-channel.js';
+import { explainTlsError, remoteConnector, type RemoteTarget } from './remote.js';
+import { assertSafeHome } from '../security/home-safety.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const DAEMON_START_TIMEOUT_MS = 20_000;
@@ -16,12 +18,26 @@ const DAEMON_START_TIMEOUT_MS = 20_000;
 export class ApiClient {
   private readonly client: Client;
 
-  constructor(readonly paths: HomePaths) {
-    this.client = new Client('http://hotswap', {
-      socketPath: paths.apiSocket,
-      bodyTimeout: 0,
-      headersTimeout: 0,
-    });
+  constructor(
+    readonly paths: HomePaths,
+    readonly remote: RemoteTarget | null = null,
+  ) {
+    this.client = remote
+      ? new Client(remote.url, {
+          connect: remoteConnector(remote),
+          bodyTimeout: 0,
+          headersTimeout: 0,
+        })
+      : new Client('http://hotswap', {
+          socketPath: paths.apiSocket,
+          bodyTimeout: 0,
+          headersTimeout: 0,
+        });
+  }
+
+  /** Where this client talks to, for messages. */
+  get where(): string {
+    return this.remote?.url ?? this.paths.apiSocket;
   }
 
   async close(): Promise<void> {
@@ -88,18 +104,21 @@ export class ApiClient {
       return await this.client.request({
         method: method,
         path,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.remote?.token ? { authorization: `Bearer ${this.remote.token}` } : {}),
+        },
         body: body === undefined ? null : JSON.stringify(body),
       });
     } catch (err) {
+      if (err instanceof HotswapError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'ECONNREFUSED' || code === 'ENOENT') {
-        throw new HotswapError(
-          'DAEMON_UNAVAILABLE',
-          `no hotswap daemon answers on ${this.paths.apiSocket}`,
-          { cause: err },
-        );
+        throw new HotswapError('DAEMON_UNAVAILABLE', `no hotswap daemon answers on ${this.where}`, {
+          cause: err,
+        });
       }
+      if (this.remote) throw explainTlsError(err, this.remote.url) ?? err;
       throw err;
     }
   }
@@ -116,15 +135,22 @@ function interrupted(): void {
 /** Connects to the daemon of this home, starting one in the background if none answers. */
 export async function connect(
   paths: HomePaths,
-  opts: { start: boolean } = { start: true },
+  opts: { start: boolean; remote?: RemoteTarget | null } = { start: true },
 ): Promise<ApiClient> {
-  const client = new ApiClient(paths);
+  const client = new ApiClient(paths, opts.remote ?? null);
+  if (client.remote) {
+    // A remote daemon is never started from here; its errors (TLS, pin) are shown as they are.
+    await client.json('GET', '/v1/health');
+    return client;
+  }
   if (await client.healthy()) return client;
   if (!opts.start) {
     await client.close();
     throw noDaemon(paths);
   }
   checkSocketPaths(paths);
+  // The daemon refuses an unsafe home too; say so before starting one. A new home is made 0700.
+  if (existsSync(paths.home)) assertSafeHome(paths.home);
   const outcome = await startDaemon(paths);
   // Started: it answers already. Lost the race to another starter: wait for the winner.
   const deadline = Date.now() + (outcome === 'started' ? 2_000 : DAEMON_START_TIMEOUT_MS);

@@ -1,15 +1,26 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { homePaths, type HomePaths } from '../daemon/paths.js';
-import { connect, type ApiClient } from './client.js';
+import { ApiClient, connect } from './client.js';
+import { remoteTarget, type RemoteFlags } from './remote.js';
 import type { OutputOptions } from './output.js';
 
 export interface GlobalOptions extends OutputOptions {
   home: string | undefined;
+  remote: RemoteFlags;
 }
 
 export function globals(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals<{ json?: boolean; home?: string }>();
-  return { json: o.json ?? false, home: o.home };
+  const o = cmd.optsWithGlobals<{ json?: boolean; home?: string } & RemoteFlags>();
+  return {
+    json: o.json ?? false,
+    home: o.home,
+    remote: { host: o.host, token: o.token, fingerprint: o.fingerprint, ca: o.ca },
+  };
+}
+
+/** A client for the command's daemon (local socket, or --host), without starting one. */
+export function apiClient(cmd: Command): ApiClient {
+  return new ApiClient(paths(cmd), remoteTarget(globals(cmd).remote));
 }
 
 export function paths(cmd: Command): HomePaths {
@@ -31,7 +42,7 @@ export async function withApi<T>(
   fn: (api: ApiClient) => Promise<T>,
   start = true,
 ): Promise<T> {
-  const api = await connect(paths(cmd), { start });
+  const api = await connect(paths(cmd), { start, remote: remoteTarget(globals(cmd).remote) });
   try {
     return await fn(api);
   } finally {

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { globals, paths, withApi } from './context.js';
+import { apiClient, globals, paths, withApi } from './context.js';
 import type { HomePaths } from '../daemon/paths.js';
 import { waitForExit } from '../daemon/process-exit.js';
 import { HotswapError } from '../errors.js';
-import { ApiClient, connect } from './client.js';
+import { connect } from './client.js';
+import { remoteTarget, type RemoteTarget } from './remote.js';
 import { print, withProgress } from './output.js';
 import { addTimeoutOption, withTimeout } from './timeout.js';
 
@@ -20,7 +21,7 @@ export function register(program: Command): void {
   addTimeoutOption(down).action(
     async (service: string | undefined, opts: { timeout?: number }, cmd: Command) => {
       const g = globals(cmd);
-      const client = new ApiClient(paths(cmd));
+      const client = apiClient(cmd);
       const running = await client.healthy();
       await client.close();
       if (!running && service === undefined) {
@@ -34,18 +35,19 @@ export function register(program: Command): void {
           ),
         ),
       );
-      if (service === undefined) await shutdown(paths(cmd));
+      if (service === undefined) await shutdown(paths(cmd), remoteTarget(g.remote));
       if (!g.json) print(removed.length ? `removed: ${removed.join(', ')}` : 'no services');
     },
   );
 }
 
 /** Stops the daemon and its proxy, and waits until the daemon is gone (it waits for the proxy). */
-async function shutdown(home: HomePaths): Promise<void> {
-  const api = await connect(home, { start: false });
+async function shutdown(home: HomePaths, remote: RemoteTarget | null): Promise<void> {
+  const api = await connect(home, { start: false, remote });
   try {
     const { pid } = await api.json<{ pid: number }>('GET', '/v1/health');
     await api.json('POST', '/v1/shutdown', { proxy: true });
+    if (remote) return; // a process on another host: nothing to wait for here
     if (!(await waitForExit(pid, DAEMON_EXIT_MS)))
       throw new HotswapError(
         'TIMEOUT',

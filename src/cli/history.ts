@@ -14,10 +14,11 @@ export function register(program: Command): void {
       const h = await withApi(
         cmd,
         (api) =>
-          api.json<{ revisions: RevisionRecord[]; rollouts: RolloutRecord[] }>(
-            'GET',
-            `/v1/services/${encodeURIComponent(service)}/history`,
-          ),
+          api.json<{
+            revisions: RevisionRecord[];
+            rollouts: RolloutRecord[];
+            refusals?: Array<{ at: string; image: string; reason: string }>;
+          }>('GET', `/v1/services/${encodeURIComponent(service)}/history`),
         READ_ONLY,
       );
       if (globals(cmd).json) return printJson(h);
@@ -50,5 +51,14 @@ export function register(program: Command): void {
           ]),
         ),
       );
+      if (h.refusals?.length) {
+        print('');
+        print(
+          table(
+            ['REFUSED', 'IMAGE', 'REASON'],
+            h.refusals.map((r) => [r.at, r.image, r.reason]),
+          ),
+        );
+      }
     });
 }

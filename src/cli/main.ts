@@ -16,6 +16,9 @@ import * as rollout from './rollout.js';
 import * as status from './status.js';
 import * as up from './up.js';
 import * as validate from './validate.js';
+import * as token from './token.js';
+import * as audit from './audit.js';
+import * as policy from './policy.js';
 
 function buildProgram(): Command {
   const program = new Command('hotswap')
@@ -23,10 +26,21 @@ function buildProgram(): Command {
     .version(VERSION)
     .option('--json', 'machine-readable output (NDJSON events for long operations)')
     .option('--home <dir>', 'state directory (env HOTSWAP_HOME, default ~/.hotswap)')
+    .option('--host <url>', 'a remote daemon, https://host:port (env HOTSWAP_HOST)')
+    .option('--token <token>', 'API token for --host (env HOTSWAP_TOKEN)')
+    .option(
+      '--fingerprint <sha256>',
+      "pin the remote daemon's certificate (env HOTSWAP_FINGERPRINT)",
+    )
+    .option(
+      '--ca <file>',
+      "CA certificate file for the remote daemon's certificate (env HOTSWAP_CA)",
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 internal error, 2 bad input (spec, flags), 3 rollout failed (old revision kept),\n' +
-        '4 not found (service, revision, image), 5 busy (another operation on the service), 6 engine/daemon/proxy unavailable, 7 timeout',
+        '4 not found (service, revision, image), 5 busy (another operation on the service), 6 engine/daemon/proxy unavailable, 7 timeout,\n' +
+        '8 not allowed (missing, invalid or expired token; role too low), 9 audit chain broken, 10 refused by the container policy, 11 image refused by the image policy',
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
@@ -44,6 +58,9 @@ function buildProgram(): Command {
     down,
     validate,
     processes,
+    token,
+    audit,
+    policy,
     doctor,
   ])
     verb.register(program);

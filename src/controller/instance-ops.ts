@@ -1,5 +1,6 @@
 // What a rollout does to instances: start them and wait until they are healthy, drain them out
 // of the proxy (with a notice to the app first when the spec asks), stop them, or keep them warm.
+import { readSecretEnv } from '../security/secrets.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toHotswapError } from '../errors.js';
 import { waitReady } from '../health/index.js';
@@ -159,10 +160,11 @@ export function instanceRequest(spec: ServiceSpec, revision: RevisionRecord): In
     service: spec.name,
     revision: revision.number,
     image: revision.imageId,
-    env: rev.env,
+    env: { ...rev.env, ...readSecretEnv(rev.secretEnv, `${spec.name} r${revision.number}`) },
     command: rev.command,
     port: rev.port,
     volumes: rev.volumes,
     stopGracePeriodMs: spec.stopGracePeriodMs,
+    ...(rev.hardening ? { hardening: rev.hardening } : {}),
   };
 }

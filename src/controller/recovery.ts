@@ -38,6 +38,8 @@ export function specForRevision(current: ServiceSpec, target: RevisionRecord): S
     port: target.spec.port,
     volumes: target.spec.volumes,
     health: target.spec.health,
+    hardening: target.spec.hardening,
+    secretEnv: target.spec.secretEnv,
   };
 }
 

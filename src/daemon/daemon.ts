@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { createApi } from '../api/index.js';
+import { createApi, servedOver } from '../api/index.js';
 import { Controller, type RuntimeEvent } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
 import { DockerRuntime, LABEL_SERVICE } from '../runtime/index.js';
@@ -17,6 +17,7 @@ import { lockHome } from './home-lock.js';
 import { checkSocketPaths, homePaths } from './paths.js';
 import { ProxySupervisor } from './proxy-supervisor.js';
 import { VERSION } from '../version.js';
+import { assertSafeHome, listenRemote, loadConfig, openSecurity } from '../security/index.js';
 
 export interface DaemonOptions {
   home?: string;
@@ -32,6 +33,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const log = makeLog('daemon');
   checkSocketPaths(paths);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  assertSafeHome(paths.home);
+  const config = loadConfig(paths.home);
   lockHome(paths);
   writeFileSync(paths.daemonPid, String(process.pid)); // the lock's holder, named in a loser's error
   if (await answers(paths.apiSocket)) {
@@ -41,6 +44,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     );
   }
   const store = Store.open(paths.dbFile);
+  const security = openSecurity(store, paths.home, config.containerPolicy);
   const runtime = new DockerRuntime({ scope: paths.scope });
   await checkEngine(runtime, opts.requireEngine ?? false, log);
   const supervisor = new ProxySupervisor(paths, log);
@@ -59,15 +63,32 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     controller.close();
     server.close();
     server.closeAllConnections?.();
+    remote?.server.close();
+    remote?.server.closeAllConnections();
     void supervisor.stop({ shutdownProxy: proxy }).finally(() => {
       store.close();
       rmSync(paths.daemonPid, { force: true });
       process.exit(0);
     });
   };
-  const app = createApi({ controller, proxy: supervisor, store, version: VERSION, shutdown });
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const app = createApi({
+    controller,
+    proxy: supervisor,
+    store,
+    security,
+    inspectImage: (image) => runtime.inspectImage(image),
+    version: VERSION,
+    shutdown,
+  });
+  const server = createAdaptorServer({ fetch: servedOver(app, 'local') }) as Server;
   await listenOnSocket(server, paths.apiSocket);
+  const remote = config.api
+    ? await listenRemote(config.api, paths.home, servedOver(app, 'remote'))
+    : null;
+  if (remote)
+    log(
+      `remote API on ${remote.url} (TLS, certificate SHA-256 fingerprint ${remote.fingerprint256})`,
+    );
   // A stray rejection must not take the daemon (and with it the proxy's supervisor) down.
   process.on('unhandledRejection', (err) => log(`unhandled rejection: ${String(err)}`));
   process.on('SIGTERM', () => shutdown({ proxy: false }));

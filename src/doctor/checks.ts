@@ -1,5 +1,6 @@
 // `hotswap doctor`: what a host needs before hotswap can run there, each check with what to fix.
 // Runs in the CLI process and starts nothing: it must work exactly when the daemon cannot.
+import { homeProblem } from '../security/home-safety.js';
 import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -111,23 +112,10 @@ function checkHome(paths: HomePaths): CheckResult {
   }
   if (!existsSync(paths.home))
     return { name, state: 'ok', detail: `${paths.home} will be created (mode 0700)` };
+  // The daemon refuses such a home (src/security/home-safety.ts), so this is a failure.
+  const problem = homeProblem(paths.home);
+  if (problem) return { name, state: 'fail', ...problem };
   const st = statSync(paths.home);
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    return {
-      name,
-      state: 'fail',
-      detail: `${paths.home} belongs to uid ${st.uid}, not you`,
-      fix: `chown -R $(id -u) ${paths.home}`,
-    };
-  }
-  if ((st.mode & 0o022) !== 0) {
-    return {
-      name,
-      state: 'warn',
-      detail: `${paths.home} is writable by others (mode ${(st.mode & 0o777).toString(8)}); they could talk to the daemon`,
-      fix: `chmod 700 ${paths.home}`,
-    };
-  }
   return { name, state: 'ok', detail: `${paths.home} (mode ${(st.mode & 0o777).toString(8)})` };
 }
 

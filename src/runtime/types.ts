@@ -1,7 +1,7 @@
 // The contract between the controller and a runtime backend. A backend runs instances of
 // revisions and reports where they listen; it knows nothing of strategies or traffic.
 
-import type { VolumeSpec } from '../spec/types.js';
+import type { HardeningSpec, VolumeSpec } from '../spec/types.js';
 
 export interface ImageInfo {
   /** Image id (sha256:...) — the content digest of the local image config. */
@@ -32,6 +32,8 @@ export interface InstanceRequest {
   volumes: VolumeSpec[];
   /** Seconds docker waits after SIGTERM before SIGKILL when the container is stopped. */
   stopGracePeriodMs: number;
+  /** User, read-only root, capabilities, no-new-privileges, pids limit, tmpfs (issue 14). */
+  hardening?: HardeningSpec;
 }
 
 export type InstanceState =

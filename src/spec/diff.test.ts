@@ -34,10 +34,10 @@ void describe('diffServices', () => {
     assert.deepEqual(diffServices(old, next), [
       'image: web:v1 → web:v2',
       'replicas: 3 → 5',
-      'env.API_TOKEN: *** → ***',
+      'env.API_TOKEN: changed',
       'env.GONE: removed',
-      'env.NEW: added "1"',
-      'env.VERSION: "v1" → "v2"',
+      'env.NEW: added',
+      'env.VERSION: changed',
       'command: (image default) → ["node","server.js"]',
       'volumes: (none) → /srv/data:/data:ro',
       'health.check: tcp → http /healthz',

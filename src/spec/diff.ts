@@ -1,9 +1,6 @@
 // What changed between two versions of a service, as lines a person reads before an update.
 import { formatDuration } from './duration.js';
-import type { HealthSpec, ServiceSpec, StrategySpec, VolumeSpec } from './types.js';
-
-/** Values of variables whose names look secret are masked: diffs end up in logs and audit trails. */
-const SECRET_NAME = /pass|secret|token|key|credential|private/i;
+import type { HealthSpec, SecretEnvSpec, ServiceSpec, StrategySpec, VolumeSpec } from './types.js';
 
 /** Changed fields as "field: old → new"; a new service (old = null) is one line. */
 export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string[] {
@@ -17,6 +14,8 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
   field('port', String(old.port), String(next.port));
   field('listen', old.listen, next.listen);
   changes.push(...diffEnv(old.env, next.env));
+  changes.push(...diffSecrets(old.secretEnv ?? {}, next.secretEnv ?? {}));
+  field('hardening', JSON.stringify(old.hardening ?? {}), JSON.stringify(next.hardening ?? {}));
   field('command', showCommand(old.command), showCommand(next.command));
   field('volumes', showVolumes(old.volumes), showVolumes(next.volumes));
   for (const [name, show] of HEALTH_FIELDS)
@@ -37,12 +36,27 @@ function diffEnv(old: Record<string, string>, next: Record<string, string>): str
   for (const key of keys) {
     const [a, b] = [old[key], next[key]];
     if (a === b) continue;
-    const show = (v: string) => (SECRET_NAME.test(key) ? '***' : JSON.stringify(v));
-    if (a === undefined) changes.push(`env.${key}: added ${show(b ?? '')}`);
+    // Values never leave the daemon (issue 14): a plan is readable by viewers, and the old value
+    // comes from the store.
+    if (a === undefined) changes.push(`env.${key}: added`);
     else if (b === undefined) changes.push(`env.${key}: removed`);
-    else changes.push(`env.${key}: ${show(a)} → ${show(b)}`);
+    else changes.push(`env.${key}: changed`);
   }
   return changes;
+}
+
+function diffSecrets(
+  old: Record<string, SecretEnvSpec>,
+  next: Record<string, SecretEnvSpec>,
+): string[] {
+  const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])].sort();
+  return keys.flatMap((key) => {
+    const [a, b] = [old[key], next[key]];
+    if (a?.file === b?.file && a?.sha256 === b?.sha256) return [];
+    if (!a) return [`env.${key}: from file ${b!.file}`];
+    if (!b) return [`env.${key}: no longer from a file`];
+    return [`env.${key}: secret file ${a.file === b.file ? 'changed' : `now ${b.file}`}`];
+  });
 }
 
 const HEALTH_FIELDS: Array<[string, (h: HealthSpec) => string]> = [

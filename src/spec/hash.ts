@@ -18,6 +18,9 @@ export function configHash(service: ServiceSpec): string {
     command: service.command,
     volumes: service.volumes,
     health: service.health,
+    // issue 14; undefined (left out of the JSON) when unused, so older hashes do not change
+    hardening: service.hardening,
+    secrets: service.secretEnv,
   };
   return createHash('sha256').update(canonicalJson(revision)).digest('hex').slice(0, 16);
 }

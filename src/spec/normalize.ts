@@ -25,6 +25,8 @@ import type {
   VolumeSpec,
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
+import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
+import { normalizePreflight } from './preflight.js';
 
 /** Maxima Kubernetes uses when a rolling update does not say. */
 const DEFAULT_MAX_SURGE = '25%';
@@ -77,8 +79,36 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     keepPreviousMs: ms(raw.keepPrevious),
     stopGracePeriodMs: ms(raw.stopGracePeriod),
     tls: normalizeTls(ctx, raw),
+    ...hardeningAndSecrets(ctx, raw),
   };
 }
+
+/** The optional issue-14 fields; left out entirely when unused, so config hashes stay as they were. */
+function hardeningAndSecrets(
+  ctx: Ctx,
+  raw: RawService,
+): Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight'> {
+  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight'> = {};
+  const hardening = normalizeHardening(raw);
+  if (hardening) out.hardening = hardening;
+  const preflight = normalizePreflight(raw.preflight, (index, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'preflight', index, 'timeout'), message)),
+  );
+  if (preflight) out.preflight = preflight;
+  if (Array.isArray(raw.env)) return out;
+  const secrets: NonNullable<ServiceSpec['secretEnv']> = {};
+  for (const [key, value] of Object.entries(raw.env)) {
+    if (!isFromFile(value)) continue;
+    const secret = secretFromFile(value.valueFrom.file, ctx.specDir);
+    if (typeof secret === 'string')
+      ctx.found.push(ctx.issues.at(path(ctx, 'env', key, 'valueFrom', 'file'), secret));
+    else secrets[key] = secret;
+  }
+  if (Object.keys(secrets).length) out.secretEnv = secrets;
+  return out;
+}
+
+const isFromFile = (v: unknown): v is EnvFromFile => typeof v === 'object' && v !== null;
 
 /**
  * TLS: files (checked now: readable, the key the certificate's, not expired) or ACME, which needs
@@ -167,7 +197,8 @@ function normalizeEnv(ctx: Ctx, env: RawService['env']): Record<string, string> 
     });
     return out;
   }
-  for (const [key, value] of Object.entries(env)) out[key] = envText(ctx, key, value);
+  for (const [key, value] of Object.entries(env))
+    if (!isFromFile(value)) out[key] = envText(ctx, key, value);
   return out;
 }
 

@@ -299,7 +299,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
     assert.deepEqual(problemLines(text), [
       'hotswap.yaml:4:5 services.web.replica: unknown field "replica" — did you mean "replicas"?',
       'hotswap.yaml:8:7 services.web.strategy.maxsurge: unknown field "maxsurge" — did you mean "maxSurge"?',
-      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, pull, replicas, port, mode, listen, env, envFile, command, volumes, health, strategy, drain, routing, analysis, tls, keepPrevious, stopGracePeriod)',
+      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, pull, replicas, port, mode, listen, env, envFile, command, volumes, health, strategy, drain, routing, analysis, tls, keepPrevious, stopGracePeriod, user, readOnly, capDrop, capAdd, noNewPrivileges, pidsLimit, tmpfs, preflight)',
       'hotswap.yaml:10:1 servics: unknown field "servics" — did you mean "services"?',
     ]);
   });
@@ -409,7 +409,9 @@ void describe('parseSpec: errors point at file:line:col', () => {
       '    env: ["A=1", "B"]',
     );
     assert.deepEqual(problemLines(text), [
-      'hotswap.yaml:8:15 services.web.env.NESTED: expected a string, number or boolean, found a mapping',
+      // a mapping is read as { valueFrom: { file } } (issue 14), so the message says what it lacks
+      'hotswap.yaml:8:15 services.web.env.NESTED.valueFrom: missing required field "valueFrom" (expected a mapping with file)',
+      'hotswap.yaml:8:17 services.web.env.NESTED.a: unknown field "a" (allowed: valueFrom)',
       'hotswap.yaml:13:18 services.api.env[1]: expected an entry like "NAME=value", found "B"',
     ]);
   });

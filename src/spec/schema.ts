@@ -11,6 +11,8 @@ import { parseImageRef } from './image-ref.js';
 import { parseListen } from './listen.js';
 import { PERCENT_PATTERN } from './quantity.js';
 import { parseVolume } from './volume.js';
+import { envFromFile, hardeningFields } from './hardening.js';
+import { preflightField } from './preflight.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -57,7 +59,10 @@ const envSchema = z
     [
       z.record(
         z.string(expecting('a variable name without "=" or spaces')).regex(ENV_KEY_PATTERN),
-        z.union([z.string(), z.number(), z.boolean()], expecting('a string, number or boolean')),
+        z.union(
+          [z.string(), z.number(), z.boolean(), envFromFile],
+          expecting('a string, number, boolean or { valueFrom: { file } }'),
+        ),
       ),
       z.array(z.string(expecting('an entry like "NAME=value"')).regex(/^[^=\s]+=/)),
     ],
@@ -580,6 +585,8 @@ export const serviceSchema = z.strictObject(
       positive: false,
       description: 'Time between SIGTERM and SIGKILL.',
     }).default('10s'),
+    ...hardeningFields,
+    ...preflightField,
   },
   expecting('a mapping of service settings'),
 );

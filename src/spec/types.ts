@@ -129,6 +129,36 @@ export interface ServiceSpec {
   stopGracePeriodMs: number;
   /** TLS at the service's listener; null: plain HTTP. */
   tls: TlsSpec | null;
+  /** Container hardening (user, read-only root, capabilities, …); absent = Docker's defaults. */
+  hardening?: HardeningSpec;
+  /** Env variables read from files at container start; only their digests are kept. */
+  secretEnv?: Record<string, SecretEnvSpec>;
+  /** Host commands run before any instance of a new version starts. */
+  preflight?: PreflightSpec[];
+}
+
+export interface PreflightSpec {
+  run: string[];
+  timeoutMs: number;
+  /** block: a failure stops the update (the old revision keeps serving); warn: it is reported. */
+  onFail: 'block' | 'warn';
+}
+
+export interface HardeningSpec {
+  user?: string;
+  readOnly?: boolean;
+  capDrop?: string[];
+  capAdd?: string[];
+  noNewPrivileges?: boolean;
+  pidsLimit?: number;
+  /** mount path → options ("" for none) */
+  tmpfs?: Record<string, string>;
+}
+
+/** An env value read from `file` (absolute) whose content had this sha256 when the spec was read. */
+export interface SecretEnvSpec {
+  file: string;
+  sha256: string;
 }
 
 /** TLS at a listener: a certificate from files, or one hotswap obtains with ACME. */

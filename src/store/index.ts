@@ -2,3 +2,6 @@ export { Store } from './store.js';
 export type { NewRevision } from './revisions.js';
 export type * from './types.js';
 export type { WarmInstance } from './warm.js';
+export type { AuditRecord } from './audit.js';
+export type { TokenRecord, TokenRole } from './tokens.js';
+export type { PolicyRecord } from './policy.js';

@@ -4,6 +4,9 @@ import { RevisionRepo } from './revisions.js';
 import { RolloutRepo } from './rollouts.js';
 import { ServiceRepo } from './services.js';
 import { WarmRepo } from './warm.js';
+import { AuditRepo } from './audit.js';
+import { TokenRepo } from './tokens.js';
+import { PolicyRepo } from './policy.js';
 
 /** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
 export class Store {
@@ -12,6 +15,9 @@ export class Store {
   readonly rollouts: RolloutRepo;
   readonly journal: Journal;
   readonly warm: WarmRepo;
+  readonly tokens: TokenRepo;
+  readonly audit: AuditRepo;
+  readonly policy: PolicyRepo;
 
   private constructor(private readonly db: Db) {
     this.services = new ServiceRepo(db);
@@ -19,6 +25,9 @@ export class Store {
     this.rollouts = new RolloutRepo(db);
     this.journal = new Journal(db);
     this.warm = new WarmRepo(db);
+    this.tokens = new TokenRepo(db);
+    this.audit = new AuditRepo(db);
+    this.policy = new PolicyRepo(db);
   }
 
   static open(file: string): Store {

@@ -1,6 +1,7 @@
 // The Docker Engine backend of the Runtime contract: one container per instance, labelled with
 // the hotswap home (scope), service and revision, its port published on 127.0.0.1 only.
 
+import { applyHardening } from './hardening.js';
 import { randomBytes } from 'node:crypto';
 import { HotswapError } from '../../errors.js';
 import type { VolumeSpec } from '../../spec/types.js';
@@ -121,6 +122,7 @@ export class DockerRuntime implements Runtime {
       },
     };
     if (req.command) body.Cmd = req.command;
+    applyHardening(body, req.hardening);
 
     let created: { Id: string };
     try {

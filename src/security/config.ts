@@ -1,0 +1,67 @@
+// `<home>/config.yaml`: the daemon's own settings (not a deployer's spec). This module reads the
+// `api` section (remote listener) and `policy.allowedHostPaths`; other keys are left to their
+// owners.
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { parseListen, type ListenAddress } from '../spec/listen.js';
+import { invalidDoc, parseYamlDoc } from './yaml-doc.js';
+import type { ContainerPolicy } from './container-policy.js';
+
+const ApiSection = z.strictObject({
+  listen: z.string({ error: 'expected an address like "127.0.0.1:7443"' }),
+  tls: z
+    .strictObject({
+      cert: z.string({ error: 'expected a path to a PEM certificate' }),
+      key: z.string({ error: 'expected a path to a PEM private key' }),
+    })
+    .optional(),
+});
+const PolicySection = z.looseObject({
+  allowedHostPaths: z
+    .array(z.string().startsWith('/', 'expected an absolute path'), {
+      error: 'expected a list of absolute paths',
+    })
+    .optional(),
+  allowedPreflight: z.array(z.string(), { error: 'expected a list of commands' }).optional(),
+});
+const ConfigFile = z.looseObject({ api: ApiSection.optional(), policy: PolicySection.optional() });
+
+export interface RemoteApiConfig {
+  listen: ListenAddress;
+  /** Absolute paths; null = a self-signed certificate in <home>/api-tls. */
+  tls: { cert: string; key: string } | null;
+}
+
+export interface DaemonConfig {
+  file: string;
+  api: RemoteApiConfig | null;
+  containerPolicy: ContainerPolicy;
+}
+
+/** Reads `<home>/config.yaml` (absent = defaults); errors name file:line:col and the field. */
+export function loadConfig(home: string): DaemonConfig {
+  const file = join(home, 'config.yaml');
+  if (!existsSync(file)) return { file, api: null, containerPolicy: { allowedHostPaths: [] } };
+  const { data, problem } = parseYamlDoc(
+    readFileSync(file, 'utf8'),
+    file,
+    ConfigFile,
+    'hotswap config',
+  );
+  const containerPolicy = {
+    allowedHostPaths: data.policy?.allowedHostPaths ?? [],
+    allowedPreflight: data.policy?.allowedPreflight ?? [],
+  };
+  const api = data.api;
+  if (!api) return { file, api: null, containerPolicy };
+  const listen = parseListen(api.listen);
+  if (typeof listen === 'string')
+    throw invalidDoc(file, 'hotswap config', [problem(['api', 'listen'], listen)]);
+  const abs = (p: string): string => (isAbsolute(p) ? p : join(home, p));
+  return {
+    file,
+    api: { listen, tls: api.tls ? { cert: abs(api.tls.cert), key: abs(api.tls.key) } : null },
+    containerPolicy,
+  };
+}

@@ -1,0 +1,27 @@
+// Env values never leave the daemon through the API: every `env` map in a response keeps its
+// names, and each value becomes a marker. (Secret files are shown by path and digest only.)
+export const REDACTED = '(redacted)';
+
+/** A deep copy of value with the values of every `env` string map replaced by REDACTED. */
+export function redactEnv<T>(value: T): T {
+  return walk(value) as T;
+}
+
+function walk(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(walk);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value))
+    out[k] = k === 'env' && isStringMap(v) ? masked(v) : walk(v);
+  return out;
+}
+
+const isStringMap = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.values(v).every((x) => typeof x === 'string');
+
+function masked(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(env).map((k) => [k, REDACTED]));
+}
