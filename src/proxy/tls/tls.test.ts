@@ -210,6 +210,15 @@ test('SNI picks the service and its certificate; a renewed certificate is served
   assert.equal((JSON.parse(ra.body) as EchoReply).name, 'app-a');
   assert.equal(rb.peer, fingerprint(b.cert));
   assert.equal((JSON.parse(rb.body) as EchoReply).name, 'app-b');
+  // A client that sends no SNI (it dialled an IP address) still gets a certificate.
+  const bare = await new Promise<string>((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+  assert.ok([fingerprint(a.cert), fingerprint(b.cert)].includes(bare));
 
   // Renewal: new files in place (as a renewal writes them); an open connection keeps working.
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
