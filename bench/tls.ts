@@ -93,8 +93,11 @@ async function main(): Promise<void> {
         );
         figures[name]!.keepAlive.push(ka.rps);
         figures[name]!.newConns.push(nc.rps);
+        const bad = (r: typeof ka): string =>
+          `${r.non2xx} non-2xx, ${Object.values(r.socketErrors).reduce((a, b) => a + b, 0)} socket errors`;
         log(
-          `round ${round + 1} ${name}: keep-alive ${Math.round(ka.rps)} req/s, new connections ${Math.round(nc.rps)}/s`,
+          `round ${round + 1} ${name}: keep-alive ${Math.round(ka.rps)} req/s (${bad(ka)}), ` +
+            `new connections ${Math.round(nc.rps)}/s (${bad(nc)})`,
         );
       }
     }
