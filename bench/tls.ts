@@ -7,11 +7,11 @@
 // second (`Connection: close`: a full handshake per request), then p50/p99 at half of nginx's
 // keep-alive rate from the open-loop generator speaking TLS. Prints a table, the ratios against
 // the targets and a JSON line; exits 0 whatever the figures (a measurement, not a test).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { makeCertificate } from '../src/tls/test-certificates.js';
 import { runOpenLoop } from './openloop.js';
 import { ProcessTable } from './procs.js';
 import { median, r2 } from './report.js';
@@ -48,28 +48,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'hotswap-bench-tls-'));
   const procs = new ProcessTable();
   try {
-    const tls = { cert: join(dir, 'bench.crt'), key: join(dir, 'bench.key') };
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=bench.test',
-        '-keyout',
-        tls.key,
-        '-out',
-        tls.cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    const tls = makeCertificate(dir, 'bench', ['bench.test']);
     const app = await startLoopbackApp(procs, dir, log);
     const ctx = { dir, upstream: app.address, forwardHeaders: true, procs, log };
     const paths: Array<[string, Endpoint]> = [
