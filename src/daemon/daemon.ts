@@ -119,9 +119,7 @@ async function startMetrics(
     { daemon, proxyText: () => supervisor.client.metricsText() },
     log,
   );
-  log(
-    `metrics on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}/metrics`,
-  );
+  log(`metrics on http://${listen.host}:${listen.port}/metrics`);
   return server;
 }
 

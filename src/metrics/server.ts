@@ -68,7 +68,8 @@ export function listenMetrics(
         ),
       ),
     );
-    server.listen(address.port, address.host, () => resolve(server));
+    // parseListen keeps an IPv6 host in brackets; listen() wants it bare.
+    server.listen(address.port, address.host.replace(/^\[|\]$/g, ''), () => resolve(server));
   });
 }
 

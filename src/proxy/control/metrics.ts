@@ -9,7 +9,7 @@ import { TextWriter } from './text-format.js';
 /** Every second bound of the proxy's √2-spaced latency buckets: 0.25 ms · 2^k up to ~131 s. */
 const keepBucket = (i: number): boolean => i % 2 === 0;
 
-export function renderProxyMetrics(registry: Registry): string {
+export function renderProxyMetrics(registry: Pick<Registry, 'metricsViews'>): string {
   const w = new TextWriter();
   const f = families(w);
   for (const [service, view] of registry.metricsViews()) renderService(w, f, service, view);
