@@ -92,8 +92,8 @@ function renderService(w: TextWriter, f: Families, service: string, v: ServiceMe
       f.requests({ ...labels, code }, n);
     }
     f.requests({ ...labels, code: 'none' }, Math.max(0, counters.requests - answered));
-    for (const [kind, n] of Object.entries(counters.errorsByKind()))
-      f.errors({ ...labels, kind }, n);
+    const errors: Record<string, number> = { ...counters.errorsByKind() };
+    for (const [kind, n] of Object.entries(errors)) f.errors({ ...labels, kind }, n);
     f.inFlight(labels, inFlight);
     w.histogram(
       'hotswap_proxy_request_duration_seconds',
