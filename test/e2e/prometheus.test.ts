@@ -4,13 +4,13 @@
 // {{canary}}) is rolled back by that check.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { homePaths } from '../../src/daemon/paths.js';
 import { cleanupScope, ensureFixtures, requireEngine } from '../helpers/docker.js';
-import { freePort, getText, hotswap, type CliResult } from '../helpers/cli.js';
+import { REPO_ROOT, freePort, getText, hotswap, type CliResult } from '../helpers/cli.js';
 import { underLoad, waitFor } from '../helpers/load.js';
 
 const RATE = 150;
@@ -150,6 +150,30 @@ describe('a real Prometheus scrapes hotswap and judges a canary', () => {
       20_000,
     );
     assert.ok(served >= 20, `Prometheus saw ${served} requests`);
+  });
+
+  test('every query of docs/grafana-dashboard.json is valid PromQL and finds data', async () => {
+    const json = readFileSync(join(REPO_ROOT, 'docs', 'grafana-dashboard.json'), 'utf8');
+    const exprs = [...json.matchAll(/"expr": ("(?:[^"\\]|\\.)*")/g)].map(
+      (m) => JSON.parse(m[1]!) as string,
+    );
+    assert.ok(exprs.length >= 15);
+    const empty: string[] = [];
+    for (const expr of exprs) {
+      const q = expr
+        .replaceAll('$service', 'web')
+        .replaceAll('$__rate_interval', '10s')
+        .replaceAll('$__range', '5m');
+      const res = await fetch(`${prom!.url}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const body = (await res.json()) as {
+        status: string;
+        error?: string;
+        data?: { result: unknown[] };
+      };
+      assert.equal(body.status, 'success', `${q}: ${body.error}`);
+      if ((body.data?.result.length ?? 0) === 0) empty.push(q);
+    }
+    console.log(`dashboard: ${exprs.length} queries, ${empty.length} without data yet`);
   });
 
   test('a canary with 30% errors is rolled back by its analysis.prometheus check', async () => {
