@@ -84,3 +84,16 @@ test('a scrape appends the proxy text; a proxy that does not answer sets hotswap
   assert.match(down, /hotswap_daemon_process_cpu_seconds_total/);
   store.close();
 });
+
+test('an engine that does not answer leaves hotswap_instances empty; the scrape still serves', async () => {
+  const store = Store.open(join(mkdtempSync(join(tmpdir(), 'hotswap-metrics-')), 'hotswap.db'));
+  const metrics = new DaemonMetrics({
+    store,
+    listInstances: () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock')),
+  });
+  metrics.probed('tcp', true);
+  const text = await metrics.text();
+  assert.match(text, /^hotswap_probes_total\{type="tcp",result="pass"\} 1$/m);
+  assert.doesNotMatch(text, /^hotswap_instances\{/m);
+  store.close();
+});

@@ -85,7 +85,9 @@ export class DaemonMetrics {
       registers,
       async collect() {
         this.reset();
-        for (const i of await listInstances()) this.inc({ service: i.service, state: i.state });
+        // An engine that does not answer leaves the gauge empty; the rest of the scrape serves.
+        const all = await listInstances().catch(() => []);
+        for (const i of all) this.inc({ service: i.service, state: i.state });
       },
     });
     client.collectDefaultMetrics({ register: this.registry, prefix: 'hotswap_daemon_' });
