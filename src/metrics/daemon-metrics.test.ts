@@ -97,3 +97,33 @@ test('an engine that does not answer leaves hotswap_instances empty; the scrape 
   assert.doesNotMatch(text, /^hotswap_instances\{/m);
   store.close();
 });
+
+test("a removed service's series go with it; the others stay", async () => {
+  const { store, metrics } = setup();
+  for (const service of ['web', 'api']) {
+    const r = store.rollouts.start({
+      service,
+      kind: 'update',
+      from: null,
+      to: 1,
+      strategy: 'rolling',
+    });
+    store.journal.append({
+      service,
+      rolloutId: r.id,
+      event: 'step.started',
+      data: { kind: 'surge' },
+    });
+    store.journal.append({ service, rolloutId: r.id, event: 'rollout.succeeded', data: {} });
+  }
+  store.journal.append({ service: 'web', event: 'service.removed', data: {} });
+  const text = await metrics.text();
+  assert.doesNotMatch(text, /service="web"/);
+  assert.match(text, /^hotswap_rollouts_total\{service="api",outcome="succeeded"\} 1$/m);
+  assert.match(
+    text,
+    /^hotswap_rollout_duration_seconds_count\{service="api",outcome="succeeded"\} 1$/m,
+  );
+  assert.match(text, /^hotswap_rollout_steps_total\{service="api",kind="surge"\} 1$/m);
+  store.close();
+});

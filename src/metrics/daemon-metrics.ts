@@ -12,6 +12,11 @@ export interface DaemonMetricsDeps {
   listInstances: () => Promise<Instance[]>;
 }
 
+type ServiceLabels = Record<string, string> & { service: string };
+interface Removable {
+  remove(labels: client.LabelValues<string>): void;
+}
+
 /** Rollout durations run from seconds (a rolling restart) to the better part of an hour. */
 const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
@@ -25,6 +30,11 @@ export class DaemonMetrics {
   private readonly reconcile: client.Counter<'service' | 'action'>;
   private readonly probes: client.Counter<'type' | 'result'>;
   private readonly journal: client.Counter<'event'>;
+  /** Per service, every label set used, so a removed service's series can go with it. */
+  private readonly seen = new Map<
+    string,
+    Map<string, { metric: Removable; labels: ServiceLabels }>
+  >();
 
   constructor(private readonly deps: DaemonMetricsDeps) {
     const registers = [this.registry];
@@ -104,20 +114,27 @@ export class DaemonMetrics {
         this.ended(service, e.event === 'rollout.succeeded' ? 'succeeded' : 'failed', e);
         return;
       case 'rollout.started':
-        if (data.kind === 'rollback') this.rollbacks.inc({ service, trigger: 'requested' });
+        if (data.kind === 'rollback') this.count(this.rollbacks, { service, trigger: 'requested' });
         return;
       case 'step.started':
-        this.steps.inc({ service, kind: typeof data.kind === 'string' ? data.kind : 'unknown' });
+        this.count(this.steps, {
+          service,
+          kind: typeof data.kind === 'string' ? data.kind : 'unknown',
+        });
         return;
       case 'analysis.verdict':
-        this.verdicts.inc({ service, result: String(data.result) });
+        this.count(this.verdicts, { service, result: String(data.result) });
         return;
       case 'rollback.finished':
-        this.rollbacks.inc({ service, trigger: 'automatic' });
+        this.count(this.rollbacks, { service, trigger: 'automatic' });
+        return;
+      case 'service.removed':
+        this.forget(service);
         return;
       default:
         // The reconcile loop's entries carry what triggered them.
-        if (typeof data.trigger === 'string') this.reconcile.inc({ service, action: e.event });
+        if (typeof data.trigger === 'string')
+          this.count(this.reconcile, { service, action: e.event });
     }
   }
 
@@ -132,11 +149,33 @@ export class DaemonMetrics {
   }
 
   private ended(service: string, outcome: string, e: JournalEntry): void {
-    this.rollouts.inc({ service, outcome });
+    this.count(this.rollouts, { service, outcome });
     const rollout = e.rolloutId === null ? undefined : this.deps.store.rollouts.get(e.rolloutId);
     if (!rollout) return;
     const seconds = (Date.parse(e.at) - Date.parse(rollout.startedAt)) / 1000;
-    if (Number.isFinite(seconds) && seconds >= 0)
-      this.duration.observe({ service, outcome }, seconds);
+    if (!Number.isFinite(seconds) || seconds < 0) return;
+    this.track(this.duration, { service, outcome });
+    this.duration.observe({ service, outcome }, seconds);
+  }
+
+  private count(metric: client.Counter, labels: ServiceLabels): void {
+    this.track(metric, labels);
+    metric.inc(labels);
+  }
+
+  private track(metric: Removable, labels: ServiceLabels): void {
+    let mine = this.seen.get(labels.service);
+    if (mine === undefined) {
+      mine = new Map<string, { metric: Removable; labels: ServiceLabels }>();
+      this.seen.set(labels.service, mine);
+    }
+    const key = JSON.stringify([(metric as { name?: string }).name, labels]);
+    if (!mine.has(key)) mine.set(key, { metric, labels });
+  }
+
+  /** A removed service's series go: the label sets stay as many as the services there are. */
+  private forget(service: string): void {
+    for (const { metric, labels } of this.seen.get(service)?.values() ?? []) metric.remove(labels);
+    this.seen.delete(service);
   }
 }
