@@ -21,5 +21,18 @@ export {
 export type { ProportionTestResult } from './proportions.js';
 export { percentile, percentiles, percentileSorted } from './percentile.js';
 export { normalCdf, normalSf } from './normal.js';
-export { evaluateCheck, queryInstant, runPrometheusCheck } from './prometheus.js';
-export type { CheckVerdict, FetchLike, PrometheusCheck, QueryResult } from './prometheus.js';
+export {
+  evaluateCheck,
+  fillPlaceholders,
+  queryInstant,
+  runPrometheusCheck,
+  withPrometheusChecks,
+} from './prometheus.js';
+export type {
+  CheckVerdict,
+  FetchLike,
+  NamedCheck,
+  PrometheusCheck,
+  QueryPlaceholders,
+  QueryResult,
+} from './prometheus.js';

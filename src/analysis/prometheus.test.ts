@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HotswapError } from '../errors.js';
-import { evaluateCheck, queryInstant, runPrometheusCheck, type FetchLike } from './prometheus.js';
+import { createServer } from 'node:net';
+import type { Verdict } from './judge.js';
+import {
+  evaluateCheck,
+  fillPlaceholders,
+  queryInstant,
+  runPrometheusCheck,
+  withPrometheusChecks,
+  type FetchLike,
+} from './prometheus.js';
 
 // Response bodies follow the Prometheus HTTP API documentation (/api/v1/query).
 function fakeFetch(body: unknown, status = 200): FetchLike & { urls: string[] } {
@@ -90,4 +99,61 @@ test('a check passes within its bounds, fails outside, and is inconclusive witho
   const down = await runPrometheusCheck(fakeFetch({}, 500), 'http://p', check);
   assert.equal(down.result, 'inconclusive');
   assert.throws(() => evaluateCheck({ query: 'up' }, { ok: true, value: 1 }), HotswapError);
+});
+
+test('fills {{canary}}, {{stable}} and {{service}}; leaves unknown placeholders as written', () => {
+  const q = fillPlaceholders(
+    'rate(x{service="{{service}}",revision="{{ canary }}"}[1m]) / rate(x{revision=~"{{stable}}"}[1m]) {{other}}',
+    { canary: 3, stable: [1, 2], service: 'web' },
+  );
+  assert.equal(
+    q,
+    'rate(x{service="web",revision="3"}[1m]) / rate(x{revision=~"1|2"}[1m]) {{other}}',
+  );
+});
+
+const passing: Verdict = { result: 'pass', reasons: ['proxy numbers fine'], metrics: {} };
+const placeholders = { canary: 2, stable: [1], service: 'web' };
+
+test('a Prometheus that cannot be reached makes the judgement inconclusive, with the reason', async () => {
+  // A real connection refused: a port that was free a moment ago, on loopback.
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  const v = await withPrometheusChecks(
+    passing,
+    { url: `http://127.0.0.1:${port}`, checks: [{ name: 'errors', query: 'up', max: 1 }] },
+    placeholders,
+    (url) => fetch(url, { signal: AbortSignal.timeout(2000) }),
+  );
+  assert.equal(v.result, 'inconclusive');
+  assert.match(v.reasons.at(-1)!, /^prometheus errors: up: Prometheus query failed: /);
+  assert.equal(v.reasons[0], 'proxy numbers fine');
+});
+
+test('a check out of bounds fails the judgement with the filled query and its value', async () => {
+  const f = fakeFetch(vector('0.3'));
+  const v = await withPrometheusChecks(
+    passing,
+    {
+      url: 'http://prom:9090',
+      checks: [{ name: 'errors', query: 'x{revision="{{canary}}"}', max: 0.05 }],
+    },
+    placeholders,
+    f,
+  );
+  assert.equal(v.result, 'fail');
+  assert.equal(v.reasons.at(-1), 'prometheus errors: x{revision="2"} = 0.3, above max 0.05');
+  assert.match(decodeURIComponent(f.urls[0]!), /query=x\{revision="2"\}/);
+});
+
+test('an inconclusive check does not turn a failed judgement into an inconclusive one', async () => {
+  const v = await withPrometheusChecks(
+    { ...passing, result: 'fail' },
+    { url: 'http://prom:9090', checks: [{ name: 'e', query: 'up', max: 1 }] },
+    placeholders,
+    () => Promise.reject(new Error('ECONNREFUSED')),
+  );
+  assert.equal(v.result, 'fail');
 });

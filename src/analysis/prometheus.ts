@@ -4,7 +4,7 @@
 // the query (network, HTTP status, Prometheus error, no data, NaN) yields "inconclusive": a flaky
 // metrics server must not roll back a good canary, nor promote a bad one.
 import { HotswapError } from '../errors.js';
-import type { CheckResult } from './judge.js';
+import type { CheckResult, Verdict } from './judge.js';
 
 /** The subset of the WHATWG fetch that is used; global fetch and undici's fetch both fit. */
 export type FetchLike = (
@@ -135,4 +135,52 @@ export async function runPrometheusCheck(
 function bounds(check: PrometheusCheck): string {
   if (check.min !== undefined && check.max !== undefined) return `[${check.min}, ${check.max}]`;
   return check.max !== undefined ? `max ${check.max}` : `min ${check.min}`;
+}
+
+/** Values of the placeholders a query may hold: {{canary}}, {{stable}}, {{service}}. */
+export interface QueryPlaceholders {
+  /** The canary revision's number. */
+  canary: number;
+  /** The baseline revisions' numbers, joined with "|" (use them in a `=~` matcher when several). */
+  stable: number[];
+  service: string;
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+
+/** The query with its placeholders filled; an unknown one is left as written (Prometheus says why). */
+export function fillPlaceholders(query: string, p: QueryPlaceholders): string {
+  const values: Record<string, string> = {
+    canary: String(p.canary),
+    stable: p.stable.join('|'),
+    service: p.service,
+  };
+  return query.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
+}
+
+export interface NamedCheck extends PrometheusCheck {
+  name: string;
+}
+
+/**
+ * Adds the Prometheus checks to a verdict: a failing check fails it; a check that could not be
+ * evaluated (server unreachable, error, no data) makes a passing verdict inconclusive, with the
+ * reason, since a judgement that did not see all its checks cannot pass. Never throws.
+ */
+export async function withPrometheusChecks(
+  verdict: Verdict,
+  prom: { url: string; checks: readonly NamedCheck[] },
+  placeholders: QueryPlaceholders,
+  fetchFn: FetchLike,
+): Promise<Verdict> {
+  const reasons = [...verdict.reasons];
+  let result = verdict.result;
+  for (const check of prom.checks) {
+    const query = fillPlaceholders(check.query, placeholders);
+    const v = await runPrometheusCheck(fetchFn, prom.url, { ...check, query });
+    reasons.push(`prometheus ${check.name}: ${v.reason}`);
+    if (v.result === 'fail') result = 'fail';
+    else if (v.result === 'inconclusive' && result === 'pass') result = 'inconclusive';
+  }
+  return { ...verdict, result, reasons };
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   aggregate,
   judge,
-  runPrometheusCheck,
+  withPrometheusChecks,
   type RevisionSample,
   type Verdict,
 } from '../analysis/index.js';
@@ -68,7 +68,7 @@ async function judgeWindow(t: AnalysisTarget, windowMs: number): Promise<Verdict
     baseline,
     canary,
   );
-  return t.analysis.prometheus ? withPrometheus(verdict, t.analysis.prometheus) : verdict;
+  return t.analysis.prometheus ? withPrometheus(t, verdict, t.analysis.prometheus) : verdict;
 }
 
 function merge(stats: Array<RevisionStats | undefined>): RevisionSample {
@@ -82,18 +82,17 @@ function merge(stats: Array<RevisionStats | undefined>): RevisionSample {
   return sample;
 }
 
-/** App metrics from Prometheus: a failing check fails the verdict; an unreachable server only adds a reason. */
-async function withPrometheus(
+/** App metrics from Prometheus, with {{canary}}, {{stable}} and {{service}} filled in. */
+function withPrometheus(
+  t: AnalysisTarget,
   verdict: Verdict,
   prom: NonNullable<AnalysisSpec['prometheus']>,
 ): Promise<Verdict> {
   const fetchFn = (url: string) => fetch(url, { signal: AbortSignal.timeout(5000) });
-  const reasons = [...verdict.reasons];
-  let result = verdict.result;
-  for (const check of prom.checks) {
-    const v = await runPrometheusCheck(fetchFn, prom.url, check);
-    reasons.push(`prometheus ${check.name}: ${v.reason}`);
-    if (v.result === 'fail') result = 'fail';
-  }
-  return { ...verdict, result, reasons };
+  const placeholders = {
+    canary: t.canaryRevision,
+    stable: t.baselineRevisions,
+    service: t.canaryService,
+  };
+  return withPrometheusChecks(verdict, prom, placeholders, fetchFn);
 }

@@ -12,6 +12,9 @@ import { Store } from '../store/index.js';
 import { AcmeManager, type ChallengeAnswerer } from '../tls/acme.js';
 import { AcmeRouter } from '../tls/acme-router.js';
 import { makeLog } from './log.js';
+import { observeProbes } from '../health/index.js';
+import { DaemonMetrics, listenMetrics } from '../metrics/index.js';
+import type { ListenAddress } from '../spec/listen.js';
 import { checkEngine } from './engine-check.js';
 import { lockHome } from './home-lock.js';
 import { checkSocketPaths, homePaths } from './paths.js';
@@ -54,6 +57,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     events: (signal) => containerEvents(runtime, signal),
     log,
   });
+  const metrics = await startMetrics(config.metricsListen, store, runtime, supervisor, log);
   // A proxy that came back (possibly without its routes.json) gets the route table at once.
   supervisor.onRestarted = () => void controller.reconcileNow('the proxy was restarted');
   controller.start();
@@ -65,6 +69,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     server.closeAllConnections?.();
     remote?.server.close();
     remote?.server.closeAllConnections();
+    metrics?.close();
+    metrics?.closeAllConnections();
     void supervisor.stop({ shutdownProxy: proxy }).finally(() => {
       store.close();
       rmSync(paths.daemonPid, { force: true });
@@ -94,6 +100,27 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   process.on('SIGTERM', () => shutdown({ proxy: false }));
   process.on('SIGINT', () => shutdown({ proxy: false }));
   log(`listening on ${paths.apiSocket} (pid ${process.pid}, scope ${paths.scope})`);
+}
+
+/** The Prometheus endpoint when config.yaml (or HOTSWAP_METRICS_LISTEN) asks for one. */
+async function startMetrics(
+  listen: ListenAddress | null,
+  store: Store,
+  runtime: DockerRuntime,
+  supervisor: ProxySupervisor,
+  log: (line: string) => void,
+): Promise<Server | null> {
+  if (listen === null) return null;
+  const daemon = new DaemonMetrics({ store, listInstances: () => runtime.listInstances() });
+  store.journal.observe((e) => daemon.observe(e));
+  observeProbes((type, ok) => daemon.probed(type, ok));
+  const server = await listenMetrics(
+    listen,
+    { daemon, proxyText: () => supervisor.client.metricsText() },
+    log,
+  );
+  log(`metrics on http://${listen.host}:${listen.port}/metrics`);
+  return server;
 }
 
 /** How often certificates are checked for renewal (HOTSWAP_ACME_CHECK_MS for tests). */

@@ -6,8 +6,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { defaultHome, homePaths, type HomePaths } from './paths.js';
 
-/** The environment the daemon needs to find the engine, carried into the unit as it is now. */
-const CARRIED_ENV = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_TLS', 'DOCKER_CERT_PATH'];
+/** The environment the daemon needs to find the engine (and its metrics address), carried into the unit as it is now. */
+const CARRIED_ENV = [
+  'DOCKER_HOST',
+  'DOCKER_TLS_VERIFY',
+  'DOCKER_TLS',
+  'DOCKER_CERT_PATH',
+  'HOTSWAP_METRICS_LISTEN',
+];
 
 export interface UnitOptions {
   paths: HomePaths;

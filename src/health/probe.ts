@@ -7,15 +7,25 @@ export interface ProbeResult {
   detail: string;
 }
 
+type ProbeObserver = (type: HealthSpec['check']['type'], ok: boolean) => void;
+let observer: ProbeObserver | null = null;
+
+/** Called with the result of every probe() (the daemon's metrics); null stops it. */
+export function observeProbes(fn: ProbeObserver | null): void {
+  observer = fn;
+}
+
 /** One check of one instance at host:port. Never throws. */
-export function probe(
+export async function probe(
   check: HealthSpec['check'],
   address: string,
   timeoutMs: number,
 ): Promise<ProbeResult> {
-  return check.type === 'http'
+  const result = await (check.type === 'http'
     ? httpProbe(address, check.path, timeoutMs)
-    : tcpProbe(address, timeoutMs);
+    : tcpProbe(address, timeoutMs));
+  observer?.(check.type, result.ok);
+  return result;
 }
 
 function splitAddress(address: string): { host: string; port: number } {

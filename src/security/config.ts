@@ -1,9 +1,10 @@
 // `<home>/config.yaml`: the daemon's own settings (not a deployer's spec). This module reads the
-// `api` section (remote listener) and `policy.allowedHostPaths`; other keys are left to their
-// owners.
+// `api` section (remote listener), `policy.allowedHostPaths` and `metrics.listen` (Prometheus
+// endpoint; env HOTSWAP_METRICS_LISTEN overrides it); other keys are left to their owners.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { HotswapError } from '../errors.js';
 import { parseListen, type ListenAddress } from '../spec/listen.js';
 import { invalidDoc, parseYamlDoc } from './yaml-doc.js';
 import type { ContainerPolicy } from './container-policy.js';
@@ -25,7 +26,17 @@ const PolicySection = z.looseObject({
     .optional(),
   allowedPreflight: z.array(z.string(), { error: 'expected a list of commands' }).optional(),
 });
-const ConfigFile = z.looseObject({ api: ApiSection.optional(), policy: PolicySection.optional() });
+const MetricsSection = z.strictObject({
+  listen: z.string({ error: 'expected an address like "127.0.0.1:9464"' }),
+});
+const ConfigFile = z.looseObject({
+  api: ApiSection.optional(),
+  policy: PolicySection.optional(),
+  metrics: MetricsSection.optional(),
+});
+
+/** Overrides `metrics.listen` of config.yaml. */
+export const METRICS_LISTEN_ENV = 'HOTSWAP_METRICS_LISTEN';
 
 export interface RemoteApiConfig {
   listen: ListenAddress;
@@ -37,12 +48,21 @@ export interface DaemonConfig {
   file: string;
   api: RemoteApiConfig | null;
   containerPolicy: ContainerPolicy;
+  /** TCP address of the Prometheus endpoint (GET /metrics); null = none. */
+  metricsListen: ListenAddress | null;
 }
 
 /** Reads `<home>/config.yaml` (absent = defaults); errors name file:line:col and the field. */
 export function loadConfig(home: string): DaemonConfig {
   const file = join(home, 'config.yaml');
-  if (!existsSync(file)) return { file, api: null, containerPolicy: { allowedHostPaths: [] } };
+  if (!existsSync(file)) {
+    return {
+      file,
+      api: null,
+      containerPolicy: { allowedHostPaths: [] },
+      metricsListen: metricsFromEnv(),
+    };
+  }
   const { data, problem } = parseYamlDoc(
     readFileSync(file, 'utf8'),
     file,
@@ -53,8 +73,15 @@ export function loadConfig(home: string): DaemonConfig {
     allowedHostPaths: data.policy?.allowedHostPaths ?? [],
     allowedPreflight: data.policy?.allowedPreflight ?? [],
   };
+  let metricsListen = metricsFromEnv();
+  if (metricsListen === null && data.metrics !== undefined) {
+    const parsed = parseListen(data.metrics.listen);
+    if (typeof parsed === 'string')
+      throw invalidDoc(file, 'hotswap config', [problem(['metrics', 'listen'], parsed)]);
+    metricsListen = parsed;
+  }
   const api = data.api;
-  if (!api) return { file, api: null, containerPolicy };
+  if (!api) return { file, api: null, containerPolicy, metricsListen };
   const listen = parseListen(api.listen);
   if (typeof listen === 'string')
     throw invalidDoc(file, 'hotswap config', [problem(['api', 'listen'], listen)]);
@@ -63,5 +90,17 @@ export function loadConfig(home: string): DaemonConfig {
     file,
     api: { listen, tls: api.tls ? { cert: abs(api.tls.cert), key: abs(api.tls.key) } : null },
     containerPolicy,
+    metricsListen,
   };
+}
+
+/** HOTSWAP_METRICS_LISTEN, when set and not empty. */
+function metricsFromEnv(): ListenAddress | null {
+  const raw = process.env[METRICS_LISTEN_ENV];
+  if (raw === undefined || raw === '') return null;
+  const parsed = parseListen(raw);
+  if (typeof parsed === 'string') {
+    throw new HotswapError('USAGE', `${METRICS_LISTEN_ENV}=${raw}: ${parsed}`);
+  }
+  return parsed;
 }

@@ -12,7 +12,15 @@ interface Row {
 
 /** Append-only event log. Every rollout transition is written here before it is acted on. */
 export class Journal {
+  private readonly observers = new Set<(e: JournalEntry) => void>();
+
   constructor(private readonly db: Db) {}
+
+  /** Calls `fn` after every append (metrics); returns the function that stops it. */
+  observe(fn: (e: JournalEntry) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
 
   append(e: {
     service?: string | null;
@@ -26,7 +34,7 @@ export class Journal {
         'INSERT INTO journal (at, service, rollout_id, event, data_json) VALUES (?, ?, ?, ?, ?)',
       )
       .run(at, e.service ?? null, e.rolloutId ?? null, e.event, JSON.stringify(e.data ?? {}));
-    return {
+    const entry: JournalEntry = {
       seq: Number(info.lastInsertRowid),
       at,
       service: e.service ?? null,
@@ -34,6 +42,14 @@ export class Journal {
       event: e.event,
       data: e.data ?? {},
     };
+    for (const fn of this.observers) {
+      try {
+        fn(entry);
+      } catch {
+        // An observer (metrics) must never fail the write it observes.
+      }
+    }
+    return entry;
   }
 
   list(

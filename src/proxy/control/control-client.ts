@@ -126,11 +126,19 @@ export class ProxyClient implements Router {
     await this.call('DELETE', `/acme/challenges/${encodeURIComponent(token)}`);
   }
 
+  /** The proxy's counters in the Prometheus text format (GET /metrics). */
+  metricsText(timeoutMs = 5000): Promise<string> {
+    return this.call<string>('GET', '/metrics', undefined, timeoutMs, (status, text) =>
+      status === 200 ? text : decodeReply<string>(status, text),
+    );
+  }
+
   private call<T>(
     method: string,
     path: string,
     body?: unknown,
     timeoutMs = this.timeoutMs,
+    decode: (status: number, text: string) => T = decodeReply,
   ): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
@@ -163,7 +171,7 @@ export class ProxyClient implements Router {
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           try {
-            resolve(decodeReply<T>(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+            resolve(decode(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
           } catch (err) {
             reject(err instanceof Error ? err : new Error(String(err)));
           }

@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { HotswapError, toHotswapError } from '../../errors.js';
 import type { Registry } from '../core/registry.js';
 import type { Challenges } from '../tls/redirect.js';
+import { renderProxyMetrics } from './metrics.js';
+import { TEXT_CONTENT_TYPE } from './text-format.js';
 import {
   backendInput,
   drainInput,
@@ -57,6 +59,11 @@ function routes(opts: ControlServerOptions): RouteEntry[] {
       run: () => Promise.resolve({ ok: true, pid: process.pid, uptimeMs: Date.now() - started }),
     },
     { method: 'GET', pattern: /^\/routes$/, run: () => Promise.resolve(registry.table()) },
+    {
+      method: 'GET',
+      pattern: /^\/metrics$/,
+      run: () => Promise.resolve(new TextBody(renderProxyMetrics(registry), TEXT_CONTENT_TYPE)),
+    },
     {
       method: 'PUT',
       pattern: /^\/services\/([^/]+)$/,
@@ -242,7 +249,9 @@ export class ControlServer {
       }
       const { entry, params } = this.match(req.method ?? 'GET', path);
       const body = await readJson(req);
-      send(res, 200, await entry.run({ res, url, params, body }));
+      const out = await entry.run({ res, url, params, body });
+      if (out instanceof TextBody) sendText(res, out);
+      else send(res, 200, out);
     } catch (err) {
       const e = toHotswapError(err);
       send(res, statusOf(e, err), e.toJSON());
@@ -348,6 +357,22 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   } catch {
     throw rejected('body', 'is not valid JSON');
   }
+}
+
+/** An answer that is not JSON (the Prometheus text of GET /metrics). */
+class TextBody {
+  constructor(
+    readonly text: string,
+    readonly contentType: string,
+  ) {}
+}
+
+function sendText(res: http.ServerResponse, body: TextBody): void {
+  res.writeHead(200, {
+    'content-type': body.contentType,
+    'content-length': Buffer.byteLength(body.text),
+  });
+  res.end(body.text);
 }
 
 function send(res: http.ServerResponse, status: number, value: unknown): void {

@@ -6,7 +6,13 @@ import { SHUTDOWN_REASON } from './long.js';
 import { routeKeys, type Listeners } from '../listeners.js';
 import type { RouteStore } from './route-store.js';
 import { CertificateStore } from '../tls/certificates.js';
-import { DEFAULT_TUNING, ServiceRuntime, type ServiceStatsDump, type Tuning } from './service.js';
+import {
+  DEFAULT_TUNING,
+  ServiceRuntime,
+  type ServiceMetricsView,
+  type ServiceStatsDump,
+  type Tuning,
+} from './service.js';
 import type { Backend, DrainResult, LongConnections, RouteTable, ServiceStats } from '../types.js';
 import { conflict, serviceConfigInput, type ServiceSettings } from './validate.js';
 
@@ -200,6 +206,13 @@ export class Registry {
 
   getWeights(name: string): Record<string, number> {
     return this.service(name).getWeights();
+  }
+
+  /** Per service, what GET /metrics renders. */
+  metricsViews(): Map<string, ServiceMetricsView> {
+    const out = new Map<string, ServiceMetricsView>();
+    for (const [name, svc] of this.services) out.set(name, svc.metricsView());
+    return out;
   }
 
   stats(name: string, windowMs?: number): ServiceStats {

@@ -10,7 +10,7 @@ import { cookieValue } from '../http/cookies.js';
 import { hash32 } from './hash.js';
 import { forcedRevision } from '../http/override.js';
 import type { LongKind } from './long.js';
-import { RevisionCounters, type CountersDump } from './stats.js';
+import { RevisionCounters, type Counters, type CountersDump } from './stats.js';
 import { Target, type TargetOwner } from './targets.js';
 import type {
   Backend,
@@ -43,7 +43,33 @@ export interface ServiceStatsDump {
   instances: Record<string, CountersDump>;
   unavailable: number;
   long: { opened: number; cut: number };
+  /** Absent in dumps of older proxies. */
+  events?: ServiceEvents;
 }
+
+/** Rare events counted per service for /metrics (none of them is on a request's success path). */
+export interface ServiceEvents {
+  /** Attempts sent again to another backend after a failed one. */
+  retries: number;
+  /** Backends taken out after consecutive connect failures. */
+  ejections: number;
+  /** Backends drained. */
+  drains: number;
+  /** HTTP requests still in flight when a drain's budget ended (cut). */
+  drainCutRequests: number;
+}
+
+/** What GET /metrics renders of one service: counters as they are, and the backends now. */
+export interface ServiceMetricsView {
+  /** Only the revisions that have a backend or a weight now (bounded label cardinality). */
+  revisions: Array<{ revision: number; counters: Counters; inFlight: number }>;
+  backends: Array<{ revision: number; state: 'active' | 'draining' | 'ejected' }>;
+  unavailable: number;
+  long: LongConnectionStats;
+  events: ServiceEvents;
+}
+
+const EVENT_KEYS = ['retries', 'ejections', 'drains', 'drainCutRequests'] as const;
 
 export class ServiceRuntime implements TargetOwner {
   readonly name: string;
@@ -51,6 +77,7 @@ export class ServiceRuntime implements TargetOwner {
   readonly balancer = new Balancer();
   /** Requests answered 503 (connections closed, in TCP mode) for want of a backend. */
   unavailable = 0;
+  readonly events: ServiceEvents = { retries: 0, ejections: 0, drains: 0, drainCutRequests: 0 };
   /**
    * Set by pick() when it generated a sticky id for the request: the Set-Cookie value the
    * response must carry. Read right after pick(), before anything else can run.
@@ -179,8 +206,10 @@ export class ServiceRuntime implements TargetOwner {
     const wasActive = target.state === 'active';
     const result = target.drain(timeoutMs, long ?? this.settings.longConnections);
     if (!wasActive) return result; // joined a drain already under way
+    this.events.drains++;
     this.rebuild();
     return result.then(async (r) => {
+      this.events.drainCutRequests += r.inFlight;
       if (this.targets.get(id) === target) {
         this.targets.delete(id);
         if (target.ejectTimer !== null) clearTimeout(target.ejectTimer);
@@ -207,6 +236,7 @@ export class ServiceRuntime implements TargetOwner {
     target.ejected = true;
     target.probing = false;
     target.ejections++;
+    this.events.ejections++;
     this.rebuild();
     this.log(
       `service ${this.name}: backend ${target.id} ejected for ${this.tuning.ejectMs} ms after ${target.failures} failed connects`,
@@ -292,6 +322,29 @@ export class ServiceRuntime implements TargetOwner {
       instances,
       unavailable: this.unavailable,
       long: { opened: this.long.opened, cut: this.long.cut },
+      events: { ...this.events },
+    };
+  }
+
+  metricsView(): ServiceMetricsView {
+    const inFlight = new Map<number, number>();
+    const backends: ServiceMetricsView['backends'] = [];
+    for (const t of this.targets.values()) {
+      inFlight.set(t.revision, (inFlight.get(t.revision) ?? 0) + t.inFlight);
+      const state = t.state === 'draining' ? 'draining' : t.ejected ? 'ejected' : 'active';
+      backends.push({ revision: t.revision, state });
+    }
+    const revisions: ServiceMetricsView['revisions'] = [];
+    for (const [revision, counters] of this.revisions) {
+      const live = inFlight.has(revision) || (this.weights[String(revision)] ?? 0) > 0;
+      if (live) revisions.push({ revision, counters, inFlight: inFlight.get(revision) ?? 0 });
+    }
+    return {
+      revisions,
+      backends,
+      unavailable: this.unavailable,
+      long: this.long,
+      events: this.events,
     };
   }
 
@@ -302,6 +355,7 @@ export class ServiceRuntime implements TargetOwner {
     this.unavailable = 0;
     this.long.opened = 0;
     this.long.cut = 0;
+    for (const k of EVENT_KEYS) this.events[k] = 0;
   }
 
   /** Adds counters from a predecessor process (cumulative numbers continue across an upgrade). */
@@ -316,6 +370,7 @@ export class ServiceRuntime implements TargetOwner {
     this.unavailable += Number(d.unavailable) || 0;
     this.long.opened += Number(d.long?.opened) || 0;
     this.long.cut += Number(d.long?.cut) || 0;
+    for (const k of EVENT_KEYS) this.events[k] += Number(d.events?.[k]) || 0;
   }
 
   private counters(revision: number): RevisionCounters {

@@ -85,6 +85,7 @@ class Splice implements LongConnection {
       if (this.attempts === 1 && !this.clientClosed) {
         const next = this.service.balancer.pick(new Set([target.id]));
         if (next !== undefined) {
+          this.service.events.retries++;
           this.connect(next);
           return;
         }

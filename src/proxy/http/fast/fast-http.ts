@@ -629,6 +629,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     }
     const next = this.retryTarget(err);
     if (next !== undefined) {
+      this.service.events.retries++;
       this.fail = Fail.NONE;
       this.target.release();
       this.dispatch(next);

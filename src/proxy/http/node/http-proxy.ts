@@ -508,6 +508,7 @@ function onUpstreamError(this: Tagged<http.ClientRequest>, err: NodeJS.ErrnoExce
   }
   const next = retryTarget(ex, err);
   if (next !== undefined) {
+    ex.service.events.retries++;
     ex.target.release();
     ex.bodyPiped = false;
     ex.proxy.dispatch(ex, next);

@@ -275,6 +275,7 @@ class Tunnel implements LongConnection {
     if (retry) {
       const next = this.service.balancer.pick(new Set([target.id]));
       if (next !== undefined) {
+        this.service.events.retries++;
         this.dispatch(next);
         return;
       }
