@@ -19,6 +19,7 @@ import * as validate from './validate.js';
 import * as token from './token.js';
 import * as audit from './audit.js';
 import * as policy from './policy.js';
+import * as reportVerb from './report.js';
 
 function buildProgram(): Command {
   const program = new Command('hotswap')
@@ -61,6 +62,7 @@ function buildProgram(): Command {
     token,
     audit,
     policy,
+    reportVerb,
     doctor,
   ])
     verb.register(program);
