@@ -144,7 +144,12 @@ export function buildReport(store: Store, service: string, id?: number): ImpactR
     phases: phaseStats(traffic, {
       before: meta?.beforeMs ?? 0,
       during: (endMs ?? Date.now()) - startMs,
-      after: endMs === null ? 0 : Math.min(meta?.afterMs ?? 0, Date.now() - endMs),
+      after:
+        endMs === null || !meta
+          ? 0
+          : meta.complete
+            ? meta.afterMs
+            : Math.max(0, Math.min(meta.afterMs, Date.now() - endMs)),
     }),
     charts: {
       ...trafficCharts(traffic, startMs),

@@ -1,0 +1,72 @@
+// Opens an HTML report in Debian's Chromium (/usr/bin/chromium, apt-get install chromium; never a
+// downloaded browser) through playwright-core, checks what its charts drew, and takes a screenshot.
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface ChartCheck {
+  chart: string;
+  /** Canvas pixels that are not transparent and not white: the lines and axes drawn. */
+  inked: number;
+  width: number;
+  height: number;
+}
+
+export interface PageCheck {
+  charts: ChartCheck[];
+  /** Charts that said "no samples" instead of drawing. */
+  empty: string[];
+  /** Requests the page tried to make to anything but its own file (must stay empty). */
+  network: string[];
+  consoleErrors: string[];
+}
+
+export function haveChromium(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+export async function checkReportPage(htmlFile: string, screenshot: string): Promise<PageCheck> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const network: string[] = [];
+    const consoleErrors: string[] = [];
+    const own = pathToFileURL(htmlFile).href;
+    page.on('request', (r) => {
+      if (r.url() !== own) network.push(r.url());
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(own);
+    await page.waitForSelector('body[data-rendered="true"]', { timeout: 10_000 });
+    const result = await page.evaluate<Pick<PageCheck, 'charts' | 'empty'>>(CHART_PROBE);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return { ...result, network, consoleErrors };
+  } finally {
+    await browser.close();
+  }
+}
+
+// Runs in the page (a string: this project compiles without the DOM types). For each chart box,
+// counts the inked pixels of its canvas.
+const CHART_PROBE = `(() => {
+  const charts = [];
+  const empty = [];
+  for (const box of document.querySelectorAll('[data-chart]')) {
+    const name = box.dataset.chart;
+    const canvas = box.querySelector('canvas');
+    if (!canvas) { empty.push(name); continue; }
+    const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let inked = 0;
+    for (let i = 0; i < img.length; i += 4) {
+      const white = img[i] > 240 && img[i + 1] > 240 && img[i + 2] > 240;
+      if (img[i + 3] > 0 && !white) inked++;
+    }
+    charts.push({ chart: name, inked, width: canvas.width, height: canvas.height });
+  }
+  return { charts, empty };
+})()`;
