@@ -20,6 +20,7 @@ import * as token from './token.js';
 import * as audit from './audit.js';
 import * as policy from './policy.js';
 import * as reportVerb from './report.js';
+import * as assess from './assess.js';
 
 function buildProgram(): Command {
   const program = new Command('hotswap')
@@ -63,6 +64,7 @@ function buildProgram(): Command {
     audit,
     policy,
     reportVerb,
+    assess,
     doctor,
   ])
     verb.register(program);

@@ -43,14 +43,16 @@ export function writeReport(
   html: string | undefined,
   g: GlobalOptions,
 ): void {
-  if (html !== undefined) {
-    try {
-      writeFileSync(html, renderHtml(report));
-    } catch (err) {
-      throw new HotswapError('USAGE', `--html ${html}: ${(err as Error).message}`);
-    }
-  }
+  if (html !== undefined) writeHtml(report, html);
   if (g.json) return printJson(report);
   print(formatReport(report));
   if (html !== undefined) print(`\nHTML report: ${html}`);
+}
+
+export function writeHtml(report: ImpactReport, file: string): void {
+  try {
+    writeFileSync(file, renderHtml(report));
+  } catch (err) {
+    throw new HotswapError('USAGE', `--html ${file}: ${(err as Error).message}`);
+  }
 }
