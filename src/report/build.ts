@@ -154,7 +154,11 @@ export function buildReport(store: Store, service: string, id?: number): ImpactR
     charts: {
       ...trafficCharts(traffic, startMs),
       ...usageCharts(usage, startMs),
-      weightPct: weightChart(weights, endMs === null ? null : endMs - startMs),
+      weightPct: weightChart(
+        weights,
+        rollout.fromRevision,
+        endMs === null ? null : endMs - startMs,
+      ),
     },
   };
 }
@@ -269,13 +273,20 @@ function usageCharts(
 }
 
 /** Weights as traffic shares in %, held until the next change (drawn as steps). */
-function weightChart(weights: ImpactReport['weights'], endT: number | null): Series {
-  const revisions = [...new Set(weights.flatMap((w) => Object.keys(w.weights)))].sort(
-    (a, b) => Number(a) - Number(b),
-  );
+function weightChart(
+  weights: ImpactReport['weights'],
+  from: number | null,
+  endT: number | null,
+): Series {
   const points = [...weights];
+  // Before the first change all traffic was on the revision serving then.
+  if (from !== null && (points.length === 0 || points[0]!.tMs > 0))
+    points.unshift({ tMs: 0, weights: { [String(from)]: 1 } });
   const last = points.at(-1);
   if (last && endT !== null && endT > last.tMs) points.push({ tMs: endT, weights: last.weights });
+  const revisions = [...new Set(points.flatMap((w) => Object.keys(w.weights)))].sort(
+    (a, b) => Number(a) - Number(b),
+  );
   const t = points.map((p) => round(p.tMs / 1000));
   const lines: Series['lines'] = {};
   for (const r of revisions) {

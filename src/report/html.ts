@@ -73,6 +73,12 @@ const CLIENT_SCRIPT = `
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
   var root = document.getElementById('charts');
+  // One time range for every chart, so they line up one under the other.
+  var lo = 0, hi = 1;
+  data.list.forEach(function (c) {
+    var t = data.charts[c.key].t;
+    if (t.length) { lo = Math.min(lo, t[0]); hi = Math.max(hi, t[t.length - 1]); }
+  });
   data.list.forEach(function (c) {
     var s = data.charts[c.key];
     var names = Object.keys(s.lines);
@@ -92,7 +98,7 @@ const CLIENT_SCRIPT = `
     new uPlot({
       title: c.name + ' (' + c.unit + ')',
       width: 960, height: 240,
-      scales: { x: { time: false } },
+      scales: { x: { time: false, range: [lo, hi] } },
       axes: [{ label: 'seconds since the rollout started' }, { label: c.unit }],
       series: series
     }, [s.t].concat(names.map(function (n) { return s.lines[n]; })), box);

@@ -8,7 +8,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 export interface ChartCheck {
   chart: string;
-  /** Canvas pixels that are not transparent and not white: the lines and axes drawn. */
+  /** Canvas pixels in a saturated colour: the series lines (axes, grid and text are grey). */
   inked: number;
   width: number;
   height: number;
@@ -52,7 +52,7 @@ export async function checkReportPage(htmlFile: string, screenshot: string): Pro
 }
 
 // Runs in the page (a string: this project compiles without the DOM types). For each chart box,
-// counts the inked pixels of its canvas.
+// counts the pixels of its canvas the series lines coloured.
 const CHART_PROBE = `(() => {
   const charts = [];
   const empty = [];
@@ -63,8 +63,9 @@ const CHART_PROBE = `(() => {
     const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let inked = 0;
     for (let i = 0; i < img.length; i += 4) {
-      const white = img[i] > 240 && img[i + 1] > 240 && img[i + 2] > 240;
-      if (img[i + 3] > 0 && !white) inked++;
+      const hi = Math.max(img[i], img[i + 1], img[i + 2]);
+      const lo = Math.min(img[i], img[i + 1], img[i + 2]);
+      if (img[i + 3] > 128 && hi - lo > 60) inked++;
     }
     charts.push({ chart: name, inked, width: canvas.width, height: canvas.height });
   }
