@@ -13,6 +13,9 @@ import type {
   UsageSample,
 } from '../store/index.js';
 
+/** Past the end of the after window by this much, a report is complete even if never marked. */
+const AFTER_GRACE_MS = 5000;
+
 export interface PhaseStats {
   phase: ReportPhase;
   revision: number;
@@ -104,7 +107,10 @@ export function buildReport(store: Store, service: string, id?: number): ImpactR
   return {
     rollout,
     sampled: meta !== null,
-    complete: meta?.complete ?? false,
+    // A daemon stopped during the after window leaves it unmarked; it is over all the same.
+    complete:
+      meta !== null &&
+      (meta.complete || (endMs !== null && Date.now() > endMs + meta.afterMs + AFTER_GRACE_MS)),
     window: {
       beforeMs: meta?.beforeMs ?? 0,
       afterMs: meta?.afterMs ?? 0,

@@ -7,6 +7,7 @@ import type { Router, ServiceStats } from '../proxy/types.js';
 import type { InstanceUsage, Runtime } from '../runtime/types.js';
 import { cpuPercent } from '../runtime/docker/usage.js';
 import { Store } from '../store/index.js';
+import { KEEP_SAMPLED } from '../store/reports.js';
 import { buildReport } from './build.js';
 import { renderHtml } from './html.js';
 import { RolloutSampler, samplingFromEnv } from './sampler.js';
@@ -117,4 +118,16 @@ test('cpuPercent needs two readings that moved; bad windows in the environment a
     () => samplingFromEnv({ HOTSWAP_REPORT_AFTER: 'soon' }),
     /HOTSWAP_REPORT_AFTER=soon/,
   );
+});
+
+test('samples of rollouts older than the last KEEP_SAMPLED of a service are dropped', () => {
+  const store = tempStore();
+  const small = { service: 'web', seconds: 2, ratePerSec: 10, instances: 1 };
+  const first = synthesizeRollout(store, small);
+  for (let i = 0; i < KEEP_SAMPLED; i++) synthesizeRollout(store, small);
+  synthesizeRollout(store, { ...small, service: 'other' });
+  assert.equal(store.reports.traffic(first).length, 0);
+  assert.equal(store.reports.usage(first).length, 0);
+  assert.ok(store.reports.traffic(first + 1).length > 0, 'the last 50 keep theirs');
+  assert.equal(buildReport(store, 'web', first).phases.length, 0, 'the timeline stays');
 });

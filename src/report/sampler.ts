@@ -59,6 +59,7 @@ export class RolloutSampler {
     this.safely(() =>
       this.deps.store.reports.begin({
         rolloutId: this.rolloutId,
+        service: this.service,
         beforeMs: this.opts.beforeMs,
         afterMs: this.opts.afterMs,
         startedMs: now,

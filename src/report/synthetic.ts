@@ -26,6 +26,7 @@ export function synthesizeRollout(store: Store, o: SyntheticRollout): number {
   const afterS = Math.max(1, Math.round(o.seconds / 10));
   store.reports.begin({
     rolloutId: record.id,
+    service: o.service,
     beforeMs: 60_000,
     afterMs: afterS * 1000,
     startedMs: startMs,

@@ -148,5 +148,11 @@ describe('impact report and assess on the real engine', () => {
     assert.equal(r.code, 3, r.stderr + r.stdout);
     assert.match(r.stdout, /update: failed/);
     assert.match(r.stderr, /ROLLOUT_FAILED/);
+    const j = await hotswap(home, ['report', 'web', '--json']);
+    const report = JSON.parse(j.stdout) as ImpactReport;
+    assert.equal(report.rollout.status, 'failed');
+    assert.ok(report.rollback, 'the report shows the rollback');
+    assert.ok(report.rollback.tookMs !== null && report.rollback.tookMs >= 0);
+    assert.ok(report.rollback.detectedAfterMs > 0);
   });
 });
