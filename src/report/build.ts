@@ -73,6 +73,8 @@ export interface ImpactReport {
   verdicts: VerdictEntry[];
   timeline: TimelineEntry[];
   phases: PhaseStats[];
+  /** Seconds since the start where the charts draw a line: the end of the rollout, a rollback. */
+  marks: Array<{ t: number; label: string }>;
   charts: {
     requestsPerSec: Series;
     errorRatePct: Series;
@@ -157,6 +159,7 @@ export function buildReport(store: Store, service: string, id?: number): ImpactR
             ? meta.afterMs
             : Math.max(0, Math.min(meta.afterMs, Date.now() - endMs)),
     }),
+    marks: marksOf(journal, rel, endMs === null ? null : endMs - startMs),
     charts: {
       ...trafficCharts(traffic, startMs),
       ...usageCharts(usage, startMs),
@@ -336,6 +339,18 @@ function rollbackOf(
     detectedAfterMs: rel(started.at),
     tookMs: done ? Date.parse(done.at) - Date.parse(started.at) : null,
   };
+}
+
+function marksOf(
+  journal: JournalEntry[],
+  rel: (at: string) => number,
+  endT: number | null,
+): ImpactReport['marks'] {
+  const marks = [{ t: 0, label: 'start' }];
+  const rollback = journal.find((e) => e.event === 'rollback.started');
+  if (rollback) marks.push({ t: round(rel(rollback.at) / 1000), label: 'rollback' });
+  if (endT !== null) marks.push({ t: round(endT / 1000), label: 'end' });
+  return marks;
 }
 
 function describeEvent(e: JournalEntry): string {

@@ -61,7 +61,7 @@ ${verdictTable(report)}
 <h2>Timeline</h2>
 ${timelineTable(report)}
 <script>${assets.js}</script>
-<script id="report-data" type="application/json">${jsonForScript({ charts: report.charts, list: charts })}</script>
+<script id="report-data" type="application/json">${jsonForScript({ charts: report.charts, list: charts, marks: report.marks })}</script>
 <script>${CLIENT_SCRIPT}</script>
 </body></html>
 `;
@@ -79,6 +79,24 @@ const CLIENT_SCRIPT = `
     var t = data.charts[c.key].t;
     if (t.length) { lo = Math.min(lo, t[0]); hi = Math.max(hi, t[t.length - 1]); }
   });
+  // Dashed lines at the rollout's start, its rollback and its end, with their names.
+  function drawMarks(u) {
+    var ctx = u.ctx;
+    ctx.save();
+    ctx.setLineDash([5, 4]);
+    ctx.strokeStyle = '#555';
+    ctx.fillStyle = '#555';
+    ctx.font = '11px sans-serif';
+    data.marks.forEach(function (m) {
+      var x = Math.round(u.valToPos(m.t, 'x', true));
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      ctx.fillText(m.label, x + 3, u.bbox.top + 12);
+    });
+    ctx.restore();
+  }
   data.list.forEach(function (c) {
     var s = data.charts[c.key];
     var names = Object.keys(s.lines);
@@ -100,7 +118,8 @@ const CLIENT_SCRIPT = `
       width: 960, height: 240,
       scales: { x: { time: false, range: [lo, hi] } },
       axes: [{ label: 'seconds since the rollout started' }, { label: c.unit }],
-      series: series
+      series: series,
+      hooks: { draw: [drawMarks] }
     }, [s.t].concat(names.map(function (n) { return s.lines[n]; })), box);
   });
   document.body.setAttribute('data-rendered', 'true');

@@ -99,6 +99,8 @@ export class RolloutSampler {
     try {
       const stats = await this.deps.router.stats(this.service, { windowMs: this.opts.beforeMs });
       this.saveTraffic(stats, 'before', now - this.opts.beforeMs, this.opts.beforeMs);
+      // A first reading of the instances serving now: memory at the start, and the CPU baseline.
+      await this.sampleUsage(stats, now);
     } catch {
       // No proxy numbers before the rollout (a first deploy has no service yet): the report says so.
     }
