@@ -43,7 +43,9 @@ export class RolloutSampler {
   private timer: NodeJS.Timeout | null = null;
   private afterTimer: NodeJS.Timeout | null = null;
   private trafficBusy = false;
-  private usageBusy = false;
+  private stopped = false;
+  /** Instances in the proxy's table at the last traffic read: whose Docker stats are read. */
+  private instances: ServiceStats['instances'] = {};
   private readonly prevUsage = new Map<string, InstanceUsage>();
 
   constructor(
@@ -66,7 +68,7 @@ export class RolloutSampler {
       }),
     );
     running.add(this);
-    void this.recordBefore(now);
+    void this.recordBefore(now).then(() => this.usageLoop());
     this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
     this.timer.unref();
     return this;
@@ -84,6 +86,7 @@ export class RolloutSampler {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.afterTimer) clearTimeout(this.afterTimer);
     this.timer = this.afterTimer = null;
@@ -99,8 +102,7 @@ export class RolloutSampler {
     try {
       const stats = await this.deps.router.stats(this.service, { windowMs: this.opts.beforeMs });
       this.saveTraffic(stats, 'before', now - this.opts.beforeMs, this.opts.beforeMs);
-      // A first reading of the instances serving now: memory at the start, and the CPU baseline.
-      await this.sampleUsage(stats, now);
+      this.instances = stats.instances;
     } catch {
       // No proxy numbers before the rollout (a first deploy has no service yet): the report says so.
     }
@@ -115,7 +117,7 @@ export class RolloutSampler {
       this.lastAt = now;
       const stats = await this.deps.router.stats(this.service, { windowMs: span });
       this.saveTraffic(stats, this.phase, now, span);
-      void this.sampleUsage(stats, now);
+      this.instances = stats.instances;
     } catch {
       // A missed interval shows as a gap in the charts.
     } finally {
@@ -141,14 +143,20 @@ export class RolloutSampler {
     if (rows.length) this.safely(() => this.deps.store.reports.addTraffic(this.rolloutId, rows));
   }
 
-  /** Docker stats of every instance in the proxy's table; CPU % comes from two readings. */
-  private async sampleUsage(stats: ServiceStats, atMs: number): Promise<void> {
+  /**
+   * Docker stats of every instance in the proxy's table, in a loop of its own: the engine takes
+   * about a second per reading, which must not hold up the traffic samples. The first round, at
+   * the start, gives the old instances' memory and the CPU baseline; CPU % needs two readings.
+   */
+  private async usageLoop(): Promise<void> {
     const read = this.deps.runtime.instanceUsage?.bind(this.deps.runtime);
-    if (!read || this.usageBusy) return;
-    this.usageBusy = true;
-    try {
-      const entries = Object.entries(stats.instances);
+    if (!read) return;
+    while (!this.stopped) {
+      const t0 = Date.now();
+      const entries = Object.entries(this.instances);
       const readings = await Promise.all(entries.map(([id]) => read(id).catch(() => null)));
+      if (this.stopped) return;
+      const atMs = Date.now();
       const rows: UsageSample[] = [];
       entries.forEach(([id, inst], k) => {
         const cur = readings[k];
@@ -164,8 +172,8 @@ export class RolloutSampler {
         });
       });
       if (rows.length) this.safely(() => this.deps.store.reports.addUsage(this.rolloutId, rows));
-    } finally {
-      this.usageBusy = false;
+      const wait = Math.max(0, this.opts.intervalMs - (Date.now() - t0));
+      await new Promise((r) => setTimeout(r, wait).unref());
     }
   }
 
