@@ -31,6 +31,16 @@ export interface PhaseStats {
   p99: number | null;
 }
 
+export interface InstanceUsageSummary {
+  instance: string;
+  revision: number;
+  samples: number;
+  /** % of one core; null without two readings. */
+  cpuMeanPct: number | null;
+  cpuMaxPct: number | null;
+  memoryMaxMb: number | null;
+}
+
 export interface TimelineEntry {
   /** ms since the rollout started (negative: before). */
   tMs: number;
@@ -73,6 +83,8 @@ export interface ImpactReport {
   verdicts: VerdictEntry[];
   timeline: TimelineEntry[];
   phases: PhaseStats[];
+  /** CPU and memory per instance over the whole sampling, from Docker stats. */
+  instances: InstanceUsageSummary[];
   /** Seconds since the start where the charts draw a line: the end of the rollout, a rollback. */
   marks: Array<{ t: number; label: string }>;
   charts: {
@@ -159,6 +171,7 @@ export function buildReport(store: Store, service: string, id?: number): ImpactR
             ? meta.afterMs
             : Math.max(0, Math.min(meta.afterMs, Date.now() - endMs)),
     }),
+    instances: usageSummary(usage),
     marks: marksOf(journal, rel, endMs === null ? null : endMs - startMs),
     charts: {
       ...trafficCharts(traffic, startMs),
@@ -339,6 +352,27 @@ function rollbackOf(
     detectedAfterMs: rel(started.at),
     tookMs: done ? Date.parse(done.at) - Date.parse(started.at) : null,
   };
+}
+
+function usageSummary(usage: UsageSample[]): InstanceUsageSummary[] {
+  const by = new Map<string, UsageSample[]>();
+  for (const u of usage) {
+    const xs = by.get(u.instanceId);
+    if (xs) xs.push(u);
+    else by.set(u.instanceId, [u]);
+  }
+  return [...by.entries()].map(([instance, xs]) => {
+    const cpu = xs.map((x) => x.cpuPercent).filter((x) => x !== null);
+    const mem = xs.map((x) => x.memoryBytes).filter((x) => x !== null);
+    return {
+      instance,
+      revision: xs[0]!.revision,
+      samples: xs.length,
+      cpuMeanPct: cpu.length ? round(sum(cpu, (x) => x) / cpu.length) : null,
+      cpuMaxPct: cpu.length ? round(Math.max(...cpu)) : null,
+      memoryMaxMb: mem.length ? round(Math.max(...mem) / 2 ** 20) : null,
+    };
+  });
 }
 
 function marksOf(

@@ -54,6 +54,8 @@ pre{background:#f7f7f7;padding:8px}.fail{color:#b00}.pass{color:#070}
 <pre>${esc(summaryLines(report).join('\n'))}</pre>
 <h2>Per revision, before, during and after</h2>
 ${phaseTable(report)}
+<h2>CPU and memory per instance</h2>
+${instanceTable(report)}
 <h2>Charts</h2>
 <div id="charts"></div>
 <h2>Verdicts</h2>
@@ -135,6 +137,16 @@ function phaseTable(report: ImpactReport): string {
       `<td>${fmt(p.p50)}</td><td>${fmt(p.p95)}</td><td>${fmt(p.p99)}</td></tr>`,
   );
   return `<table><tr><th class="l">window</th><th class="l">revision</th><th>length</th><th>requests</th><th>failed</th><th>error rate</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th></tr>${rows.join('')}</table>`;
+}
+
+function instanceTable(report: ImpactReport): string {
+  if (report.instances.length === 0) return '<p>No Docker stats were sampled.</p>';
+  const rows = report.instances.map(
+    (i) =>
+      `<tr><td class="l">${esc(i.instance.slice(0, 12))}</td><td class="l">r${i.revision}</td><td>${i.samples}</td>` +
+      `<td>${fmt(i.cpuMeanPct)}</td><td>${fmt(i.cpuMaxPct)}</td><td>${fmt(i.memoryMaxMb)}</td></tr>`,
+  );
+  return `<table><tr><th class="l">instance</th><th class="l">revision</th><th>samples</th><th>CPU mean % of a core</th><th>CPU max %</th><th>memory max MiB</th></tr>${rows.join('')}</table>`;
 }
 
 function verdictTable(report: ImpactReport): string {

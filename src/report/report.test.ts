@@ -40,6 +40,8 @@ test('a recorded rollout gives windows per revision, percentiles and aligned cha
   assert.deepEqual(Object.keys(r.charts.weightPct.lines), ['r1', 'r2']);
   assert.equal(r.charts.weightPct.lines['r2']!.at(-1), 100);
   assert.match(formatReport(r), /during\s+r2/);
+  assert.equal(r.instances.length, 4);
+  assert.ok(r.instances.every((i) => i.samples === 44 && i.cpuMaxPct! >= i.cpuMeanPct!));
   const html = renderHtml(r, { js: '/*uplot*/', css: '' });
   assert.ok(html.includes('"requestsPerSec"') && !html.includes('</script><script>"'));
   assert.throws(() => buildReport(store, 'web', id + 1), /not found/);

@@ -53,21 +53,41 @@ export function formatReport(report: ImpactReport): string {
     ),
     '',
   );
-  out.push(
-    ...table(
-      ['STEP', 'KIND', 'AT', 'TOOK', 'STATUS'],
-      report.steps.map((s) => [
-        String(s.seq),
-        s.kind,
-        formatMs(s.tMs),
-        s.durationMs === null ? '-' : formatMs(s.durationMs),
-        s.status,
-      ]),
-    ),
-  );
+  if (report.instances.length)
+    out.push(
+      ...table(
+        ['INSTANCE', 'REV', 'SAMPLES', 'CPU MEAN%', 'CPU MAX%', 'MEM MAX MiB'],
+        report.instances.map((i) => [
+          i.instance.slice(0, 12),
+          `r${i.revision}`,
+          String(i.samples),
+          num(i.cpuMeanPct),
+          num(i.cpuMaxPct),
+          num(i.memoryMaxMb),
+        ]),
+      ),
+      '',
+    );
+  if (report.steps.length)
+    out.push(
+      ...table(
+        ['STEP', 'KIND', 'AT', 'TOOK', 'STATUS'],
+        report.steps.map((s) => [
+          String(s.seq),
+          s.kind,
+          formatMs(s.tMs),
+          s.durationMs === null ? '-' : formatMs(s.durationMs),
+          s.status,
+        ]),
+      ),
+    );
   for (const v of report.verdicts)
     out.push(`verdict at ${formatMs(v.tMs)}: ${v.result} — ${v.reasons.join('; ')}`);
   return out.join('\n');
+}
+
+function num(n: number | null): string {
+  return n === null ? '-' : n.toFixed(1);
 }
 
 function ms(n: number | null): string {
