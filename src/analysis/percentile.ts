@@ -6,7 +6,7 @@
 import { HotswapError } from '../errors.js';
 
 /** The p-th percentile (0..100) of values already sorted ascending. */
-export function percentileSorted(sorted: readonly number[], p: number): number {
+export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) throw new HotswapError('USAGE', 'percentile of an empty sample');
   if (!(p >= 0 && p <= 100))
     throw new HotswapError('USAGE', `percentile must be in [0, 100], got ${p}`);

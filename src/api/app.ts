@@ -12,6 +12,7 @@ import { followResponse, ndjsonResponse } from './ndjson.js';
 import { redactEnv, preflightServices, REFUSED_EVENT, type Security } from '../security/index.js';
 import { authMiddleware } from './auth.js';
 import { registerSecurityRoutes } from './security-routes.js';
+import { registerReportRoutes } from './report-routes.js';
 import { checkedSpec, specOf } from './apply-spec.js';
 
 export interface ApiDeps {
@@ -182,6 +183,7 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   registerSecurityRoutes(app, deps.security);
+  registerReportRoutes(app, store);
 
   return app;
 }

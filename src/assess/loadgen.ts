@@ -9,6 +9,8 @@ export interface LoadOptions {
   ratePerSec: number;
   /** 'mixed' alternates keep-alive and new-connection requests. */
   connections: 'keep-alive' | 'new' | 'mixed';
+  /** Share (0..1) of requests sent on kept-alive connections, spread evenly; overrides `connections`. */
+  keepAliveShare?: number;
   timeoutMs?: number;
   /** Hard stop, whatever the caller does. */
   maxDurationMs?: number;
@@ -81,6 +83,8 @@ export class LoadGenerator {
   }
 
   private useKeepAlive(n: number): boolean {
+    const share = this.opts.keepAliveShare;
+    if (share !== undefined) return Math.floor((n + 1) * share) > Math.floor(n * share);
     if (this.opts.connections === 'mixed') return n % 2 === 0;
     return this.opts.connections === 'keep-alive';
   }

@@ -54,3 +54,22 @@ test('the load generator keeps its rate over both connection kinds', async () =>
     /loopback/,
   );
 });
+
+test('keepAliveShare spreads kept-alive requests evenly', async () => {
+  const server = http.createServer((_q, r) => r.end('ok'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const load = new LoadGenerator({
+    url: `http://127.0.0.1:${port}/`,
+    ratePerSec: 200,
+    connections: 'new',
+    keepAliveShare: 0.25,
+    maxRequests: 100,
+  });
+  load.start();
+  await new Promise((r) => setTimeout(r, 700));
+  const samples = await load.stop();
+  server.close();
+  assert.equal(samples.length, 100);
+  assert.equal(samples.filter((s) => s.keepAlive).length, 25);
+});

@@ -32,8 +32,13 @@ export function summarize(samples: Sample[], fromMs = 0, toMs = Infinity): LoadS
     }
     if (s.version) versions[s.version] = (versions[s.version] ?? 0) + 1;
   }
-  const first = window.length ? Math.min(...window.map((s) => s.at)) : 0;
-  const last = window.length ? Math.max(...window.map((s) => s.at + s.latencyMs)) : 0;
+  // Loops, not Math.min(...xs): a long run has more samples than a call takes arguments.
+  let first = window.length ? Infinity : 0;
+  let last = window.length ? -Infinity : 0;
+  for (const s of window) {
+    first = Math.min(first, s.at);
+    last = Math.max(last, s.at + s.latencyMs);
+  }
   return {
     sent: window.length,
     failed: window.filter((s) => !s.ok).length,

@@ -19,6 +19,8 @@ import * as validate from './validate.js';
 import * as token from './token.js';
 import * as audit from './audit.js';
 import * as policy from './policy.js';
+import * as reportVerb from './report.js';
+import * as assess from './assess.js';
 
 function buildProgram(): Command {
   const program = new Command('hotswap')
@@ -61,6 +63,8 @@ function buildProgram(): Command {
     token,
     audit,
     policy,
+    reportVerb,
+    assess,
     doctor,
   ])
     verb.register(program);

@@ -11,7 +11,8 @@ import { fromBackends, type LiveInstance } from './live-group.js';
 import { silentReporter, type Reporter } from './progress.js';
 import { Reconciler, type RuntimeEvent } from './reconciler.js';
 import { recoverRollout, specForRevision } from './recovery.js';
-import { Rollout } from './rollout.js';
+import { Rollout, type RolloutDeps } from './rollout.js';
+import { stopSamplers, type ReportSampling } from '../report/sampler.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
@@ -54,6 +55,8 @@ export interface ControllerOptions {
   /** How long undoing a failed rollout retries transient errors. */
   undoDeadlineMs?: number;
   log?: (line: string) => void;
+  /** Impact reports: sample traffic and resources around each rollout (the daemon turns it on). */
+  reports?: ReportSampling;
 }
 
 const HOUSEKEEPING_MS = 1000;
@@ -106,6 +109,7 @@ export class Controller {
   close(opts: { abortRollouts?: boolean } = {}): void {
     this.stopHousekeeping();
     this.reconciler.stop();
+    stopSamplers();
     if (opts.abortRollouts)
       for (const r of this.active.values()) r.control.abort('controller closed');
   }
@@ -154,17 +158,13 @@ export class Controller {
       .finally(() => this.recovering.delete(record.id));
   }
 
-  private rolloutDeps(): {
-    runtime: Runtime;
-    router: Router;
-    store: Store;
-    undoDeadlineMs?: number;
-  } {
+  private rolloutDeps(): RolloutDeps {
     return {
       runtime: this.runtime,
       router: this.router,
       store: this.store,
       undoDeadlineMs: this.options.undoDeadlineMs,
+      reports: this.options.reports,
     };
   }
 

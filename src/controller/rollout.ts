@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Verdict } from '../analysis/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
 import type { Router } from '../proxy/types.js';
+import { RolloutSampler, type ReportSampling } from '../report/sampler.js';
 import type { Runtime } from '../runtime/types.js';
 import type { AnalysisRun, ServiceSpec } from '../spec/types.js';
 import type { RevisionRecord, RolloutKind, RolloutRecord, Store } from '../store/index.js';
@@ -23,6 +24,8 @@ export interface RolloutDeps {
   store: Store;
   /** Default UNDO_DEADLINE_MS; tests shorten it. */
   undoDeadlineMs?: number;
+  /** Record an impact report around each rollout (src/report); off when absent. */
+  reports?: ReportSampling;
 }
 
 export interface RolloutPlan {
@@ -135,10 +138,22 @@ export class Rollout {
         { from: stable?.number ?? null, to: target.number, kind, firstDeploy, spec },
       );
     }
+    const sampler = this.deps.reports
+      ? new RolloutSampler(this.deps, spec.name, this.record.id, this.deps.reports).start()
+      : null;
+    try {
+      return await this.runToEnd(firstDeploy);
+    } finally {
+      sampler?.ended();
+    }
+  }
+
+  private async runToEnd(firstDeploy: boolean): Promise<RolloutOutcome> {
+    const { spec } = this.plan;
     try {
       await this.deps.router.ensureService(spec.name, serviceConfig(spec));
       await this.addWarm();
-      await this.runSteps(resume?.index ?? 0, firstDeploy);
+      await this.runSteps(this.plan.resume?.index ?? 0, firstDeploy);
     } catch (err) {
       const reason = toHotswapError(
         this.control.signal.aborted ? this.control.signal.reason : err,
@@ -146,7 +161,7 @@ export class Rollout {
       return this.fail(reason);
     }
     this.finishSucceeded();
-    return { rollout: store.rollouts.get(this.record.id)!, ok: true, reason: null };
+    return { rollout: this.deps.store.rollouts.get(this.record.id)!, ok: true, reason: null };
   }
 
   /** Undoes a rollout a crash interrupted when resuming it is not safe; the reason is recorded. */

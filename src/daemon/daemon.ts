@@ -20,6 +20,7 @@ import { lockHome } from './home-lock.js';
 import { checkSocketPaths, homePaths } from './paths.js';
 import { ProxySupervisor } from './proxy-supervisor.js';
 import { VERSION } from '../version.js';
+import { samplingFromEnv } from '../report/index.js';
 import { assertSafeHome, listenRemote, loadConfig, openSecurity } from '../security/index.js';
 
 export interface DaemonOptions {
@@ -56,6 +57,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const controller = new Controller(runtime, new AcmeRouter(supervisor.client, acme), store, {
     events: (signal) => containerEvents(runtime, signal),
     log,
+    reports: samplingFromEnv(process.env),
   });
   const metrics = await startMetrics(config.metricsListen, store, runtime, supervisor, log);
   // A proxy that came back (possibly without its routes.json) gets the route table at once.

@@ -5,6 +5,7 @@ export type {
   InstanceHealth,
   InstanceRequest,
   InstanceState,
+  InstanceUsage,
   LogRequest,
   PullPolicy,
   Runtime,

@@ -80,4 +80,17 @@ export interface Runtime {
   logs(id: string, opts?: LogRequest): Promise<string>;
   /** Log text as it is written, until the instance stops or the signal aborts. */
   followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
+  /** One CPU/memory reading of a running instance (Docker stats); null when it is gone. Optional: fakes may leave it out. */
+  instanceUsage?(id: string): Promise<InstanceUsage | null>;
+}
+
+/** Raw resource counters of an instance at one moment (see runtime/docker/usage.ts). */
+export interface InstanceUsage {
+  atMs: number;
+  cpuTotalNs: number | null;
+  systemNs: number | null;
+  onlineCpus: number;
+  /** Memory in use minus reclaimable page cache, as `docker stats` shows it. */
+  memoryBytes: number | null;
+  memoryLimitBytes: number | null;
 }

@@ -30,6 +30,7 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'GET', path: '/v1/services/:name/history', permission: 'read', what: 'history' },
   { method: 'GET', path: '/v1/services/:name/logs', permission: 'read', what: 'logs' },
   { method: 'GET', path: '/v1/services/:name/rollout', permission: 'read', what: 'rollout status' },
+  { method: 'GET', path: '/v1/services/:name/report', permission: 'read', what: 'report' },
   { method: 'GET', path: '/v1/proxy', permission: 'read', what: 'proxy status' },
   { method: 'GET', path: '/v1/journal', permission: 'read', what: 'journal events' },
   // POSTs that change nothing (a long read through the NDJSON client, a dry run)

@@ -5,3 +5,4 @@ export type { WarmInstance } from './warm.js';
 export type { AuditRecord } from './audit.js';
 export type { TokenRecord, TokenRole } from './tokens.js';
 export type { PolicyRecord } from './policy.js';
+export type { ReportMeta, ReportPhase, TrafficSample, UsageSample } from './reports.js';

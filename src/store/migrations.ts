@@ -108,4 +108,35 @@ export const MIGRATIONS: string[] = [
     set_at TEXT NOT NULL,
     set_by TEXT NOT NULL
   );`,
+  // 5 (issue 15): the impact report of each rollout: per-interval traffic per revision (latencies
+  // kept as float32 blobs so any window's percentiles can be computed later) and CPU/memory per
+  // instance, sampled around the rollout (src/report/sampler.ts).
+  `CREATE TABLE report_meta (
+    rollout_id INTEGER PRIMARY KEY REFERENCES rollouts(id),
+    before_ms INTEGER NOT NULL,
+    after_ms INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    ended_ms INTEGER,
+    complete INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE report_traffic (
+    rollout_id INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    span_ms INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    latencies BLOB NOT NULL
+  );
+  CREATE INDEX report_traffic_by_rollout ON report_traffic(rollout_id, at_ms);
+  CREATE TABLE report_usage (
+    rollout_id INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    instance_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    cpu_percent REAL,
+    memory_bytes INTEGER
+  );
+  CREATE INDEX report_usage_by_rollout ON report_usage(rollout_id, at_ms);`,
 ];

@@ -7,6 +7,7 @@ import { WarmRepo } from './warm.js';
 import { AuditRepo } from './audit.js';
 import { TokenRepo } from './tokens.js';
 import { PolicyRepo } from './policy.js';
+import { ReportRepo } from './reports.js';
 
 /** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
 export class Store {
@@ -18,6 +19,7 @@ export class Store {
   readonly tokens: TokenRepo;
   readonly audit: AuditRepo;
   readonly policy: PolicyRepo;
+  readonly reports: ReportRepo;
 
   private constructor(private readonly db: Db) {
     this.services = new ServiceRepo(db);
@@ -28,6 +30,7 @@ export class Store {
     this.tokens = new TokenRepo(db);
     this.audit = new AuditRepo(db);
     this.policy = new PolicyRepo(db);
+    this.reports = new ReportRepo(db);
   }
 
   static open(file: string): Store {

@@ -11,6 +11,7 @@ import type {
   InstanceHealth,
   InstanceRequest,
   InstanceState,
+  InstanceUsage,
   LogRequest,
   PullPolicy,
   Runtime,
@@ -27,6 +28,7 @@ import type { ExecResult, RunOptions } from './exec.js';
 import { LABEL_MANAGED, LABEL_PORT, LABEL_REVISION, LABEL_SCOPE, LABEL_SERVICE } from './labels.js';
 import { ensureImage } from './pull.js';
 import { packTar } from './tar.js';
+import { toUsage } from './usage.js';
 
 export interface DockerRuntimeOptions {
   /** Engine socket; default: the environment's endpoint (DOCKER_HOST, unix:// or tcp://). */
@@ -223,6 +225,15 @@ export class DockerRuntime implements Runtime {
       signal,
     });
     for await (const frame of frames) yield frame.data.toString('utf8');
+  }
+
+  async instanceUsage(id: string): Promise<InstanceUsage | null> {
+    try {
+      return toUsage(await this.client.containers.stats(id), Date.now());
+    } catch (err) {
+      if (err instanceof HotswapError && err.code === 'NOT_FOUND') return null;
+      throw err;
+    }
   }
 
   // ---- beyond the Runtime contract: used by reload, hand-off and exec probes ----

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Router, ServiceStats } from '../proxy/types.js';
+import type { InstanceUsage, Runtime } from '../runtime/types.js';
+import { cpuPercent } from '../runtime/docker/usage.js';
+import { Store } from '../store/index.js';
+import { KEEP_SAMPLED } from '../store/reports.js';
+import { buildReport } from './build.js';
+import { renderHtml } from './html.js';
+import { RolloutSampler, samplingFromEnv } from './sampler.js';
+import { synthesizeRollout } from './synthetic.js';
+import { formatReport } from './text.js';
+
+function tempStore(): Store {
+  return Store.open(join(mkdtempSync(join(tmpdir(), 'hotswap-report-')), 'hotswap.db'));
+}
+
+test('a recorded rollout gives windows per revision, percentiles and aligned chart columns', () => {
+  const store = tempStore();
+  const id = synthesizeRollout(store, {
+    service: 'web',
+    seconds: 40,
+    ratePerSec: 200,
+    instances: 4,
+  });
+  const r = buildReport(store, 'web');
+  assert.equal(r.rollout.id, id);
+  assert.ok(r.sampled && r.complete);
+  const phases = r.phases.map((p) => `${p.phase}:r${p.revision}`);
+  assert.deepEqual(phases, ['before:r1', 'during:r1', 'during:r2', 'after:r2']);
+  const during2 = r.phases.find((p) => p.phase === 'during' && p.revision === 2)!;
+  assert.ok(during2.requests > 1000 && during2.failed > 0);
+  assert.ok(during2.p50! < during2.p95! && during2.p95! <= during2.p99!);
+  assert.equal(r.charts.p99.t.length, 44);
+  for (const line of Object.values(r.charts.p99.lines)) assert.equal(line.length, 44);
+  assert.equal(Object.keys(r.charts.cpuPct.lines).length, 4);
+  assert.deepEqual(Object.keys(r.charts.weightPct.lines), ['r1', 'r2']);
+  assert.equal(r.charts.weightPct.lines['r2']!.at(-1), 100);
+  assert.match(formatReport(r), /during\s+r2/);
+  assert.equal(r.instances.length, 4);
+  assert.ok(r.instances.every((i) => i.samples === 44 && i.cpuMaxPct! >= i.cpuMeanPct!));
+  const html = renderHtml(r, { js: '/*uplot*/', css: '' });
+  assert.ok(html.includes('"requestsPerSec"') && !html.includes('</script><script>"'));
+  assert.throws(() => buildReport(store, 'web', id + 1), /not found/);
+  assert.throws(() => buildReport(store, 'other'), /has no rollout/);
+});
+
+test('the sampler records before, during and after, with CPU % from two Docker readings', async () => {
+  const store = tempStore();
+  const rec = store.rollouts.start({
+    service: 'web',
+    kind: 'update',
+    from: 1,
+    to: 2,
+    strategy: 'rolling',
+  });
+  const asked: number[] = [];
+  const router = {
+    stats: (_s: string, o?: { windowMs?: number }): Promise<ServiceStats> => {
+      asked.push(o?.windowMs ?? -1);
+      const rev = { windowRequests: 3, windowErrors: 1, samples: [1, 2, 3] };
+      return Promise.resolve({
+        revisions: { '2': rev },
+        instances: { abc: { revision: 2 } },
+      } as unknown as ServiceStats);
+    },
+  } as Router;
+  let n = 0;
+  const runtime = {
+    instanceUsage: (): Promise<InstanceUsage> => {
+      n++;
+      return Promise.resolve({
+        atMs: Date.now(),
+        cpuTotalNs: n * 50,
+        systemNs: n * 100,
+        onlineCpus: 2,
+        memoryBytes: 1 << 20,
+        memoryLimitBytes: null,
+      });
+    },
+  } as unknown as Runtime;
+  const sampler = new RolloutSampler({ router, runtime, store }, 'web', rec.id, {
+    beforeMs: 5000,
+    afterMs: 60,
+    intervalMs: 20,
+  }).start();
+  await new Promise((r) => setTimeout(r, 100));
+  sampler.ended();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(asked[0], 5000, 'the first read is the before window');
+  const traffic = store.reports.traffic(rec.id);
+  const phases = new Set(traffic.map((t) => t.phase));
+  assert.deepEqual([...phases].sort(), ['after', 'before', 'during']);
+  assert.deepEqual([...traffic[0]!.latencies], [1, 2, 3]);
+  const usage = store.reports.usage(rec.id);
+  assert.equal(usage[0]!.cpuPercent, null, 'one reading gives no CPU % yet');
+  assert.equal(usage[1]!.cpuPercent, 100, '50 of 100 ns on 2 CPUs = one full core');
+  assert.equal(store.reports.meta(rec.id)!.complete, true);
+  const count = store.reports.traffic(rec.id).length;
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(store.reports.traffic(rec.id).length, count, 'nothing recorded once complete');
+});
+
+test('cpuPercent needs two readings that moved; bad windows in the environment are refused', () => {
+  const a = {
+    atMs: 0,
+    cpuTotalNs: 0,
+    systemNs: 0,
+    onlineCpus: 4,
+    memoryBytes: 0,
+    memoryLimitBytes: 0,
+  };
+  assert.equal(cpuPercent(a, { ...a, cpuTotalNs: 25, systemNs: 100 }), 100);
+  assert.equal(cpuPercent(a, a), null);
+  assert.equal(samplingFromEnv({ HOTSWAP_REPORT_AFTER: '5s' }).afterMs, 5000);
+  assert.throws(
+    () => samplingFromEnv({ HOTSWAP_REPORT_AFTER: 'soon' }),
+    /HOTSWAP_REPORT_AFTER=soon/,
+  );
+});
+
+test('samples of rollouts older than the last KEEP_SAMPLED of a service are dropped', () => {
+  const store = tempStore();
+  const small = { service: 'web', seconds: 2, ratePerSec: 10, instances: 1 };
+  const first = synthesizeRollout(store, small);
+  for (let i = 0; i < KEEP_SAMPLED; i++) synthesizeRollout(store, small);
+  synthesizeRollout(store, { ...small, service: 'other' });
+  assert.equal(store.reports.traffic(first).length, 0);
+  assert.equal(store.reports.usage(first).length, 0);
+  assert.ok(store.reports.traffic(first + 1).length > 0, 'the last 50 keep theirs');
+  assert.equal(buildReport(store, 'web', first).phases.length, 0, 'the timeline stays');
+});
