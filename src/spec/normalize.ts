@@ -27,6 +27,7 @@ import type {
 import { parseVolume, resolveVolumeSource } from './volume.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 import { normalizePreflight } from './preflight.js';
+import { normalizeReload } from './reload.js';
 
 /** Maxima Kubernetes uses when a rolling update does not say. */
 const DEFAULT_MAX_SURGE = '25%';
@@ -87,8 +88,12 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
 function hardeningAndSecrets(
   ctx: Ctx,
   raw: RawService,
-): Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight'> {
-  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight'> = {};
+): Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight' | 'reload'> {
+  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight' | 'reload'> = {};
+  const reload = normalizeReload(raw.reload, ctx.specDir, (where, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'reload', ...where), message)),
+  );
+  if (reload) out.reload = reload;
   const hardening = normalizeHardening(raw);
   if (hardening) out.hardening = hardening;
   const preflight = normalizePreflight(raw.preflight, (index, message) =>

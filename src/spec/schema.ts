@@ -13,6 +13,7 @@ import { PERCENT_PATTERN } from './quantity.js';
 import { parseVolume } from './volume.js';
 import { envFromFile, hardeningFields } from './hardening.js';
 import { preflightField } from './preflight.js';
+import { reloadField } from './reload.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -587,6 +588,7 @@ export const serviceSchema = z.strictObject(
     }).default('10s'),
     ...hardeningFields,
     ...preflightField,
+    ...reloadField,
   },
   expecting('a mapping of service settings'),
 );
