@@ -19,3 +19,17 @@ export function asArchive(files: InstanceFile[]): Record<string, Uint8Array> {
 export function describeFiles(reload: ReloadSpec): Array<{ target: string; sha256: string }> {
   return reload.files.map((f) => ({ target: f.target, sha256: f.sha256.slice(0, 12) }));
 }
+
+/** Lines for `diff` and `up --dry-run`: which reload files changed (their content never shown). */
+export function diffReloadFiles(
+  old: Pick<ServiceSpec, 'reload'> | null,
+  next: Pick<ServiceSpec, 'reload'>,
+): string[] {
+  const before = new Map((old?.reload?.files ?? []).map((f) => [f.target, f.sha256]));
+  return (next.reload?.files ?? [])
+    .filter((f) => before.get(f.target) !== f.sha256)
+    .map(
+      (f) =>
+        `reload file ${f.target}: ${before.has(f.target) ? 'changed' : 'added'} (applied by reload)`,
+    );
+}

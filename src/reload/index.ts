@@ -1,4 +1,4 @@
 // Public API of reload/: in-place reload of a service's files (issue 16).
-export { instanceFiles } from './files.js';
+export { diffReloadFiles, instanceFiles } from './files.js';
 export { reloadRuntime, type ReloadRuntime } from './runtime.js';
 export { runReload, type ReloadOutcome, type ReloadPlan, type ReloadTarget } from './reload-run.js';
