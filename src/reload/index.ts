@@ -2,3 +2,4 @@
 export { diffReloadFiles, instanceFiles } from './files.js';
 export { reloadRuntime, type ReloadRuntime } from './runtime.js';
 export { runReload, type ReloadOutcome, type ReloadPlan, type ReloadTarget } from './reload-run.js';
+export { handOff, HANDOFF_FILE, type HandoffInstance, type HandoffResult } from './handoff.js';

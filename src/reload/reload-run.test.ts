@@ -50,7 +50,7 @@ class FakeInstances implements ReloadRuntime {
     return Promise.resolve(data);
   }
 
-  exec(): Promise<{ exitCode: number; output: string }> {
+  exec(): Promise<{ exitCode: number; stdout: string; output: string }> {
     return new Promise(() => undefined); // a command that hangs
   }
 }

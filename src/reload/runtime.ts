@@ -11,8 +11,8 @@ export interface ReloadRuntime {
   exec(
     id: string,
     cmd: string[],
-    opts?: { timeoutMs?: number; signal?: AbortSignal },
-  ): Promise<{ exitCode: number; output: string }>;
+    opts?: { timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string> },
+  ): Promise<{ exitCode: number; stdout: string; output: string }>;
 }
 
 /** The runtime as a ReloadRuntime, or a clear refusal when its backend cannot copy files in. */

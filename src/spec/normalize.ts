@@ -28,6 +28,7 @@ import { parseVolume, resolveVolumeSource } from './volume.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 import { normalizePreflight } from './preflight.js';
 import { normalizeReload } from './reload.js';
+import { normalizeHandoff } from './handoff.js';
 
 /** Maxima Kubernetes uses when a rolling update does not say. */
 const DEFAULT_MAX_SURGE = '25%';
@@ -88,8 +89,12 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
 function hardeningAndSecrets(
   ctx: Ctx,
   raw: RawService,
-): Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight' | 'reload'> {
-  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight' | 'reload'> = {};
+): Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight' | 'reload' | 'handoff'> {
+  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight' | 'reload' | 'handoff'> = {};
+  const handoff = normalizeHandoff(raw.handoff, (where, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'handoff', ...where), message)),
+  );
+  if (handoff) out.handoff = handoff;
   const reload = normalizeReload(raw.reload, ctx.specDir, (where, message) =>
     ctx.found.push(ctx.issues.at(path(ctx, 'reload', ...where), message)),
   );

@@ -137,6 +137,20 @@ export interface ServiceSpec {
   preflight?: PreflightSpec[];
   /** Files applied to running instances by a reload rather than a new revision (issue 16). */
   reload?: ReloadSpec;
+  /** State exported from an old instance into its new replacement before it serves (issue 16). */
+  handoff?: HandoffSpec;
+}
+
+export type HandoffEndpoint = { type: 'http'; path: string } | { type: 'exec'; command: string[] };
+
+export interface HandoffSpec {
+  export: HandoffEndpoint;
+  import: HandoffEndpoint;
+  /** Bounds one hand-off, export and import together. */
+  timeoutMs: number;
+  maxBytes: number;
+  /** fail: the rollout fails (and is undone); continue: the new instance starts empty. */
+  onFail: 'fail' | 'continue';
 }
 
 /** A reload file as read with the spec: its content travels with it (base64). */
