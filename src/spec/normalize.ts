@@ -99,6 +99,14 @@ function hardeningAndSecrets(
     ctx.found.push(ctx.issues.at(path(ctx, 'reload', ...where), message)),
   );
   if (reload) out.reload = reload;
+  if (reload && raw.readOnly === true)
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'reload'),
+        'reload copies files into the container: it cannot be used with readOnly: true',
+        'key',
+      ),
+    );
   const hardening = normalizeHardening(raw);
   if (hardening) out.hardening = hardening;
   const preflight = normalizePreflight(raw.preflight, (index, message) =>

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HotswapError } from '../errors.js';
+import { redactEnv } from '../security/redact.js';
 import { configHash, reloadFilesHash } from './hash.js';
 import { parseSpec } from './parse.js';
 import type { SpecIssue } from './types.js';
@@ -51,4 +52,26 @@ test('a missing reload file and a bad timeout are refused with their positions',
     ]);
     assert.match(issues[0]!.message, /cannot read .*nope\.conf: ENOENT/);
   }
+});
+
+test('reload with a read-only root filesystem is refused at the reload key', () => {
+  writeFileSync(join(dir, 'app.conf'), 'one');
+  try {
+    parseSpec(text('./app.conf', '    readOnly: true\n'), file);
+    assert.fail('expected SPEC_INVALID');
+  } catch (err) {
+    assert.ok(err instanceof HotswapError && err.code === 'SPEC_INVALID', String(err));
+    const [issue] = (err.details as { issues: SpecIssue[] }).issues;
+    assert.equal(`${issue?.line}:${issue?.col} ${issue?.path}`, '6:5 services.web.reload');
+    assert.match(issue?.message ?? '', /cannot be used with readOnly: true/);
+  }
+});
+
+test('API answers show a reload file by target and digest, never its content', () => {
+  writeFileSync(join(dir, 'app.conf'), 'password=hunter2');
+  const svc = parseSpec(text(), file).services[0]!;
+  const shown = JSON.stringify(redactEnv(svc));
+  assert.ok(!shown.includes(svc.reload!.files[0]!.content), shown);
+  assert.match(shown, /"target":"\/etc\/app.conf"/);
+  assert.match(shown, /"sha256":"[0-9a-f]{64}"/);
 });
