@@ -20,6 +20,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,6 +37,8 @@ export interface OpenLoopOptions {
   /** Connections opened before the first request. */
   initialConns: number;
   timeoutMs: number;
+  /** Speak TLS to the port (certificates are not verified: a benchmark's own). */
+  tls?: boolean;
 }
 
 interface ChildOptions extends OpenLoopOptions {
@@ -307,10 +310,13 @@ function runChild(o: ChildOptions): void {
   const open = (): void => {
     opening++;
     report.connsOpened++;
-    const socket = net.connect({ host: o.host, port: o.port, noDelay: true });
+    const socket =
+      o.tls === true
+        ? tls.connect({ host: o.host, port: o.port, rejectUnauthorized: false }).setNoDelay(true)
+        : net.connect({ host: o.host, port: o.port, noDelay: true });
     const c = new Conn(socket);
     conns.add(c);
-    socket.on('connect', () => {
+    socket.on(o.tls === true ? 'secureConnect' : 'connect', () => {
       opening--;
       c.connected = true;
       idle.push(c);

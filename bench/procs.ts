@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -89,9 +90,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-function getOnce(port: number): Promise<number> {
+function getOnce(port: number, secure = false): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 1_000 });
+    const options = { host: '127.0.0.1', port, path: '/', agent: false, timeout: 1_000 };
+    const req = secure ? https.get({ ...options, rejectUnauthorized: false }) : http.get(options);
     req.on('response', (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
@@ -108,12 +110,13 @@ export async function waitHttp200(
   port: number,
   timeoutMs = 15_000,
   alive: () => boolean = () => true,
+  secure = false,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 0;
   while (Date.now() < deadline) {
     if (!alive()) throw new Error(`${what} exited before it answered on 127.0.0.1:${port}`);
-    last = await getOnce(port);
+    last = await getOnce(port, secure);
     if (last === 200) return;
     await sleep(100);
   }

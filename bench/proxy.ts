@@ -27,7 +27,6 @@ import {
   RunQueueMeter,
   SystemCpuMeter,
   dockerProxyPids,
-  freePort,
   firstLine,
   rssKiB,
   settle,
@@ -36,7 +35,13 @@ import {
 import type { LatencyRecord, LatencySummary, Report, RunRecord } from './report.js';
 import { median, mib, r2, render } from './report.js';
 import type { Endpoint, StartContext } from './servers.js';
-import { ensureTools, startHaproxy, startHotswap, startNginx } from './servers.js';
+import {
+  ensureTools,
+  startHaproxy,
+  startHotswap,
+  startLoopbackApp,
+  startNginx,
+} from './servers.js';
 import { runWrk } from './wrk.js';
 
 // ------------------------------------------------------------------ targets
@@ -236,24 +241,6 @@ function pooledP99(runs: Float32Array[]): number {
 const OVERLOAD_SEND_LAG_MS = 5;
 
 // ------------------------------------------------------------------ the run
-
-/** The fixture app as a node process on a free loopback port (--upstream loopback). */
-async function startLoopbackApp(
-  procs: ProcessTable,
-  dir: string,
-  log: (line: string) => void,
-): Promise<{ id: string; address: string; pid: number }> {
-  const port = await freePort();
-  const script = join(repoRoot(), 'test', 'fixtures', 'app', 'server.js');
-  // The app takes its address from the environment it inherits.
-  process.env.PORT = String(port);
-  process.env.HOST = '127.0.0.1';
-  process.env.VERSION = 'v1';
-  const child = procs.spawnLogged('app', process.execPath, [script], join(dir, 'app.log'));
-  for (const name of ['PORT', 'HOST', 'VERSION']) delete process.env[name];
-  log(`app: node ${script} on 127.0.0.1:${port} (pid ${child.pid})`);
-  return { id: `loopback-${child.pid}`, address: `127.0.0.1:${port}`, pid: child.pid! };
-}
 
 async function main(): Promise<number> {
   let opts: Options;

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../scripts/fixture-images.js';
 import { isHotswapError } from '../src/errors.js';
 import { PROXY_NODE_FLAGS, ProxyClient } from '../src/proxy/index.js';
 import type { ProcessTable } from './procs.js';
@@ -104,6 +105,7 @@ export function nginxConfig(
   port: number,
   workers: number,
   forwardHeaders: boolean,
+  tls?: { cert: string; key: string },
 ): string {
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   return `# written by the hotswap benchmark
@@ -132,7 +134,7 @@ http {
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port} backlog=4096${tls === undefined ? '' : ' ssl'};${tls === undefined ? '' : NGINX_TLS(tls)}
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
@@ -143,11 +145,25 @@ http {
 `;
 }
 
-export async function startNginx(ctx: StartContext, name: string, workers: number) {
+/**
+ * nginx's TLS as Node's defaults have it (TLS 1.2 and 1.3, the same certificate; session
+ * resumption left on in both), so the handshake costs the same work on each side.
+ */
+const NGINX_TLS = (tls: { cert: string; key: string }): string => `
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;`;
+
+export async function startNginx(
+  ctx: StartContext,
+  name: string,
+  workers: number,
+  tls?: { cert: string; key: string },
+) {
   const dir = join(ctx.dir, name);
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxConfig(dir, ctx.upstream, port, workers, ctx.forwardHeaders));
+  writeFileSync(conf, nginxConfig(dir, ctx.upstream, port, workers, ctx.forwardHeaders, tls));
   const log = join(dir, 'stderr.log');
   const child = ctx.procs.spawnLogged(
     name,
@@ -156,7 +172,7 @@ export async function startNginx(ctx: StartContext, name: string, workers: numbe
     log,
   );
   const pid = child.pid!;
-  await waitHttp200(name, port, 15_000, () => child.exitCode === null);
+  await waitHttp200(name, port, 15_000, () => child.exitCode === null, tls !== undefined);
   return {
     port,
     pid,
@@ -218,6 +234,8 @@ export interface HotswapEndpoint extends Endpoint {
 export interface HotswapStartOptions {
   /** Write a CPU profile (node --cpu-prof) into this folder when the proxy exits. */
   cpuProfDir?: string;
+  /** Serve TLS with these PEM files. */
+  tls?: { cert: string; key: string };
 }
 
 type ServiceArg = Parameters<ProxyClient['ensureService']>[1];
@@ -272,10 +290,11 @@ export async function startHotswap(
     }
   }
   const service = 'bench';
-  await declareService(client, service, `127.0.0.1:${port}`);
+  if (opts.tls === undefined) await declareService(client, service, `127.0.0.1:${port}`);
+  else await client.ensureService(service, { listen: `127.0.0.1:${port}`, tls: opts.tls });
   await client.addBackend(service, { id: backend.id, revision: 1, address: backend.address });
   await client.setWeights(service, { '1': 1 });
-  await waitHttp200(name, port, 15_000, () => child.exitCode === null);
+  await waitHttp200(name, port, 15_000, () => child.exitCode === null, opts.tls !== undefined);
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null) resolve();
     else child.once('exit', () => resolve());
@@ -292,4 +311,22 @@ export async function startHotswap(
       await ctx.procs.stop(pid);
     },
   };
+}
+
+/** The fixture app as a node process on a free loopback port (--upstream loopback). */
+export async function startLoopbackApp(
+  procs: ProcessTable,
+  dir: string,
+  log: (line: string) => void,
+): Promise<{ id: string; address: string; pid: number }> {
+  const port = await freePort();
+  const script = join(repoRoot(), 'test', 'fixtures', 'app', 'server.js');
+  // The app takes its address from the environment it inherits.
+  process.env.PORT = String(port);
+  process.env.HOST = '127.0.0.1';
+  process.env.VERSION = 'v1';
+  const child = procs.spawnLogged('app', process.execPath, [script], join(dir, 'app.log'));
+  for (const name of ['PORT', 'HOST', 'VERSION']) delete process.env[name];
+  log(`app: node ${script} on 127.0.0.1:${port} (pid ${child.pid})`);
+  return { id: `loopback-${child.pid}`, address: `127.0.0.1:${port}`, pid: child.pid! };
 }

@@ -21,6 +21,8 @@ export interface WrkOptions {
   threads: number;
   connections: number;
   durationSec: number;
+  /** Extra request headers, e.g. "Connection: close" (a new connection per request). */
+  headers?: string[];
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -72,6 +74,7 @@ export function runWrk(opts: WrkOptions, track: (pid: number) => () => void): Pr
     '--timeout',
     '5s',
     '--latency',
+    ...(opts.headers ?? []).flatMap((h) => ['-H', h]),
     opts.url,
   ];
   return new Promise((resolve, reject) => {

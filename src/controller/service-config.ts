@@ -6,6 +6,10 @@ export function serviceConfig(spec: ServiceSpec): ServiceConfig {
   const acme = spec.tls?.acme ?? null;
   return {
     tls: proxyTls(spec),
+    maxBodyBytes: spec.limits.maxBodyBytes,
+    maxConnections: spec.limits.maxConnections,
+    maxLongMs: spec.limits.maxConnectionDurationMs,
+    tcpIdleMs: spec.limits.tcpIdleTimeoutMs,
     // An ACME certificate's files are filled in by the daemon's ACME router (src/tls/).
     ...(acme === null ? {} : { acme: { ...acme, hosts: spec.routing.hosts } }),
     listen: spec.listen,

@@ -68,8 +68,8 @@ export class Listener implements ListenerState, FastListener {
   single: ServiceRuntime | null = null;
   services: ServiceRuntime[] = [];
   mode: ListenerMode = 'http';
-  /** Terminates TLS for the HTTP engines when this address's services have certificates. */
-  private tlsServer: tls.Server | null = null;
+  /** This address's services have certificates: connections are TLS. */
+  private secure = false;
   private redirectServer: http.Server | null = null;
   acceptor: net.Server | null = null;
   readonly server: http.Server;
@@ -131,7 +131,7 @@ export class Listener implements ListenerState, FastListener {
       }
       socket.setNoDelay(true);
       if (this.redirectServer !== null) this.redirectServer.emit('connection', socket);
-      else if (this.tlsServer !== null) this.tlsServer.emit('connection', socket);
+      else if (this.secure) this.terminate(socket);
       else this.serve(socket);
     };
   }
@@ -156,9 +156,7 @@ export class Listener implements ListenerState, FastListener {
   setServices(services: ServiceRuntime[], mode: ListenerMode): void {
     this.services = [...services];
     this.mode = mode;
-    const secure = mode === 'http' && services.some((s) => s.settings.tls !== null);
-    if (secure) this.tlsServer ??= this.terminator();
-    else this.tlsServer = null;
+    this.secure = mode === 'http' && services.some((s) => s.settings.tls !== null);
     if (mode === 'redirect') this.redirectServer ??= this.redirector();
     else this.redirectServer = null;
     this.applyMaxConnections();
@@ -179,20 +177,26 @@ export class Listener implements ListenerState, FastListener {
     if (this.acceptor !== null) this.acceptor.maxConnections = max as number;
   }
 
-  /** A tls.Server that never listens: it takes accepted sockets and hands on secure ones. */
-  private terminator(): tls.Server {
-    const server = tls.createServer({
+  /**
+   * TLS on an accepted socket: the certificate of the service the SNI names (a client without
+   * SNI, e.g. one dialling an IP address, gets the first TLS service's), read at each handshake
+   * so a renewed certificate is used at once. Secure, the socket goes to the HTTP engines.
+   */
+  private terminate(raw: Socket): void {
+    const socket = new tls.TLSSocket(raw, {
+      isServer: true,
+      secureContext: this.contextFor(''),
       SNICallback: (name, done) => done(null, this.contextFor(name)),
       ALPNProtocols: ['http/1.1'],
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     });
-    server.on('secureConnection', (socket: tls.TLSSocket) => {
-      socket.setNoDelay(true);
+    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
+    // A failed handshake (wrong name, no common cipher, a scanner) just ends the connection.
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+    socket.once('secure', () => {
+      clearTimeout(timer);
       this.serve(socket);
     });
-    // A failed handshake (wrong name, no common cipher, a scanner): Node destroys the socket.
-    server.on('tlsClientError', () => undefined);
-    return server;
   }
 
   /** The certificate for an SNI name: the TLS service whose hosts match it best, else the first. */

@@ -8,7 +8,7 @@ import { readEnvFile } from './env-file.js';
 import type { IssueFactory } from './issues.js';
 import { listenersClash, parseListen, type ListenAddress } from './listen.js';
 import { resolveQuantity } from './quantity.js';
-import { parseLongDuration, type RawService } from './schema.js';
+import { parseLongDuration, parseSize, type RawService } from './schema.js';
 import { checkCertificate } from '../tls/certificate-check.js';
 import type {
   AnalysisRun,
@@ -81,6 +81,12 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     keepPreviousMs: ms(raw.keepPrevious),
     stopGracePeriodMs: ms(raw.stopGracePeriod),
     tls: normalizeTls(ctx, raw),
+    limits: {
+      maxConnections: raw.limits.maxConnections,
+      maxBodyBytes: bytes(raw.limits.maxBody),
+      maxConnectionDurationMs: ms(raw.limits.maxConnectionDuration),
+      tcpIdleTimeoutMs: ms(raw.limits.tcpIdleTimeout),
+    },
     ...hardeningAndSecrets(ctx, raw),
   };
 }
@@ -181,6 +187,13 @@ function normalizeTls(ctx: Ctx, raw: RawService): TlsSpec | null {
     hstsMaxAgeS: tls.hsts === undefined ? 0 : seconds(tls.hsts),
     hstsIncludeSubDomains: tls.hstsIncludeSubDomains,
   };
+}
+
+// The schema has already accepted the value.
+function bytes(value: string | number): number {
+  const result = parseSize(value);
+  if (typeof result === 'string') throw new Error(`schema let an invalid size through: ${result}`);
+  return result;
 }
 
 // The schema has already accepted the value.

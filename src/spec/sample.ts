@@ -40,6 +40,12 @@ export function sampleService(overrides: Partial<ServiceSpec> = {}): ServiceSpec
     keepPreviousMs: 0,
     stopGracePeriodMs: 10_000,
     tls: null,
+    limits: {
+      maxConnections: 0,
+      maxBodyBytes: 100 * 1024 * 1024,
+      maxConnectionDurationMs: 0,
+      tcpIdleTimeoutMs: 0,
+    },
     ...overrides,
   };
 }

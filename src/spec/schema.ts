@@ -473,6 +473,48 @@ function longDuration(description: string) {
   });
 }
 
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** Bytes from 1048576, "512kb", "10mb" or "1gb". */
+export function parseSize(value: string | number): number | string {
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value) && value >= 0 ? value : 'not a whole number of bytes';
+  const m = /^(\d+)(b|kb|mb|gb)$/i.exec(value);
+  if (m === null) return 'use a number and one unit: b, kb, mb or gb ("10mb")';
+  return Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!;
+}
+
+const limitsSchema = z
+  .strictObject(
+    {
+      maxConnections: z
+        .number(expecting('a whole number of connections'))
+        .int()
+        .min(0)
+        .default(0)
+        .meta({ description: 'Connections open at once on the listener; 0: no limit.' }),
+      maxBody: parsedBy(
+        z.union([z.number(), z.string()], expecting('a size like "10mb" or a number of bytes')),
+        'a size like "10mb" or a number of bytes',
+        parseSize,
+      )
+        .default('100mb')
+        .meta({ description: 'Largest request body; larger ones get 413.' }),
+      maxConnectionDuration: duration({
+        positive: false,
+        description: 'WebSocket, SSE and TCP connections are cut after this long; 0: no limit.',
+      }).default(0),
+      tcpIdleTimeout: duration({
+        positive: false,
+        description:
+          'mode: tcp — a connection with no byte either way this long is closed; 0: none.',
+      }).default(0),
+    },
+    expecting('a mapping of limits'),
+  )
+  .prefault({})
+  .meta({ description: 'Limits per client connection on the listener.' });
+
 const tlsSchema = z
   .strictObject(
     {
@@ -578,6 +620,7 @@ export const serviceSchema = z.strictObject(
     routing: routingSchema,
     analysis: analysisSchema,
     tls: tlsSchema,
+    limits: limitsSchema,
     keepPrevious: duration({
       positive: false,
       description:

@@ -1,37 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { HotswapError } from '../errors.js';
+import { makeCertificate } from '../tls/test-certificates.js';
 import { parseSpec } from './parse.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hotswap-spec-tls-'));
 const file = join(dir, 'hotswap.yaml');
 
 function cert(label: string): void {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=shop.example',
-      '-keyout',
-      join(dir, `${label}.key`),
-      '-out',
-      join(dir, `${label}.crt`),
-    ],
-    { stdio: 'ignore' },
-  );
+  makeCertificate(dir, label, ['shop.example']);
 }
 cert('a');
 cert('b');

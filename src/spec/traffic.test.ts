@@ -97,3 +97,22 @@ test('routing.override: off by default; a header or a cookie, a secret of 16+ ch
   assert.equal(empty.length, 1, empty.join('\n'));
   assert.match(empty[0]!, /services\.web\.routing\.override: override needs a header or a cookie/);
 });
+
+test('limits: sizes and durations, checked at their field', () => {
+  const parsed = parseSpec(
+    `services:\n${base('    limits: { maxConnections: 100, maxBody: 10mb, maxConnectionDuration: 1h, tcpIdleTimeout: 5m }\n')}`,
+    'hotswap.yaml',
+  );
+  assert.deepEqual(parsed.services[0]!.limits, {
+    maxConnections: 100,
+    maxBodyBytes: 10 * 1024 * 1024,
+    maxConnectionDurationMs: 3_600_000,
+    tcpIdleTimeoutMs: 300_000,
+  });
+  const bad = issues(
+    `services:\n${base('    limits: { maxBody: 10 megs, maxConnections: -1 }\n')}`,
+  );
+  assert.equal(bad.length, 2, bad.join('\n'));
+  assert.match(bad.join('\n'), /services\.web\.limits\.maxBody: expected a size like "10mb"/);
+  assert.match(bad.join('\n'), /services\.web\.limits\.maxConnections: /);
+});

@@ -129,6 +129,8 @@ export interface ServiceSpec {
   stopGracePeriodMs: number;
   /** TLS at the service's listener; null: plain HTTP. */
   tls: TlsSpec | null;
+  /** What one client may take of the listener (0: no limit). */
+  limits: LimitsSpec;
   /** Container hardening (user, read-only root, capabilities, …); absent = Docker's defaults. */
   hardening?: HardeningSpec;
   /** Env variables read from files at container start; only their digests are kept. */
@@ -200,6 +202,17 @@ export interface HardeningSpec {
 export interface SecretEnvSpec {
   file: string;
   sha256: string;
+}
+
+export interface LimitsSpec {
+  /** Connections open at once on the listener. */
+  maxConnections: number;
+  /** Largest request body (413 above it). */
+  maxBodyBytes: number;
+  /** A WebSocket, SSE stream or TCP connection is cut after this long. */
+  maxConnectionDurationMs: number;
+  /** mode: tcp — a connection silent this long is closed. */
+  tcpIdleTimeoutMs: number;
 }
 
 /** TLS at a listener: a certificate from files, or one hotswap obtains with ACME. */

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type tls from 'node:tls';
 import { homePaths } from '../../src/daemon/paths.js';
+import { makeCertificate } from '../../src/tls/test-certificates.js';
 import { cleanupScope, ensureFixtures, requireEngine } from '../helpers/docker.js';
 import { freePort, hotswap } from '../helpers/cli.js';
 import { waitFor } from '../helpers/load.js';
@@ -29,31 +30,7 @@ interface Pebble {
 
 /** Pebble with its DNS on loopback; `httpPort` is where it validates HTTP-01. */
 async function startPebble(dir: string, httpPort: number): Promise<Pebble> {
-  const cert = join(dir, 'pebble.crt');
-  const key = join(dir, 'pebble.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = makeCertificate(dir, 'pebble', ['localhost'], { ips: ['127.0.0.1'] });
   const [listen, management, tlsPort, dns] = await Promise.all([
     freePort(),
     freePort(),

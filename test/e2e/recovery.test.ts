@@ -14,7 +14,7 @@ import { homePaths } from '../../src/daemon/paths.js';
 import { ProxyClient } from '../../src/proxy/index.js';
 import { DockerClient, DockerRuntime, LABEL_SCOPE } from '../../src/runtime/index.js';
 import { cleanupScope, ensureFixtures, requireEngine, uniqueScope } from '../helpers/docker.js';
-import { freePort, getText, hotswap, type CliResult } from '../helpers/cli.js';
+import { freePort, getText, hotswap, startDaemon, type CliResult } from '../helpers/cli.js';
 import { underLoad, waitFor } from '../helpers/load.js';
 
 const RATE = 200;
@@ -143,7 +143,7 @@ describe('a daemon that survives its own crashes, on the real engine', () => {
       killDaemon();
       const t0 = Date.now();
       await rollout; // the CLI loses its daemon: its exit code says nothing about the rollout
-      await status(); // starts a new daemon
+      await startDaemon(home); // what systemd (or the next mutating verb) does
       await waitFor('converged on r2', () => converged(2), CONVERGE_LIMIT_MS);
       convergeMs = Date.now() - t0;
     });
@@ -176,6 +176,7 @@ describe('a daemon that survives its own crashes, on the real engine', () => {
       killDaemon();
       const t0 = Date.now();
       await rollout;
+      await startDaemon(home);
       const st = await waitFor('the rollout re-attached', async () => {
         const r = JSON.parse(
           (await hotswap(home, ['rollout', 'status', 'web', '--json'])).stdout,
@@ -308,6 +309,7 @@ describe('a daemon that survives its own crashes, on the real engine', () => {
       killDaemon();
       const t0 = Date.now();
       await rollout;
+      await startDaemon(home);
       await waitFor('the rollout re-attached', async () => {
         const r = JSON.parse(
           (await hotswap(home, ['rollout', 'status', 'web', '--json'])).stdout,
@@ -338,7 +340,7 @@ describe('a daemon that survives its own crashes, on the real engine', () => {
       const t0 = Date.now();
       killDaemon();
       process.kill(pid, 'SIGKILL');
-      await status(); // what systemd (or the next CLI call) does: start the daemon again
+      await startDaemon(home); // what systemd (or the next mutating verb) does
       await waitFor('served again', async () => (await getText(url)).status === 200);
       downMs = Date.now() - t0;
       await waitFor('converged', () => converged(), CONVERGE_LIMIT_MS);

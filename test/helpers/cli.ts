@@ -56,3 +56,23 @@ export async function getText(
   const res = await fetch(url, { headers: { connection: 'close' } });
   return { status: res.status, body: await res.text(), version: res.headers.get('x-version') };
 }
+
+/**
+ * Starts this home's daemon in the background, as systemd (or a mutating verb) would after a
+ * crash: read-only verbs never start one. Resolves once `status` answers.
+ */
+export async function startDaemon(home: string): Promise<void> {
+  const child = spawn(process.execPath, [BIN, '--home', home, 'daemon'], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, HOTSWAP_HOME: home },
+  });
+  child.unref();
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if ((await hotswap(home, ['status'])).code === 0) return;
+    if (Date.now() > deadline) throw new Error(`the daemon of ${home} did not start in 20 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

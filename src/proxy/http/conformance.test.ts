@@ -187,3 +187,19 @@ for (const fastPath of [true, false]) {
     }
   });
 }
+
+for (const fastPath of [true, false]) {
+  const engine = fastPath ? 'fast path' : 'full path';
+  test(`${engine}: header limits are the same: a head over 16 KiB is 431, 150 headers pass`, async () => {
+    const ask = await echoed(fastPath);
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 150; i++) many[`x-h${i}`] = 'v';
+    const got = await ask({ headers: many });
+    assert.equal(got.headers['x-h149'], 'v');
+    const p = await proxy(fastPath);
+    await p.ensure('web', {});
+    await p.backend('web', 'a', 1, await upstream('a'));
+    const big = await request(p.port, { headers: { 'x-big': 'y'.repeat(17 * 1024) } });
+    assert.equal(big.status, 431);
+  });
+}

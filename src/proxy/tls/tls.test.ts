@@ -3,7 +3,6 @@
 // service and its certificate, a renewed certificate picked up without cutting open connections,
 // the redirect listener (308, ACME HTTP-01 answers), and what may share an address.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -27,38 +26,14 @@ import {
 } from '../test-support.js';
 import type { ServiceConfig, TlsConfig } from '../types.js';
 import { loadCertificate } from './certificates.js';
+import { makeCertificate } from '../../tls/test-certificates.js';
 
 const cleanup = cleanupAfterAll();
 const dir = tempDir();
 
 /** A self-signed certificate for `names` (the first is the CN), valid `days`; its files. */
 function makeCert(label: string, names: string[], days = 2): TlsConfig {
-  const cert = join(dir, `${label}.crt`);
-  const key = join(dir, `${label}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      String(days),
-      '-subj',
-      `/CN=${names[0]}`,
-      '-addext',
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
+  return makeCertificate(dir, label, names, { days });
 }
 
 function fingerprint(cert: string): string {
@@ -210,6 +185,15 @@ test('SNI picks the service and its certificate; a renewed certificate is served
   assert.equal((JSON.parse(ra.body) as EchoReply).name, 'app-a');
   assert.equal(rb.peer, fingerprint(b.cert));
   assert.equal((JSON.parse(rb.body) as EchoReply).name, 'app-b');
+  // A client that sends no SNI (it dialled an IP address) still gets a certificate.
+  const bare = await new Promise<string>((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+  assert.ok([fingerprint(a.cert), fingerprint(b.cert)].includes(bare));
 
   // Renewal: new files in place (as a renewal writes them); an open connection keeps working.
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
