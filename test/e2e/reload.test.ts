@@ -44,7 +44,12 @@ describe('in-place reload of a real nginx', () => {
   let port = 0;
   const url = (): string => `http://127.0.0.1:${port}/`;
 
-  const writeSpec = (expect: string, source = './nginx.conf'): void =>
+  const writeSpec = (
+    expect: string,
+    source = './nginx.conf',
+    trigger = '{ signal: SIGHUP }',
+    more = '',
+  ): void =>
     writeFileSync(
       specFile,
       `services:
@@ -60,7 +65,7 @@ describe('in-place reload of a real nginx', () => {
       files:
         - source: ${source}
           target: /etc/nginx/nginx.conf
-      trigger: { signal: SIGHUP }
+${more}      trigger: ${trigger}
       verify: { http: { path: /, expect: { status: 200, body: ${expect} } } }
       timeout: 3s
 `,
@@ -168,5 +173,31 @@ describe('in-place reload of a real nginx', () => {
     );
     assert.deepEqual((await serving()).sort(), ids.sort());
     assert.equal((await getText(url())).body, 'v2\n');
+  });
+
+  test('a trigger that hangs is cut at its timeout and undone; v2 keeps serving', async () => {
+    const ids = await serving();
+    // The trigger starts a second nginx in the foreground: it never returns.
+    writeFileSync(
+      join(dir, 'hang.conf'),
+      'daemon off; master_process off; pid /tmp/hang.pid; error_log stderr;\n' +
+        'events {} http { server { listen 8081; } }\n',
+    );
+    writeFileSync(join(dir, 'nginx.conf'), conf('v4'));
+    writeSpec(
+      'v4',
+      './nginx.conf',
+      '{ exec: [/usr/sbin/nginx, -c, /etc/nginx/hang.conf] }',
+      '        - source: ./hang.conf\n          target: /etc/nginx/hang.conf\n',
+    );
+    const t0 = Date.now();
+    const r = await hotswap(home, ['up', '-f', specFile]);
+    const took = Date.now() - t0;
+    console.log(`hanging trigger: up returned after ${took} ms (timeout 3s)`);
+    assert.equal(r.code, 3, r.stderr + r.stdout);
+    assert.match(r.stderr + r.stdout, /reload trigger exec .* ran longer than 3000 ms/);
+    assert.ok(took < 20_000, `took ${took} ms`);
+    for (const id of ids) assert.match(await configIn(id), /return 200 "v2/, 'old file restored');
+    for (let i = 0; i < 6; i++) assert.equal((await getText(url())).body, 'v2\n');
   });
 });
