@@ -136,6 +136,11 @@ export function createApi(deps: ApiDeps): Hono {
     return ndjsonResponse((report) => controller.restart(name, report));
   });
 
+  app.post('/v1/services/:name/reload', (c) => {
+    const name = c.req.param('name');
+    return ndjsonResponse((report) => controller.reload(name, report));
+  });
+
   app.post('/v1/services/:name/rollback', async (c) => {
     const body = await readBody(c, RollbackBody);
     const name = c.req.param('name');

@@ -17,6 +17,7 @@ import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
 import { planSpec, type ServicePlan } from './plan.js';
+import { isFilesOnlyChange, reloadService } from './reload-service.js';
 
 export interface DeployResult {
   service: string;
@@ -469,7 +470,30 @@ export class Controller {
         configHash: hash,
         spec: svc,
       });
-    return this.runRollout('update', svc, target, report);
+    // Only reload files changed (issue 16): copied into the running instances, no new revision.
+    let reloaded: DeployResult | null = null;
+    if (isFilesOnlyChange(this.store.services.get(svc.name), svc, target.number)) {
+      reloaded = await reloadService(this.rolloutDeps(), svc, target.number, 'apply', report);
+      if (reloaded.outcome === 'failed') return reloaded;
+    }
+    const result = await this.runRollout('update', svc, target, report);
+    return reloaded && result.outcome === 'unchanged' ? reloaded : result;
+  }
+
+  /** `hotswap reload`: the service's stored reload files applied again to its instances. */
+  async reload(service: string, report: Reporter): Promise<DeployResult> {
+    return this.locks.with(service, 'reload', async () => {
+      const current = this.requireService(service);
+      if (current.stableRevision === null)
+        throw new HotswapError('NOT_FOUND', `service "${service}" has no serving revision`);
+      return reloadService(
+        this.rolloutDeps(),
+        current.spec,
+        current.stableRevision,
+        'manual',
+        report,
+      );
+    });
   }
 
   private async runRollout(

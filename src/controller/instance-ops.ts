@@ -1,6 +1,7 @@
 // What a rollout does to instances: start them and wait until they are healthy, drain them out
 // of the proxy (with a notice to the app first when the spec asks), stop them, or keep them warm.
 import { readSecretEnv } from '../security/secrets.js';
+import { instanceFiles } from '../reload/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toHotswapError } from '../errors.js';
 import { waitReady } from '../health/index.js';
@@ -166,5 +167,7 @@ export function instanceRequest(spec: ServiceSpec, revision: RevisionRecord): In
     volumes: rev.volumes,
     stopGracePeriodMs: spec.stopGracePeriodMs,
     ...(rev.hardening ? { hardening: rev.hardening } : {}),
+    // The service's current reload files, not the revision's: they change without a revision.
+    ...(spec.reload ? { files: instanceFiles(spec) } : {}),
   };
 }

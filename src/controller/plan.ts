@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime/types.js';
 import { configHash, diffServices } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { Store } from '../store/index.js';
+import { diffReloadFiles } from '../reload/index.js';
 
 export interface ServicePlan {
   service: string;
@@ -46,6 +47,7 @@ async function planService(
     throw err;
   });
   const changes = diffServices(current?.spec ?? null, svc);
+  if (current) changes.push(...diffReloadFiles(current.spec, svc));
   // The same name now pointing at other content (a moved tag) is a new revision too.
   const retagged =
     image !== null && stable !== null && stable.image === svc.image && image.id !== stable.imageId;

@@ -53,6 +53,14 @@ export async function recoverRollout(
     const e = store.journal.append({ service: record.service, rolloutId: record.id, event, data });
     report({ at: e.at, service: record.service, rolloutId: record.id, event, message, data });
   };
+  if (record.kind === 'reload') {
+    // A reload has no instances to undo or resume: the stored spec still names the files that
+    // were in place before it (it is updated only on success); `hotswap reload` applies them again.
+    const reason = 'a reload is not resumed; run `hotswap reload` to apply the files again';
+    store.rollouts.finish(record.id, 'failed', `interrupted by a restart; ${reason}`);
+    note('rollout.failed', `reload #${record.id} failed: ${reason}`, { reason });
+    return null;
+  }
   const svc = store.services.get(record.service);
   const target = store.revisions.get(record.service, record.toRevision);
   if (!svc || !target) {

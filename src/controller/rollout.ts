@@ -11,6 +11,7 @@ import type { RevisionRecord, RolloutKind, RolloutRecord, Store } from '../store
 import { nextStep, usesPercentWeights, type Step } from '../strategies/index.js';
 import { runAnalysis } from './analysis-run.js';
 import { RolloutControl } from './control.js';
+import { handOffToFresh } from './handoff-step.js';
 import { InstanceOps } from './instance-ops.js';
 import { pickToStop, type LiveInstance } from './live-group.js';
 import type { Reporter } from './progress.js';
@@ -279,6 +280,13 @@ export class Rollout {
 
   private async addNext(count: number): Promise<void> {
     const started = await this.ops.startReady(this.plan.target, count, this.control.signal);
+    await handOffToFresh(
+      { runtime: this.deps.runtime, retire: (id) => this.ops.retire(id) },
+      this.plan.spec,
+      this.old,
+      started,
+      (event, message, data) => this.journal(event, message, data),
+    );
     for (const live of started) {
       await this.deps.router.addBackend(this.plan.spec.name, live);
       if (this.previewOpen)

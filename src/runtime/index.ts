@@ -2,6 +2,7 @@
 export type {
   ImageInfo,
   Instance,
+  InstanceFile,
   InstanceHealth,
   InstanceRequest,
   InstanceState,

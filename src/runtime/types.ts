@@ -34,6 +34,14 @@ export interface InstanceRequest {
   stopGracePeriodMs: number;
   /** User, read-only root, capabilities, no-new-privileges, pids limit, tmpfs (issue 14). */
   hardening?: HardeningSpec;
+  /** Copied in after the container is created, before it starts (reload files, issue 16). */
+  files?: InstanceFile[];
+}
+
+/** A file written into a container at an absolute path; parent folders are created. */
+export interface InstanceFile {
+  path: string;
+  data: Uint8Array;
 }
 
 export type InstanceState =

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { configHash, parseSpec } from '../spec/index.js';
-import { checkContainerPolicy } from './container-policy.js';
+import { checkContainerPolicy, checkRemoteEnvFiles } from './container-policy.js';
 import { redactEnv } from './redact.js';
 import { selfSignedCertificate } from './x509.js';
 
@@ -160,4 +160,18 @@ test("a remote caller's TLS files must lie in the allowed roots (the proxy serve
     ['services.web.tls.cert', 'services.web.tls.key'],
   );
   checkContainerPolicy(s, { allowedHostPaths: [dir] }, { localCaller: false });
+});
+
+test('reload files: outside the roots refused, and a remote text is refused before they are read', () => {
+  const s = spec(
+    `    reload:\n      files: [{ source: ./secret.txt, target: /etc/app.conf }]\n      trigger: { signal: SIGHUP }\n`,
+  );
+  checkContainerPolicy(s, { allowedHostPaths: [] }, { localCaller: true });
+  const remote = refusal(() =>
+    checkContainerPolicy(s, { allowedHostPaths: [] }, { localCaller: false }),
+  );
+  assert.match(remote[0] ?? '', /reload\.files\[0\]\.source: ".*secret.txt" is outside/);
+  const text = `services:\n  web:\n    reload:\n      files: [{ source: /etc/shadow, target: /x }]\n`;
+  const before = refusal(() => checkRemoteEnvFiles(text, file, { allowedHostPaths: [dir] }));
+  assert.match(before[0] ?? '', /reload\.files\[0\]\.source: "\/etc\/shadow" is outside/);
 });

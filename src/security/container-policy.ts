@@ -54,6 +54,13 @@ export function checkContainerPolicy(
       for (const [field, file] of tlsFiles(svc))
         if (!roots.some((root) => isInside(real(file), root)))
           problems.push(`services.${svc.name}.${field}: ${outside(`"${file}"`)}`);
+    // Reload files (issue 16) are read by the daemon and copied into containers, like secrets.
+    (svc.reload?.files ?? []).forEach((f, i) => {
+      if (!roots.some((root) => isInside(real(f.source), root)))
+        problems.push(
+          `services.${svc.name}.reload.files[${i}].source: ${outside(`"${f.source}"`)}`,
+        );
+    });
     for (const [key, secret] of Object.entries(svc.secretEnv ?? {}))
       if (!roots.some((root) => isInside(real(secret.file), root)))
         problems.push(
@@ -79,8 +86,9 @@ export function checkContainerPolicy(
 }
 
 /**
- * For a remote caller's spec text, before it is parsed (parsing reads them): `envFile`s must lie
- * inside the allowed roots, or their values would reach a container the caller controls.
+ * For a remote caller's spec text, before it is parsed (parsing reads them): `envFile`s and
+ * reload files must lie inside the allowed roots, or their contents would reach a container the
+ * caller controls.
  */
 export function checkRemoteEnvFiles(text: string, file: string, policy: ContainerPolicy): void {
   let doc: unknown;
@@ -102,6 +110,15 @@ export function checkRemoteEnvFiles(text: string, file: string, policy: Containe
       if (!roots.some((root) => isInside(abs, root)))
         problems.push(
           `services.${name}.envFile${Array.isArray(raw) ? `[${i}]` : ''}: "${f}" is outside the allowed roots (${policy.allowedHostPaths.join(', ') || 'none: config.yaml policy.allowedHostPaths'})`,
+        );
+    });
+    const reload = (svc as { reload?: { files?: unknown } } | null)?.reload?.files;
+    (Array.isArray(reload) ? reload : []).forEach((f: unknown, i) => {
+      const source = (f as { source?: unknown } | null)?.source;
+      if (typeof source !== 'string') return;
+      if (!roots.some((root) => isInside(real(resolve(dirname(resolve(file)), source)), root)))
+        problems.push(
+          `services.${name}.reload.files[${i}].source: "${source}" is outside the allowed roots (${policy.allowedHostPaths.join(', ') || 'none: config.yaml policy.allowedHostPaths'})`,
         );
     });
   }

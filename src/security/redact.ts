@@ -11,8 +11,15 @@ function walk(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(walk);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
+  // A reload file (issue 16) is shown by its target and digest: its content may hold secrets.
+  const reloadFile = 'sha256' in value && 'target' in value;
   for (const [k, v] of Object.entries(value))
-    out[k] = k === 'env' && isStringMap(v) ? masked(v) : walk(v);
+    out[k] =
+      k === 'env' && isStringMap(v)
+        ? masked(v)
+        : reloadFile && k === 'content' && typeof v === 'string'
+          ? REDACTED
+          : walk(v);
   return out;
 }
 

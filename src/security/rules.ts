@@ -62,6 +62,14 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   },
   {
     method: 'POST',
+    path: '/v1/services/:name/reload',
+    permission: 'deploy',
+    verb: 'reload',
+    services: SERVICE,
+    what: 'reload (files in place)',
+  },
+  {
+    method: 'POST',
     path: '/v1/services/:name/rollout/:action',
     permission: 'deploy',
     verb: 'rollout',

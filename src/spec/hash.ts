@@ -37,3 +37,15 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
+
+/**
+ * The content hash of a service's reload files (issue 16), apart from the config hash: a change
+ * of these files alone is applied to running instances by a reload, not by a new revision. The
+ * hash is kept per service with its stored spec; null when the service has no reload files.
+ */
+export function reloadFilesHash(service: Pick<ServiceSpec, 'reload'>): string | null {
+  const files = service.reload?.files;
+  if (!files?.length) return null;
+  const listed = files.map((f) => ({ target: f.target, sha256: f.sha256 }));
+  return createHash('sha256').update(canonicalJson(listed)).digest('hex').slice(0, 16);
+}

@@ -15,5 +15,6 @@ export { loadSpec, parseSpec } from './parse.js';
 export { formatIssue } from './issues.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { specJsonSchema } from './json-schema.js';
-export { canonicalJson, configHash } from './hash.js';
+export { canonicalJson, configHash, reloadFilesHash } from './hash.js';
 export { diffServices } from './diff.js';
+export { MAX_RELOAD_FILE_BYTES } from './reload.js';

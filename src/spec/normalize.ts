@@ -27,6 +27,8 @@ import type {
 import { parseVolume, resolveVolumeSource } from './volume.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 import { normalizePreflight } from './preflight.js';
+import { normalizeReload } from './reload.js';
+import { normalizeHandoff } from './handoff.js';
 
 /** Maxima Kubernetes uses when a rolling update does not say. */
 const DEFAULT_MAX_SURGE = '25%';
@@ -93,8 +95,24 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
 function hardeningAndSecrets(
   ctx: Ctx,
   raw: RawService,
-): Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight'> {
-  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight'> = {};
+): Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight' | 'reload' | 'handoff'> {
+  const out: Pick<ServiceSpec, 'hardening' | 'secretEnv' | 'preflight' | 'reload' | 'handoff'> = {};
+  const handoff = normalizeHandoff(raw.handoff, (where, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'handoff', ...where), message)),
+  );
+  if (handoff) out.handoff = handoff;
+  const reload = normalizeReload(raw.reload, ctx.specDir, (where, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'reload', ...where), message)),
+  );
+  if (reload) out.reload = reload;
+  if (reload && raw.readOnly === true)
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'reload'),
+        'reload copies files into the container: it cannot be used with readOnly: true',
+        'key',
+      ),
+    );
   const hardening = normalizeHardening(raw);
   if (hardening) out.hardening = hardening;
   const preflight = normalizePreflight(raw.preflight, (index, message) =>

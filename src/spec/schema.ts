@@ -13,6 +13,8 @@ import { PERCENT_PATTERN } from './quantity.js';
 import { parseVolume } from './volume.js';
 import { envFromFile, hardeningFields } from './hardening.js';
 import { preflightField } from './preflight.js';
+import { reloadField } from './reload.js';
+import { handoffField } from './handoff.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -630,6 +632,8 @@ export const serviceSchema = z.strictObject(
     }).default('10s'),
     ...hardeningFields,
     ...preflightField,
+    ...reloadField,
+    ...handoffField,
   },
   expecting('a mapping of service settings'),
 );

@@ -137,6 +137,47 @@ export interface ServiceSpec {
   secretEnv?: Record<string, SecretEnvSpec>;
   /** Host commands run before any instance of a new version starts. */
   preflight?: PreflightSpec[];
+  /** Files applied to running instances by a reload rather than a new revision (issue 16). */
+  reload?: ReloadSpec;
+  /** State exported from an old instance into its new replacement before it serves (issue 16). */
+  handoff?: HandoffSpec;
+}
+
+export type HandoffEndpoint = { type: 'http'; path: string } | { type: 'exec'; command: string[] };
+
+export interface HandoffSpec {
+  export: HandoffEndpoint;
+  import: HandoffEndpoint;
+  /** Bounds one hand-off, export and import together. */
+  timeoutMs: number;
+  maxBytes: number;
+  /** fail: the rollout fails (and is undone); continue: the new instance starts empty. */
+  onFail: 'fail' | 'continue';
+}
+
+/** A reload file as read with the spec: its content travels with it (base64). */
+export interface ReloadFileSpec {
+  /** Absolute host path it was read from. */
+  source: string;
+  /** Absolute path in the container. */
+  target: string;
+  sha256: string;
+  content: string;
+}
+
+export interface ReloadSpec {
+  files: ReloadFileSpec[];
+  trigger:
+    | { type: 'signal'; signal: string }
+    | { type: 'exec'; command: string[] }
+    | { type: 'http'; path: string; method: string };
+  /** null: the trigger succeeding is enough. */
+  verify:
+    | { type: 'http'; path: string; status: number | null; body: string | null }
+    | { type: 'probe' }
+    | null;
+  /** Bounds the trigger and the verify, each. */
+  timeoutMs: number;
 }
 
 export interface PreflightSpec {

@@ -2,7 +2,7 @@ import type { ServiceSpec } from '../spec/types.js';
 
 export type RevisionStatus = 'pending' | 'active' | 'retired' | 'failed';
 export type RolloutStatus = 'running' | 'succeeded' | 'failed' | 'rolled-back';
-export type RolloutKind = 'update' | 'rollback' | 'scale' | 'down';
+export type RolloutKind = 'update' | 'rollback' | 'scale' | 'down' | 'reload';
 
 export interface ServiceRecord {
   name: string;

@@ -9,6 +9,7 @@ import type {
   ImageInfo,
   Instance,
   InstanceHealth,
+  InstanceFile,
   InstanceRequest,
   InstanceState,
   InstanceUsage,
@@ -144,6 +145,8 @@ export class DockerRuntime implements Runtime {
     }
     const id = created.Id;
     try {
+      // Reload files are part of the instance's creation: it starts with the current ones.
+      if (req.files?.length) await this.client.containers.putArchive(id, '/', filesTar(req.files));
       await this.client.containers.start(id);
     } catch (err) {
       await this.client.containers.remove(id, { force: true, v: true }).catch(() => undefined);
@@ -347,4 +350,12 @@ function healthFromStatus(status: string): InstanceHealth {
   if (status.includes('(unhealthy)')) return 'unhealthy';
   if (status.includes('(health: starting)')) return 'starting';
   return 'none';
+}
+
+/** A tar of files at absolute paths, to extract at "/" (Docker creates the parent folders). */
+export function filesTar(files: InstanceFile[]): Buffer {
+  const now = Math.floor(Date.now() / 1000);
+  return packTar(
+    files.map((f) => ({ name: f.path.replace(/^\/+/, ''), data: f.data, mtime: now })),
+  );
 }
