@@ -77,6 +77,7 @@ export class Controller {
       router,
       store,
       busy: (service) => this.locks.busy(service) !== null,
+      runtime,
       exists: async (id) => (await runtime.inspectInstance(id)) !== null,
     });
     this.reconciler = new Reconciler({

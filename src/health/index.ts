@@ -1,2 +1,2 @@
-export { probe, httpProbe, tcpProbe, type ProbeResult } from './probe.js';
+export { probe, httpProbe, tcpProbe, type ProbeResult, type ProbeTarget } from './probe.js';
 export { waitReady, type WaitReadyOptions } from './wait-ready.js';

@@ -78,6 +78,15 @@ export interface Runtime {
   /** Instances managed by this hotswap home, optionally filtered. */
   listInstances(filter?: { service?: string; revision?: number }): Promise<Instance[]>;
   logs(id: string, opts?: LogRequest): Promise<string>;
+  /**
+   * Runs a command (exec form) in a running instance: exec health probes (issue 16). Optional so
+   * test doubles need not have it; the Docker backend does.
+   */
+  exec?(
+    id: string,
+    cmd: string[],
+    opts?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<{ exitCode: number; output: string }>;
   /** Log text as it is written, until the instance stops or the signal aborts. */
   followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
 }

@@ -25,6 +25,7 @@ import type {
   VolumeSpec,
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
+import { checkKinds, healthCheck, startupPhase } from './health-probes.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 import { normalizePreflight } from './preflight.js';
 
@@ -329,17 +330,20 @@ function normalizeHealth(
       ),
     );
   }
-  if (health.http !== undefined && health.tcp !== undefined) {
+  const kinds = checkKinds(health);
+  if (kinds.length > 1) {
     ctx.found.push(
       ctx.issues.at(
-        path(ctx, 'health', 'tcp'),
-        'a health check is either http or tcp, not both',
+        path(ctx, 'health', kinds[1]!),
+        `a health check is one of http, tcp, exec or docker, not both ${kinds[0]} and ${kinds[1]}`,
         'key',
       ),
     );
   }
+  const startup = startupPhase(health);
   return {
-    check: health.http !== undefined ? { type: 'http', path: health.http } : { type: 'tcp' },
+    ...(startup ? { startup } : {}),
+    check: healthCheck(health),
     intervalMs: ms(health.interval),
     timeoutMs: ms(health.timeout),
     healthyThreshold: health.healthyThreshold,

@@ -438,7 +438,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
       'hotswap.yaml:5:13 services.web.listen: expected an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080", found "example.com:80" (host "example.com" is not an IPv4 address, [IPv6] address or localhost)',
       'hotswap.yaml:6:25 services.web.volumes[1]: expected a mount like "./data:/data:ro" or "name:/cache", found "b:relative" (target "relative" is not an absolute container path)',
       'hotswap.yaml:11:25 services.api.volumes[1]: target "/x" is mounted twice',
-      'hotswap.yaml:12:31 services.api.health.tcp: a health check is either http or tcp, not both',
+      'hotswap.yaml:12:31 services.api.health.tcp: a health check is one of http, tcp, exec or docker, not both http and tcp',
       'hotswap.yaml:15:7 services.api.strategy.maxUnavailable: maxUnavailable applies only to the rolling strategy, not recreate',
     ]);
   });

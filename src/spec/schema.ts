@@ -13,6 +13,7 @@ import { PERCENT_PATTERN } from './quantity.js';
 import { parseVolume } from './volume.js';
 import { envFromFile, hardeningFields } from './hardening.js';
 import { preflightField } from './preflight.js';
+import { probeFields } from './health-probes.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -107,6 +108,7 @@ export const healthSchema = z
         .literal(true, expecting('true'))
         .optional()
         .meta({ description: 'Check that the port accepts connections.' }),
+      ...probeFields(duration),
       interval: duration({ positive: true, description: 'Time between probes.' }).default('1s'),
       timeout: duration({ positive: true, description: 'Time one probe may take.' }).default('1s'),
       healthyThreshold: positiveInt()

@@ -7,15 +7,36 @@ export interface HttpHealth {
 export interface TcpHealth {
   type: 'tcp';
 }
+/** A command run inside the container (exec form, no shell); exit code 0 passes. */
+export interface ExecHealth {
+  type: 'exec';
+  command: string[];
+}
+/** The image's own HEALTHCHECK, as Docker reports it (State.Health.Status). */
+export interface DockerHealth {
+  type: 'docker';
+}
+
+/**
+ * A phase before readiness for slow starters: passes `healthyThreshold` probes in a row within
+ * its own deadline; only then does the readiness deadline start.
+ */
+export interface StartupProbeSpec {
+  intervalMs: number;
+  healthyThreshold: number;
+  deadlineMs: number;
+}
 
 export interface HealthSpec {
-  check: HttpHealth | TcpHealth;
+  check: HttpHealth | TcpHealth | ExecHealth | DockerHealth;
   intervalMs: number;
   timeoutMs: number;
   healthyThreshold: number;
   unhealthyThreshold: number;
   /** How long a new instance may take to become healthy before the rollout fails. */
   deadlineMs: number;
+  /** Absent when the spec has none, so older config hashes do not change. */
+  startup?: StartupProbeSpec;
 }
 
 /** One analysis run: `count` judgements, `intervalMs` apart. */
