@@ -11,6 +11,7 @@ import { fromBackends, type LiveInstance } from './live-group.js';
 import { silentReporter, type Reporter } from './progress.js';
 import { Reconciler, type RuntimeEvent } from './reconciler.js';
 import { recoverRollout, specForRevision } from './recovery.js';
+import { resizeInstances } from './resize.js';
 import { Rollout } from './rollout.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
@@ -484,6 +485,11 @@ export class Controller {
     if (!existing) this.store.services.upsert(spec);
     const stableNumber = existing?.stableRevision ?? null;
     const stable = stableNumber === null ? null : this.store.revisions.get(spec.name, stableNumber);
+    // Same revision: a change of resources is applied live (a refusal throws before any change).
+    if (kind === 'update' && stableNumber === target.number)
+      await resizeInstances(this.runtime, spec, (event, message, data) =>
+        this.note(report, spec.name, event, message, data),
+      );
     await this.router.ensureService(spec.name, serviceConfig(spec));
     const serving = await this.servingInstances(spec.name, report);
     if (this.isUnchanged(spec, target, stableNumber, serving)) {
@@ -610,8 +616,14 @@ export class Controller {
     return svc;
   }
 
-  private note(report: Reporter, service: string, event: string, message: string): void {
-    const entry = this.store.journal.append({ service, event, data: { message } });
+  private note(
+    report: Reporter,
+    service: string,
+    event: string,
+    message: string,
+    data: object = {},
+  ): void {
+    const entry = this.store.journal.append({ service, event, data: { message, ...data } });
     report({ at: entry.at, service, event, message });
   }
 }

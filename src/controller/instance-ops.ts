@@ -166,5 +166,7 @@ export function instanceRequest(spec: ServiceSpec, revision: RevisionRecord): In
     volumes: rev.volumes,
     stopGracePeriodMs: spec.stopGracePeriodMs,
     ...(rev.hardening ? { hardening: rev.hardening } : {}),
+    // The service's current limits, not the revision's: resources change live, outside revisions.
+    ...(spec.resources ? { resources: spec.resources } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // The contract between the controller and a runtime backend. A backend runs instances of
 // revisions and reports where they listen; it knows nothing of strategies or traffic.
 
-import type { HardeningSpec, VolumeSpec } from '../spec/types.js';
+import type { HardeningSpec, ResourcesSpec, VolumeSpec } from '../spec/types.js';
 
 export interface ImageInfo {
   /** Image id (sha256:...) — the content digest of the local image config. */
@@ -34,6 +34,8 @@ export interface InstanceRequest {
   stopGracePeriodMs: number;
   /** User, read-only root, capabilities, no-new-privileges, pids limit, tmpfs (issue 14). */
   hardening?: HardeningSpec;
+  /** CPU, memory and pids limits (issue 16). */
+  resources?: ResourcesSpec;
 }
 
 export type InstanceState =
@@ -87,6 +89,10 @@ export interface Runtime {
     cmd: string[],
     opts?: { timeoutMs?: number; signal?: AbortSignal },
   ): Promise<{ exitCode: number; output: string }>;
+  /** Limits an instance has now and the memory it uses (issue 16; optional like exec). */
+  instanceResources?(id: string): Promise<{ limits: ResourcesSpec; memoryInUse: number }>;
+  /** Changes an instance's limits live (docker update): no restart. */
+  updateResources?(id: string, resources: ResourcesSpec): Promise<void>;
   /** Log text as it is written, until the instance stops or the signal aborts. */
   followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
 }

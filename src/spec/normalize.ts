@@ -25,6 +25,7 @@ import type {
   VolumeSpec,
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
+import { normalizeResources } from './resources.js';
 import { checkKinds, healthCheck, startupPhase } from './health-probes.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 import { normalizePreflight } from './preflight.js';
@@ -81,7 +82,23 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     stopGracePeriodMs: ms(raw.stopGracePeriod),
     tls: normalizeTls(ctx, raw),
     ...hardeningAndSecrets(ctx, raw),
+    ...resourcesOf(ctx, raw),
   };
+}
+
+/** Left out when unset; the host's figures (cores) are checked here, at the field. */
+function resourcesOf(ctx: Ctx, raw: RawService): Pick<ServiceSpec, 'resources'> {
+  const resources = normalizeResources(raw.resources, (field, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'resources', field), message)),
+  );
+  if (resources?.pids !== undefined && raw.pidsLimit !== undefined)
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'pidsLimit'),
+        'pidsLimit and resources.pids set the same limit: keep resources.pids',
+      ),
+    );
+  return resources ? { resources } : {};
 }
 
 /** The optional issue-14 fields; left out entirely when unused, so config hashes stay as they were. */

@@ -14,6 +14,7 @@ import { parseVolume } from './volume.js';
 import { envFromFile, hardeningFields } from './hardening.js';
 import { preflightField } from './preflight.js';
 import { probeFields } from './health-probes.js';
+import { resourcesField } from './resources.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -589,6 +590,7 @@ export const serviceSchema = z.strictObject(
     }).default('10s'),
     ...hardeningFields,
     ...preflightField,
+    ...resourcesField,
   },
   expecting('a mapping of service settings'),
 );

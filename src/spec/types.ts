@@ -156,6 +156,17 @@ export interface ServiceSpec {
   secretEnv?: Record<string, SecretEnvSpec>;
   /** Host commands run before any instance of a new version starts. */
   preflight?: PreflightSpec[];
+  /** CPU, memory and pids limits, changed live on running instances. */
+  resources?: ResourcesSpec;
+}
+
+/** Live resources (issue 16); sizes in bytes. Not in the config hash: applied with docker update. */
+export interface ResourcesSpec {
+  cpus?: number;
+  memory?: number;
+  /** Memory + swap; -1: unlimited swap. Unset: Docker's default (as much swap as memory). */
+  memorySwap?: number;
+  pids?: number;
 }
 
 export interface PreflightSpec {

@@ -4,7 +4,8 @@
 import { applyHardening } from './hardening.js';
 import { randomBytes } from 'node:crypto';
 import { HotswapError } from '../../errors.js';
-import type { VolumeSpec } from '../../spec/types.js';
+import type { ResourcesSpec, VolumeSpec } from '../../spec/types.js';
+import { memoryInUse, resourcesOf, toDockerResources } from './resources.js';
 import type {
   ImageInfo,
   Instance,
@@ -123,6 +124,7 @@ export class DockerRuntime implements Runtime {
     };
     if (req.command) body.Cmd = req.command;
     applyHardening(body, req.hardening);
+    if (req.resources) Object.assign(body.HostConfig!, toDockerResources(req.resources));
 
     let created: { Id: string };
     try {
@@ -230,6 +232,18 @@ export class DockerRuntime implements Runtime {
   /** Runs a command in a running instance. */
   async exec(id: string, cmd: string[], opts?: RunOptions): Promise<ExecResult> {
     return this.client.exec.run(id, cmd, opts);
+  }
+
+  async instanceResources(id: string): Promise<{ limits: ResourcesSpec; memoryInUse: number }> {
+    const [c, stats] = await Promise.all([
+      this.client.containers.inspect(id),
+      this.client.containers.stats(id),
+    ]);
+    return { limits: resourcesOf(c), memoryInUse: memoryInUse(stats) };
+  }
+
+  async updateResources(id: string, resources: ResourcesSpec): Promise<void> {
+    await this.client.containers.update(id, toDockerResources(resources));
   }
 
   /** Writes files (relative names) under directory `dir` of the instance, which must exist. */
