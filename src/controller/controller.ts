@@ -2,7 +2,9 @@
 // rollout, one service at a time, and answers what is running and what happened.
 import { HotswapError } from '../errors.js';
 import type { Router } from '../proxy/types.js';
+import type { CheckpointSupport } from '../runtime/index.js';
 import type { Instance, LogRequest, Runtime } from '../runtime/types.js';
+import { assertCheckpointUsable } from './checkpoint-gate.js';
 import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
@@ -55,6 +57,8 @@ export interface ControllerOptions {
   /** How long undoing a failed rollout retries transient errors. */
   undoDeadlineMs?: number;
   log?: (line: string) => void;
+  /** Whether docker checkpoint works here, found out at daemon start (issue 16). */
+  checkpoint?: Promise<CheckpointSupport>;
 }
 
 const HOUSEKEEPING_MS = 1000;
@@ -182,6 +186,7 @@ export class Controller {
     if (only !== undefined && services.length === 0) {
       throw new HotswapError('NOT_FOUND', `service "${only}" is not declared in ${spec.file}`);
     }
+    await assertCheckpointUsable(services, this.options.checkpoint);
     const results: DeployResult[] = [];
     for (const svc of services) {
       results.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));

@@ -380,6 +380,7 @@ const STRATEGY_KEYS: Record<string, ReadonlyArray<StrategySpec['type']>> = {
   autoPromotion: ['blue-green'],
   prePromotionAnalysis: ['blue-green'],
   scaleDownDelay: ['blue-green'],
+  checkpoint: ['recreate'],
 };
 
 const DEFAULT_SCALE_DOWN_DELAY = '30s';
@@ -401,7 +402,7 @@ function normalizeStrategy(ctx: Ctx, raw: RawService): StrategySpec {
         };
   switch (strategy.type) {
     case 'recreate':
-      return { type: 'recreate' };
+      return strategy.checkpoint ? { type: 'recreate', checkpoint: true } : { type: 'recreate' };
     case 'canary':
       if (strategy.steps === undefined) {
         ctx.found.push(

@@ -219,6 +219,10 @@ export const strategySchema = z
         positive: false,
         description: 'Blue-green: the old group stays warm this long after promotion.',
       }).optional(),
+      checkpoint: z.boolean(expecting('true or false')).optional().meta({
+        description:
+          'Recreate: carry process memory over with docker checkpoint (CRIU); refused where unsupported.',
+      }),
     },
     expecting('a mapping of strategy settings'),
   )

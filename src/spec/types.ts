@@ -55,6 +55,8 @@ export interface RollingStrategy {
 }
 export interface RecreateStrategy {
   type: 'recreate';
+  /** Carry process state over with docker checkpoint (CRIU), where the host supports it. */
+  checkpoint?: true;
 }
 
 export type CanaryStepSpec =

@@ -58,3 +58,5 @@ export { Demuxer, collectOutput, demuxBuffer, demuxStream, framesToOutput } from
 export type { Frame, Output, StreamName } from './stream.js';
 export { packTar, tarChunks, unpackTar } from './tar.js';
 export type { TarEntry, TarEntryType, TarFile } from './tar.js';
+export { detectCheckpointSupport, runCriuCheck } from './checkpoint-support.js';
+export type { CheckpointSupport, CriuCheck } from './checkpoint-support.js';
