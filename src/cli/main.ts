@@ -11,6 +11,7 @@ import * as history from './history.js';
 import * as logs from './logs.js';
 import * as processes from './processes.js';
 import * as restart from './restart.js';
+import * as scale from './scale.js';
 import * as rollback from './rollback.js';
 import * as rollout from './rollout.js';
 import * as status from './status.js';
@@ -53,6 +54,7 @@ function buildProgram(): Command {
     history,
     rollback,
     restart,
+    scale,
     rollout,
     logs,
     down,

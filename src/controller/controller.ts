@@ -243,6 +243,34 @@ export class Controller {
     });
   }
 
+  /**
+   * Sets the number of instances (`hotswap scale`). The new count is the service's desired state
+   * (the reconcile loop then keeps it) once the instances run: more start health-gated, fewer
+   * drain first, then stop, whatever the strategy. A later `up` brings the spec file's count back.
+   */
+  async scale(service: string, replicas: number, report: Reporter): Promise<DeployResult> {
+    return this.locks.with(service, 'scale', async () => {
+      const current = this.requireService(service);
+      const stable =
+        current.stableRevision === null
+          ? null
+          : this.store.revisions.get(service, current.stableRevision);
+      if (!stable)
+        throw new HotswapError('NOT_FOUND', `service "${service}" has no revision to scale`);
+      this.note(
+        report,
+        service,
+        'scale.requested',
+        `scale ${service}: ${current.spec.replicas} → ${replicas}`,
+        {
+          from: current.spec.replicas,
+          to: replicas,
+        },
+      );
+      return this.runRollout('update', { ...current.spec, replicas }, stable, report);
+    });
+  }
+
   /** The image a revision ran; pulled again by its digest when it was removed from the host. */
   private async revisionImage(target: RevisionRecord, report: Reporter): Promise<void> {
     try {
