@@ -14,6 +14,7 @@ import { silentReporter, type Reporter } from './progress.js';
 import { Reconciler, type RuntimeEvent } from './reconciler.js';
 import { recoverRollout, specForRevision } from './recovery.js';
 import { resizeInstances } from './resize.js';
+import { Autoscaler } from './autoscaler.js';
 import { Rollout } from './rollout.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
@@ -57,6 +58,7 @@ export interface ControllerOptions {
   /** How long undoing a failed rollout retries transient errors. */
   undoDeadlineMs?: number;
   log?: (line: string) => void;
+  autoscaleIntervalMs?: number;
   /** Whether docker checkpoint works here, found out at daemon start (issue 16). */
   checkpoint?: Promise<CheckpointSupport>;
 }
@@ -69,6 +71,7 @@ export class Controller {
   private housekeeping: NodeJS.Timeout | null = null;
   private readonly monitor: HealthMonitor;
   private readonly reconciler: Reconciler;
+  private readonly autoscaler: Autoscaler;
   private readonly recovering = new Set<number>();
   private readonly recoveryErrors = new Map<number, string>();
 
@@ -97,12 +100,21 @@ export class Controller {
       intervalMs: options.reconcileIntervalMs,
       log: options.log,
     });
+    this.autoscaler = new Autoscaler({
+      store,
+      router,
+      runtime,
+      busy: (service) => this.locks.busy(service) !== null,
+      scale: (service, replicas) => this.scale(service, replicas, silentReporter),
+      intervalMs: options.autoscaleIntervalMs,
+    });
   }
 
   /** Housekeeping and the reconcile loop, whose first pass recovers interrupted rollouts. */
   start(): void {
     this.startHousekeeping();
     this.reconciler.start();
+    this.autoscaler.start();
   }
 
   /**
@@ -112,6 +124,7 @@ export class Controller {
   close(opts: { abortRollouts?: boolean } = {}): void {
     this.stopHousekeeping();
     this.reconciler.stop();
+    this.autoscaler.stop();
     if (opts.abortRollouts)
       for (const r of this.active.values()) r.control.abort('controller closed');
   }
@@ -488,7 +501,8 @@ export class Controller {
     return followServiceLogs(this.runtime, service, opts, signal, emit);
   }
 
-  private async deploy(svc: ServiceSpec, report: Reporter): Promise<DeployResult> {
+  private async deploy(declared: ServiceSpec, report: Reporter): Promise<DeployResult> {
+    const svc = this.withAutoscaledReplicas(declared);
     // preflight: nothing changes if the image is missing or cannot be pulled
     const image = await this.runtime.ensureImage(svc.image, svc.pull ?? 'missing', (message) =>
       this.note(report, svc.name, 'image.pull', message),
@@ -505,6 +519,17 @@ export class Controller {
         spec: svc,
       });
     return this.runRollout('update', svc, target, report);
+  }
+
+  /**
+   * With autoscale the autoscaler owns the count: an update keeps the current one (within the
+   * new min..max) instead of going back to the file's `replicas`, which is only the start.
+   */
+  private withAutoscaledReplicas(svc: ServiceSpec): ServiceSpec {
+    const a = svc.autoscale;
+    if (!a) return svc;
+    const current = this.store.services.get(svc.name)?.spec.replicas ?? svc.replicas;
+    return { ...svc, replicas: Math.min(a.max, Math.max(a.min, current)) };
   }
 
   private async runRollout(

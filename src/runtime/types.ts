@@ -91,6 +91,8 @@ export interface Runtime {
   ): Promise<{ exitCode: number; output: string }>;
   /** Limits an instance has now and the memory it uses (issue 16; optional like exec). */
   instanceResources?(id: string): Promise<{ limits: ResourcesSpec; memoryInUse: number }>;
+  /** CPU time the instance used so far (ns) and when it was read: two samples give CPU %. */
+  cpuSample?(id: string): Promise<{ cpuNs: number; atMs: number }>;
   /** Changes an instance's limits live (docker update): no restart. */
   updateResources?(id: string, resources: ResourcesSpec): Promise<void>;
   /** Log text as it is written, until the instance stops or the signal aborts. */

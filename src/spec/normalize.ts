@@ -26,6 +26,7 @@ import type {
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
 import { normalizeResources } from './resources.js';
+import { normalizeAutoscale } from './autoscale.js';
 import { checkKinds, healthCheck, startupPhase } from './health-probes.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 import { normalizePreflight } from './preflight.js';
@@ -83,7 +84,21 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     tls: normalizeTls(ctx, raw),
     ...hardeningAndSecrets(ctx, raw),
     ...resourcesOf(ctx, raw),
+    ...autoscaleOf(ctx, raw),
   };
+}
+
+function autoscaleOf(ctx: Ctx, raw: RawService): Pick<ServiceSpec, 'autoscale'> {
+  const autoscale = normalizeAutoscale(raw.autoscale, ms, (field, message) =>
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'autoscale', ...(field ? [field] : [])),
+        message,
+        field ? 'value' : 'key',
+      ),
+    ),
+  );
+  return autoscale ? { autoscale } : {};
 }
 
 /** Left out when unset; the host's figures (cores) are checked here, at the field. */

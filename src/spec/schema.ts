@@ -15,6 +15,7 @@ import { envFromFile, hardeningFields } from './hardening.js';
 import { preflightField } from './preflight.js';
 import { probeFields } from './health-probes.js';
 import { resourcesField } from './resources.js';
+import { autoscaleField } from './autoscale.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -595,6 +596,7 @@ export const serviceSchema = z.strictObject(
     ...hardeningFields,
     ...preflightField,
     ...resourcesField,
+    ...autoscaleField(duration),
   },
   expecting('a mapping of service settings'),
 );

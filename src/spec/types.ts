@@ -160,6 +160,8 @@ export interface ServiceSpec {
   preflight?: PreflightSpec[];
   /** CPU, memory and pids limits, changed live on running instances. */
   resources?: ResourcesSpec;
+  /** replicas is then the starting count; the autoscaler owns it afterwards. */
+  autoscale?: AutoscaleSpec;
 }
 
 /** Live resources (issue 16); sizes in bytes. Not in the config hash: applied with docker update. */
@@ -169,6 +171,17 @@ export interface ResourcesSpec {
   /** Memory + swap; -1: unlimited swap. Unset: Docker's default (as much swap as memory). */
   memorySwap?: number;
   pids?: number;
+}
+
+/** Instances follow load between min and max (issue 16). */
+export interface AutoscaleSpec {
+  min: number;
+  max: number;
+  /** Requests per second per instance, from the proxy; null: not a criterion. */
+  targetRps: number | null;
+  /** CPU % per instance (100 = one core), from Docker; null: not a criterion. */
+  targetCpu: number | null;
+  cooldownMs: number;
 }
 
 export interface PreflightSpec {

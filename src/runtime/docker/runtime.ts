@@ -242,6 +242,15 @@ export class DockerRuntime implements Runtime {
     return { limits: resourcesOf(c), memoryInUse: memoryInUse(stats) };
   }
 
+  async cpuSample(id: string): Promise<{ cpuNs: number; atMs: number }> {
+    const stats = await this.client.containers.stats(id);
+    const at = Date.parse(stats.read);
+    return {
+      cpuNs: stats.cpu_stats.cpu_usage.total_usage,
+      atMs: Number.isFinite(at) && at > 0 ? at : Date.now(),
+    };
+  }
+
   async updateResources(id: string, resources: ResourcesSpec): Promise<void> {
     await this.client.containers.update(id, toDockerResources(resources));
   }
