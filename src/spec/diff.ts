@@ -17,6 +17,7 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
   changes.push(...diffSecrets(old.secretEnv ?? {}, next.secretEnv ?? {}));
   field('hardening', JSON.stringify(old.hardening ?? {}), JSON.stringify(next.hardening ?? {}));
   field('resources', JSON.stringify(old.resources ?? {}), JSON.stringify(next.resources ?? {}));
+  field('autoscale', JSON.stringify(old.autoscale ?? null), JSON.stringify(next.autoscale ?? null));
   field('command', showCommand(old.command), showCommand(next.command));
   field('volumes', showVolumes(old.volumes), showVolumes(next.volumes));
   for (const [name, show] of HEALTH_FIELDS)
