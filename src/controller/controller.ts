@@ -270,6 +270,12 @@ export class Controller {
           : this.store.revisions.get(service, current.stableRevision);
       if (!stable)
         throw new HotswapError('NOT_FOUND', `service "${service}" has no revision to scale`);
+      const auto = current.spec.autoscale;
+      if (auto && (replicas < auto.min || replicas > auto.max))
+        throw new HotswapError(
+          'USAGE',
+          `${service} is autoscaled between ${auto.min} and ${auto.max} instances; ${replicas} is outside (change autoscale in the spec to go beyond)`,
+        );
       this.note(
         report,
         service,

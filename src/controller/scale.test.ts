@@ -98,3 +98,33 @@ for (const strategy of STRATEGIES) {
     });
   });
 }
+
+void test('an autoscaled service is not scaled by hand outside its min..max', async () => {
+  world.containers.clear();
+  world.routes = { version: 1, services: {} };
+  world.images.add('img:v1');
+  const store = Store.open(join(mkdtempSync(join(tmpdir(), 'hotswap-scale-')), 'hotswap.db'));
+  const v = world.view();
+  const c = new Controller(v.runtime, v.router, store, { reconcileIntervalMs: 60_000 });
+  const base = sampleService();
+  const autoscale = { min: 1, max: 2, targetRps: 10, targetCpu: null, cooldownMs: 1000 };
+  const spec = sampleService({
+    image: 'img:v1',
+    replicas: 1,
+    autoscale,
+    health: { ...base.health, intervalMs: 5, deadlineMs: 1000 },
+  });
+  try {
+    await c.apply({ file: 't', services: [spec] }, undefined, silentReporter);
+    await assert.rejects(
+      c.scale('web', 5, silentReporter),
+      /web is autoscaled between 1 and 2 instances; 5 is outside/,
+    );
+    assert.equal((await c.scale('web', 2, silentReporter)).outcome, 'succeeded');
+    // `up` keeps the autoscaled count rather than the file's replicas.
+    await c.apply({ file: 't', services: [spec] }, undefined, silentReporter);
+    assert.equal(world.running('web').length, 2);
+  } finally {
+    c.close({ abortRollouts: true });
+  }
+});
