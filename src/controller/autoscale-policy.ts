@@ -8,6 +8,8 @@ import type { AutoscaleSpec } from '../spec/types.js';
 /** |value / target − 1| within this: the metric is on target. */
 export const TOLERANCE = 0.1;
 
+const NO_FIGURES = 'no figures yet';
+
 export interface Observation {
   at: number;
   /** Instances serving now. */
@@ -16,8 +18,12 @@ export interface Observation {
   cpuPercent: number | null;
 }
 
+export type HoldKind = 'no-figures' | 'on-target' | 'cooldown' | 'stabilizing';
+
 export interface Decision {
   action: 'scale' | 'hold';
+  /** Why a hold holds; the loop journals a hold when this (or `wanted`) changes. */
+  kind?: HoldKind;
   from: number;
   to: number;
   /** The count the metrics ask for now, before cooldown and stabilization. */
@@ -38,8 +44,9 @@ export class AutoscalePolicy {
 
   decide(o: Observation): Decision {
     const { min, max, cooldownMs } = this.spec;
-    const hold = (wanted: number, reason: string): Decision => ({
+    const hold = (kind: HoldKind, wanted: number, reason: string): Decision => ({
       action: 'hold',
+      kind,
       from: o.replicas,
       to: o.replicas,
       wanted,
@@ -58,10 +65,12 @@ export class AutoscalePolicy {
     const { wanted, why } = this.ask(o);
     this.asks.push({ at: o.at, n: wanted });
     this.asks = this.asks.filter((a) => o.at - a.at <= cooldownMs);
-    if (wanted === o.replicas) return hold(wanted, why);
+    if (wanted === o.replicas)
+      return hold(why === NO_FIGURES ? 'no-figures' : 'on-target', wanted, why);
     const sinceChange = o.at - this.lastChangeAt;
     if (sinceChange < cooldownMs)
       return hold(
+        'cooldown',
         wanted,
         `${why}; cooling down (${Math.ceil((cooldownMs - sinceChange) / 1000)} s left)`,
       );
@@ -72,6 +81,7 @@ export class AutoscalePolicy {
     const highest = Math.max(...this.asks.map((a) => a.n));
     if (!windowFull || highest >= o.replicas)
       return hold(
+        'stabilizing',
         wanted,
         `${why}; waiting for it to hold ${cooldownMs / 1000} s before scaling down`,
       );
@@ -93,7 +103,7 @@ export class AutoscalePolicy {
     };
     consider('rps', o.rpsPerInstance, targetRps, '');
     consider('cpu', o.cpuPercent, targetCpu, '%');
-    if (parts.length === 0) return { wanted: o.replicas, why: 'no figures yet' };
+    if (parts.length === 0) return { wanted: o.replicas, why: NO_FIGURES };
     return { wanted: Math.min(max, Math.max(min, wanted)), why: parts.join(', ') };
   }
 }

@@ -81,9 +81,10 @@ export class Autoscaler {
     };
     const decision = state.policy.decide(observation);
     if (decision.action === 'hold') {
-      if (decision.reason !== state.lastHold)
-        this.journal(spec.name, 'autoscale.hold', decision, observation);
-      state.lastHold = decision.reason;
+      // Once per kind of hold and wanted count: the figures move every tick, the decision does not.
+      const key = `${decision.kind}:${decision.wanted}`;
+      if (key !== state.lastHold) this.journal(spec.name, 'autoscale.hold', decision, observation);
+      state.lastHold = key;
       return;
     }
     state.lastHold = null;
