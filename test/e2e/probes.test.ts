@@ -44,6 +44,23 @@ interface Status {
   }>;
 }
 
+/** A service that listens only after 4 s, with a readiness deadline of 2 s. */
+function slowSpec(port: number, startupDeadline: string): string {
+  return `services:
+  slow:
+    image: hotswap-fixture:v1
+    port: 8080
+    listen: 127.0.0.1:${port}
+    env: { STARTUP_DELAY_MS: 4000 }
+    health:
+      http: /healthz
+      interval: 200ms
+      deadline: 2s
+      startup: { deadline: ${startupDeadline} }
+    stopGracePeriod: 1s
+`;
+}
+
 describe('exec and docker probes on the real engine', () => {
   const home = mkdtempSync(join(tmpdir(), 'hotswap-probes-'));
   const file = join(mkdtempSync(join(tmpdir(), 'hotswap-probes-spec-')), 'hotswap.yaml');
@@ -101,5 +118,18 @@ describe('exec and docker probes on the real engine', () => {
     assert.notEqual(up.code, 0);
     assert.match(up.stdout + up.stderr, /docker health: (unhealthy|starting)/);
     assert.equal((await getText(`http://127.0.0.1:${dockerPort}/`)).version, 'v1');
+  });
+
+  test('a startup phase has its own deadline: a 4 s start passes with 2 s readiness', async () => {
+    const slowFile = join(mkdtempSync(join(tmpdir(), 'hotswap-probes-slow-')), 'hotswap.yaml');
+    const slowPort = await freePort();
+    writeFileSync(slowFile, slowSpec(slowPort, '1s'));
+    const short = await hotswap(home, ['up', '-f', slowFile]);
+    assert.notEqual(short.code, 0);
+    assert.match(short.stdout + short.stderr, /did not start \(startup phase\) within 1000 ms/);
+    writeFileSync(slowFile, slowSpec(slowPort, '20s'));
+    const long = await hotswap(home, ['up', '-f', slowFile]);
+    assert.equal(long.code, 0, long.stdout + long.stderr);
+    assert.equal((await getText(`http://127.0.0.1:${slowPort}/`)).version, 'v1');
   });
 });
