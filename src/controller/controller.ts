@@ -551,7 +551,7 @@ export class Controller {
     const stable = stableNumber === null ? null : this.store.revisions.get(spec.name, stableNumber);
     // Same revision: a change of resources is applied live (a refusal throws before any change).
     if (kind === 'update' && stableNumber === target.number)
-      await resizeInstances(this.runtime, spec, (event, message, data) =>
+      await resizeInstances(this.runtime, spec, existing?.spec.resources, (event, message, data) =>
         this.note(report, spec.name, event, message, data),
       );
     await this.router.ensureService(spec.name, serviceConfig(spec));

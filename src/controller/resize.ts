@@ -19,8 +19,10 @@ interface Plan {
 export async function resizeInstances(
   runtime: Runtime,
   spec: ServiceSpec,
+  previous: ResourcesSpec | undefined,
   note: Note,
 ): Promise<number> {
+  noteLifted(spec, previous, note);
   const wanted = spec.resources;
   if (!wanted || !runtime.instanceResources || !runtime.updateResources) return 0;
   const running = (await runtime.listInstances({ service: spec.name })).filter(
@@ -49,6 +51,23 @@ export async function resizeInstances(
     );
   }
   return plans.length;
+}
+
+/**
+ * Docker cannot take a limit off a running container, so a limit removed from the spec applies
+ * to instances started from now on; the running ones keep theirs, and the user is told so.
+ */
+function noteLifted(spec: ServiceSpec, previous: ResourcesSpec | undefined, note: Note): void {
+  const now = spec.resources ?? {};
+  const lifted = (['cpus', 'memory', 'memorySwap', 'pids'] as const).filter(
+    (k) => previous?.[k] !== undefined && now[k] === undefined,
+  );
+  if (lifted.length === 0) return;
+  note(
+    'resources.kept',
+    `${lifted.join(', ')} removed from the spec: running instances keep their limit until they are replaced (hotswap restart ${spec.name}); new instances start without it`,
+    { lifted },
+  );
 }
 
 /** A field the spec sets that the container does not have (unset fields are left alone). */
