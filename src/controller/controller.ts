@@ -513,6 +513,7 @@ export class Controller {
     const image = await this.runtime.ensureImage(svc.image, svc.pull ?? 'missing', (message) =>
       this.note(report, svc.name, 'image.pull', message),
     );
+    await this.assertDockerHealth(svc, image.id);
     const hash = configHash(svc);
     const target =
       this.store.revisions.findIdentical(svc.name, image.id, hash) ??
@@ -525,6 +526,17 @@ export class Controller {
         spec: svc,
       });
     return this.runRollout('update', svc, target, report);
+  }
+
+  /** `health.docker: true` on an image without a HEALTHCHECK could never pass: said now. */
+  private async assertDockerHealth(svc: ServiceSpec, imageId: string): Promise<void> {
+    if (svc.health.check.type !== 'docker' || !this.runtime.imageHasHealthcheck) return;
+    if (await this.runtime.imageHasHealthcheck(imageId)) return;
+    throw new HotswapError(
+      'USAGE',
+      `${svc.name}: health.docker is true but image ${svc.image} declares no HEALTHCHECK; use health.http, tcp or exec`,
+      { details: { service: svc.name, image: svc.image } },
+    );
   }
 
   /**

@@ -89,6 +89,8 @@ export interface Runtime {
     cmd: string[],
     opts?: { timeoutMs?: number; signal?: AbortSignal },
   ): Promise<{ exitCode: number; output: string }>;
+  /** Whether the image declares a HEALTHCHECK (for `health.docker`; optional like exec). */
+  imageHasHealthcheck?(image: string): Promise<boolean>;
   /** Limits an instance has now and the memory it uses (issue 16; optional like exec). */
   instanceResources?(id: string): Promise<{ limits: ResourcesSpec; memoryInUse: number }>;
   /** CPU time the instance used so far (ns) and when it was read: two samples give CPU %. */

@@ -234,6 +234,11 @@ export class DockerRuntime implements Runtime {
     return this.client.exec.run(id, cmd, opts);
   }
 
+  async imageHasHealthcheck(image: string): Promise<boolean> {
+    const test = (await this.client.images.inspect(image)).Config?.Healthcheck?.Test ?? [];
+    return test.length > 0 && test[0] !== 'NONE';
+  }
+
   async instanceResources(id: string): Promise<{ limits: ResourcesSpec; memoryInUse: number }> {
     const [c, stats] = await Promise.all([
       this.client.containers.inspect(id),
