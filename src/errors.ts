@@ -30,6 +30,8 @@ export const ERROR_CATALOG = {
   POLICY_REFUSED: { status: 422, exit: 10 },
   IMAGE_REFUSED: { status: 422, exit: 11 },
   PREFLIGHT_FAILED: { status: 422, exit: 3 },
+  // issue 16: the spec asks for what this host cannot do (docker checkpoint without CRIU support).
+  UNSUPPORTED: { status: 422, exit: 2 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

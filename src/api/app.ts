@@ -44,6 +44,7 @@ const FollowBody = z.strictObject({
 });
 const RollbackBody = z.strictObject({ to: z.number().int().positive().optional() });
 const DownBody = z.strictObject({ service: z.string().optional() });
+const ScaleBody = z.strictObject({ replicas: z.number().int().min(0).max(1000) });
 const ROLLOUT_ACTIONS: RolloutAction[] = ['promote', 'promote-full', 'abort', 'pause', 'resume'];
 const ShutdownBody = z.strictObject({ proxy: z.boolean().optional() });
 
@@ -139,6 +140,12 @@ export function createApi(deps: ApiDeps): Hono {
   app.post('/v1/services/:name/reload', (c) => {
     const name = c.req.param('name');
     return ndjsonResponse((report) => controller.reload(name, report));
+  });
+
+  app.post('/v1/services/:name/scale', async (c) => {
+    const body = await readBody(c, ScaleBody);
+    const name = c.req.param('name');
+    return ndjsonResponse((report) => controller.scale(name, body.replicas, report));
   });
 
   app.post('/v1/services/:name/rollback', async (c) => {

@@ -12,6 +12,7 @@ import * as logs from './logs.js';
 import * as processes from './processes.js';
 import * as restart from './restart.js';
 import * as reload from './reload.js';
+import * as scale from './scale.js';
 import * as rollback from './rollback.js';
 import * as rollout from './rollout.js';
 import * as status from './status.js';
@@ -57,6 +58,7 @@ function buildProgram(): Command {
     rollback,
     restart,
     reload,
+    scale,
     rollout,
     logs,
     down,

@@ -2,7 +2,9 @@
 // rollout, one service at a time, and answers what is running and what happened.
 import { HotswapError } from '../errors.js';
 import type { Router } from '../proxy/types.js';
+import type { CheckpointSupport } from '../runtime/index.js';
 import type { Instance, LogRequest, Runtime } from '../runtime/types.js';
+import { assertCheckpointUsable } from './checkpoint-gate.js';
 import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
@@ -13,6 +15,8 @@ import { Reconciler, type RuntimeEvent } from './reconciler.js';
 import { recoverRollout, specForRevision } from './recovery.js';
 import { Rollout, type RolloutDeps } from './rollout.js';
 import { stopSamplers, type ReportSampling } from '../report/sampler.js';
+import { resizeInstances } from './resize.js';
+import { Autoscaler } from './autoscaler.js';
 import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
@@ -58,6 +62,9 @@ export interface ControllerOptions {
   log?: (line: string) => void;
   /** Impact reports: sample traffic and resources around each rollout (the daemon turns it on). */
   reports?: ReportSampling;
+  autoscaleIntervalMs?: number;
+  /** Whether docker checkpoint works here, found out at daemon start (issue 16). */
+  checkpoint?: Promise<CheckpointSupport>;
 }
 
 const HOUSEKEEPING_MS = 1000;
@@ -68,6 +75,7 @@ export class Controller {
   private housekeeping: NodeJS.Timeout | null = null;
   private readonly monitor: HealthMonitor;
   private readonly reconciler: Reconciler;
+  private readonly autoscaler: Autoscaler;
   private readonly recovering = new Set<number>();
   private readonly recoveryErrors = new Map<number, string>();
 
@@ -81,6 +89,7 @@ export class Controller {
       router,
       store,
       busy: (service) => this.locks.busy(service) !== null,
+      runtime,
       exists: async (id) => (await runtime.inspectInstance(id)) !== null,
     });
     this.reconciler = new Reconciler({
@@ -95,12 +104,21 @@ export class Controller {
       intervalMs: options.reconcileIntervalMs,
       log: options.log,
     });
+    this.autoscaler = new Autoscaler({
+      store,
+      router,
+      runtime,
+      busy: (service) => this.locks.busy(service) !== null,
+      scale: (service, replicas) => this.scale(service, replicas, silentReporter),
+      intervalMs: options.autoscaleIntervalMs,
+    });
   }
 
   /** Housekeeping and the reconcile loop, whose first pass recovers interrupted rollouts. */
   start(): void {
     this.startHousekeeping();
     this.reconciler.start();
+    this.autoscaler.start();
   }
 
   /**
@@ -111,6 +129,7 @@ export class Controller {
     this.stopHousekeeping();
     this.reconciler.stop();
     stopSamplers();
+    this.autoscaler.stop();
     if (opts.abortRollouts)
       for (const r of this.active.values()) r.control.abort('controller closed');
   }
@@ -181,6 +200,7 @@ export class Controller {
     if (only !== undefined && services.length === 0) {
       throw new HotswapError('NOT_FOUND', `service "${only}" is not declared in ${spec.file}`);
     }
+    await assertCheckpointUsable(services, this.options.checkpoint);
     const results: DeployResult[] = [];
     for (const svc of services) {
       results.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));
@@ -234,6 +254,40 @@ export class Controller {
         spec: stable.spec,
       });
       return this.runRollout('update', current.spec, target, report);
+    });
+  }
+
+  /**
+   * Sets the number of instances (`hotswap scale`). The new count is the service's desired state
+   * (the reconcile loop then keeps it) once the instances run: more start health-gated, fewer
+   * drain first, then stop, whatever the strategy. A later `up` brings the spec file's count back.
+   */
+  async scale(service: string, replicas: number, report: Reporter): Promise<DeployResult> {
+    return this.locks.with(service, 'scale', async () => {
+      const current = this.requireService(service);
+      const stable =
+        current.stableRevision === null
+          ? null
+          : this.store.revisions.get(service, current.stableRevision);
+      if (!stable)
+        throw new HotswapError('NOT_FOUND', `service "${service}" has no revision to scale`);
+      const auto = current.spec.autoscale;
+      if (auto && (replicas < auto.min || replicas > auto.max))
+        throw new HotswapError(
+          'USAGE',
+          `${service} is autoscaled between ${auto.min} and ${auto.max} instances; ${replicas} is outside (change autoscale in the spec to go beyond)`,
+        );
+      this.note(
+        report,
+        service,
+        'scale.requested',
+        `scale ${service}: ${current.spec.replicas} → ${replicas}`,
+        {
+          from: current.spec.replicas,
+          to: replicas,
+        },
+      );
+      return this.runRollout('update', { ...current.spec, replicas }, stable, report);
     });
   }
 
@@ -454,11 +508,13 @@ export class Controller {
     return followServiceLogs(this.runtime, service, opts, signal, emit);
   }
 
-  private async deploy(svc: ServiceSpec, report: Reporter): Promise<DeployResult> {
+  private async deploy(declared: ServiceSpec, report: Reporter): Promise<DeployResult> {
+    const svc = this.withAutoscaledReplicas(declared);
     // preflight: nothing changes if the image is missing or cannot be pulled
     const image = await this.runtime.ensureImage(svc.image, svc.pull ?? 'missing', (message) =>
       this.note(report, svc.name, 'image.pull', message),
     );
+    await this.assertDockerHealth(svc, image.id);
     const hash = configHash(svc);
     const target =
       this.store.revisions.findIdentical(svc.name, image.id, hash) ??
@@ -496,6 +552,28 @@ export class Controller {
     });
   }
 
+  /** `health.docker: true` on an image without a HEALTHCHECK could never pass: said now. */
+  private async assertDockerHealth(svc: ServiceSpec, imageId: string): Promise<void> {
+    if (svc.health.check.type !== 'docker' || !this.runtime.imageHasHealthcheck) return;
+    if (await this.runtime.imageHasHealthcheck(imageId)) return;
+    throw new HotswapError(
+      'USAGE',
+      `${svc.name}: health.docker is true but image ${svc.image} declares no HEALTHCHECK; use health.http, tcp or exec`,
+      { details: { service: svc.name, image: svc.image } },
+    );
+  }
+
+  /**
+   * With autoscale the autoscaler owns the count: an update keeps the current one (within the
+   * new min..max) instead of going back to the file's `replicas`, which is only the start.
+   */
+  private withAutoscaledReplicas(svc: ServiceSpec): ServiceSpec {
+    const a = svc.autoscale;
+    if (!a) return svc;
+    const current = this.store.services.get(svc.name)?.spec.replicas ?? svc.replicas;
+    return { ...svc, replicas: Math.min(a.max, Math.max(a.min, current)) };
+  }
+
   private async runRollout(
     kind: 'update' | 'rollback',
     spec: ServiceSpec,
@@ -507,6 +585,11 @@ export class Controller {
     if (!existing) this.store.services.upsert(spec);
     const stableNumber = existing?.stableRevision ?? null;
     const stable = stableNumber === null ? null : this.store.revisions.get(spec.name, stableNumber);
+    // Same revision: a change of resources is applied live (a refusal throws before any change).
+    if (kind === 'update' && stableNumber === target.number)
+      await resizeInstances(this.runtime, spec, existing?.spec.resources, (event, message, data) =>
+        this.note(report, spec.name, event, message, data),
+      );
     await this.router.ensureService(spec.name, serviceConfig(spec));
     const serving = await this.servingInstances(spec.name, report);
     if (this.isUnchanged(spec, target, stableNumber, serving)) {
@@ -633,8 +716,14 @@ export class Controller {
     return svc;
   }
 
-  private note(report: Reporter, service: string, event: string, message: string): void {
-    const entry = this.store.journal.append({ service, event, data: { message } });
+  private note(
+    report: Reporter,
+    service: string,
+    event: string,
+    message: string,
+    data: object = {},
+  ): void {
+    const entry = this.store.journal.append({ service, event, data: { message, ...data } });
     report({ at: entry.at, service, event, message });
   }
 }

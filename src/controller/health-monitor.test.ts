@@ -60,6 +60,7 @@ test('an instance failing unhealthyThreshold probes leaves the balancer and come
   const monitor = new HealthMonitor({
     router,
     store,
+    runtime: { inspectInstance: () => Promise.resolve(null) },
     busy: () => false,
     exists: () => Promise.resolve(true),
   });
@@ -112,6 +113,7 @@ test('a busy service is left to its rollout', async () => {
   const monitor = new HealthMonitor({
     router,
     store,
+    runtime: { inspectInstance: () => Promise.resolve(null) },
     busy: () => true,
     exists: () => Promise.resolve(true),
   });

@@ -1,7 +1,7 @@
 // Keeps probing the instances that serve. One that fails unhealthyThreshold probes in a row
 // leaves the balancer (drained like any old instance); it comes back after healthyThreshold
 // passes in a row. A service with a rollout in progress is left to its rollout.
-import { probe } from '../health/index.js';
+import { probe, type ProbeTarget } from '../health/index.js';
 import type { Router } from '../proxy/types.js';
 import type { ServiceSpec } from '../spec/types.js';
 import type { Store } from '../store/index.js';
@@ -21,6 +21,8 @@ export interface MonitorDeps {
   store: Store;
   /** True while a rollout or another operation owns the service. */
   busy: (service: string) => boolean;
+  /** For exec and docker probes. */
+  runtime: ProbeTarget['runtime'];
   /** Whether the container still exists; a removed one is forgotten. */
   exists: (id: string) => Promise<boolean>;
 }
@@ -105,7 +107,12 @@ export class HealthMonitor {
       this.tracked.delete(t.instance.id);
       return;
     }
-    const result = await probe(health.check, t.instance.address, health.timeoutMs);
+    const target = {
+      instanceId: t.instance.id,
+      address: t.instance.address,
+      runtime: this.deps.runtime,
+    };
+    const result = await probe(health.check, target, health.timeoutMs);
     t.fails = result.ok ? 0 : t.fails + 1;
     t.passes = result.ok ? t.passes + 1 : 0;
     // The last serving instance stays: a degraded answer beats a 503 for everyone.

@@ -169,5 +169,7 @@ export function instanceRequest(spec: ServiceSpec, revision: RevisionRecord): In
     ...(rev.hardening ? { hardening: rev.hardening } : {}),
     // The service's current reload files, not the revision's: they change without a revision.
     ...(spec.reload ? { files: instanceFiles(spec) } : {}),
+    // The service's current limits, not the revision's: resources change live, outside revisions.
+    ...(spec.resources ? { resources: spec.resources } : {}),
   };
 }

@@ -258,7 +258,12 @@ export class Reconciler {
   ): Promise<void> {
     for (const c of containers) {
       if (good.length >= spec.replicas) return;
-      if (known.has(c.id) || c.revision !== revision || !(await answersHealth(spec, c))) continue;
+      if (
+        known.has(c.id) ||
+        c.revision !== revision ||
+        !(await answersHealth(spec, c, this.deps.runtime))
+      )
+        continue;
       const live = { id: c.id, revision, address: c.address! };
       await this.deps.router.addBackend(spec.name, live);
       good.push(live);

@@ -142,7 +142,7 @@ async function reconcileWorld(
     await router.ensureService(spec.name, serviceConfig(spec));
     for (const c of world.containers) {
       if (!revisions.includes(c.revision) || known.has(c.id)) continue;
-      if (!(await answersHealth(spec, c))) continue;
+      if (!(await answersHealth(spec, c, deps.runtime))) continue;
       const live = { id: c.id, revision: c.revision, address: c.address! };
       await router.addBackend(spec.name, live);
       serving.push(live);

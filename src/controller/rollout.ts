@@ -89,7 +89,10 @@ export class Rollout {
   ) {
     this.old = plan.serving.filter((i) => i.revision !== plan.target.number);
     this.next = plan.serving.filter((i) => i.revision === plan.target.number);
-    this.percent = usesPercentWeights(plan.spec.strategy) || plan.warm ? 0 : null;
+    // A planned strategy starts with the target at 0% — unless the target already serves alone
+    // (a change of replicas only): then it has all the traffic and keeps it while it scales.
+    const alone = this.old.length === 0 && this.next.length > 0;
+    this.percent = usesPercentWeights(plan.spec.strategy) || plan.warm ? (alone ? 100 : 0) : null;
     if (plan.resume) {
       this.record = plan.resume.record;
       this.percent = plan.resume.percent;
@@ -224,6 +227,9 @@ export class Rollout {
     const planned = this.percent !== null;
     if (planned && (firstDeploy || this.control.fullPromotion)) {
       if (this.next.length < spec.replicas) return { kind: 'scale', replicas: spec.replicas };
+      // A scale-down of a canary or blue-green service: extra instances drain, then stop.
+      if (this.next.length > spec.replicas && this.old.length === 0)
+        return { kind: 'stop', group: 'next', count: this.next.length - spec.replicas };
       return this.percent === 100 && this.old.length === 0 ? { kind: 'done' } : { kind: 'promote' };
     }
     return nextStep(spec.strategy, counts, index);

@@ -1,6 +1,6 @@
 // Actual state of one service, read from the two places that hold it: the proxy's route table
 // (what serves) and Docker (which containers exist and run). Never from the controller's memory.
-import { probe } from '../health/index.js';
+import { probe, type ProbeTarget } from '../health/index.js';
 import type { Backend, RouteTable, ServiceRoute } from '../proxy/types.js';
 import type { Instance } from '../runtime/types.js';
 import type { ServiceSpec } from '../spec/types.js';
@@ -40,9 +40,14 @@ export function observeService(
 }
 
 /** One health check of a container that runs, the way a rollout gates it. */
-export async function answersHealth(spec: ServiceSpec, instance: Instance): Promise<boolean> {
+export async function answersHealth(
+  spec: ServiceSpec,
+  instance: Instance,
+  runtime: ProbeTarget['runtime'],
+): Promise<boolean> {
   if (instance.state !== 'running' || instance.address === null) return false;
-  return (await probe(spec.health.check, instance.address, spec.health.timeoutMs)).ok;
+  const target = { instanceId: instance.id, address: instance.address, runtime };
+  return (await probe(spec.health.check, target, spec.health.timeoutMs)).ok;
 }
 
 /** Same split of traffic: only proportions matter, and a zero weight routes like a missing one. */

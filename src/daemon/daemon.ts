@@ -7,7 +7,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { createApi, servedOver } from '../api/index.js';
 import { Controller, type RuntimeEvent } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
-import { DockerRuntime, LABEL_SERVICE } from '../runtime/index.js';
+import { DockerRuntime, LABEL_SERVICE, detectCheckpointSupport } from '../runtime/index.js';
 import { Store } from '../store/index.js';
 import { AcmeManager, type ChallengeAnswerer } from '../tls/acme.js';
 import { AcmeRouter } from '../tls/acme-router.js';
@@ -54,10 +54,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();
   const acme = startAcme(paths.home, supervisor.client, store, log);
+  const checkpoint = detectCheckpointSupport(runtime.client);
+  void checkpoint.then((c) =>
+    log(`docker checkpoint: ${c.supported ? 'supported' : 'not supported'} (${c.reason})`),
+  );
   const controller = new Controller(runtime, new AcmeRouter(supervisor.client, acme), store, {
     events: (signal) => containerEvents(runtime, signal),
     log,
     reports: samplingFromEnv(process.env),
+    checkpoint,
   });
   const metrics = await startMetrics(config.metricsListen, store, runtime, supervisor, log);
   // A proxy that came back (possibly without its routes.json) gets the route table at once.

@@ -1,2 +1,9 @@
-export { probe, httpProbe, tcpProbe, observeProbes, type ProbeResult } from './probe.js';
+export {
+  probe,
+  httpProbe,
+  tcpProbe,
+  observeProbes,
+  type ProbeResult,
+  type ProbeTarget,
+} from './probe.js';
 export { waitReady, type WaitReadyOptions } from './wait-ready.js';

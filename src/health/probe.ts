@@ -1,6 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
+import type { Runtime } from '../runtime/types.js';
 import type { HealthSpec } from '../spec/types.js';
+import { dockerProbe, execProbe } from './container-probes.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -15,17 +17,39 @@ export function observeProbes(fn: ProbeObserver | null): void {
   observer = fn;
 }
 
-/** One check of one instance at host:port. Never throws. */
+/** What a probe needs to reach an instance: its published address, or the engine for exec/docker. */
+export interface ProbeTarget {
+  instanceId: string;
+  address: string;
+  runtime: Pick<Runtime, 'inspectInstance' | 'exec'>;
+}
+
+/** One check of one instance. Never throws. */
 export async function probe(
   check: HealthSpec['check'],
-  address: string,
+  target: ProbeTarget,
   timeoutMs: number,
 ): Promise<ProbeResult> {
-  const result = await (check.type === 'http'
-    ? httpProbe(address, check.path, timeoutMs)
-    : tcpProbe(address, timeoutMs));
+  const result = await probeOnce(check, target, timeoutMs);
   observer?.(check.type, result.ok);
   return result;
+}
+
+function probeOnce(
+  check: HealthSpec['check'],
+  target: ProbeTarget,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  switch (check.type) {
+    case 'http':
+      return httpProbe(target.address, check.path, timeoutMs);
+    case 'exec':
+      return execProbe(target, check.command, timeoutMs);
+    case 'docker':
+      return dockerProbe(target);
+    default:
+      return tcpProbe(target.address, timeoutMs);
+  }
 }
 
 function splitAddress(address: string): { host: string; port: number } {

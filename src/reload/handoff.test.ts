@@ -92,6 +92,7 @@ test('exec: export is stdout, import reads the state from HOTSWAP_HANDOFF_FILE',
   const written: Record<string, string> = {};
   const ran: Array<{ id: string; cmd: string[]; env?: Record<string, string> }> = [];
   const rt: ReloadRuntime = {
+    inspectInstance: () => Promise.resolve(null),
     signalInstance: () => Promise.resolve(),
     readFile: () => Promise.reject(new Error('unused')),
     putFiles: (id, dir, files) => {

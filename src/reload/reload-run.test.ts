@@ -17,6 +17,7 @@ import type { ReloadRuntime } from './runtime.js';
 const PATH = '/etc/app.conf';
 
 class FakeInstances implements ReloadRuntime {
+  readonly inspectInstance = (): Promise<null> => Promise.resolve(null);
   readonly files = new Map<string, Map<string, Buffer>>();
   readonly loaded = new Map<string, string>();
   readonly triggers: string[] = [];

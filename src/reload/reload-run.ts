@@ -103,7 +103,8 @@ async function applyOne(
   const { reload } = spec;
   await runtime.putFiles(instance.id, '/', asArchive(files));
   await trigger(runtime, instance, reload.trigger, reload.timeoutMs);
-  await verify(instance.address, reload.verify, spec.health, reload.timeoutMs);
+  const target = { instanceId: instance.id, address: instance.address, runtime };
+  await verify(target, reload.verify, spec.health, reload.timeoutMs);
 }
 
 async function snapshot(

@@ -5,6 +5,8 @@ import type { Runtime } from '../runtime/types.js';
 
 export interface ReloadRuntime {
   signalInstance(id: string, signal: string): Promise<void>;
+  /** For a verify by the service's own probe (a docker-healthcheck probe inspects). */
+  inspectInstance: Runtime['inspectInstance'];
   /** Writes files (names relative to `dir`) into the instance; parent folders are created. */
   putFiles(id: string, dir: string, files: Record<string, string | Uint8Array>): Promise<void>;
   readFile(id: string, path: string): Promise<Buffer>;

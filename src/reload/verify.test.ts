@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { sampleService } from '../spec/sample.js';
 import { verify } from './verify.js';
+import type { ProbeTarget } from '../health/index.js';
 
 let body = 'old';
 let healthy = true;
@@ -19,6 +20,13 @@ before(async () => {
 });
 after(() => server.close());
 
+/** A probe target at an address (http and tcp probes need nothing else). */
+const at = (address: string): ProbeTarget => ({
+  instanceId: 'i1',
+  address,
+  runtime: { inspectInstance: () => Promise.resolve(null) },
+});
+
 const health = {
   ...sampleService().health,
   check: { type: 'http' as const, path: '/healthz' },
@@ -27,25 +35,25 @@ const health = {
 test('http: waits for the expected body, which may come a little after the trigger', async () => {
   body = 'old';
   setTimeout(() => (body = 'new config'), 150);
-  await verify(address, { type: 'http', path: '/', status: 200, body: 'new' }, health, 2000);
+  await verify(at(address), { type: 'http', path: '/', status: 200, body: 'new' }, health, 2000);
 });
 
 test('http: fails at the timeout, saying what it saw', async () => {
   body = 'old';
   await assert.rejects(
-    verify(address, { type: 'http', path: '/', status: 200, body: 'new' }, health, 300),
+    verify(at(address), { type: 'http', path: '/', status: 200, body: 'new' }, health, 300),
     /reload verify failed for 300 ms: GET \/ answered without "new"/,
   );
 });
 
 test('probe: the service health check must pass', async () => {
   healthy = true;
-  await verify(address, { type: 'probe' }, health, 500);
+  await verify(at(address), { type: 'probe' }, health, 500);
   healthy = false;
-  await assert.rejects(verify(address, { type: 'probe' }, health, 300), /health probe/);
+  await assert.rejects(verify(at(address), { type: 'probe' }, health, 300), /health probe/);
   healthy = true;
 });
 
 test('no verify: nothing to wait for', async () => {
-  await verify('127.0.0.1:1', null, health, 100);
+  await verify(at('127.0.0.1:1'), null, health, 100);
 });

@@ -3,13 +3,13 @@
 // process reloads a little after it was told to.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HotswapError } from '../errors.js';
-import { probe } from '../health/index.js';
+import { probe, type ProbeTarget } from '../health/index.js';
 import type { HealthSpec, ReloadSpec } from '../spec/types.js';
 
 const POLL_MS = 100;
 
 export async function verify(
-  address: string,
+  target: ProbeTarget,
   how: ReloadSpec['verify'],
   health: HealthSpec,
   timeoutMs: number,
@@ -18,7 +18,7 @@ export async function verify(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = Math.max(1, deadline - Date.now());
-    const last = await once(address, how, health, Math.min(left, 2000));
+    const last = await once(target, how, health, Math.min(left, 2000));
     if (last === '') return;
     if (Date.now() + POLL_MS > deadline)
       throw new HotswapError('ROLLOUT_FAILED', `reload verify failed for ${timeoutMs} ms: ${last}`);
@@ -28,17 +28,17 @@ export async function verify(
 
 /** '' when the check passes, else what was wrong. */
 async function once(
-  address: string,
+  target: ProbeTarget,
   how: NonNullable<ReloadSpec['verify']>,
   health: HealthSpec,
   timeoutMs: number,
 ): Promise<string> {
   if (how.type === 'probe') {
-    const r = await probe(health.check, address, timeoutMs);
+    const r = await probe(health.check, target, timeoutMs);
     return r.ok ? '' : `health probe: ${r.detail}`;
   }
   try {
-    const res = await fetch(`http://${address}${how.path}`, {
+    const res = await fetch(`http://${target.address}${how.path}`, {
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = await res.text();

@@ -1,7 +1,7 @@
 // The contract between the controller and a runtime backend. A backend runs instances of
 // revisions and reports where they listen; it knows nothing of strategies or traffic.
 
-import type { HardeningSpec, VolumeSpec } from '../spec/types.js';
+import type { HardeningSpec, ResourcesSpec, VolumeSpec } from '../spec/types.js';
 
 export interface ImageInfo {
   /** Image id (sha256:...) — the content digest of the local image config. */
@@ -34,6 +34,8 @@ export interface InstanceRequest {
   stopGracePeriodMs: number;
   /** User, read-only root, capabilities, no-new-privileges, pids limit, tmpfs (issue 14). */
   hardening?: HardeningSpec;
+  /** CPU, memory and pids limits (issue 16). */
+  resources?: ResourcesSpec;
   /** Copied in after the container is created, before it starts (reload files, issue 16). */
   files?: InstanceFile[];
 }
@@ -86,6 +88,23 @@ export interface Runtime {
   /** Instances managed by this hotswap home, optionally filtered. */
   listInstances(filter?: { service?: string; revision?: number }): Promise<Instance[]>;
   logs(id: string, opts?: LogRequest): Promise<string>;
+  /**
+   * Runs a command (exec form) in a running instance: exec health probes (issue 16). Optional so
+   * test doubles need not have it; the Docker backend does.
+   */
+  exec?(
+    id: string,
+    cmd: string[],
+    opts?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<{ exitCode: number; output: string }>;
+  /** Whether the image declares a HEALTHCHECK (for `health.docker`; optional like exec). */
+  imageHasHealthcheck?(image: string): Promise<boolean>;
+  /** Limits an instance has now and the memory it uses (issue 16; optional like exec). */
+  instanceResources?(id: string): Promise<{ limits: ResourcesSpec; memoryInUse: number }>;
+  /** CPU time the instance used so far (ns) and when it was read: two samples give CPU %. */
+  cpuSample?(id: string): Promise<{ cpuNs: number; atMs: number }>;
+  /** Changes an instance's limits live (docker update): no restart. */
+  updateResources?(id: string, resources: ResourcesSpec): Promise<void>;
   /** Log text as it is written, until the instance stops or the signal aborts. */
   followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
   /** One CPU/memory reading of a running instance (Docker stats); null when it is gone. Optional: fakes may leave it out. */

@@ -54,6 +54,14 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   },
   {
     method: 'POST',
+    path: '/v1/services/:name/scale',
+    permission: 'deploy',
+    verb: 'scale',
+    services: SERVICE,
+    what: 'scale',
+  },
+  {
+    method: 'POST',
     path: '/v1/services/:name/restart',
     permission: 'deploy',
     verb: 'restart',

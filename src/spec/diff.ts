@@ -16,6 +16,8 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
   changes.push(...diffEnv(old.env, next.env));
   changes.push(...diffSecrets(old.secretEnv ?? {}, next.secretEnv ?? {}));
   field('hardening', JSON.stringify(old.hardening ?? {}), JSON.stringify(next.hardening ?? {}));
+  field('resources', JSON.stringify(old.resources ?? {}), JSON.stringify(next.resources ?? {}));
+  field('autoscale', JSON.stringify(old.autoscale ?? null), JSON.stringify(next.autoscale ?? null));
   field('command', showCommand(old.command), showCommand(next.command));
   field('volumes', showVolumes(old.volumes), showVolumes(next.volumes));
   for (const [name, show] of HEALTH_FIELDS)
@@ -60,13 +62,20 @@ function diffSecrets(
 }
 
 const HEALTH_FIELDS: Array<[string, (h: HealthSpec) => string]> = [
-  ['check', (h) => (h.check.type === 'http' ? `http ${h.check.path}` : 'tcp')],
+  ['check', (h) => showCheck(h.check)],
   ['interval', (h) => formatDuration(h.intervalMs)],
   ['timeout', (h) => formatDuration(h.timeoutMs)],
   ['healthyThreshold', (h) => String(h.healthyThreshold)],
   ['unhealthyThreshold', (h) => String(h.unhealthyThreshold)],
   ['deadline', (h) => formatDuration(h.deadlineMs)],
+  ['startup', (h) => (h.startup ? JSON.stringify(h.startup) : '(none)')],
 ];
+
+function showCheck(check: HealthSpec['check']): string {
+  if (check.type === 'http') return `http ${check.path}`;
+  if (check.type === 'exec') return `exec ${JSON.stringify(check.command)}`;
+  return check.type;
+}
 
 function showCommand(command: string[] | null): string {
   return command === null ? '(image default)' : JSON.stringify(command);

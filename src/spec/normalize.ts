@@ -25,6 +25,9 @@ import type {
   VolumeSpec,
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
+import { normalizeResources } from './resources.js';
+import { normalizeAutoscale } from './autoscale.js';
+import { checkKinds, healthCheck, startupPhase } from './health-probes.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 import { normalizePreflight } from './preflight.js';
 import { normalizeReload } from './reload.js';
@@ -88,7 +91,37 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
       tcpIdleTimeoutMs: ms(raw.limits.tcpIdleTimeout),
     },
     ...hardeningAndSecrets(ctx, raw),
+    ...resourcesOf(ctx, raw),
+    ...autoscaleOf(ctx, raw),
   };
+}
+
+function autoscaleOf(ctx: Ctx, raw: RawService): Pick<ServiceSpec, 'autoscale'> {
+  const autoscale = normalizeAutoscale(raw.autoscale, ms, (field, message) =>
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'autoscale', ...(field ? [field] : [])),
+        message,
+        field ? 'value' : 'key',
+      ),
+    ),
+  );
+  return autoscale ? { autoscale } : {};
+}
+
+/** Left out when unset; the host's figures (cores) are checked here, at the field. */
+function resourcesOf(ctx: Ctx, raw: RawService): Pick<ServiceSpec, 'resources'> {
+  const resources = normalizeResources(raw.resources, (field, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'resources', field), message)),
+  );
+  if (resources?.pids !== undefined && raw.pidsLimit !== undefined)
+    ctx.found.push(
+      ctx.issues.at(
+        path(ctx, 'pidsLimit'),
+        'pidsLimit and resources.pids set the same limit: keep resources.pids',
+      ),
+    );
+  return resources ? { resources } : {};
 }
 
 /** The optional issue-14 fields; left out entirely when unused, so config hashes stay as they were. */
@@ -360,17 +393,20 @@ function normalizeHealth(
       ),
     );
   }
-  if (health.http !== undefined && health.tcp !== undefined) {
+  const kinds = checkKinds(health);
+  if (kinds.length > 1) {
     ctx.found.push(
       ctx.issues.at(
-        path(ctx, 'health', 'tcp'),
-        'a health check is either http or tcp, not both',
+        path(ctx, 'health', kinds[1]!),
+        `a health check is one of http, tcp, exec or docker, not both ${kinds[0]} and ${kinds[1]}`,
         'key',
       ),
     );
   }
+  const startup = startupPhase(health);
   return {
-    check: health.http !== undefined ? { type: 'http', path: health.http } : { type: 'tcp' },
+    ...(startup ? { startup } : {}),
+    check: healthCheck(health),
     intervalMs: ms(health.interval),
     timeoutMs: ms(health.timeout),
     healthyThreshold: health.healthyThreshold,
@@ -390,6 +426,7 @@ const STRATEGY_KEYS: Record<string, ReadonlyArray<StrategySpec['type']>> = {
   autoPromotion: ['blue-green'],
   prePromotionAnalysis: ['blue-green'],
   scaleDownDelay: ['blue-green'],
+  checkpoint: ['recreate'],
 };
 
 const DEFAULT_SCALE_DOWN_DELAY = '30s';
@@ -411,7 +448,7 @@ function normalizeStrategy(ctx: Ctx, raw: RawService): StrategySpec {
         };
   switch (strategy.type) {
     case 'recreate':
-      return { type: 'recreate' };
+      return strategy.checkpoint ? { type: 'recreate', checkpoint: true } : { type: 'recreate' };
     case 'canary':
       if (strategy.steps === undefined) {
         ctx.found.push(

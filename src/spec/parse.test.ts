@@ -311,7 +311,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
     assert.deepEqual(problemLines(text), [
       'hotswap.yaml:4:5 services.web.replica: unknown field "replica" — did you mean "replicas"?',
       'hotswap.yaml:8:7 services.web.strategy.maxsurge: unknown field "maxsurge" — did you mean "maxSurge"?',
-      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, pull, replicas, port, mode, listen, env, envFile, command, volumes, health, strategy, drain, routing, analysis, tls, limits, keepPrevious, stopGracePeriod, user, readOnly, capDrop, capAdd, noNewPrivileges, pidsLimit, tmpfs, preflight, reload, handoff)',
+      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, pull, replicas, port, mode, listen, env, envFile, command, volumes, health, strategy, drain, routing, analysis, tls, limits, keepPrevious, stopGracePeriod, user, readOnly, capDrop, capAdd, noNewPrivileges, pidsLimit, tmpfs, preflight, reload, handoff, resources, autoscale)',
       'hotswap.yaml:10:1 servics: unknown field "servics" — did you mean "services"?',
     ]);
   });
@@ -450,7 +450,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
       'hotswap.yaml:5:13 services.web.listen: expected an address like "127.0.0.1:8080", "[::1]:8080" or "localhost:8080", found "example.com:80" (host "example.com" is not an IPv4 address, [IPv6] address or localhost)',
       'hotswap.yaml:6:25 services.web.volumes[1]: expected a mount like "./data:/data:ro" or "name:/cache", found "b:relative" (target "relative" is not an absolute container path)',
       'hotswap.yaml:11:25 services.api.volumes[1]: target "/x" is mounted twice',
-      'hotswap.yaml:12:31 services.api.health.tcp: a health check is either http or tcp, not both',
+      'hotswap.yaml:12:31 services.api.health.tcp: a health check is one of http, tcp, exec or docker, not both http and tcp',
       'hotswap.yaml:15:7 services.api.strategy.maxUnavailable: maxUnavailable applies only to the rolling strategy, not recreate',
     ]);
   });

@@ -15,6 +15,9 @@ import { envFromFile, hardeningFields } from './hardening.js';
 import { preflightField } from './preflight.js';
 import { reloadField } from './reload.js';
 import { handoffField } from './handoff.js';
+import { probeFields } from './health-probes.js';
+import { resourcesField } from './resources.js';
+import { autoscaleField } from './autoscale.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -109,6 +112,7 @@ export const healthSchema = z
         .literal(true, expecting('true'))
         .optional()
         .meta({ description: 'Check that the port accepts connections.' }),
+      ...probeFields(duration),
       interval: duration({ positive: true, description: 'Time between probes.' }).default('1s'),
       timeout: duration({ positive: true, description: 'Time one probe may take.' }).default('1s'),
       healthyThreshold: positiveInt()
@@ -218,6 +222,10 @@ export const strategySchema = z
         positive: false,
         description: 'Blue-green: the old group stays warm this long after promotion.',
       }).optional(),
+      checkpoint: z.boolean(expecting('true or false')).optional().meta({
+        description:
+          'Recreate: carry process memory over with docker checkpoint (CRIU); refused where unsupported.',
+      }),
     },
     expecting('a mapping of strategy settings'),
   )
@@ -634,6 +642,8 @@ export const serviceSchema = z.strictObject(
     ...preflightField,
     ...reloadField,
     ...handoffField,
+    ...resourcesField,
+    ...autoscaleField(duration),
   },
   expecting('a mapping of service settings'),
 );

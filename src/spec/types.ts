@@ -7,15 +7,36 @@ export interface HttpHealth {
 export interface TcpHealth {
   type: 'tcp';
 }
+/** A command run inside the container (exec form, no shell); exit code 0 passes. */
+export interface ExecHealth {
+  type: 'exec';
+  command: string[];
+}
+/** The image's own HEALTHCHECK, as Docker reports it (State.Health.Status). */
+export interface DockerHealth {
+  type: 'docker';
+}
+
+/**
+ * A phase before readiness for slow starters: passes `healthyThreshold` probes in a row within
+ * its own deadline; only then does the readiness deadline start.
+ */
+export interface StartupProbeSpec {
+  intervalMs: number;
+  healthyThreshold: number;
+  deadlineMs: number;
+}
 
 export interface HealthSpec {
-  check: HttpHealth | TcpHealth;
+  check: HttpHealth | TcpHealth | ExecHealth | DockerHealth;
   intervalMs: number;
   timeoutMs: number;
   healthyThreshold: number;
   unhealthyThreshold: number;
   /** How long a new instance may take to become healthy before the rollout fails. */
   deadlineMs: number;
+  /** Absent when the spec has none, so older config hashes do not change. */
+  startup?: StartupProbeSpec;
 }
 
 /** One analysis run: `count` judgements, `intervalMs` apart. */
@@ -34,6 +55,8 @@ export interface RollingStrategy {
 }
 export interface RecreateStrategy {
   type: 'recreate';
+  /** Carry process state over with docker checkpoint (CRIU), where the host supports it. */
+  checkpoint?: true;
 }
 
 export type CanaryStepSpec =
@@ -141,6 +164,10 @@ export interface ServiceSpec {
   reload?: ReloadSpec;
   /** State exported from an old instance into its new replacement before it serves (issue 16). */
   handoff?: HandoffSpec;
+  /** CPU, memory and pids limits, changed live on running instances. */
+  resources?: ResourcesSpec;
+  /** replicas is then the starting count; the autoscaler owns it afterwards. */
+  autoscale?: AutoscaleSpec;
 }
 
 export type HandoffEndpoint = { type: 'http'; path: string } | { type: 'exec'; command: string[] };
@@ -178,6 +205,26 @@ export interface ReloadSpec {
     | null;
   /** Bounds the trigger and the verify, each. */
   timeoutMs: number;
+}
+
+/** Live resources (issue 16); sizes in bytes. Not in the config hash: applied with docker update. */
+export interface ResourcesSpec {
+  cpus?: number;
+  memory?: number;
+  /** Memory + swap; -1: unlimited swap. Unset: Docker's default (as much swap as memory). */
+  memorySwap?: number;
+  pids?: number;
+}
+
+/** Instances follow load between min and max (issue 16). */
+export interface AutoscaleSpec {
+  min: number;
+  max: number;
+  /** Requests per second per instance, from the proxy; null: not a criterion. */
+  targetRps: number | null;
+  /** CPU % per instance (100 = one core), from Docker; null: not a criterion. */
+  targetCpu: number | null;
+  cooldownMs: number;
 }
 
 export interface PreflightSpec {

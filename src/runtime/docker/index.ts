@@ -59,3 +59,5 @@ export type { Frame, Output, StreamName } from './stream.js';
 export { packTar, tarChunks, unpackTar } from './tar.js';
 export type { TarEntry, TarEntryType, TarFile } from './tar.js';
 export { cpuPercent, toUsage } from './usage.js';
+export { detectCheckpointSupport, runCriuCheck } from './checkpoint-support.js';
+export type { CheckpointSupport, CriuCheck } from './checkpoint-support.js';

@@ -4,7 +4,8 @@
 import { applyHardening } from './hardening.js';
 import { randomBytes } from 'node:crypto';
 import { HotswapError } from '../../errors.js';
-import type { VolumeSpec } from '../../spec/types.js';
+import type { ResourcesSpec, VolumeSpec } from '../../spec/types.js';
+import { memoryInUse, resourcesOf, toDockerResources } from './resources.js';
 import type {
   ImageInfo,
   Instance,
@@ -126,6 +127,7 @@ export class DockerRuntime implements Runtime {
     };
     if (req.command) body.Cmd = req.command;
     applyHardening(body, req.hardening);
+    if (req.resources) Object.assign(body.HostConfig!, toDockerResources(req.resources));
 
     let created: { Id: string };
     try {
@@ -244,6 +246,32 @@ export class DockerRuntime implements Runtime {
   /** Runs a command in a running instance. */
   async exec(id: string, cmd: string[], opts?: RunOptions): Promise<ExecResult> {
     return this.client.exec.run(id, cmd, opts);
+  }
+
+  async imageHasHealthcheck(image: string): Promise<boolean> {
+    const test = (await this.client.images.inspect(image)).Config?.Healthcheck?.Test ?? [];
+    return test.length > 0 && test[0] !== 'NONE';
+  }
+
+  async instanceResources(id: string): Promise<{ limits: ResourcesSpec; memoryInUse: number }> {
+    const [c, stats] = await Promise.all([
+      this.client.containers.inspect(id),
+      this.client.containers.stats(id),
+    ]);
+    return { limits: resourcesOf(c), memoryInUse: memoryInUse(stats) };
+  }
+
+  async cpuSample(id: string): Promise<{ cpuNs: number; atMs: number }> {
+    const stats = await this.client.containers.stats(id);
+    const at = Date.parse(stats.read);
+    return {
+      cpuNs: stats.cpu_stats.cpu_usage.total_usage,
+      atMs: Number.isFinite(at) && at > 0 ? at : Date.now(),
+    };
+  }
+
+  async updateResources(id: string, resources: ResourcesSpec): Promise<void> {
+    await this.client.containers.update(id, toDockerResources(resources));
   }
 
   /** Writes files (relative names) under directory `dir` of the instance, which must exist. */
