@@ -21,11 +21,12 @@ const cleanup = cleanupAfterAll();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 cleanup(() => Promise.resolve(agent.destroy()));
 
-async function twoRevisions(sticky?: {
-  cookie?: string;
-  header?: string;
-}): Promise<TestProxy & { port: number }> {
-  const p = await startProxy();
+/** Revisions 1 (backend a) and 2 (backend b) of service "web", with these routing settings. */
+async function twoRevisions(
+  sticky?: { cookie?: string; header?: string },
+  opts: { override?: OverrideConfig | null; fastPath?: boolean } = {},
+): Promise<TestProxy & { port: number }> {
+  const p = await startProxy(undefined, { fastPath: opts.fastPath ?? true });
   cleanup(() => p.proxy.close());
   const a = await startUpstream('a');
   const b = await startUpstream('b');
@@ -34,7 +35,11 @@ async function twoRevisions(sticky?: {
     () => b.close(),
   );
   const port = await freePort();
-  await p.client.ensureService('web', { listen: `127.0.0.1:${port}`, sticky });
+  await p.client.ensureService('web', {
+    listen: `127.0.0.1:${port}`,
+    sticky,
+    override: opts.override ?? null,
+  });
   await p.client.addBackend('web', { id: 'a', revision: 1, address: a.address });
   await p.client.addBackend('web', { id: 'b', revision: 2, address: b.address });
   return { ...p, port };
@@ -130,25 +135,14 @@ test('sticky: a missing cookie is generated, set, and then sticks; a header work
   assert.equal(plain.headers['set-cookie'], undefined);
 });
 
-/** Two revisions (a: 1, b: 2) behind a proxy on the given engine, with a routing override. */
+/** Two revisions behind a proxy on the given engine, with a routing override; all on r1. */
 async function overridden(
   fastPath: boolean,
   override: OverrideConfig | null,
 ): Promise<TestProxy & { port: number }> {
-  const p = await startProxy(undefined, { fastPath });
-  cleanup(() => p.proxy.close());
-  const a = await startUpstream('a');
-  const b = await startUpstream('b');
-  cleanup(
-    () => a.close(),
-    () => b.close(),
-  );
-  const port = await freePort();
-  await p.client.ensureService('web', { listen: `127.0.0.1:${port}`, override });
-  await p.client.addBackend('web', { id: 'a', revision: 1, address: a.address });
-  await p.client.addBackend('web', { id: 'b', revision: 2, address: b.address });
+  const p = await twoRevisions(undefined, { override, fastPath });
   await p.client.setWeights('web', { '1': 100, '2': 0 });
-  return { ...p, port };
+  return p;
 }
 
 for (const fastPath of [true, false]) {
