@@ -18,3 +18,19 @@ export { specJsonSchema } from './json-schema.js';
 export { canonicalJson, configHash, reloadFilesHash } from './hash.js';
 export { diffServices } from './diff.js';
 export { MAX_RELOAD_FILE_BYTES } from './reload.js';
+export {
+  parseAlertExpression,
+  formatCondition,
+  formatMetricValue,
+  type AlertCondition,
+  type AnomalyMetric,
+  type ThresholdMetric,
+} from './alert-expression.js';
+export {
+  NOTIFY_EVENTS,
+  notifyTargetSchema,
+  normalizeNotify,
+  type AlertRule,
+  type NotifyEvent,
+  type NotifyTarget,
+} from './observe.js';

@@ -27,6 +27,7 @@ import type {
 import { parseVolume, resolveVolumeSource } from './volume.js';
 import { normalizeResources } from './resources.js';
 import { normalizeAutoscale } from './autoscale.js';
+import { normalizeAlerts, normalizeNotify } from './observe.js';
 import { checkKinds, healthCheck, startupPhase } from './health-probes.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
 import { normalizePreflight } from './preflight.js';
@@ -93,7 +94,28 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     ...hardeningAndSecrets(ctx, raw),
     ...resourcesOf(ctx, raw),
     ...autoscaleOf(ctx, raw),
+    ...observeOf(ctx, raw),
   };
+}
+
+/** notify and alerts (issue 15); left out when unset. A bad `when` points at the column inside it. */
+function observeOf(ctx: Ctx, raw: RawService): Pick<ServiceSpec, 'notify' | 'alerts'> {
+  const out: Pick<ServiceSpec, 'notify' | 'alerts'> = {};
+  const notify = normalizeNotify(raw.notify, ms);
+  if (notify) out.notify = notify;
+  const alerts = normalizeAlerts(raw.alerts, ms, (index, field, message, offset) => {
+    const where = path(ctx, 'alerts', index, field);
+    const issue = ctx.issues.at(where, message);
+    const node = ctx.issues.locate.node(where);
+    // A one-line scalar: the column of the offending character (a quoted one starts after its quote).
+    if (offset !== undefined && isScalar(node) && typeof node.value === 'string') {
+      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      if (quoted || node.type === 'PLAIN') issue.col += offset + (quoted ? 1 : 0);
+    }
+    ctx.found.push(issue);
+  });
+  if (alerts) out.alerts = alerts;
+  return out;
 }
 
 function autoscaleOf(ctx: Ctx, raw: RawService): Pick<ServiceSpec, 'autoscale'> {

@@ -18,6 +18,7 @@ import { handoffField } from './handoff.js';
 import { probeFields } from './health-probes.js';
 import { resourcesField } from './resources.js';
 import { autoscaleField } from './autoscale.js';
+import { alertsField, notifyField } from './observe.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -644,6 +645,8 @@ export const serviceSchema = z.strictObject(
     ...handoffField,
     ...resourcesField,
     ...autoscaleField(duration),
+    ...notifyField(duration),
+    ...alertsField(duration),
   },
   expecting('a mapping of service settings'),
 );

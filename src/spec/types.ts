@@ -1,4 +1,5 @@
 // The normalized shape of hotswap.yaml after parsing and defaults. Durations are milliseconds.
+import type { AlertRule, NotifyTarget } from './observe.js';
 
 export interface HttpHealth {
   type: 'http';
@@ -168,6 +169,10 @@ export interface ServiceSpec {
   resources?: ResourcesSpec;
   /** replicas is then the starting count; the autoscaler owns it afterwards. */
   autoscale?: AutoscaleSpec;
+  /** Webhooks told about this service's rollouts, crash loops and alerts (issue 15). */
+  notify?: NotifyTarget[];
+  /** Alert rules the daemon evaluates on the proxy's and Docker's numbers (issue 15). */
+  alerts?: AlertRule[];
 }
 
 export type HandoffEndpoint = { type: 'http'; path: string } | { type: 'exec'; command: string[] };
