@@ -6,3 +6,5 @@ export type { AuditRecord } from './audit.js';
 export type { TokenRecord, TokenRole } from './tokens.js';
 export type { PolicyRecord } from './policy.js';
 export type { ReportMeta, ReportPhase, TrafficSample, UsageSample } from './reports.js';
+export type { Delivery, DeliveryState, NewDelivery } from './outbox.js';
+export type { AlertRecord, MinuteCounts } from './alerts.js';

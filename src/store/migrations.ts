@@ -139,4 +139,42 @@ export const MIGRATIONS: string[] = [
     memory_bytes INTEGER
   );
   CREATE INDEX report_usage_by_rollout ON report_usage(rollout_id, at_ms);`,
+  // 6 (issue 15): notifications waiting for delivery (an outbox: they survive a daemon restart),
+  // the history of alerts (a firing one has no resolved_at), and per-minute request and failure
+  // counts per service, for availability.
+  `CREATE TABLE notify_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    service TEXT,
+    url TEXT NOT NULL,
+    headers_json TEXT NOT NULL,
+    body TEXT NOT NULL,
+    timeout_ms INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    last_error TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX notify_outbox_due ON notify_outbox(state, next_at_ms);
+  CREATE TABLE alert_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    service TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    expr TEXT NOT NULL,
+    fired_at TEXT NOT NULL,
+    resolved_at TEXT,
+    value REAL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX alert_history_by_service ON alert_history(service, fired_at);
+  CREATE TABLE traffic_minutes (
+    service TEXT NOT NULL,
+    minute_ms INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    PRIMARY KEY (service, minute_ms)
+  );`,
 ];

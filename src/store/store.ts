@@ -8,6 +8,8 @@ import { AuditRepo } from './audit.js';
 import { TokenRepo } from './tokens.js';
 import { PolicyRepo } from './policy.js';
 import { ReportRepo } from './reports.js';
+import { OutboxRepo } from './outbox.js';
+import { AlertRepo } from './alerts.js';
 
 /** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
 export class Store {
@@ -20,6 +22,8 @@ export class Store {
   readonly audit: AuditRepo;
   readonly policy: PolicyRepo;
   readonly reports: ReportRepo;
+  readonly outbox: OutboxRepo;
+  readonly alerts: AlertRepo;
 
   private constructor(private readonly db: Db) {
     this.services = new ServiceRepo(db);
@@ -31,6 +35,8 @@ export class Store {
     this.audit = new AuditRepo(db);
     this.policy = new PolicyRepo(db);
     this.reports = new ReportRepo(db);
+    this.outbox = new OutboxRepo(db);
+    this.alerts = new AlertRepo(db);
   }
 
   static open(file: string): Store {
