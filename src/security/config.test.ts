@@ -42,3 +42,33 @@ test('a bad metrics.listen names the file, line:col and the field', () => {
   );
   assert.throws(() => loadConfig(home('metrics:\n  lsten: x\n')), /config\.yaml:2:/);
 });
+
+test('notify: webhooks for every service, with defaults; a bad one at file:line:col', () => {
+  const cfg = loadConfig(
+    home('notify:\n  - webhook: http://127.0.0.1:9/hook\n    format: slack\n    timeout: 2s\n'),
+  );
+  assert.deepEqual(cfg.notify, [
+    {
+      url: 'http://127.0.0.1:9/hook',
+      events: [
+        'rollout.started',
+        'rollout.succeeded',
+        'rollout.failed',
+        'rollout.rolled-back',
+        'rollout.paused',
+        'instance.crash-looping',
+        'alert.firing',
+        'alert.resolved',
+      ],
+      format: 'slack',
+      secret: null,
+      timeoutMs: 2000,
+      retries: 5,
+    },
+  ]);
+  assert.deepEqual(loadConfig(home()).notify, []);
+  assert.throws(
+    () => loadConfig(home('notify:\n  - webhook: http://127.0.0.1:9/\n    events: [deploy]\n')),
+    /config\.yaml:3:14 notify\.0\.events\.0: /,
+  );
+});

@@ -1,11 +1,18 @@
 // `<home>/config.yaml`: the daemon's own settings (not a deployer's spec). This module reads the
 // `api` section (remote listener), `policy.allowedHostPaths` and `metrics.listen` (Prometheus
-// endpoint; env HOTSWAP_METRICS_LISTEN overrides it); other keys are left to their owners.
+// endpoint; env HOTSWAP_METRICS_LISTEN overrides it) and `notify` (webhooks told about every
+// service, issue 15); other keys are left to their owners.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { HotswapError } from '../errors.js';
 import { parseListen, type ListenAddress } from '../spec/listen.js';
+import {
+  daemonNotifySchema,
+  durationMs,
+  normalizeNotify,
+  type NotifyTarget,
+} from '../spec/index.js';
 import { invalidDoc, parseYamlDoc } from './yaml-doc.js';
 import type { ContainerPolicy } from './container-policy.js';
 
@@ -33,6 +40,7 @@ const ConfigFile = z.looseObject({
   api: ApiSection.optional(),
   policy: PolicySection.optional(),
   metrics: MetricsSection.optional(),
+  notify: daemonNotifySchema.optional(),
 });
 
 /** Overrides `metrics.listen` of config.yaml. */
@@ -50,6 +58,8 @@ export interface DaemonConfig {
   containerPolicy: ContainerPolicy;
   /** TCP address of the Prometheus endpoint (GET /metrics); null = none. */
   metricsListen: ListenAddress | null;
+  /** Webhooks told about every service's events. */
+  notify: NotifyTarget[];
 }
 
 /** Reads `<home>/config.yaml` (absent = defaults); errors name file:line:col and the field. */
@@ -61,6 +71,7 @@ export function loadConfig(home: string): DaemonConfig {
       api: null,
       containerPolicy: { allowedHostPaths: [] },
       metricsListen: metricsFromEnv(),
+      notify: [],
     };
   }
   const { data, problem } = parseYamlDoc(
@@ -80,8 +91,9 @@ export function loadConfig(home: string): DaemonConfig {
       throw invalidDoc(file, 'hotswap config', [problem(['metrics', 'listen'], parsed)]);
     metricsListen = parsed;
   }
+  const notify = normalizeNotify(data.notify, durationMs) ?? [];
   const api = data.api;
-  if (!api) return { file, api: null, containerPolicy, metricsListen };
+  if (!api) return { file, api: null, containerPolicy, metricsListen, notify };
   const listen = parseListen(api.listen);
   if (typeof listen === 'string')
     throw invalidDoc(file, 'hotswap config', [problem(['api', 'listen'], listen)]);
@@ -91,6 +103,7 @@ export function loadConfig(home: string): DaemonConfig {
     api: { listen, tls: api.tls ? { cert: abs(api.tls.cert), key: abs(api.tls.key) } : null },
     containerPolicy,
     metricsListen,
+    notify,
   };
 }
 

@@ -30,6 +30,8 @@ export {
   NOTIFY_EVENTS,
   notifyTargetSchema,
   normalizeNotify,
+  daemonNotifySchema,
+  durationMs,
   type AlertRule,
   type NotifyEvent,
   type NotifyTarget,

@@ -3,6 +3,7 @@
 // hash: they change what is watched, not what runs. `notify` is also read from the daemon's
 // config.yaml (src/security/config.ts), so its schema lives here once.
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 import {
   parseAlertExpression,
   type AlertCondition,
@@ -69,12 +70,9 @@ export const notifyTargetSchema = (duration: DurationField) =>
         .min(1)
         .optional()
         .meta({ description: 'Events sent to this webhook; absent = all.' }),
-      format: z
-        .enum(['json', 'slack'], expecting('"json" or "slack"'))
-        .default('json')
-        .meta({
-          description: 'json: the event as a document; slack: { text } for an incoming webhook.',
-        }),
+      format: z.enum(['json', 'slack'], expecting('"json" or "slack"')).default('json').meta({
+        description: 'json: the event as a document; slack: { text } for an incoming webhook.',
+      }),
       secret: z
         .string(expecting('a secret string'))
         .min(16, expecting('a secret of at least 16 characters'))
@@ -182,4 +180,24 @@ export function normalizeAlerts(
 
 function isProblem(v: AlertCondition | ExpressionProblem): v is ExpressionProblem {
   return 'offset' in v;
+}
+
+/** A duration field for settings files outside the spec (config.yaml), where schema.ts's is not at hand. */
+const plainDuration: DurationField = ({ description }) =>
+  z
+    .union([z.number(), z.string()], expecting('a duration like "5s"'))
+    .refine((v) => typeof parseDuration(v) === 'number', expecting('a duration like "5s"'))
+    .meta({ description });
+
+/** config.yaml's `notify`: webhooks told about every service. */
+export const daemonNotifySchema = z.array(
+  notifyTargetSchema(plainDuration),
+  expecting('a list of webhooks'),
+);
+
+/** Milliseconds of a duration the schema accepted. */
+export function durationMs(v: string | number): number {
+  const ms = parseDuration(v);
+  if (typeof ms === 'string') throw new Error(`schema let an invalid duration through: ${ms}`);
+  return ms;
 }
