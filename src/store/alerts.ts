@@ -109,6 +109,26 @@ export class AlertRepo {
     ).map((r) => ({ minuteMs: r.minute_ms, requests: r.requests, failed: r.failed }));
   }
 
+  /** Journal entries of the service with one of these events since `sinceIso`, oldest first. */
+  events(
+    service: string,
+    events: readonly string[],
+    sinceIso: string,
+  ): Array<{ at: string; event: string; rolloutId: number | null }> {
+    const marks = events.map(() => '?').join(', ');
+    return (
+      this.db
+        .prepare(
+          `SELECT at, event, rollout_id FROM journal WHERE service = ? AND event IN (${marks}) AND at >= ? ORDER BY seq`,
+        )
+        .all(service, ...events, sinceIso) as Array<{
+        at: string;
+        event: string;
+        rollout_id: number | null;
+      }>
+    ).map((r) => ({ at: r.at, event: r.event, rolloutId: r.rollout_id }));
+  }
+
   /** Instances self-healing started for the service since `sinceIso` (its `instances.replacing` entries). */
   replacementsSince(service: string, sinceIso: string): number {
     const rows = this.db

@@ -1,0 +1,306 @@
+// The alert loop (issue 15): every interval, for each service, it records the minute's requests
+// and failures (availability), then evaluates the service's alert rules on the proxy's and
+// Docker's numbers. A rule that fires or resolves is stored (history) and journaled as
+// `alert.firing` / `alert.resolved`, which is where notifications pick it up. Firing alerts
+// survive a daemon restart: the next daemon resolves them when their condition is gone.
+import type { Router } from '../proxy/types.js';
+import type { Runtime } from '../runtime/types.js';
+import {
+  formatCondition,
+  formatDuration,
+  formatMetricValue,
+  type AlertRule,
+} from '../spec/index.js';
+import type { Store } from '../store/index.js';
+import { AnomalyDetector } from './anomaly.js';
+import { Measures, totals, latencies, type UsageMemory } from './measure.js';
+import { RuleState, type RuleStatus } from './rule-state.js';
+import { percentileSorted } from '../analysis/index.js';
+import { humanDuration } from './availability.js';
+
+export interface AlertEvaluatorDeps {
+  store: Store;
+  router: Pick<Router, 'stats' | 'table'>;
+  runtime?: Pick<Runtime, 'instanceUsage'>;
+  intervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export const ALERT_INTERVAL_MS = 5000;
+/** Fewer requests (or latency samples) than this in an interval give no anomaly reading. */
+const MIN_ANOMALY_SAMPLES = 20;
+
+export interface RuleView {
+  service: string;
+  rule: string;
+  when: string;
+  status: RuleStatus;
+  /** The last value read, with its unit; null: no data. */
+  value: string | null;
+  since: string | null;
+}
+
+interface Outcome {
+  holds: boolean;
+  value: number | null;
+  text: string;
+}
+
+export class AlertEvaluator {
+  private readonly states = new Map<string, RuleState>();
+  private readonly last = new Map<string, { rule: AlertRule; outcome: Outcome }>();
+  private readonly detectors = new Map<string, { key: string; detector: AnomalyDetector }>();
+  private readonly usage = new Map<string, UsageMemory>();
+  private readonly lastTickAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  readonly intervalMs: number;
+
+  constructor(private readonly deps: AlertEvaluatorDeps) {
+    this.intervalMs = deps.intervalMs ?? ALERT_INTERVAL_MS;
+    for (const a of deps.store.alerts.firing())
+      this.states.set(key(a.service, a.rule), RuleState.firing(a.id, Date.parse(a.firedAt)));
+  }
+
+  start(): this {
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Every rule of every service, with its state and last value (for `hotswap alerts`). */
+  rules(): RuleView[] {
+    const views: RuleView[] = [];
+    for (const svc of this.deps.store.services.list())
+      for (const rule of svc.spec.alerts ?? []) {
+        const k = key(svc.name, rule.name);
+        const state = this.states.get(k);
+        const outcome = this.last.get(k)?.outcome;
+        views.push({
+          service: svc.name,
+          rule: rule.name,
+          when: rule.when,
+          status: state?.status ?? 'ok',
+          value: outcome?.value == null ? null : outcome.text,
+          since: state && state.status !== 'ok' ? new Date(state.sinceMs).toISOString() : null,
+        });
+      }
+    return views;
+  }
+
+  /** One pass over every service; exposed for tests. */
+  async tick(now = Date.now()): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const table = await this.deps.router.table().catch(() => null);
+      const services = this.deps.store.services.list();
+      for (const svc of services) {
+        if (table && !table.services[svc.name]) continue;
+        await this.service(svc.name, svc.spec.alerts ?? [], svc.stableRevision, now).catch(
+          (err: unknown) => this.deps.log?.(`alerts of ${svc.name}: ${(err as Error).message}`),
+        );
+      }
+      this.resolveOrphans(new Map(services.map((s) => [s.name, s.spec.alerts ?? []])), now);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async service(
+    service: string,
+    rules: AlertRule[],
+    stable: number | null,
+    now: number,
+  ): Promise<void> {
+    let memory = this.usage.get(service);
+    if (!memory) this.usage.set(service, (memory = new Map() as UsageMemory));
+    const measures = new Measures(
+      service,
+      {
+        stats: (s, o) => this.deps.router.stats(s, o),
+        restarts: (s, windowMs) =>
+          this.deps.store.alerts.replacementsSince(s, new Date(now - windowMs).toISOString()),
+        usage: this.deps.runtime?.instanceUsage?.bind(this.deps.runtime),
+      },
+      memory,
+    );
+    // The interval since the last pass: counted into its minute, and read by anomaly rules.
+    const span = Math.min(now - (this.lastTickAt.get(service) ?? now - this.intervalMs), 3_600_000);
+    this.lastTickAt.set(service, now);
+    const interval = await measures.window(Math.max(1, span));
+    const { requests, failed } = totals(interval);
+    this.deps.store.alerts.addMinute(service, Math.floor(now / 60_000) * 60_000, requests, failed);
+    for (const rule of rules) {
+      const outcome = await this.evaluate(service, rule, measures, span, stable);
+      this.last.set(key(service, rule.name), { rule, outcome });
+      this.transition(service, rule, outcome, now);
+    }
+  }
+
+  private async evaluate(
+    service: string,
+    rule: AlertRule,
+    measures: Measures,
+    span: number,
+    stable: number | null,
+  ): Promise<Outcome> {
+    const c = rule.condition;
+    if (c.kind === 'threshold') {
+      const value = await measures.value(c.metric, rule.windowMs);
+      if (value === null) return { holds: false, value, text: `${c.metric}: no data` };
+      const holds =
+        c.op === '>'
+          ? value > c.value
+          : c.op === '>='
+            ? value >= c.value
+            : c.op === '<'
+              ? value < c.value
+              : value <= c.value;
+      return {
+        holds,
+        value,
+        text: `${c.metric} ${formatMetricValue(c.metric, value)} (${formatCondition(c)} over ${formatDuration(rule.windowMs)})`,
+      };
+    }
+    const detector = this.detector(service, rule);
+    const readings = await this.anomalyReadings(c.metric, measures, span);
+    let worst: { revision: number; z: number; value: number; mean: number } | null = null;
+    let holds = false;
+    for (const [revision, x] of readings) {
+      const v = detector.observe(revision, x, revision === stable ? null : stable);
+      if (v.score && (worst === null || v.score.z > worst.z))
+        worst = { revision, z: v.score.z, value: x, mean: v.score.mean };
+      holds ||= v.anomalous;
+    }
+    detector.keepOnly([...readings.keys(), ...(stable === null ? [] : [stable])]);
+    if (worst === null) return { holds: false, value: null, text: `${c.metric}: learning` };
+    const fmt = (x: number): string =>
+      c.metric === 'memory'
+        ? `${(x / 1048576).toFixed(1)} MiB`
+        : c.metric === 'latency'
+          ? `${x.toFixed(1)}ms`
+          : formatMetricValue('errorRate', x);
+    return {
+      holds,
+      value: worst.z,
+      text: `${c.metric === 'latency' ? 'p95 latency' : c.metric} ${fmt(worst.value)} on r${worst.revision} is ${worst.z.toFixed(1)}σ from its baseline ${fmt(worst.mean)}`,
+    };
+  }
+
+  /** Per revision: the interval's error rate, its p95 latency, or its instances' mean memory. */
+  private async anomalyReadings(
+    metric: 'errorRate' | 'latency' | 'memory',
+    measures: Measures,
+    span: number,
+  ): Promise<Map<number, number>> {
+    if (metric === 'memory') return measures.memoryByRevision();
+    const stats = await measures.window(Math.max(1, span));
+    const out = new Map<number, number>();
+    for (const [rev, r] of Object.entries(stats.revisions)) {
+      const requests = r.windowRequests ?? 0;
+      if (metric === 'errorRate' && requests >= MIN_ANOMALY_SAMPLES)
+        out.set(Number(rev), (r.windowErrors ?? 0) / requests);
+      if (metric === 'latency' && (r.samples?.length ?? 0) >= MIN_ANOMALY_SAMPLES) {
+        const one = latencies({ ...stats, revisions: { [rev]: r } });
+        out.set(Number(rev), percentileSorted(one, 95));
+      }
+    }
+    return out;
+  }
+
+  private detector(service: string, rule: AlertRule): AnomalyDetector {
+    const k = key(service, rule.name);
+    const spec = JSON.stringify(rule.condition);
+    let d = this.detectors.get(k);
+    if (!d || d.key !== spec) {
+      if (rule.condition.kind !== 'anomaly') throw new Error('not an anomaly rule');
+      d = { key: spec, detector: new AnomalyDetector(rule.condition.metric, rule.condition.z) };
+      this.detectors.set(k, d);
+    }
+    return d.detector;
+  }
+
+  private transition(service: string, rule: AlertRule, o: Outcome, now: number): void {
+    const k = key(service, rule.name);
+    let state = this.states.get(k);
+    if (!state) this.states.set(k, (state = new RuleState()));
+    const t = state.step(o.holds, now, rule.forMs);
+    if (t === 'fire') {
+      const message = `alert ${rule.name} firing: ${o.text}`;
+      const a = this.deps.store.alerts.fired({
+        service,
+        rule: rule.name,
+        expr: rule.when,
+        value: o.value,
+        message,
+      });
+      state.alertId = a.id;
+      this.journal(service, 'alert.firing', rule.name, rule.when, o.value, message, a.id);
+    } else if (t === 'resolve') {
+      this.resolve(service, rule.name, rule.when, state, now, o.value, o.text);
+    }
+  }
+
+  private resolve(
+    service: string,
+    rule: string,
+    when: string,
+    state: RuleState,
+    now: number,
+    value: number | null,
+    why: string,
+  ): void {
+    const id = state.alertId;
+    state.alertId = null;
+    state.status = 'ok';
+    if (id === null) return;
+    this.deps.store.alerts.resolved(id);
+    const message = `alert ${rule} resolved after ${humanDuration(Math.max(0, now - state.sinceMs))}: ${why}`;
+    this.journal(service, 'alert.resolved', rule, when, value, message, id);
+  }
+
+  /** Firing alerts whose rule (or service) is gone are resolved, saying so. */
+  private resolveOrphans(rules: Map<string, AlertRule[]>, now: number): void {
+    for (const [k, state] of this.states) {
+      const [service, rule] = k.split('\0') as [string, string];
+      if (rules.get(service)?.some((r) => r.name === rule)) continue;
+      this.states.delete(k);
+      this.last.delete(k);
+      this.detectors.delete(k);
+      if (state.status === 'firing') {
+        const expr =
+          state.alertId === null ? '' : (this.deps.store.alerts.get(state.alertId)?.expr ?? '');
+        this.resolve(service, rule, expr, state, now, null, 'the rule was removed');
+      }
+    }
+    for (const service of [...this.usage.keys()])
+      if (!rules.has(service)) this.usage.delete(service);
+  }
+
+  private journal(
+    service: string,
+    event: string,
+    rule: string,
+    when: string,
+    value: number | null,
+    message: string,
+    alertId: number,
+  ): void {
+    this.deps.log?.(`${service}: ${message}`);
+    this.deps.store.journal.append({
+      service,
+      event,
+      data: { rule, when, value, message, alertId },
+    });
+  }
+}
+
+function key(service: string, rule: string): string {
+  return `${service}\0${rule}`;
+}
