@@ -13,6 +13,7 @@ import { redactEnv, preflightServices, REFUSED_EVENT, type Security } from '../s
 import { authMiddleware } from './auth.js';
 import { registerSecurityRoutes } from './security-routes.js';
 import { registerReportRoutes } from './report-routes.js';
+import { registerAlertRoutes, type AlertSource } from './alert-routes.js';
 import { checkedSpec, specOf } from './apply-spec.js';
 
 export interface ApiDeps {
@@ -24,6 +25,8 @@ export interface ApiDeps {
   inspectImage?: (image: string) => Promise<{ id: string; repoDigest: string | null }>;
   version: string;
   shutdown: (opts: { proxy: boolean }) => void;
+  /** The alert loop's live rule states (issue 15). */
+  alerts?: AlertSource;
 }
 
 // The CLI sends the spec it has already checked (substituted with the caller's variables and
@@ -196,6 +199,7 @@ export function createApi(deps: ApiDeps): Hono {
 
   registerSecurityRoutes(app, deps.security);
   registerReportRoutes(app, store);
+  registerAlertRoutes(app, store, deps.alerts);
 
   return app;
 }

@@ -23,6 +23,7 @@ import * as audit from './audit.js';
 import * as policy from './policy.js';
 import * as reportVerb from './report.js';
 import * as assess from './assess.js';
+import * as alertVerbs from './alerts.js';
 
 function buildProgram(): Command {
   const program = new Command('hotswap')
@@ -69,6 +70,7 @@ function buildProgram(): Command {
     policy,
     reportVerb,
     assess,
+    alertVerbs,
     doctor,
   ])
     verb.register(program);

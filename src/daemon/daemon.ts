@@ -16,6 +16,7 @@ import { observeProbes } from '../health/index.js';
 import { DaemonMetrics, listenMetrics } from '../metrics/index.js';
 import type { ListenAddress } from '../spec/listen.js';
 import { checkEngine } from './engine-check.js';
+import { startAlerting } from './alerting.js';
 import { lockHome } from './home-lock.js';
 import { checkSocketPaths, homePaths } from './paths.js';
 import { ProxySupervisor } from './proxy-supervisor.js';
@@ -65,6 +66,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     checkpoint,
   });
   const metrics = await startMetrics(config.metricsListen, store, runtime, supervisor, log);
+  const alerting = startAlerting({
+    store,
+    router: supervisor.client,
+    runtime,
+    notify: config.notify,
+    log,
+  });
   // A proxy that came back (possibly without its routes.json) gets the route table at once.
   supervisor.onRestarted = () => void controller.reconcileNow('the proxy was restarted');
   controller.start();
@@ -72,6 +80,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const shutdown = ({ proxy }: { proxy: boolean }): void => {
     log(`shutting down${proxy ? ' with the proxy' : ''}`);
     controller.close();
+    alerting.stop();
     server.close();
     server.closeAllConnections?.();
     remote?.server.close();
@@ -92,6 +101,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     inspectImage: (image) => runtime.inspectImage(image),
     version: VERSION,
     shutdown,
+    alerts: alerting.evaluator,
   });
   const server = createAdaptorServer({ fetch: servedOver(app, 'local') }) as Server;
   await listenOnSocket(server, paths.apiSocket);

@@ -31,6 +31,13 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'GET', path: '/v1/services/:name/logs', permission: 'read', what: 'logs' },
   { method: 'GET', path: '/v1/services/:name/rollout', permission: 'read', what: 'rollout status' },
   { method: 'GET', path: '/v1/services/:name/report', permission: 'read', what: 'report' },
+  {
+    method: 'GET',
+    path: '/v1/services/:name/availability',
+    permission: 'read',
+    what: 'availability',
+  },
+  { method: 'GET', path: '/v1/alerts', permission: 'read', what: 'alerts' },
   { method: 'GET', path: '/v1/proxy', permission: 'read', what: 'proxy status' },
   { method: 'GET', path: '/v1/journal', permission: 'read', what: 'journal events' },
   // POSTs that change nothing (a long read through the NDJSON client, a dry run)
