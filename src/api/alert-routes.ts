@@ -24,6 +24,21 @@ export function registerAlertRoutes(app: Hono, store: Store, alerts?: AlertSourc
         sinceIso: new Date(sinceMs).toISOString(),
         limit: 100,
       }),
+      // Were the webhooks told? The latest deliveries, without their bodies.
+      deliveries: store.outbox
+        .list({ limit: 50 })
+        .filter((d) => !service || d.service === service)
+        .map((d) => ({
+          id: d.id,
+          event: d.event,
+          service: d.service,
+          url: d.url,
+          state: d.state,
+          attempts: d.attempts,
+          lastError: d.lastError,
+          createdAt: d.createdAt,
+          finishedAt: d.finishedAt,
+        })),
     });
   });
 

@@ -8,10 +8,21 @@ import type { AlertRecord } from '../store/index.js';
 import { globals, READ_ONLY, withApi } from './context.js';
 import { print, printJson, table } from './output.js';
 
+interface DeliveryView {
+  event: string;
+  service: string | null;
+  url: string;
+  state: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
 interface AlertsView {
   firing: AlertRecord[];
   rules: RuleView[];
   history: AlertRecord[];
+  deliveries?: DeliveryView[];
 }
 
 export function register(program: Command): void {
@@ -90,6 +101,18 @@ export function renderAlerts(v: AlertsView): string {
         ]),
       ),
     );
+  const deliveries = v.deliveries ?? [];
+  if (deliveries.length) {
+    const count = (state: string): number => deliveries.filter((d) => d.state === state).length;
+    lines.push(
+      '',
+      `notifications (latest ${deliveries.length}): ${count('delivered')} delivered, ${count('pending')} pending, ${count('failed')} failed`,
+    );
+    for (const d of deliveries.filter((x) => x.state !== 'delivered').slice(0, 10))
+      lines.push(
+        `  ${d.createdAt} ${d.event} → ${d.url}: ${d.state} after ${d.attempts} attempt(s)${d.lastError ? ` (${d.lastError})` : ''}`,
+      );
+  }
   return lines.join('\n');
 }
 
