@@ -71,6 +71,14 @@ function specText(o: {
 `;
 }
 
+/** The rollout's own duration from `up --json` (its NDJSON result line). */
+function rolloutMs(ndjson: string): number {
+  const last = JSON.parse(ndjson.trim().split('\n').at(-1)!) as {
+    result: Array<{ durationMs: number }>;
+  };
+  return last.result[0]!.durationMs;
+}
+
 describe('notifications and alerts on the real engine', () => {
   const home = mkdtempSync(join(tmpdir(), 'hotswap-e2e-alerts-'));
   const file = join(mkdtempSync(join(tmpdir(), 'hotswap-e2e-alerts-spec-')), 'hotswap.yaml');
@@ -129,7 +137,7 @@ describe('notifications and alerts on the real engine', () => {
 
   test('rollout started and succeeded reach the webhook signed; dead webhooks do not slow it', async () => {
     writeFileSync(file, spec('hotswap-fixture:v1', 0));
-    const up = await hotswap(home, ['up', '-f', file]);
+    const up = await hotswap(home, ['up', '-f', file, '--json']);
     assert.equal(up.code, 0, up.stderr + up.stdout);
     // When `up` returns, the hanging webhook still holds its first attempt (20 s timeout).
     const atEnd = await alerts();
@@ -140,7 +148,9 @@ describe('notifications and alerts on the real engine', () => {
       hangingRow,
       `the hanging delivery is still pending: ${JSON.stringify(atEnd.deliveries)}`,
     );
-    console.log(`first deploy with a hanging and a refusing webhook: up took ${up.ms} ms`);
+    console.log(
+      `first deploy with a hanging and a refusing webhook: rollout ${rolloutMs(up.stdout)} ms (\`up\` with the daemon's start: ${up.ms} ms)`,
+    );
     const started = await waitFor(
       'rollout.started',
       () => Promise.resolve(received('rollout.started')),
@@ -176,8 +186,9 @@ describe('notifications and alerts on the real engine', () => {
     load.start();
     try {
       writeFileSync(file, spec('hotswap-fixture:v1', 50));
-      const up = await hotswap(home, ['up', '-f', file]);
+      const up = await hotswap(home, ['up', '-f', file, '--json']);
       assert.equal(up.code, 0, up.stderr + up.stdout);
+      console.log(`rolling update r1 → r2 with the same dead webhooks: ${rolloutMs(up.stdout)} ms`);
       const firing = await waitFor(
         'alert.firing',
         () => Promise.resolve(received('alert.firing')),
