@@ -188,6 +188,7 @@ describe('notifications and alerts on the real engine', () => {
       writeFileSync(file, spec('hotswap-fixture:v1', 50));
       const up = await hotswap(home, ['up', '-f', file, '--json']);
       assert.equal(up.code, 0, up.stderr + up.stdout);
+      const upDone = Date.now();
       console.log(`rolling update r1 → r2 with the same dead webhooks: ${rolloutMs(up.stdout)} ms`);
       const firing = await waitFor(
         'alert.firing',
@@ -195,6 +196,9 @@ describe('notifications and alerts on the real engine', () => {
         20_000,
       );
       assert.ok(firing.signed);
+      console.log(
+        `alert.firing received ${firing.receivedMs - upDone} ms after \`up\` to r2 returned`,
+      );
       assert.match(
         firing.message,
         /^web: alert errors firing: errorRate \d+(\.\d+)?% \(errorRate > 10% over 3s\)/,
@@ -205,6 +209,7 @@ describe('notifications and alerts on the real engine', () => {
 
       const back = await hotswap(home, ['rollback', 'web']);
       assert.equal(back.code, 0, back.stderr + back.stdout);
+      const backDone = Date.now();
       const rolledBack = await waitFor(
         'rollout.rolled-back',
         () => Promise.resolve(received('rollout.rolled-back')),
@@ -217,6 +222,9 @@ describe('notifications and alerts on the real engine', () => {
         20_000,
       );
       assert.match(resolved.message, /^web: alert errors resolved after /);
+      console.log(
+        `alert.resolved received ${resolved.receivedMs - backDone} ms after \`rollback\` returned`,
+      );
       assert.equal((await alerts()).firing.length, 0);
     } finally {
       await load.stop();
