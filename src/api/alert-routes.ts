@@ -4,6 +4,7 @@ import { computeAvailability, INCIDENT_EVENTS, type RuleView } from '../alerts/i
 import { HotswapError } from '../errors.js';
 import { parseLongDuration } from '../spec/schema.js';
 import type { Store } from '../store/index.js';
+import { redactUrl } from '../security/index.js';
 
 export interface AlertSource {
   rules(): RuleView[];
@@ -32,7 +33,7 @@ export function registerAlertRoutes(app: Hono, store: Store, alerts?: AlertSourc
           id: d.id,
           event: d.event,
           service: d.service,
-          url: d.url,
+          url: redactUrl(d.url),
           state: d.state,
           attempts: d.attempts,
           lastError: d.lastError,

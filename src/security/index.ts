@@ -15,7 +15,7 @@ export {
   type ContainerPolicy,
 } from './container-policy.js';
 export { readSecretEnv } from './secrets.js';
-export { redactEnv, REDACTED } from './redact.js';
+export { redactEnv, redactUrl, REDACTED } from './redact.js';
 export { ImagePolicies, REFUSED_EVENT } from './images.js';
 export { parseImagePolicy, type ImagePolicy } from './image-policy.js';
 export {

@@ -13,14 +13,30 @@ function walk(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   // A reload file (issue 16) is shown by its target and digest: its content may hold secrets.
   const reloadFile = 'sha256' in value && 'target' in value;
+  // A webhook (issue 15): its secret signs deliveries, and a URL's path is often a credential
+  // itself (Slack's incoming webhooks), so only its origin is shown.
+  const webhook = 'url' in value && 'events' in value && 'secret' in value;
   for (const [k, v] of Object.entries(value))
     out[k] =
       k === 'env' && isStringMap(v)
         ? masked(v)
         : reloadFile && k === 'content' && typeof v === 'string'
           ? REDACTED
-          : walk(v);
+          : webhook && k === 'secret' && typeof v === 'string'
+            ? REDACTED
+            : webhook && k === 'url' && typeof v === 'string'
+              ? redactUrl(v)
+              : walk(v);
   return out;
+}
+
+/** A URL with only its origin left: "https://hooks.slack.com/(redacted)". */
+export function redactUrl(url: string): string {
+  try {
+    return `${new URL(url).origin}/${REDACTED}`;
+  } catch {
+    return REDACTED;
+  }
 }
 
 const isStringMap = (v: unknown): v is Record<string, string> =>

@@ -18,6 +18,12 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
   field('hardening', JSON.stringify(old.hardening ?? {}), JSON.stringify(next.hardening ?? {}));
   field('resources', JSON.stringify(old.resources ?? {}), JSON.stringify(next.resources ?? {}));
   field('autoscale', JSON.stringify(old.autoscale ?? null), JSON.stringify(next.autoscale ?? null));
+  field('alerts', showAlerts(old.alerts), showAlerts(next.alerts));
+  // Webhook URLs and secrets are credentials: only the count is shown.
+  if (JSON.stringify(old.notify ?? []) !== JSON.stringify(next.notify ?? []))
+    changes.push(
+      `notify: ${old.notify?.length ?? 0} → ${next.notify?.length ?? 0} webhook(s), changed`,
+    );
   field('command', showCommand(old.command), showCommand(next.command));
   field('volumes', showVolumes(old.volumes), showVolumes(next.volumes));
   for (const [name, show] of HEALTH_FIELDS)
@@ -30,6 +36,11 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
     formatDuration(next.stopGracePeriodMs),
   );
   return changes;
+}
+
+function showAlerts(rules: ServiceSpec['alerts']): string {
+  if (!rules?.length) return 'none';
+  return rules.map((r) => `${r.name}: ${r.when} for ${formatDuration(r.forMs)}`).join('; ');
 }
 
 function diffEnv(old: Record<string, string>, next: Record<string, string>): string[] {

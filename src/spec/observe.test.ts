@@ -180,3 +180,20 @@ test('a rule name used twice', () => {
     ['8:17 services.web.alerts[1].name: alert "a" is defined twice'],
   );
 });
+
+test('diff names changed alerts; webhooks only by count (they are credentials)', async () => {
+  const { diffServices } = await import('./diff.js');
+  const a = parseSpec(service(), 'hotswap.yaml').services[0]!;
+  const b = parseSpec(
+    service(
+      '    notify: [{ webhook: "https://hooks.example.com/T/secret-path" }]',
+      '    alerts: [{ name: errors, when: "errorRate > 2%" }]',
+    ),
+    'hotswap.yaml',
+  ).services[0]!;
+  const lines = diffServices(a, b);
+  assert.deepEqual(lines, [
+    'alerts: none → errors: errorRate > 2% for 1m',
+    'notify: 0 → 1 webhook(s), changed',
+  ]);
+});
