@@ -27,6 +27,8 @@ export interface AlertEvaluatorDeps {
 }
 
 export const ALERT_INTERVAL_MS = 5000;
+/** How far back availability can look. */
+export const KEEP_MINUTES_MS = 90 * 86_400_000;
 /** Fewer requests (or latency samples) than this in an interval give no anomaly reading. */
 const MIN_ANOMALY_SAMPLES = 20;
 
@@ -53,6 +55,7 @@ export class AlertEvaluator {
   private readonly usage = new Map<string, UsageMemory>();
   private readonly lastTickAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private running = false;
   readonly intervalMs: number;
 
@@ -65,12 +68,25 @@ export class AlertEvaluator {
   start(): this {
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
+    this.prune();
+    this.pruneTimer = setInterval(() => this.prune(), 3_600_000);
+    this.pruneTimer.unref();
     return this;
+  }
+
+  /** Per-minute counts are kept KEEP_MINUTES_MS. */
+  private prune(): void {
+    try {
+      this.deps.store.alerts.pruneMinutes(Date.now() - KEEP_MINUTES_MS);
+    } catch (err) {
+      this.deps.log?.(`pruning minute counts: ${(err as Error).message}`);
+    }
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.timer = this.pruneTimer = null;
   }
 
   /** Every rule of every service, with its state and last value (for `hotswap alerts`). */

@@ -99,6 +99,11 @@ export class AlertRepo {
       .run(service, minuteMs, requests, failed);
   }
 
+  /** Minute counts older than `beforeMs` go (availability looks back 90 days at most). */
+  pruneMinutes(beforeMs: number): number {
+    return this.db.prepare('DELETE FROM traffic_minutes WHERE minute_ms < ?').run(beforeMs).changes;
+  }
+
   minutes(service: string, sinceMs: number): MinuteCounts[] {
     return (
       this.db

@@ -176,5 +176,7 @@ export const MIGRATIONS: string[] = [
     requests INTEGER NOT NULL,
     failed INTEGER NOT NULL,
     PRIMARY KEY (service, minute_ms)
-  );`,
+  );
+  -- restarts in an alert's window and the incidents of availability read the journal by these.
+  CREATE INDEX journal_by_service_event ON journal(service, event, at);`,
 ];
