@@ -2,7 +2,8 @@
 // webhook gets rollout started / succeeded with a valid HMAC signature; a webhook that refuses
 // and one that hangs do not slow the rollout (the refused one is recorded as failed after its
 // retries); an alert rule fires while a revision answers 50% errors under load, notifies, and
-// resolves after a rollback; `hotswap alerts` and `hotswap availability` show it all. The
+// resolves after a rollback; `hotswap alerts` and `hotswap availability` show it all; an
+// instance that keeps exiting is notified as a crash loop and fires a `restarts` rule. The
 // delivery latency (journal time → the receiver got it) is printed.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ function specText(o: {
   hanging: string;
   image: string;
   errors: number;
+  crashAfterS?: number;
 }): string {
   return `services:
   web:
@@ -57,7 +59,7 @@ function specText(o: {
     replicas: 1
     port: 8080
     listen: 127.0.0.1:${o.port}
-    env: { ERROR_PERCENT: "${o.errors}" }
+    env: { ERROR_PERCENT: "${o.errors}"${o.crashAfterS ? `, CRASH_AFTER_S: "${o.crashAfterS}"` : ''} }
     health: { http: /healthz, interval: 200ms, deadline: 15s }
     strategy: { type: rolling, maxSurge: 1, maxUnavailable: 0 }
     drain: { timeout: 2s }
@@ -68,6 +70,7 @@ function specText(o: {
       - { webhook: "${o.hanging}", retries: 1, timeout: 20s, events: [rollout.started] }
     alerts:
       - { name: errors, when: "errorRate > 10%", for: 1s, window: 3s }
+      - { name: restarts, when: "restarts > 1", for: 0s, window: 1m }
 `;
 }
 
@@ -85,7 +88,7 @@ describe('notifications and alerts on the real engine', () => {
   const got: Got[] = [];
   const servers: http.Server[] = [];
   const saved = process.env['HOTSWAP_ALERT_INTERVAL'];
-  let spec = (_image: string, _errors: number): string => '';
+  let spec = (_image: string, _errors: number, _crashAfterS?: number): string => '';
   let port = 0;
 
   async function listen(handler: http.RequestListener): Promise<string> {
@@ -121,7 +124,8 @@ describe('notifications and alerts on the real engine', () => {
     });
     const hanging = await listen(() => undefined); // reads the request, never answers
     const refused = `http://127.0.0.1:${await freePort()}/hook`;
-    spec = (image, errors) => specText({ port, hook, refused, hanging, image, errors });
+    spec = (image, errors, crashAfterS) =>
+      specText({ port, hook, refused, hanging, image, errors, crashAfterS });
   });
 
   after(async () => {
@@ -252,5 +256,27 @@ describe('notifications and alerts on the real engine', () => {
       latencies.every((l) => l < 2000),
       `every delivery within 2 s: ${latencies.join(', ')}`,
     );
+  });
+
+  test('a crash loop is notified, and a restarts rule fires on self-healing', async () => {
+    writeFileSync(file, spec('hotswap-fixture:v1', 0, 3));
+    const up = await hotswap(home, ['up', '-f', file]);
+    assert.equal(up.code, 0, up.stderr + up.stdout);
+    const looping = await waitFor(
+      'instance.crash-looping',
+      () => Promise.resolve(received('instance.crash-looping')),
+      45_000,
+    );
+    assert.ok(looping.signed);
+    assert.match(looping.message, /^web: instances crash-loop: .*3 failures in a row/);
+    const restarts = await waitFor(
+      'the restarts alert',
+      () =>
+        Promise.resolve(
+          got.find((g) => g.event === 'alert.firing' && g.message.includes('alert restarts')),
+        ),
+      20_000,
+    );
+    assert.match(restarts.message, /restarts \d+ \(restarts > 1 over 1m\)/);
   });
 });
