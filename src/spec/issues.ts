@@ -1,5 +1,6 @@
 // Turns zod's issues into SpecIssues: a file:line:col, a dotted path and one readable sentence.
 // Relies on the convention in schema.ts that an issue's zod message is the "expected …" phrase.
+import { isScalar } from 'yaml';
 import type { z } from 'zod';
 import { HotswapError } from '../errors.js';
 import type { SpecLocator } from './locate.js';
@@ -92,10 +93,25 @@ export class IssueFactory {
     const reason =
       issue.code === 'custom' ? (issue.params?.['reason'] as string | undefined) : undefined;
     const because = reason === undefined ? '' : ` (${reason})`;
-    return this.at(path, `expected ${expected}, found ${found}${because}`, 'value', {
+    const out = this.at(path, `expected ${expected}, found ${found}${because}`, 'value', {
       expected,
       found,
     });
+    const offset: unknown = issue.code === 'custom' ? issue.params?.['offset'] : undefined;
+    if (typeof offset === 'number') out.col += this.columnInside(path, offset);
+    return out;
+  }
+
+  /**
+   * Columns from a string value's start to the character at `offset` in it (a check that knows
+   * where in the text the problem is, like an alert's `when`); 0 when the value spans lines.
+   */
+  private columnInside(path: Path, offset: number): number {
+    const node = this.locate.node(path);
+    if (!isScalar(node) || typeof node.value !== 'string') return 0;
+    if (node.type === 'PLAIN') return offset;
+    // A quoted value starts after its quote (escapes before the offset would shift it: rare).
+    return node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? offset + 1 : 0;
   }
 }
 

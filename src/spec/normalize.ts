@@ -98,22 +98,14 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
   };
 }
 
-/** notify and alerts (issue 15); left out when unset. A bad `when` points at the column inside it. */
+/** notify and alerts (issue 15); left out when unset. */
 function observeOf(ctx: Ctx, raw: RawService): Pick<ServiceSpec, 'notify' | 'alerts'> {
   const out: Pick<ServiceSpec, 'notify' | 'alerts'> = {};
   const notify = normalizeNotify(raw.notify, ms);
   if (notify) out.notify = notify;
-  const alerts = normalizeAlerts(raw.alerts, ms, (index, field, message, offset) => {
-    const where = path(ctx, 'alerts', index, field);
-    const issue = ctx.issues.at(where, message);
-    const node = ctx.issues.locate.node(where);
-    // A one-line scalar: the column of the offending character (a quoted one starts after its quote).
-    if (offset !== undefined && isScalar(node) && typeof node.value === 'string') {
-      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
-      if (quoted || node.type === 'PLAIN') issue.col += offset + (quoted ? 1 : 0);
-    }
-    ctx.found.push(issue);
-  });
+  const alerts = normalizeAlerts(raw.alerts, ms, (index, message) =>
+    ctx.found.push(ctx.issues.at(path(ctx, 'alerts', index, 'name'), message)),
+  );
   if (alerts) out.alerts = alerts;
   return out;
 }

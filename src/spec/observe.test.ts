@@ -153,18 +153,33 @@ test('a when that does not parse: file:line:col at the offending character', () 
       [9, 34, 'services.web.alerts[1].when'],
     ],
   );
-  assert.match(
+  assert.equal(
     issues[0]!.message,
-    /cannot parse "errorRate > 2 percent": errorRate takes a percentage like 2%, found "2"/,
+    'expected an expression like "errorRate > 2%", "p99 > 500ms" or "anomaly(latency)", found "errorRate > 2 percent" (errorRate takes a percentage like 2%, found "2")',
   );
 });
 
-test('a webhook that is not an http URL, an unknown event', () => {
+test('a webhook that is not an http URL, an unknown event, a bad when: all at once', () => {
   const issues = issuesOf(
-    service('    notify:', '      - { webhook: "ftp://x/y", events: [rollout.exploded] }'),
+    service(
+      '    notify:',
+      '      - { webhook: "ftp://x/y", events: [rollout.exploded] }',
+      '    alerts:',
+      '      - { name: odd, when: anomaly(cpu) }',
+    ),
   );
-  const paths = issues.map((i) => i.path).sort();
-  assert.deepEqual(paths, ['services.web.notify[0].events[0]', 'services.web.notify[0].webhook']);
+  assert.deepEqual(
+    issues.map((i) => `${i.line}:${i.col} ${i.path}`),
+    [
+      '7:20 services.web.notify[0].webhook',
+      '7:42 services.web.notify[0].events[0]',
+      '9:36 services.web.alerts[0].when',
+    ],
+  );
+  assert.match(
+    issues[2]!.message,
+    /\(unknown anomaly metric "cpu"; one of errorRate, latency, memory\)$/,
+  );
 });
 
 test('a rule name used twice', () => {

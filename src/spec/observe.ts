@@ -54,6 +54,7 @@ type DurationField = (opts: {
 }) => z.ZodType<string | number>;
 
 const HTTP_URL = 'an http or https URL';
+const WHEN_PHRASE = 'an expression like "errorRate > 2%", "p99 > 500ms" or "anomaly(latency)"';
 
 export const notifyTargetSchema = (duration: DurationField) =>
   z.strictObject(
@@ -108,9 +109,18 @@ const alertRuleSchema = (duration: DurationField) =>
           /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
           expecting('a name of letters, digits, ".", "_" or "-"'),
         ),
-      when: z.string(
-        expecting('an expression like "errorRate > 2%", "p99 > 500ms" or "anomaly(latency)"'),
-      ),
+      when: z.string(expecting(WHEN_PHRASE)).superRefine((text, ctx) => {
+        // Checked here, with the schema, so a bad expression is reported with every other problem;
+        // `offset` lets the report point at the character (src/spec/issues.ts).
+        const parsed = parseAlertExpression(text);
+        if (isProblem(parsed))
+          ctx.addIssue({
+            code: 'custom',
+            message: WHEN_PHRASE,
+            params: { reason: parsed.message, offset: parsed.offset },
+            input: text,
+          });
+      }),
       for: duration({
         positive: false,
         description: 'The condition must hold this long before the alert fires.',
@@ -147,26 +157,21 @@ export function normalizeNotify(
   }));
 }
 
-/**
- * Rules with their parsed conditions. A `when` that does not parse goes to `problem` with its
- * index and the offset in the text; a name used twice too.
- */
+/** Rules with their parsed conditions; a name used twice goes to `problem`. */
 export function normalizeAlerts(
   raw: RawAlertRule[] | undefined,
   ms: (v: string | number) => number,
-  problem: (index: number, field: 'when' | 'name', message: string, offset?: number) => void,
+  problem: (index: number, message: string) => void,
 ): AlertRule[] | undefined {
   if (!raw) return undefined;
   const seen = new Set<string>();
   const rules: AlertRule[] = [];
   raw.forEach((r, index) => {
-    if (seen.has(r.name)) problem(index, 'name', `alert "${r.name}" is defined twice`);
+    if (seen.has(r.name)) problem(index, `alert "${r.name}" is defined twice`);
     seen.add(r.name);
     const parsed = parseAlertExpression(r.when);
-    if (isProblem(parsed)) {
-      problem(index, 'when', `cannot parse "${r.when}": ${parsed.message}`, parsed.offset);
-      return;
-    }
+    // The schema refused what does not parse.
+    if (isProblem(parsed)) throw new Error(`schema let an invalid expression through: ${r.when}`);
     rules.push({
       name: r.name,
       when: r.when,
