@@ -24,9 +24,13 @@ export class Notifier {
     const { store } = this.deps;
     const n = notificationOf(e, (id) => store.rollouts.get(id));
     if (n === null) return;
-    const targets = [...this.deps.daemonTargets, ...this.serviceTargets(e)].filter((t) =>
-      t.events.includes(n.event),
-    );
+    // A webhook named both in config.yaml and in the spec is told once.
+    const seen = new Set<string>();
+    const targets = [...this.deps.daemonTargets, ...this.serviceTargets(e)].filter((t) => {
+      if (!t.events.includes(n.event) || seen.has(t.url)) return false;
+      seen.add(t.url);
+      return true;
+    });
     if (targets.length === 0) return;
     for (const t of targets) store.outbox.enqueue(deliveryFor(n, t));
     this.deps.enqueued();
