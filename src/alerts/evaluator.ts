@@ -5,18 +5,17 @@
 // survive a daemon restart: the next daemon resolves them when their condition is gone.
 import type { Router } from '../proxy/types.js';
 import type { Runtime } from '../runtime/types.js';
-import {
-  formatCondition,
-  formatDuration,
-  formatMetricValue,
-  type AlertRule,
-} from '../spec/index.js';
+import type { AlertRule } from '../spec/index.js';
 import type { Store } from '../store/index.js';
-import { AnomalyDetector } from './anomaly.js';
-import { Measures, totals, latencies, type UsageMemory } from './measure.js';
-import { RuleState, type RuleStatus } from './rule-state.js';
-import { percentileSorted } from '../analysis/index.js';
 import { humanDuration } from './availability.js';
+import {
+  AnomalyRule,
+  thresholdOutcome,
+  type AnomalyCondition,
+  type Outcome,
+} from './conditions.js';
+import { Measures, totals, type UsageMemory } from './measure.js';
+import { RuleState, type RuleStatus } from './rule-state.js';
 
 export interface AlertEvaluatorDeps {
   store: Store;
@@ -29,8 +28,6 @@ export interface AlertEvaluatorDeps {
 export const ALERT_INTERVAL_MS = 5000;
 /** How far back availability can look. */
 export const KEEP_MINUTES_MS = 90 * 86_400_000;
-/** Fewer requests (or latency samples) than this in an interval give no anomaly reading. */
-const MIN_ANOMALY_SAMPLES = 20;
 
 export interface RuleView {
   service: string;
@@ -42,16 +39,10 @@ export interface RuleView {
   since: string | null;
 }
 
-interface Outcome {
-  holds: boolean;
-  value: number | null;
-  text: string;
-}
-
 export class AlertEvaluator {
   private readonly states = new Map<string, RuleState>();
   private readonly last = new Map<string, { rule: AlertRule; outcome: Outcome }>();
-  private readonly detectors = new Map<string, { key: string; detector: AnomalyDetector }>();
+  private readonly detectors = new Map<string, { key: string; rule: AnomalyRule }>();
   private readonly usage = new Map<string, UsageMemory>();
   private readonly lastTickAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -153,93 +144,25 @@ export class AlertEvaluator {
     const { requests, failed } = totals(interval);
     this.deps.store.alerts.addMinute(service, Math.floor(now / 60_000) * 60_000, requests, failed);
     for (const rule of rules) {
-      const outcome = await this.evaluate(service, rule, measures, span, stable);
+      const outcome =
+        rule.condition.kind === 'threshold'
+          ? await thresholdOutcome(rule.condition, rule.windowMs, measures)
+          : await this.anomaly(service, rule, rule.condition).evaluate(measures, span, stable);
       this.last.set(key(service, rule.name), { rule, outcome });
       this.transition(service, rule, outcome, now);
     }
   }
 
-  private async evaluate(
-    service: string,
-    rule: AlertRule,
-    measures: Measures,
-    span: number,
-    stable: number | null,
-  ): Promise<Outcome> {
-    const c = rule.condition;
-    if (c.kind === 'threshold') {
-      const value = await measures.value(c.metric, rule.windowMs);
-      if (value === null) return { holds: false, value, text: `${c.metric}: no data` };
-      const holds =
-        c.op === '>'
-          ? value > c.value
-          : c.op === '>='
-            ? value >= c.value
-            : c.op === '<'
-              ? value < c.value
-              : value <= c.value;
-      return {
-        holds,
-        value,
-        text: `${c.metric} ${formatMetricValue(c.metric, value)} (${formatCondition(c)} over ${formatDuration(rule.windowMs)})`,
-      };
-    }
-    const detector = this.detector(service, rule);
-    const readings = await this.anomalyReadings(c.metric, measures, span);
-    let worst: { revision: number; z: number; value: number; mean: number } | null = null;
-    let holds = false;
-    for (const [revision, x] of readings) {
-      const v = detector.observe(revision, x, revision === stable ? null : stable);
-      if (v.score && (worst === null || v.score.z > worst.z))
-        worst = { revision, z: v.score.z, value: x, mean: v.score.mean };
-      holds ||= v.anomalous;
-    }
-    detector.keepOnly([...readings.keys(), ...(stable === null ? [] : [stable])]);
-    if (worst === null) return { holds: false, value: null, text: `${c.metric}: learning` };
-    const fmt = (x: number): string =>
-      c.metric === 'memory'
-        ? `${(x / 1048576).toFixed(1)} MiB`
-        : c.metric === 'latency'
-          ? `${x.toFixed(1)}ms`
-          : formatMetricValue('errorRate', x);
-    return {
-      holds,
-      value: worst.z,
-      text: `${c.metric === 'latency' ? 'p95 latency' : c.metric} ${fmt(worst.value)} on r${worst.revision} is ${worst.z.toFixed(1)}σ from its baseline ${fmt(worst.mean)}`,
-    };
-  }
-
-  /** Per revision: the interval's error rate, its p95 latency, or its instances' mean memory. */
-  private async anomalyReadings(
-    metric: 'errorRate' | 'latency' | 'memory',
-    measures: Measures,
-    span: number,
-  ): Promise<Map<number, number>> {
-    if (metric === 'memory') return measures.memoryByRevision();
-    const stats = await measures.window(Math.max(1, span));
-    const out = new Map<number, number>();
-    for (const [rev, r] of Object.entries(stats.revisions)) {
-      const requests = r.windowRequests ?? 0;
-      if (metric === 'errorRate' && requests >= MIN_ANOMALY_SAMPLES)
-        out.set(Number(rev), (r.windowErrors ?? 0) / requests);
-      if (metric === 'latency' && (r.samples?.length ?? 0) >= MIN_ANOMALY_SAMPLES) {
-        const one = latencies({ ...stats, revisions: { [rev]: r } });
-        out.set(Number(rev), percentileSorted(one, 95));
-      }
-    }
-    return out;
-  }
-
-  private detector(service: string, rule: AlertRule): AnomalyDetector {
+  /** The anomaly baselines of a rule; a changed condition starts afresh. */
+  private anomaly(service: string, rule: AlertRule, c: AnomalyCondition): AnomalyRule {
     const k = key(service, rule.name);
-    const spec = JSON.stringify(rule.condition);
+    const spec = JSON.stringify(c);
     let d = this.detectors.get(k);
     if (!d || d.key !== spec) {
-      if (rule.condition.kind !== 'anomaly') throw new Error('not an anomaly rule');
-      d = { key: spec, detector: new AnomalyDetector(rule.condition.metric, rule.condition.z) };
+      d = { key: spec, rule: new AnomalyRule(c) };
       this.detectors.set(k, d);
     }
-    return d.detector;
+    return d.rule;
   }
 
   private transition(service: string, rule: AlertRule, o: Outcome, now: number): void {
