@@ -109,18 +109,24 @@ const alertRuleSchema = (duration: DurationField) =>
           /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
           expecting('a name of letters, digits, ".", "_" or "-"'),
         ),
-      when: z.string(expecting(WHEN_PHRASE)).superRefine((text, ctx) => {
-        // Checked here, with the schema, so a bad expression is reported with every other problem;
-        // `offset` lets the report point at the character (src/spec/issues.ts).
-        const parsed = parseAlertExpression(text);
-        if (isProblem(parsed))
-          ctx.addIssue({
-            code: 'custom',
-            message: WHEN_PHRASE,
-            params: { reason: parsed.message, offset: parsed.offset },
-            input: text,
-          });
-      }),
+      when: z
+        .string(expecting(WHEN_PHRASE))
+        .superRefine((text, ctx) => {
+          // Checked here, with the schema, so a bad expression is reported with every other problem;
+          // `offset` lets the report point at the character (src/spec/issues.ts).
+          const parsed = parseAlertExpression(text);
+          if (isProblem(parsed))
+            ctx.addIssue({
+              code: 'custom',
+              message: WHEN_PHRASE,
+              params: { reason: parsed.message, offset: parsed.offset },
+              input: text,
+            });
+        })
+        .meta({
+          description:
+            'metric op value ("errorRate > 2%", "p99 > 500ms", "restarts > 3", "cpu > 90%", "memory > 80%"), or anomaly(errorRate|latency|memory[, z]).',
+        }),
       for: duration({
         positive: false,
         description: 'The condition must hold this long before the alert fires.',
