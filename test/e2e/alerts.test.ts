@@ -3,8 +3,9 @@
 // and one that hangs do not slow the rollout (the refused one is recorded as failed after its
 // retries); an alert rule fires while a revision answers 50% errors under load, notifies, and
 // resolves after a rollback; `hotswap alerts` and `hotswap availability` show it all; an
-// instance that keeps exiting is notified as a crash loop and fires a `restarts` rule. The
-// delivery latency (journal time → the receiver got it) is printed.
+// instance that keeps exiting is notified as a crash loop and fires a `restarts` rule; a rollout
+// to a never-healthy image is notified as failed and rolled back, to config.yaml's webhook too.
+// The delivery latency (journal time → the receiver got it) is printed.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -52,6 +53,7 @@ function specText(o: {
   image: string;
   errors: number;
   crashAfterS?: number;
+  deadline?: string;
 }): string {
   return `services:
   web:
@@ -60,7 +62,7 @@ function specText(o: {
     port: 8080
     listen: 127.0.0.1:${o.port}
     env: { ERROR_PERCENT: "${o.errors}"${o.crashAfterS ? `, CRASH_AFTER_S: "${o.crashAfterS}"` : ''} }
-    health: { http: /healthz, interval: 200ms, deadline: 15s }
+    health: { http: /healthz, interval: 200ms, deadline: ${o.deadline ?? '15s'} }
     strategy: { type: rolling, maxSurge: 1, maxUnavailable: 0 }
     drain: { timeout: 2s }
     stopGracePeriod: 2s
@@ -86,9 +88,11 @@ describe('notifications and alerts on the real engine', () => {
   const home = mkdtempSync(join(tmpdir(), 'hotswap-e2e-alerts-'));
   const file = join(mkdtempSync(join(tmpdir(), 'hotswap-e2e-alerts-spec-')), 'hotswap.yaml');
   const got: Got[] = [];
+  const daemonGot: string[] = [];
   const servers: http.Server[] = [];
   const saved = process.env['HOTSWAP_ALERT_INTERVAL'];
-  let spec = (_image: string, _errors: number, _crashAfterS?: number): string => '';
+  let spec = (_image: string, _errors: number, _crashAfterS?: number, _deadline?: string): string =>
+    '';
   let port = 0;
 
   async function listen(handler: http.RequestListener): Promise<string> {
@@ -123,9 +127,22 @@ describe('notifications and alerts on the real engine', () => {
       });
     });
     const hanging = await listen(() => undefined); // reads the request, never answers
+    // config.yaml's webhook: told about every service.
+    const daemonHook = await listen((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        daemonGot.push((JSON.parse(body) as { event: string }).event);
+        res.end('ok');
+      });
+    });
+    writeFileSync(
+      join(home, 'config.yaml'),
+      `notify:\n  - { webhook: "${daemonHook}", events: [rollout.succeeded, rollout.failed] }\n`,
+    );
     const refused = `http://127.0.0.1:${await freePort()}/hook`;
-    spec = (image, errors, crashAfterS) =>
-      specText({ port, hook, refused, hanging, image, errors, crashAfterS });
+    spec = (image, errors, crashAfterS, deadline) =>
+      specText({ port, hook, refused, hanging, image, errors, crashAfterS, deadline });
   });
 
   after(async () => {
@@ -168,6 +185,15 @@ describe('notifications and alerts on the real engine', () => {
     assert.ok(started.signed && succeeded.signed, 'the signatures verify');
     assert.match(started.message, /^web: rollout #1 started: r- → r1/);
     assert.match(succeeded.message, /^web: rollout #1 succeeded: r1 serves/);
+    await waitFor(
+      "config.yaml's webhook",
+      () => Promise.resolve(daemonGot.includes('rollout.succeeded')),
+      5000,
+    );
+    assert.ok(
+      !daemonGot.includes('rollout.started'),
+      "config.yaml's webhook asked for two events only",
+    );
     // The refusing webhook: tried twice (retries: 1), then recorded as failed.
     const failed = await waitFor(
       'the refused deliveries to fail',
@@ -256,6 +282,29 @@ describe('notifications and alerts on the real engine', () => {
       latencies.every((l) => l < 2000),
       `every delivery within 2 s: ${latencies.join(', ')}`,
     );
+  });
+
+  test('a rollout to a never-healthy image: failed and rolled back, both notified', async () => {
+    writeFileSync(file, spec('hotswap-fixture:bad', 0, undefined, '3s'));
+    const up = await hotswap(home, ['up', '-f', file]);
+    assert.equal(up.code, 3, up.stderr + up.stdout);
+    const failed = await waitFor(
+      'rollout.failed',
+      () => Promise.resolve(received('rollout.failed')),
+      10_000,
+    );
+    assert.match(failed.message, /^web: rollout #\d+ failed: /);
+    const rolledBack = got.filter((g) => g.event === 'rollout.rolled-back').at(-1)!;
+    assert.match(rolledBack.message, /rolled back: traffic is on r1 again/);
+    await waitFor(
+      "config.yaml's webhook",
+      () => Promise.resolve(daemonGot.includes('rollout.failed')),
+      5000,
+    );
+    const av = JSON.parse(
+      (await hotswap(home, ['availability', 'web', '--json'])).stdout,
+    ) as Availability;
+    assert.ok(av.incidents.some((i) => i.kind === 'failed-rollout' && i.ttrMs !== null));
   });
 
   test('a crash loop is notified, and a restarts rule fires on self-healing', async () => {
