@@ -167,12 +167,12 @@ export class Controller {
         // Retried every pass (Docker may be away for a while): said once per distinct error.
         if (this.recoveryErrors.get(record.id) === message) return;
         this.recoveryErrors.set(record.id, message);
-        this.options.log?.(`recovering rollout #${record.id} failed: ${message}`);
         this.store.journal.append({
           service: record.service,
           rolloutId: record.id,
           event: 'recovery.error',
           data: { message, reason: 'retried by the next reconcile pass' },
+          message: `recovering rollout #${record.id} failed: ${message}`,
         });
       })
       .finally(() => this.recovering.delete(record.id));
@@ -723,7 +723,12 @@ export class Controller {
     message: string,
     data: object = {},
   ): void {
-    const entry = this.store.journal.append({ service, event, data: { message, ...data } });
+    const entry = this.store.journal.append({
+      service,
+      event,
+      data: { message, ...data },
+      message,
+    });
     report({ at: entry.at, service, event, message });
   }
 }

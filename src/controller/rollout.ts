@@ -500,6 +500,7 @@ export class Rollout {
       rolloutId: this.record?.id ?? null,
       event,
       data,
+      message,
     });
     this.report({
       at: entry.at,
