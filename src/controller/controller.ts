@@ -9,6 +9,7 @@ import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
 import { HealthMonitor } from './health-monitor.js';
+import { PostPromotionWatches } from './post-promotion.js';
 import { fromBackends, type LiveInstance } from './live-group.js';
 import { silentReporter, type Reporter } from './progress.js';
 import { Reconciler, type RuntimeEvent } from './reconciler.js';
@@ -78,6 +79,7 @@ export class Controller {
   private readonly autoscaler: Autoscaler;
   private readonly recovering = new Set<number>();
   private readonly recoveryErrors = new Map<number, string>();
+  private readonly watches: PostPromotionWatches;
 
   constructor(
     private readonly runtime: Runtime,
@@ -104,6 +106,11 @@ export class Controller {
       intervalMs: options.reconcileIntervalMs,
       log: options.log,
     });
+    this.watches = new PostPromotionWatches({
+      router,
+      store,
+      rollback: (service, to) => this.rollback(service, to, silentReporter),
+    });
     this.autoscaler = new Autoscaler({
       store,
       router,
@@ -127,6 +134,7 @@ export class Controller {
    */
   close(opts: { abortRollouts?: boolean } = {}): void {
     this.stopHousekeeping();
+    this.watches.stop();
     this.reconciler.stop();
     stopSamplers();
     this.autoscaler.stop();
@@ -323,10 +331,10 @@ export class Controller {
 
   /** Stops warm instances whose window ended and watches serving ones. Started by the daemon. */
   startHousekeeping(): void {
-    this.housekeeping = setInterval(
-      () => void this.expireWarm().catch(() => undefined),
-      HOUSEKEEPING_MS,
-    );
+    this.housekeeping = setInterval(() => {
+      void this.expireWarm().catch(() => undefined);
+      this.watches.scan();
+    }, HOUSEKEEPING_MS);
     this.housekeeping.unref();
     this.monitor.start();
   }
