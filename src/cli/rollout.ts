@@ -132,7 +132,7 @@ function message(e: JournalEntry): string {
 }
 
 function watchMessage(event: string, d: Record<string, unknown>): string {
-  const str = (k: string): string => String(d[k] as string | number | null | undefined);
+  const str = (k: string): string => String(d[k]);
   switch (event) {
     case 'watch.started':
       return `watch after promotion: r${str('revision')} until ${str('endsAt')}`;
