@@ -128,6 +128,9 @@ test('a breach is journaled with its numbers and rolls back to the previous revi
   const rolled = store.journal
     .list({ rolloutId: rollout.id })
     .find((e) => e.event === 'watch.rolledback')!;
+  const record = store.rollouts.get(rollout.id)!;
+  assert.equal(record.status, 'rolled-back');
+  assert.match(record.reason ?? '', /^watch after promotion: error rate/);
   assert.deepEqual(rolled.data, {
     rolloutId: 9,
     outcome: 'succeeded',

@@ -168,7 +168,7 @@ export class PostPromotionWatches {
       const breach = st.breach ?? (await this.judge(service, st, w.ctl.signal, note));
       if (breach !== null) {
         w.rollingBack = true;
-        await this.rollBack(service, st.start, note);
+        await this.rollBack(service, rolloutId, breach, st.start, note);
       }
       this.settled.add(rolloutId);
     } catch (err) {
@@ -263,7 +263,13 @@ export class PostPromotionWatches {
     return null;
   }
 
-  private async rollBack(service: string, start: WatchStart, note: Note): Promise<void> {
+  private async rollBack(
+    service: string,
+    rolloutId: number,
+    breach: string,
+    start: WatchStart,
+    note: Note,
+  ): Promise<void> {
     const stable = this.deps.store.services.get(service)?.stableRevision ?? null;
     if (stable !== start.revision) {
       note('watch.cancelled', `nothing to roll back: r${start.revision} no longer serves`, {
@@ -272,6 +278,8 @@ export class PostPromotionWatches {
       return;
     }
     const r = await this.deps.rollback(service, start.previous);
+    // `history` then shows the watched rollout as rolled back, with the breach as its reason.
+    if (r.outcome === 'succeeded') this.deps.store.rollouts.markRolledBack(rolloutId, breach);
     const how = r.flipMs === undefined ? 'a rollback rollout' : `an instant flip in ${r.flipMs} ms`;
     note(
       'watch.rolledback',

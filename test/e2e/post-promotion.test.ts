@@ -138,6 +138,10 @@ describe('watch after promotion and daemon logs on the real engine', () => {
       JSON.stringify(failed.filter((s) => !(s.status === 500 && s.version === 'bad')).slice(0, 3)),
     );
     assert.deepEqual(Object.keys(m.afterwards.versions), ['b']);
+    const rollouts = (await history()).rollouts;
+    const own = rollouts.find((x) => x.id === watched.rollout.id)!;
+    assert.equal(own.status, 'rolled-back', 'history shows the watched rollout undone');
+    assert.equal(rollouts[0]!.kind, 'rollback');
     const text = await hotswap(home, ['report', 'web', '--rollout', String(watched.rollout.id)]);
     assert.match(
       text.stdout,
