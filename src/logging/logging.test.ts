@@ -40,11 +40,12 @@ test('a plain line shows time, component, level, where, message and the other fi
     rollout: 3,
     revision: 2,
     event: 'rollout.failed',
-    msg: 'rollout #3 failed',
+    msg: 'rollout.failed: rollout #3 failed',
+    reason: 'probe deadline',
   });
   assert.equal(
     line,
-    '2026-01-01T00:00:00.000Z daemon WARN [web #3 r2] rollout #3 failed (event=rollout.failed)',
+    '2026-01-01T00:00:00.000Z daemon WARN [web #3 r2] rollout.failed: rollout #3 failed (reason=probe deadline)',
   );
   assert.equal(
     formatRecord({ level: 'info', component: 'proxy', msg: 'closing' }),

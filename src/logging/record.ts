@@ -42,8 +42,9 @@ export function parseLine(text: string, component: string): LogRecord {
   return { level: 'info', component, msg: text };
 }
 
-/** Fields shown apart in a plain line, or left out of its tail. */
+/** Fields shown apart in a plain line, or left out of its tail (a journal line's msg starts with its event). */
 const SHOWN = new Set([
+  'event',
   'time',
   'level',
   'component',
