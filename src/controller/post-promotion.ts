@@ -37,6 +37,8 @@ export interface WatchStart {
   windowMs: number;
   intervalMs: number;
   endsAt: string;
+  /** The previous revision stays warm (keepPrevious, scaleDownDelay) for the whole window. */
+  warmCovers?: boolean;
 }
 
 /** The stable revision's traffic over the window before the rollout, as the judge reads it. */

@@ -535,10 +535,11 @@ export class Rollout {
       windowMs: watch.windowMs,
       intervalMs: watch.intervalMs,
       endsAt: new Date(Date.now() + watch.windowMs).toISOString(),
+      warmCovers: this.keepWarmMs() >= watch.windowMs,
     };
     this.journal(
       'watch.started',
-      `watching r${target.number} for ${watch.windowMs} ms against r${stable.number}'s baseline (judged every ${watch.intervalMs} ms)`,
+      `watching r${target.number} for ${watch.windowMs} ms against r${stable.number}'s baseline (judged every ${watch.intervalMs} ms; ${start.warmCovers ? 'a breach flips back to the warm previous instances' : 'keepPrevious is shorter than the window: a late breach rolls the previous revision out again'})`,
       start,
     );
   }
