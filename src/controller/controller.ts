@@ -168,6 +168,7 @@ export class Controller {
           );
         } finally {
           this.active.delete(record.service);
+          this.watches.scan(); // a watch after promotion starts now, not at the next pass
         }
       })
       .catch((err: unknown) => {
@@ -394,6 +395,7 @@ export class Controller {
       outcome = await rollout.run((r) => this.active.set(spec.name, r));
     } finally {
       this.active.delete(spec.name);
+      this.watches.scan(); // a watch after promotion starts now, not at the next pass
     }
     return {
       service: spec.name,
@@ -621,6 +623,7 @@ export class Controller {
       outcome = await rollout.run((r) => this.active.set(spec.name, r));
     } finally {
       this.active.delete(spec.name);
+      this.watches.scan(); // a watch after promotion starts now, not at the next pass
     }
     return {
       service: spec.name,
