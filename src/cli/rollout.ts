@@ -141,8 +141,13 @@ function watchMessage(event: string, d: Record<string, unknown>): string {
       return `${event}: ${str('reason')}`;
     case 'watch.rolledback':
       return `watch rolled back by rollout #${str('rolloutId')}: ${str('outcome')}${d['instant'] ? ` (instant, ${str('flipMs')} ms)` : ''}`;
-    default:
+    case 'watch.baseline':
+      return `watch baseline: ${str('requests')} requests, ${str('errors')} errors over ${str('windowMs')} ms`;
+    case 'watch.passed':
+    case 'watch.inconclusive':
       return `${event} (${str('judgements')} judgement(s))`;
+    default:
+      return `${event}: ${str('reason') === 'undefined' ? str('message') : str('reason')}`;
   }
 }
 
