@@ -67,7 +67,7 @@ export function register(program: Command): void {
 }
 
 /** Unix seconds for --since: a duration back from now, or a date Date.parse reads. */
-function parseSince(value: string): number {
+export function parseSince(value: string): number {
   const ago = parseDuration(value);
   if (typeof ago === 'number') return Math.floor((Date.now() - ago) / 1000);
   const at = Date.parse(value);

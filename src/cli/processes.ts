@@ -6,6 +6,7 @@ import { systemdUnit } from '../daemon/systemd-unit.js';
 import { HotswapError } from '../errors.js';
 import { toHotswapError } from '../errors.js';
 import { globals, paths, READ_ONLY, withApi } from './context.js';
+import { registerDaemonLogs } from './daemon-logs.js';
 import { print, printJson } from './output.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -45,6 +46,8 @@ export function register(program: Command): void {
       d.reportStarted();
     });
 
+  registerDaemonLogs(daemon);
+
   daemon
     .command('install')
     .description('write a systemd unit that starts the daemon at boot (--print: only print it)')
@@ -77,7 +80,11 @@ export function register(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const { runProxy } = await import('../proxy/index.js');
       const p = paths(cmd);
-      const running = await runProxy({ controlSocket: p.proxySocket, stateFile: p.routesFile });
+      const running = await runProxy({
+        controlSocket: p.proxySocket,
+        stateFile: p.routesFile,
+        logFile: p.proxyLog,
+      });
       await running.closed;
     });
 

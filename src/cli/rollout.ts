@@ -124,10 +124,31 @@ function message(e: JournalEntry): string {
     result?: string;
     weights?: unknown;
   };
-  if (e.event === 'analysis.verdict')
-    return `verdict ${data.result}: ${(data.reasons ?? []).join('; ')}`;
+  if (e.event === 'analysis.verdict' || e.event === 'watch.verdict')
+    return `${e.event === 'watch.verdict' ? 'watch ' : ''}verdict ${data.result}: ${(data.reasons ?? []).join('; ')}`;
+  if (e.event.startsWith('watch.')) return watchMessage(e.event, e.data as Record<string, unknown>);
   if (e.event === 'weights.set') return `weights ${JSON.stringify(data.weights)}`;
   return data.message ?? e.event;
+}
+
+function watchMessage(event: string, d: Record<string, unknown>): string {
+  const str = (k: string): string => String(d[k]);
+  switch (event) {
+    case 'watch.started':
+      return `watch after promotion: r${str('revision')} until ${str('endsAt')}`;
+    case 'watch.failed':
+    case 'watch.cancelled':
+      return `${event}: ${str('reason')}`;
+    case 'watch.rolledback':
+      return `watch rolled back by rollout #${str('rolloutId')}: ${str('outcome')}${d['instant'] ? ` (instant, ${str('flipMs')} ms)` : ''}`;
+    case 'watch.baseline':
+      return `watch baseline: ${str('requests')} requests, ${str('errors')} errors over ${str('windowMs')} ms`;
+    case 'watch.passed':
+    case 'watch.inconclusive':
+      return `${event} (${str('judgements')} judgement(s))`;
+    default:
+      return `${event}: ${str('reason') === 'undefined' ? str('message') : str('reason')}`;
+  }
 }
 
 function printStatus(s: RolloutStatus): void {
@@ -138,5 +159,8 @@ function printStatus(s: RolloutStatus): void {
   );
   for (const step of s.steps)
     print(`  ${step.seq}. ${step.kind} ${JSON.stringify(step.detail)} ${step.status}`);
-  for (const e of s.events.filter((x) => x.event === 'analysis.verdict')) print(`  ${message(e)}`);
+  // The verdicts, then the watch after promotion (strategy.postPromotion) as it goes.
+  const shown =
+    /^(analysis\.verdict|watch\.(verdict|started|passed|inconclusive|failed|rolledback|cancelled))$/;
+  for (const e of s.events.filter((x) => shown.test(x.event))) print(`  ${message(e)}`);
 }

@@ -21,6 +21,11 @@ export interface AnalysisTarget {
   /** Proxy service whose stats hold the canary's traffic (the preview service for blue-green). */
   canaryService: string;
   baselineRevisions: number[];
+  /**
+   * A baseline recorded earlier (the watch after promotion: the stable revision's traffic before
+   * the rollout), judged against instead of the baseline revisions' traffic of each interval.
+   */
+  baseline?: RevisionSample;
   canaryRevision: number;
   record: (verdict: Verdict, index: number, count: number) => void;
   signal: AbortSignal;
@@ -57,8 +62,9 @@ async function judgeWindow(t: AnalysisTarget, windowMs: number): Promise<Verdict
   const main = await t.router.stats(t.service, { windowMs });
   const canaryStats =
     t.canaryService === t.service ? main : await t.router.stats(t.canaryService, { windowMs });
-  const baseline = merge(t.baselineRevisions.map((r) => main.revisions[String(r)]));
-  const canary = merge([canaryStats.revisions[String(t.canaryRevision)]]);
+  const baseline =
+    t.baseline ?? mergeSamples(t.baselineRevisions.map((r) => main.revisions[String(r)]));
+  const canary = mergeSamples([canaryStats.revisions[String(t.canaryRevision)]]);
   const verdict = judge(
     {
       minRequests: t.analysis.minRequests,
@@ -71,7 +77,8 @@ async function judgeWindow(t: AnalysisTarget, windowMs: number): Promise<Verdict
   return t.analysis.prometheus ? withPrometheus(t, verdict, t.analysis.prometheus) : verdict;
 }
 
-function merge(stats: Array<RevisionStats | undefined>): RevisionSample {
+/** The window's numbers of some revisions, as one sample for the judge. */
+export function mergeSamples(stats: Array<RevisionStats | undefined>): RevisionSample {
   const sample: RevisionSample = { requests: 0, errors: 0, latenciesMs: [] };
   for (const s of stats) {
     if (!s) continue;

@@ -9,6 +9,7 @@ import { configHash } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { RevisionRecord, RolloutRecord, Store } from '../store/index.js';
 import { HealthMonitor } from './health-monitor.js';
+import { PostPromotionWatches } from './post-promotion.js';
 import { fromBackends, type LiveInstance } from './live-group.js';
 import { silentReporter, type Reporter } from './progress.js';
 import { Reconciler, type RuntimeEvent } from './reconciler.js';
@@ -78,6 +79,7 @@ export class Controller {
   private readonly autoscaler: Autoscaler;
   private readonly recovering = new Set<number>();
   private readonly recoveryErrors = new Map<number, string>();
+  private readonly watches: PostPromotionWatches;
 
   constructor(
     private readonly runtime: Runtime,
@@ -104,6 +106,11 @@ export class Controller {
       intervalMs: options.reconcileIntervalMs,
       log: options.log,
     });
+    this.watches = new PostPromotionWatches({
+      router,
+      store,
+      rollback: (service, to) => this.rollback(service, to, silentReporter),
+    });
     this.autoscaler = new Autoscaler({
       store,
       router,
@@ -127,6 +134,7 @@ export class Controller {
    */
   close(opts: { abortRollouts?: boolean } = {}): void {
     this.stopHousekeeping();
+    this.watches.stop();
     this.reconciler.stop();
     stopSamplers();
     this.autoscaler.stop();
@@ -160,6 +168,7 @@ export class Controller {
           );
         } finally {
           this.active.delete(record.service);
+          this.watches.scan(); // a watch after promotion starts now, not at the next pass
         }
       })
       .catch((err: unknown) => {
@@ -167,12 +176,12 @@ export class Controller {
         // Retried every pass (Docker may be away for a while): said once per distinct error.
         if (this.recoveryErrors.get(record.id) === message) return;
         this.recoveryErrors.set(record.id, message);
-        this.options.log?.(`recovering rollout #${record.id} failed: ${message}`);
         this.store.journal.append({
           service: record.service,
           rolloutId: record.id,
           event: 'recovery.error',
           data: { message, reason: 'retried by the next reconcile pass' },
+          message: `recovering rollout #${record.id} failed: ${message}`,
         });
       })
       .finally(() => this.recovering.delete(record.id));
@@ -323,10 +332,10 @@ export class Controller {
 
   /** Stops warm instances whose window ended and watches serving ones. Started by the daemon. */
   startHousekeeping(): void {
-    this.housekeeping = setInterval(
-      () => void this.expireWarm().catch(() => undefined),
-      HOUSEKEEPING_MS,
-    );
+    this.housekeeping = setInterval(() => {
+      void this.expireWarm().catch(() => undefined);
+      this.watches.scan();
+    }, HOUSEKEEPING_MS);
     this.housekeeping.unref();
     this.monitor.start();
   }
@@ -386,6 +395,7 @@ export class Controller {
       outcome = await rollout.run((r) => this.active.set(spec.name, r));
     } finally {
       this.active.delete(spec.name);
+      this.watches.scan(); // a watch after promotion starts now, not at the next pass
     }
     return {
       service: spec.name,
@@ -613,6 +623,7 @@ export class Controller {
       outcome = await rollout.run((r) => this.active.set(spec.name, r));
     } finally {
       this.active.delete(spec.name);
+      this.watches.scan(); // a watch after promotion starts now, not at the next pass
     }
     return {
       service: spec.name,
@@ -723,7 +734,12 @@ export class Controller {
     message: string,
     data: object = {},
   ): void {
-    const entry = this.store.journal.append({ service, event, data: { message, ...data } });
+    const entry = this.store.journal.append({
+      service,
+      event,
+      data: { message, ...data },
+      message,
+    });
     report({ at: entry.at, service, event, message });
   }
 }

@@ -421,8 +421,8 @@ export class Reconciler {
         service,
         event,
         data: { trigger: reason, message, ...(data as object) },
+        message,
       });
-      this.deps.log?.(`reconcile ${service}: ${message}`);
     };
   }
 
@@ -430,15 +430,17 @@ export class Reconciler {
     const message = toHotswapError(err).message;
     if (message === this.lastError) return;
     this.lastError = message;
-    this.deps.log?.(`reconcile${service ? ` ${service}` : ''}: ${message}`);
     try {
+      // The daemon's log shows every journal entry: this one too.
       this.deps.store.journal.append({
         service: service ?? null,
         event: 'reconcile.error',
         data: { message },
+        message: `reconcile: ${message}`,
       });
     } catch {
-      // The store itself failing is reported by the log line above.
+      // The store itself failing: the log line is all that is left.
+      this.deps.log?.(`reconcile${service ? ` ${service}` : ''}: ${message}`);
     }
   }
 }

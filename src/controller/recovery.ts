@@ -50,7 +50,13 @@ export async function recoverRollout(
 ): Promise<Recovered | null> {
   const { store } = deps;
   const note = (event: string, message: string, data: unknown = {}): void => {
-    const e = store.journal.append({ service: record.service, rolloutId: record.id, event, data });
+    const e = store.journal.append({
+      service: record.service,
+      rolloutId: record.id,
+      event,
+      data,
+      message,
+    });
     report({ at: e.at, service: record.service, rolloutId: record.id, event, message, data });
   };
   if (record.kind === 'reload') {

@@ -10,6 +10,7 @@ import type { AnalysisRun, ServiceSpec } from '../spec/types.js';
 import type { RevisionRecord, RolloutKind, RolloutRecord, Store } from '../store/index.js';
 import { nextStep, usesPercentWeights, type Step } from '../strategies/index.js';
 import { runAnalysis } from './analysis-run.js';
+import { captureBaseline, type WatchStart } from './post-promotion.js';
 import { RolloutControl } from './control.js';
 import { handOffToFresh } from './handoff-step.js';
 import { InstanceOps } from './instance-ops.js';
@@ -142,6 +143,7 @@ export class Rollout {
         { from: stable?.number ?? null, to: target.number, kind, firstDeploy, spec },
       );
     }
+    if (!resume) await this.recordBaseline();
     const sampler = this.deps.reports
       ? new RolloutSampler(this.deps, spec.name, this.record.id, this.deps.reports).start()
       : null;
@@ -149,6 +151,29 @@ export class Rollout {
       return await this.runToEnd(firstDeploy);
     } finally {
       sampler?.ended();
+    }
+  }
+
+  /**
+   * With strategy.postPromotion, the stable revision's traffic before anything changes: what the
+   * watch after promotion judges the new revision against. Without one (a first deploy, a
+   * rollback, no traffic to read) there is no watch; the rollout goes on either way.
+   */
+  private async recordBaseline(): Promise<void> {
+    const { spec, kind, warm } = this.plan;
+    const watch = spec.strategy.postPromotion;
+    if (!watch || kind !== 'update' || warm || this.old.length === 0) return;
+    const revisions = [...new Set(this.old.map((i) => i.revision))];
+    try {
+      const b = await captureBaseline(this.deps.router, spec.name, revisions, watch);
+      this.journal(
+        'watch.baseline',
+        `baseline for the watch after promotion: ${b.requests} request(s), ${b.errors} error(s) on r${revisions.join(', r')} over ${b.windowMs} ms`,
+        b,
+      );
+    } catch (err) {
+      const reason = toHotswapError(err).message;
+      this.journal('watch.skipped', `no watch after promotion: ${reason}`, { reason });
     }
   }
 
@@ -483,6 +508,7 @@ export class Rollout {
     const { store } = this.deps;
     const { spec, target } = this.plan;
     markStable(store, spec, target);
+    this.startWatch();
     store.rollouts.finish(this.record.id, 'succeeded', null);
     this.journal(
       'rollout.succeeded',
@@ -493,6 +519,31 @@ export class Rollout {
     );
   }
 
+  /**
+   * Written before the rollout is marked succeeded: a rollout that succeeded with a baseline has
+   * its watch's end time in the journal, where the controller's watches find it (post-promotion.ts).
+   */
+  private startWatch(): void {
+    const { spec, target, stable } = this.plan;
+    const watch = spec.strategy.postPromotion;
+    if (!watch || !stable || stable.number === target.number) return;
+    const entries = this.deps.store.journal.list({ rolloutId: this.record.id, limit: 1_000_000 });
+    if (!entries.some((e) => e.event === 'watch.baseline')) return;
+    const start: WatchStart = {
+      revision: target.number,
+      previous: stable.number,
+      windowMs: watch.windowMs,
+      intervalMs: watch.intervalMs,
+      endsAt: new Date(Date.now() + watch.windowMs).toISOString(),
+      warmCovers: this.keepWarmMs() >= watch.windowMs,
+    };
+    this.journal(
+      'watch.started',
+      `watching r${target.number} for ${watch.windowMs} ms against r${stable.number}'s baseline (judged every ${watch.intervalMs} ms; ${start.warmCovers ? 'a breach flips back to the warm previous instances' : 'keepPrevious is shorter than the window: a late breach rolls the previous revision out again'})`,
+      start,
+    );
+  }
+
   /** Journal first, then tell the user: the journal is what recovery reads. */
   private journal(event: string, message: string, data: unknown): void {
     const entry = this.deps.store.journal.append({
@@ -500,6 +551,7 @@ export class Rollout {
       rolloutId: this.record?.id ?? null,
       event,
       data,
+      message,
     });
     this.report({
       at: entry.at,

@@ -11,7 +11,8 @@ import { DockerRuntime, LABEL_SERVICE, detectCheckpointSupport } from '../runtim
 import { Store } from '../store/index.js';
 import { AcmeManager, type ChallengeAnswerer } from '../tls/acme.js';
 import { AcmeRouter } from '../tls/acme-router.js';
-import { makeLog } from './log.js';
+import { daemonLog } from './log.js';
+import { logJournal } from './journal-log.js';
 import { observeProbes } from '../health/index.js';
 import { DaemonMetrics, listenMetrics } from '../metrics/index.js';
 import type { ListenAddress } from '../spec/listen.js';
@@ -35,10 +36,10 @@ export interface DaemonOptions {
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const paths = homePaths(opts.home);
-  const log = makeLog('daemon');
   checkSocketPaths(paths);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   assertSafeHome(paths.home);
+  const log = daemonLog(paths);
   const config = loadConfig(paths.home);
   lockHome(paths);
   writeFileSync(paths.daemonPid, String(process.pid)); // the lock's holder, named in a loser's error
@@ -49,12 +50,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     );
   }
   const store = Store.open(paths.dbFile);
+  logJournal(store, log);
   const security = openSecurity(store, paths.home, config.containerPolicy);
   const runtime = new DockerRuntime({ scope: paths.scope });
   await checkEngine(runtime, opts.requireEngine ?? false, log);
   const supervisor = new ProxySupervisor(paths, log);
   await supervisor.start();
-  const acme = startAcme(paths.home, supervisor.client, store, log);
+  const acme = startAcme(paths.home, supervisor.client, store);
   const checkpoint = detectCheckpointSupport(runtime.client);
   void checkpoint.then((c) =>
     log(`docker checkpoint: ${c.supported ? 'supported' : 'not supported'} (${c.reason})`),
@@ -113,7 +115,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       `remote API on ${remote.url} (TLS, certificate SHA-256 fingerprint ${remote.fingerprint256})`,
     );
   // A stray rejection must not take the daemon (and with it the proxy's supervisor) down.
-  process.on('unhandledRejection', (err) => log(`unhandled rejection: ${String(err)}`));
+  process.on('unhandledRejection', (err) => log.error(`unhandled rejection: ${String(err)}`));
   process.on('SIGTERM', () => shutdown({ proxy: false }));
   process.on('SIGINT', () => shutdown({ proxy: false }));
   log(`listening on ${paths.apiSocket} (pid ${process.pid}, scope ${paths.scope})`);
@@ -144,22 +146,17 @@ async function startMetrics(
 const ACME_CHECK_MS = Number(process.env.HOTSWAP_ACME_CHECK_MS ?? 3_600_000);
 
 /** ACME certificates in <home>/tls, renewed on a timer; issuance and failures are journaled. */
-function startAcme(
-  home: string,
-  answerer: ChallengeAnswerer,
-  store: Store,
-  log: (line: string) => void,
-): AcmeManager {
+function startAcme(home: string, answerer: ChallengeAnswerer, store: Store): AcmeManager {
   const acme = new AcmeManager({
     dir: join(home, 'tls'),
     answerer,
-    record: (e) => {
-      log(e.message);
-      store.journal.append({
+    // Journaled, and so in the daemon's log too (journal-log.ts).
+    record: (e) =>
+      void store.journal.append({
         event: e.kind,
         data: { message: e.message, hosts: e.hosts, notAfter: e.notAfter },
-      });
-    },
+        message: e.message,
+      }),
   });
   setInterval(() => void acme.renewDue(), ACME_CHECK_MS).unref();
   return acme;

@@ -229,6 +229,8 @@ export class ProxySupervisor {
         this.paths.proxySocket,
         '--state',
         this.paths.routesFile,
+        '--log',
+        this.paths.proxyLog,
       ],
       {
         detached: true,

@@ -3,6 +3,7 @@
 // traffic flows again as soon as possible after a restart, even before the controller calls.
 // A successor started by POST /upgrade (env HOTSWAP_PROXY_SUCCESSOR=1, with an IPC channel)
 // adopts its predecessor's accepting sockets instead of binding them (see handover.ts).
+import { createLog } from '../logging/index.js';
 import { CertificateStore } from './tls/certificates.js';
 import type { Challenges } from './tls/redirect.js';
 import { HotswapError } from '../errors.js';
@@ -21,8 +22,10 @@ export interface ProxyOptions {
   controlSocket: string;
   /** Path of the persisted route table (JSON). */
   stateFile: string;
-  /** One log line (no trailing newline); default: timestamped to stderr. */
+  /** One log line (no trailing newline); default: the proxy's logger (src/logging). */
   log?: (line: string) => void;
+  /** The proxy's log file in the home (JSON lines, size-capped); absent: stderr only. */
+  logFile?: string;
   /** How long closing listeners wait for in-flight requests before cutting them. Default 30 s. */
   closeGraceMs?: number;
   /** Upstream silence: 504 before the response head (header timeout), cut after. Default 60 s. */
@@ -65,15 +68,12 @@ export interface RunningProxy {
   readonly closed: Promise<void>;
 }
 
-function stderrLog(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} hotswap-proxy ${line}\n`);
-}
-
 /** Idle keep-alive connections of a predecessor are left this long before being closed. */
 const HANDOVER_SWEEP_AFTER_MS = 1000;
 
 export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
-  const log = options.log ?? stderrLog;
+  // Only control-plane events are logged: the request path never calls it.
+  const log = options.log ?? createLog({ component: 'proxy', file: options.logFile });
   const successor =
     options.successor ?? (process.env[SUCCESSOR_ENV] === '1' && process.send !== undefined);
   // A successor's own successor is told explicitly; nothing else should inherit the flag.

@@ -12,6 +12,7 @@ import type {
   TrafficSample,
   UsageSample,
 } from '../store/index.js';
+import { watchOf, type WatchSummary } from './watch.js';
 
 /** Past the end of the after window by this much, a report is complete even if never marked. */
 const AFTER_GRACE_MS = 5000;
@@ -81,6 +82,8 @@ export interface ImpactReport {
   }>;
   weights: Array<{ tMs: number; weights: Record<string, number> }>;
   verdicts: VerdictEntry[];
+  /** strategy.postPromotion: the watch after this rollout succeeded; null without one. */
+  watch: WatchSummary | null;
   timeline: TimelineEntry[];
   phases: PhaseStats[];
   /** CPU and memory per instance over the whole sampling, from Docker stats. */
@@ -155,6 +158,7 @@ export function buildReport(store: Store, service: string, id?: number): ImpactR
           metrics: v.metrics ?? null,
         };
       }),
+    watch: watchOf(journal, rel),
     timeline: journal.map((e) => ({
       tMs: rel(e.at),
       at: e.at,
@@ -399,6 +403,15 @@ function describeEvent(e: JournalEntry): string {
     case 'rollback.started':
     case 'rollout.failed':
       return (d['reason'] as string | undefined) ?? '';
+    case 'watch.verdict':
+      return `${String(d['result'])}: ${((d['reasons'] as string[] | undefined) ?? []).join('; ')}`;
+    case 'watch.started':
+      return `r${String(d['revision'])} watched until ${String(d['endsAt'])}`;
+    case 'watch.failed':
+    case 'watch.cancelled':
+      return (d['reason'] as string | undefined) ?? '';
+    case 'watch.rolledback':
+      return `rollout #${String(d['rolloutId'])}: ${String(d['outcome'])}${d['instant'] ? ` (instant, ${String(d['flipMs'])} ms)` : ''}`;
     case 'rollout.started':
       return `r${(d['from'] as number | null) ?? '-'} → r${String(d['to'])}`;
     default:

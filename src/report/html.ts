@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ImpactReport } from './build.js';
 import { formatMs, summaryLines } from './text.js';
+import { watchLine } from './watch.js';
 
 export interface UplotAssets {
   js: string;
@@ -60,6 +61,7 @@ ${instanceTable(report)}
 <div id="charts"></div>
 <h2>Verdicts</h2>
 ${verdictTable(report)}
+${watchSection(report)}
 <h2>Timeline</h2>
 ${timelineTable(report)}
 <script>${assets.js}</script>
@@ -157,6 +159,12 @@ function verdictTable(report: ImpactReport): string {
       `<td class="l">${esc(v.reasons.join('; '))}</td><td class="l"><code>${esc(JSON.stringify(v.metrics))}</code></td></tr>`,
   );
   return `<table><tr><th>at</th><th class="l">result</th><th class="l">reasons</th><th class="l">numbers</th></tr>${rows.join('')}</table>`;
+}
+
+function watchSection(report: ImpactReport): string {
+  const w = report.watch;
+  if (!w) return '';
+  return `<h2>Watch after promotion</h2>\n<p>${esc(watchLine(w, formatMs))}</p>\n${verdictTable({ ...report, verdicts: w.verdicts })}`;
 }
 
 function timelineTable(report: ImpactReport): string {

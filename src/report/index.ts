@@ -13,3 +13,4 @@ export type { ReportSampling } from './sampler.js';
 export { renderHtml, uplotAssets } from './html.js';
 export type { UplotAssets } from './html.js';
 export { formatMs, formatReport, summaryLines } from './text.js';
+export type { WatchSummary, WatchVerdict } from './watch.js';

@@ -133,3 +133,62 @@ test('samples of rollouts older than the last KEEP_SAMPLED of a service are drop
   assert.ok(store.reports.traffic(first + 1).length > 0, 'the last 50 keep theirs');
   assert.equal(buildReport(store, 'web', first).phases.length, 0, 'the timeline stays');
 });
+
+test('the watch after promotion: window, baseline, verdict numbers, breach and rollback', () => {
+  const store = tempStore();
+  const id = synthesizeRollout(store, {
+    service: 'web',
+    seconds: 10,
+    ratePerSec: 50,
+    instances: 2,
+  });
+  const note = (event: string, data: unknown) =>
+    store.journal.append({ service: 'web', rolloutId: id, event, data });
+  assert.equal(buildReport(store, 'web').watch, null, 'no watch without postPromotion');
+  note('watch.baseline', {
+    revisions: [1],
+    windowMs: 60_000,
+    requests: 3000,
+    errors: 0,
+    latenciesMs: [],
+  });
+  note('watch.started', {
+    revision: 2,
+    previous: 1,
+    windowMs: 300_000,
+    intervalMs: 30_000,
+    endsAt: '2026-01-01T00:05:00Z',
+  });
+  assert.equal(buildReport(store, 'web').watch?.status, 'watching');
+  const metrics = { errorRate: { canaryErrors: 12, canaryTotal: 400 } };
+  note('watch.verdict', { result: 'pass', reasons: ['within 2%'], metrics: {} });
+  note('watch.verdict', { result: 'fail', reasons: ['error rate 3.0% (12/400)'], metrics });
+  note('watch.failed', { reason: 'watch after promotion: error rate 3.0% (12/400)', previous: 1 });
+  note('watch.rolledback', {
+    rolloutId: id + 1,
+    outcome: 'succeeded',
+    instant: true,
+    flipMs: 40,
+    reason: null,
+  });
+  const r = buildReport(store, 'web');
+  const w = r.watch!;
+  assert.equal(w.status, 'rolled back');
+  assert.deepEqual(w.baseline, { revisions: [1], windowMs: 60_000, requests: 3000, errors: 0 });
+  assert.deepEqual(
+    w.verdicts.map((v) => v.result),
+    ['pass', 'fail'],
+  );
+  assert.deepEqual(w.verdicts[1]!.metrics, metrics);
+  assert.deepEqual(
+    { ...w.rollback, tMs: 0 },
+    { rolloutId: id + 1, outcome: 'succeeded', instant: true, flipMs: 40, tMs: 0 },
+  );
+  const text = formatReport(r);
+  assert.match(
+    text,
+    /watch after promotion: r2 for 5m0s against r1's baseline \(3000 requests, 0 errors over 60\.0s\), 2 judgement\(s\): breached .* \(watch after promotion: error rate 3\.0% \(12\/400\)\); rolled back to r1 by rollout #\d+ \(instant flip, 40ms, succeeded\)/,
+  );
+  assert.match(text, /watch verdict at .*: fail — error rate 3\.0% \(12\/400\)/);
+  assert.match(renderHtml(r, { js: '', css: '' }), /<h2>Watch after promotion<\/h2>/);
+});

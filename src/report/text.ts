@@ -1,5 +1,6 @@
 // The impact report as plain text: what `hotswap report` prints and the HTML page's header.
 import type { ImpactReport } from './build.js';
+import { watchLine } from './watch.js';
 
 export function formatMs(ms: number): string {
   const sign = ms < 0 ? '-' : '';
@@ -27,6 +28,7 @@ export function summaryLines(report: ImpactReport): string[] {
     const failed = verdicts.filter((v) => v.result === 'fail').length;
     lines.push(`analysis: ${verdicts.length} verdict(s), ${failed} failed`);
   }
+  if (report.watch) lines.push(watchLine(report.watch, formatMs));
   if (!report.sampled)
     lines.push('no traffic samples: this rollout ran before reports were recorded');
   else if (!report.complete) lines.push('the after window is still being sampled');
@@ -83,6 +85,8 @@ export function formatReport(report: ImpactReport): string {
     );
   for (const v of report.verdicts)
     out.push(`verdict at ${formatMs(v.tMs)}: ${v.result} — ${v.reasons.join('; ')}`);
+  for (const v of report.watch?.verdicts ?? [])
+    out.push(`watch verdict at ${formatMs(v.tMs)}: ${v.result} — ${v.reasons.join('; ')}`);
   return out.join('\n');
 }
 

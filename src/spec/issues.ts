@@ -42,6 +42,8 @@ export class IssueFactory {
       case 'invalid_key':
         return [this.invalidKey(path, issue.issues[0]?.message ?? issue.message)];
       case 'invalid_union': {
+        // A required field of several shapes (a duration: number or text) that is not there.
+        if (issue.input === undefined) return [this.missing(path, issue.message)];
         // Report inside the one branch whose shape matched (an env mapping with a bad value
         // should say which value), rather than "matched no alternative" for the whole field.
         // A branch that does not know one of the written keys is not the one meant either.

@@ -79,7 +79,7 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     command: normalizeCommand(raw.command),
     volumes: normalizeVolumes(ctx, raw.volumes),
     health: normalizeHealth(ctx, raw.health, raw.mode),
-    strategy: normalizeStrategy(ctx, raw),
+    strategy: withPostPromotion(ctx, normalizeStrategy(ctx, raw), raw),
     drain: normalizeDrain(ctx, raw.drain),
     analysis: normalizeAnalysis(ctx, raw.analysis),
     keepPreviousMs: ms(raw.keepPrevious),
@@ -495,6 +495,23 @@ function normalizeStrategy(ctx: Ctx, raw: RawService): StrategySpec {
     case 'rolling':
       return { ...rollingBudget(ctx, strategy, raw.replicas), analysis: run(strategy.analysis) };
   }
+}
+
+/** strategy.postPromotion, for every strategy type; absent when not asked for. */
+function withPostPromotion(ctx: Ctx, strategy: StrategySpec, raw: RawService): StrategySpec {
+  const p = raw.strategy.postPromotion;
+  if (p === undefined) return strategy;
+  const windowMs = ms(p.window);
+  const intervalMs = ms(p.analysis.interval ?? raw.analysis.interval);
+  if (intervalMs > windowMs) {
+    const own = p.analysis.interval !== undefined;
+    const at = own
+      ? path(ctx, 'strategy', 'postPromotion', 'analysis', 'interval')
+      : path(ctx, 'strategy', 'postPromotion', 'window');
+    const message = `the watch's judgement interval (${intervalMs} ms${own ? '' : ', from analysis.interval'}) is longer than its window (${windowMs} ms): it would never judge`;
+    ctx.found.push(ctx.issues.at(at, message));
+  }
+  return { ...strategy, postPromotion: { windowMs, intervalMs } };
 }
 
 function rollingBudget(

@@ -265,6 +265,50 @@ void describe('parseSpec: percentages', () => {
   });
 });
 
+void describe('parseSpec: strategy.postPromotion', () => {
+  const withWatch = (strategy: string) =>
+    lines(
+      'services:',
+      '  web:',
+      '    image: web:v1',
+      '    port: 8080',
+      '    listen: 127.0.0.1:8080',
+      `    strategy: ${strategy}`,
+    );
+  const strategyOf = (strategy: string) =>
+    parseSpec(withWatch(strategy), 'hotswap.yaml').services[0]?.strategy;
+
+  void it('applies to every strategy; the interval defaults to analysis.interval', () => {
+    assert.deepEqual(strategyOf('{ type: recreate, postPromotion: { window: 5m } }'), {
+      type: 'recreate',
+      postPromotion: { windowMs: 300_000, intervalMs: 10_000 },
+    });
+    const canary = strategyOf(
+      '{ type: canary, steps: [{ setWeight: 50 }], postPromotion: { window: 6s, analysis: { interval: 2s } } }',
+    );
+    assert.deepEqual(canary?.postPromotion, { windowMs: 6000, intervalMs: 2000 });
+    assert.equal(strategyOf('{ type: rolling }')?.postPromotion, undefined);
+  });
+
+  void it('refuses a missing window, an unknown key and an interval past the window, at file:line:col', () => {
+    assert.deepEqual(problemLines(withWatch('{ postPromotion: { analysis: { interval: 1s } } }')), [
+      'hotswap.yaml:6:32 services.web.strategy.postPromotion.window: missing required field "window" (expected a positive duration like "500ms", "2s", "1m" or a number of seconds)',
+    ]);
+    assert.deepEqual(
+      problemLines(withWatch('{ postPromotion: { window: 1m, analysis: { count: 3 } } }')),
+      [
+        'hotswap.yaml:6:58 services.web.strategy.postPromotion.analysis.count: unknown field "count" (allowed: interval)',
+      ],
+    );
+    assert.deepEqual(
+      problemLines(withWatch('{ postPromotion: { window: 5s, analysis: { interval: 10s } } }')),
+      [
+        "hotswap.yaml:6:68 services.web.strategy.postPromotion.analysis.interval: the watch's judgement interval (10000 ms) is longer than its window (5000 ms): it would never judge",
+      ],
+    );
+  });
+});
+
 void describe('parseSpec: errors point at file:line:col', () => {
   void it('wrong type: at the value, with expected and found', () => {
     const text = lines(

@@ -180,6 +180,33 @@ const canaryStepSchema = z.union(
   expecting('a step: { setWeight: N }, { pause: … } or { analysis: … }'),
 );
 
+const postPromotionSchema = z
+  .strictObject(
+    {
+      window: duration({
+        positive: true,
+        description: 'How long the new revision is watched after the rollout succeeded.',
+      }),
+      analysis: z
+        .strictObject(
+          {
+            interval: duration({
+              positive: true,
+              description:
+                "Time between two judgements (default: the service's analysis.interval).",
+            }).optional(),
+          },
+          expecting('a mapping with an interval'),
+        )
+        .prefault({}),
+    },
+    expecting('a mapping with window and analysis'),
+  )
+  .meta({
+    description:
+      "After promotion, judge the new revision against the pre-rollout baseline with the service's analysis settings for this window; a breach rolls back.",
+  });
+
 export const strategySchema = z
   .strictObject(
     {
@@ -223,6 +250,7 @@ export const strategySchema = z
         positive: false,
         description: 'Blue-green: the old group stays warm this long after promotion.',
       }).optional(),
+      postPromotion: postPromotionSchema.optional(),
       checkpoint: z.boolean(expecting('true or false')).optional().meta({
         description:
           'Recreate: carry process memory over with docker checkpoint (CRIU); refused where unsupported.',

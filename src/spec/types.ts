@@ -82,7 +82,16 @@ export interface BlueGreenStrategy {
   scaleDownDelayMs: number;
 }
 
-export type StrategySpec = RollingStrategy | RecreateStrategy | CanaryStrategy | BlueGreenStrategy;
+/** Watch after promotion: the new revision judged against the pre-rollout baseline. */
+export interface PostPromotionSpec {
+  windowMs: number;
+  intervalMs: number;
+}
+
+/** Absent postPromotion: no watch (and stored specs from before it keep their shape). */
+export type StrategySpec = (
+  RollingStrategy | RecreateStrategy | CanaryStrategy | BlueGreenStrategy
+) & { postPromotion?: PostPromotionSpec };
 
 /** How the canary judge decides; ratios are fractions (0.02 = 2%). */
 export interface AnalysisSpec {

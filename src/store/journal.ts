@@ -10,14 +10,16 @@ interface Row {
   data_json: string;
 }
 
+export type JournalObserver = (e: JournalEntry, message?: string) => void;
+
 /** Append-only event log. Every rollout transition is written here before it is acted on. */
 export class Journal {
-  private readonly observers = new Set<(e: JournalEntry) => void>();
+  private readonly observers = new Set<JournalObserver>();
 
   constructor(private readonly db: Db) {}
 
-  /** Calls `fn` after every append (metrics); returns the function that stops it. */
-  observe(fn: (e: JournalEntry) => void): () => void {
+  /** Calls `fn` after every append (metrics, the daemon's log); returns the function that stops it. */
+  observe(fn: JournalObserver): () => void {
     this.observers.add(fn);
     return () => this.observers.delete(fn);
   }
@@ -27,6 +29,8 @@ export class Journal {
     rolloutId?: number | null;
     event: string;
     data?: unknown;
+    /** What a person reads about it: handed to observers (the log), not stored. */
+    message?: string;
   }): JournalEntry {
     const at = now();
     const info = this.db
@@ -44,7 +48,7 @@ export class Journal {
     };
     for (const fn of this.observers) {
       try {
-        fn(entry);
+        fn(entry, e.message);
       } catch {
         // An observer (metrics) must never fail the write it observes.
       }

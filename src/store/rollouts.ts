@@ -101,6 +101,16 @@ export class RolloutRepo {
       .run(status, reason, now(), id);
   }
 
+  /**
+   * A rollout that succeeded and was undone later (its watch after promotion found a breach):
+   * its status and reason change, its duration does not.
+   */
+  markRolledBack(id: number, reason: string): void {
+    this.db
+      .prepare("UPDATE rollouts SET status = 'rolled-back', reason = ? WHERE id = ?")
+      .run(reason, id);
+  }
+
   /** Adds long connections the proxy cut while this rollout drained instances. */
   addCutConnections(id: number, count: number): void {
     if (count > 0)

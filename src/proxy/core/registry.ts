@@ -25,7 +25,7 @@ export class Registry {
   constructor(
     private readonly listeners: Listeners,
     private readonly store: RouteStore,
-    private readonly log: (line: string) => void,
+    private readonly log: (line: string, fields?: { service?: string; revision?: number }) => void,
     private readonly tuning: Tuning = DEFAULT_TUNING,
     /** How long a removed service's requests may run before its pools are closed. */
     private readonly graceMs = 30_000,
@@ -57,6 +57,7 @@ export class Registry {
         } catch (err) {
           this.log(
             `service ${name}: ${(err as Error).message} (its TLS handshakes fail until fixed)`,
+            { service: name },
           );
         }
       }
@@ -130,10 +131,11 @@ export class Registry {
       }
       if (!created && previous.tls !== null) this.certificates.release(previous.tls);
       if (oldListen !== undefined && oldListen !== listen) {
-        this.log(`service ${name} moves from ${oldListen} to ${listen}`);
+        this.log(`service ${name} moves from ${oldListen} to ${listen}`, { service: name });
         const left = this.servicesOn(oldListen);
         this.listeners.update(oldListen, left[0]?.settings.mode ?? 'http', left);
-      } else if (created) this.log(`service ${name} on ${listen} (${settings.mode})`);
+      } else if (created)
+        this.log(`service ${name} on ${listen} (${settings.mode})`, { service: name });
       await this.persist();
     });
   }
@@ -156,7 +158,7 @@ export class Registry {
       return found;
     });
     if (svc === undefined) return;
-    this.log(`service ${name} removed`);
+    this.log(`service ${name} removed`, { service: name });
     svc.cutLong(SHUTDOWN_REASON);
     setTimeout(() => svc.destroy(SHUTDOWN_REASON), this.graceMs).unref();
   }
@@ -166,6 +168,7 @@ export class Registry {
       if (this.service(name).addBackend(backend)) {
         this.log(
           `service ${name}: backend ${backend.id} (revision ${backend.revision}) at ${backend.address}`,
+          { service: name, revision: backend.revision },
         );
       }
       await this.persist();
@@ -184,6 +187,7 @@ export class Registry {
       const result = svc.drain(id, timeoutMs, long, () => this.exclusive(() => this.persist()));
       this.log(
         `service ${name}: draining backend ${id} (up to ${timeoutMs} ms; long connections: ${long.policy}${long.policy === 'keep' ? ` up to ${long.timeoutMs} ms` : ''})`,
+        { service: name },
       );
       await this.persist();
       // Wrapped: returning the promise itself would make the queue wait for the whole drain.
@@ -192,6 +196,7 @@ export class Registry {
     const r = await started.result;
     this.log(
       `service ${name}: backend ${id} ${r.drained ? 'drained' : `cut with ${r.inFlight} in flight`} after ${r.waitedMs} ms; long connections ${r.long.atStart} (closed by peer ${r.long.closedByPeer}, cut ${r.long.cut})`,
+      { service: name },
     );
     return r;
   }
@@ -199,7 +204,7 @@ export class Registry {
   setWeights(name: string, weights: Record<string, number>): Promise<void> {
     return this.exclusive(async () => {
       this.service(name).setWeights(weights);
-      this.log(`service ${name}: weights ${JSON.stringify(weights)}`);
+      this.log(`service ${name}: weights ${JSON.stringify(weights)}`, { service: name });
       await this.persist();
     });
   }

@@ -102,7 +102,7 @@ export class ServiceRuntime implements TargetOwner {
     name: string,
     settings: ServiceSettings,
     private readonly tuning: Tuning = DEFAULT_TUNING,
-    private readonly log: (line: string) => void = () => undefined,
+    private readonly log: (line: string, fields?: { service?: string }) => void = () => undefined,
   ) {
     this.name = name;
     this.settings = settings;
@@ -240,6 +240,7 @@ export class ServiceRuntime implements TargetOwner {
     this.rebuild();
     this.log(
       `service ${this.name}: backend ${target.id} ejected for ${this.tuning.ejectMs} ms after ${target.failures} failed connects`,
+      { service: this.name },
     );
     target.ejectTimer = setTimeout(() => {
       target.ejectTimer = null;
