@@ -22,6 +22,7 @@ import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
 import { planSpec, type ServicePlan } from './plan.js';
 import { isFilesOnlyChange, reloadService } from './reload-service.js';
+import { attachNetworks, removeUnusedNetworks } from './networks.js';
 
 export interface DeployResult {
   service: string;
@@ -201,8 +202,10 @@ export class Controller {
       throw new HotswapError('NOT_FOUND', `service "${only}" is not declared in ${spec.file}`);
     }
     await assertCheckpointUsable(services, this.options.checkpoint);
+    // Networks first: a name taken by a network hotswap did not create stops everything here.
+    const attached = await attachNetworks(this.runtime, this.store, services, spec.services);
     const results: DeployResult[] = [];
-    for (const svc of services) {
+    for (const svc of attached) {
       results.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));
     }
     return results;
@@ -408,6 +411,8 @@ export class Controller {
       await this.endRollout(name, report);
       await this.locks.with(name, 'down', () => this.removeService(name, report));
     }
+    const removed = await removeUnusedNetworks(this.runtime, this.store);
+    if (removed.length > 0) this.options.log?.(`removed network(s) ${removed.join(', ')}`);
     return names;
   }
 

@@ -171,5 +171,15 @@ export function instanceRequest(spec: ServiceSpec, revision: RevisionRecord): In
     ...(spec.reload ? { files: instanceFiles(spec) } : {}),
     // The service's current limits, not the revision's: resources change live, outside revisions.
     ...(spec.resources ? { resources: spec.resources } : {}),
+    // The service's networks as the daemon resolved them, and where its peers answer (the proxy).
+    ...(spec.attached
+      ? {
+          networks: spec.attached.networks.map((n) => ({
+            dockerName: n.dockerName,
+            internal: n.internal,
+          })),
+          extraHosts: spec.attached.hosts,
+        }
+      : {}),
   };
 }

@@ -374,13 +374,15 @@ export class Rollout {
     const { spec, target } = this.plan;
     if (spec.strategy.type !== 'blue-green' || spec.strategy.previewListen === null) return;
     const name = previewName(spec.name);
+    // The preview is served like the service (TLS too), minus its redirect listener and its
+    // private networks (the service's own name there must reach the stable revision).
     const config = serviceConfig(spec);
-    // The preview is served like the service (TLS too), minus its redirect listener.
     const tls = config.tls == null ? null : { ...config.tls, redirect: undefined };
     await this.deps.router.ensureService(name, {
       ...config,
       tls,
       listen: spec.strategy.previewListen,
+      private: [],
     });
     for (const live of this.next) await this.deps.router.addBackend(name, live);
     await this.deps.router.setWeights(name, { [String(target.number)]: 1 });

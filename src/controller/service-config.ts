@@ -19,6 +19,15 @@ export function serviceConfig(spec: ServiceSpec): ServiceConfig {
     sticky: spec.routing.sticky,
     override: spec.routing.override,
     longConnections: spec.drain.longConnections,
+    // issue 16: the proxy answers on each private network's gateway, at the service's own port
+    ...(spec.attached?.networks.length
+      ? {
+          private: spec.attached.networks.map((n) => ({
+            listen: `${n.gateway}:${spec.port}`,
+            subnet: n.subnet,
+          })),
+        }
+      : {}),
   };
 }
 

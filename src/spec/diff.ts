@@ -1,5 +1,6 @@
 // What changed between two versions of a service, as lines a person reads before an update.
 import { formatDuration } from './duration.js';
+import { networksOf } from './networks.js';
 import type { HealthSpec, SecretEnvSpec, ServiceSpec, StrategySpec, VolumeSpec } from './types.js';
 
 /** Changed fields as "field: old → new"; a new service (old = null) is one line. */
@@ -20,6 +21,7 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
   field('autoscale', JSON.stringify(old.autoscale ?? null), JSON.stringify(next.autoscale ?? null));
   field('command', showCommand(old.command), showCommand(next.command));
   field('volumes', showVolumes(old.volumes), showVolumes(next.volumes));
+  field('networks', showNetworks(old), showNetworks(next));
   for (const [name, show] of HEALTH_FIELDS)
     field(`health.${name}`, show(old.health), show(next.health));
   field('strategy', showStrategy(old.strategy), showStrategy(next.strategy));
@@ -30,6 +32,12 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
     formatDuration(next.stopGracePeriodMs),
   );
   return changes;
+}
+
+function showNetworks(s: ServiceSpec): string {
+  return networksOf(s)
+    .map((n) => (n.internal ? `${n.name} (internal)` : n.name))
+    .join(', ');
 }
 
 function diffEnv(old: Record<string, string>, next: Record<string, string>): string[] {

@@ -18,6 +18,7 @@ import { handoffField } from './handoff.js';
 import { probeFields } from './health-probes.js';
 import { resourcesField } from './resources.js';
 import { autoscaleField } from './autoscale.js';
+import { networksSection, serviceNetworksField } from './networks.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -644,6 +645,7 @@ export const serviceSchema = z.strictObject(
     ...handoffField,
     ...resourcesField,
     ...autoscaleField(duration),
+    ...serviceNetworksField,
   },
   expecting('a mapping of service settings'),
 );
@@ -663,6 +665,7 @@ export const specSchema = z.strictObject(
         expecting('a mapping of service names to services'),
       )
       .refine((services) => Object.keys(services).length > 0, expecting('at least one service')),
+    ...networksSection,
   },
   expecting('a mapping with a "services" key'),
 );

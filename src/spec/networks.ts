@@ -1,0 +1,95 @@
+// Private networks (issue 16): a top-level `networks` section declares them, compose-like, and a
+// service lists the ones it joins. A service that lists none is on the network "default", which
+// every hotswap home has. Kept apart from schema.ts / normalize.ts.
+import { z } from 'zod';
+import type { IssueFactory } from './issues.js';
+import type { NetworkSpec, ServiceSpec, SpecIssue } from './types.js';
+
+const expecting = (phrase: string) => ({ error: phrase });
+
+/** The network a service is on when it names none. */
+export const DEFAULT_NETWORK = 'default';
+
+export const NETWORK_NAME_PATTERN = '^[a-z][a-z0-9_-]{0,30}$';
+const namePhrase =
+  'a network name: lowercase letters, digits, "-" and "_", starting with a letter, at most 31 characters';
+const networkName = z.string(expecting(namePhrase)).regex(new RegExp(NETWORK_NAME_PATTERN));
+
+const networkSchema = z
+  .strictObject(
+    {
+      internal: z.boolean(expecting('true or false')).default(false).meta({
+        description: 'No access outside the network: no route to the host LAN or the internet.',
+      }),
+    },
+    expecting('a mapping of network settings, or nothing'),
+  )
+  .nullable()
+  .transform((n) => n ?? { internal: false });
+
+/** The top-level `networks:` section. */
+export const networksSection = {
+  networks: z
+    .record(networkName, networkSchema, expecting('a mapping of network names to settings'))
+    .optional()
+    .meta({
+      description:
+        'Private networks services can join (`internal: true`: no outside access). "default" exists without being declared.',
+    }),
+};
+
+/** The service's `networks:` list. */
+export const serviceNetworksField = {
+  networks: z.array(networkName, expecting('a list of network names')).min(1).optional().meta({
+    description:
+      'Networks the service joins; services on one network call each other by name. Default: ["default"].',
+  }),
+};
+
+/**
+ * Fills `networks` on services that list some, from the declared section; a name neither declared
+ * nor "default" is an issue at its place in the list.
+ */
+export function attachDeclaredNetworks(
+  services: ServiceSpec[],
+  raw: Map<string, string[] | undefined>,
+  declared: Record<string, { internal: boolean }> | undefined,
+  issues: IssueFactory,
+): SpecIssue[] {
+  const found: SpecIssue[] = [];
+  const known: Record<string, { internal: boolean }> = {
+    [DEFAULT_NETWORK]: { internal: false },
+    ...declared,
+  };
+  for (const service of services) {
+    const names = raw.get(service.name);
+    if (names === undefined) {
+      // Undeclared default: left out so config hashes of services without networks stay as they were.
+      if (declared?.[DEFAULT_NETWORK]?.internal)
+        service.networks = [networkOf(DEFAULT_NETWORK, known)];
+      continue;
+    }
+    const seen = new Set<string>();
+    names.forEach((name, index) => {
+      const at = ['services', service.name, 'networks', index];
+      if (!(name in known)) {
+        const list = Object.keys(known).join(', ');
+        found.push(
+          issues.at(at, `network "${name}" is not declared in the top-level networks (${list})`),
+        );
+      } else if (seen.has(name)) found.push(issues.at(at, `network "${name}" is listed twice`));
+      seen.add(name);
+    });
+    service.networks = [...seen].filter((n) => n in known).map((n) => networkOf(n, known));
+  }
+  return found;
+}
+
+function networkOf(name: string, known: Record<string, { internal: boolean }>): NetworkSpec {
+  return { name, internal: known[name]?.internal ?? false };
+}
+
+/** The networks a service is on: its own list, or the default network. */
+export function networksOf(service: Pick<ServiceSpec, 'networks'>): NetworkSpec[] {
+  return service.networks ?? [{ name: DEFAULT_NETWORK, internal: false }];
+}
