@@ -117,7 +117,7 @@ ${caller('app', 'front', ports.app)}${caller('outsider', 'back', ports.outsider)
       .IPv4Address.split('/')[0]!;
     const probe = async (who: 'app' | 'outsider', url: string, host?: string) => {
       const q = new URLSearchParams({ url, ...(host ? { host } : {}) });
-      return (await getText(`http://127.0.0.1:${ports[who]}/probe?${q}`)).body;
+      return (await getText(`http://127.0.0.1:${ports[who]}/probe?${q.toString()}`)).body;
     };
     // The name: app's instances have it, pointing at the gateway; the outsider's do not.
     const appHosts = (await getText(`http://127.0.0.1:${ports.app}/hosts`)).body;
