@@ -82,6 +82,35 @@ export function attachDeclaredNetworks(
     });
     service.networks = [...seen].filter((n) => n in known).map((n) => networkOf(n, known));
   }
+  found.push(...tcpPortClashes(services, issues));
+  return found;
+}
+
+/**
+ * On a network the proxy answers for each service at the service's port; http services share a
+ * port (told apart by name), a tcp service cannot.
+ */
+function tcpPortClashes(services: ServiceSpec[], issues: IssueFactory): SpecIssue[] {
+  const found: SpecIssue[] = [];
+  for (const tcp of services.filter((s) => s.mode === 'tcp' && s.networks !== undefined)) {
+    for (const net of tcp.networks!) {
+      const other = services.find(
+        (s) =>
+          s !== tcp &&
+          s.port === tcp.port &&
+          networksOf(s).some((n) => n.name === net.name) &&
+          (s.mode === 'http' ||
+            (s.networks !== undefined && services.indexOf(s) < services.indexOf(tcp))),
+      );
+      if (other)
+        found.push(
+          issues.at(
+            ['services', tcp.name, 'port'],
+            `port ${tcp.port} is also service "${other.name}"'s on network "${net.name}"; a tcp service needs a port of its own on its networks`,
+          ),
+        );
+    }
+  }
   return found;
 }
 
