@@ -22,7 +22,7 @@ import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
 import { planSpec, type ServicePlan } from './plan.js';
 import { isFilesOnlyChange, reloadService } from './reload-service.js';
-import { attachNetworks, removeUnusedNetworks } from './networks.js';
+import { attachNetworks, removeUnusedNetworks, withPeers } from './networks.js';
 
 export interface DeployResult {
   service: string;
@@ -203,7 +203,8 @@ export class Controller {
     }
     await assertCheckpointUsable(services, this.options.checkpoint);
     // Networks first: a name taken by a network hotswap did not create stops everything here.
-    const attached = await attachNetworks(this.runtime, this.store, services, spec.services);
+    const peered = withPeers(this.store, services, spec.services);
+    const attached = await attachNetworks(this.runtime, this.store, peered, spec.services);
     const results: DeployResult[] = [];
     for (const svc of attached) {
       results.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));

@@ -5,9 +5,30 @@
 // them. So a call from one service to another goes through the proxy, and stays up while the
 // callee is updated, exactly as traffic from outside does.
 import type { Runtime } from '../runtime/types.js';
-import { networksOf } from '../spec/index.js';
+import { networksOf, peersOf } from '../spec/index.js';
 import type { ResolvedNetwork, ServiceSpec } from '../spec/types.js';
 import type { Store } from '../store/index.js';
+
+/**
+ * The services with `peers` filled in: the services of the whole spec being applied and those
+ * already in the store (a spec may be applied one service at a time) that share a network.
+ */
+export function withPeers(
+  store: Store,
+  services: ServiceSpec[],
+  specServices: ServiceSpec[],
+): ServiceSpec[] {
+  const known = new Map(store.services.list().map((s) => [s.name, s.spec]));
+  for (const s of specServices) known.set(s.name, s);
+  const all = [...known.values()];
+  return services.map((service) => {
+    const out: ServiceSpec = { ...service };
+    delete out.peers;
+    const peers = peersOf(service, all);
+    if (peers.length > 0) out.peers = peers;
+    return out;
+  });
+}
 
 /**
  * The services with `attached` filled in. `peers` are the services of the whole spec being
@@ -31,10 +52,12 @@ export async function attachNetworks(
   for (const p of peers) known.set(p.name, p);
   return services.map((service) => {
     const networks = networksOf(service).map((n) => resolved.get(n.name)!);
-    const hosts = [...known.values()].flatMap((peer) => {
-      const onPeer = new Set(networksOf(peer).map((n) => n.name));
+    // Its own name too: a service may call itself through the proxy.
+    const hosts = [service.name, ...(service.peers ?? [])].flatMap((name) => {
+      const peer = name === service.name ? service : known.get(name);
+      const onPeer = new Set(peer ? networksOf(peer).map((n) => n.name) : []);
       const shared = networks.find((n) => onPeer.has(n.name));
-      return shared ? [`${peer.name}:${shared.gateway}`] : [];
+      return shared ? [`${name}:${shared.gateway}`] : [];
     });
     return { ...service, attached: { networks, hosts } };
   });

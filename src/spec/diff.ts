@@ -22,6 +22,7 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
   field('command', showCommand(old.command), showCommand(next.command));
   field('volumes', showVolumes(old.volumes), showVolumes(next.volumes));
   field('networks', showNetworks(old), showNetworks(next));
+  field('peers', (old.peers ?? []).join(', ') || 'none', (next.peers ?? []).join(', ') || 'none');
   for (const [name, show] of HEALTH_FIELDS)
     field(`health.${name}`, show(old.health), show(next.health));
   field('strategy', showStrategy(old.strategy), showStrategy(next.strategy));

@@ -14,7 +14,7 @@ export type {
   ResolvedNetwork,
   AttachedNetworks,
 } from './types.js';
-export { DEFAULT_NETWORK, networksOf } from './networks.js';
+export { DEFAULT_NETWORK, networksOf, peersOf } from './networks.js';
 export { loadSpec, parseSpec } from './parse.js';
 export { formatIssue } from './issues.js';
 export { formatDuration, parseDuration } from './duration.js';

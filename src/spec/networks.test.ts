@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HotswapError } from '../errors.js';
 import { configHash } from './hash.js';
+import { peersOf } from './networks.js';
 import { parseSpec } from './parse.js';
 import type { SpecIssue } from './types.js';
 
@@ -85,4 +86,21 @@ ${service('web')}`,
     'hotswap.yaml',
   );
   assert.deepEqual(spec.services[0]!.networks, [{ name: 'default', internal: true }]);
+});
+
+test('peers: the other services sharing a network; a new peer changes the config hash', () => {
+  const spec = parseSpec(
+    `networks:
+  front: {}
+  back: {}
+services:
+${service('api', '    networks: [front, back]\n')}${service('web', '    networks: [front]\n')}${service('db', '    networks: [back]\n')}${service('job')}`,
+    'hotswap.yaml',
+  );
+  const [api, web, db, job] = spec.services;
+  assert.deepEqual(peersOf(api!, spec.services), ['db', 'web']);
+  assert.deepEqual(peersOf(web!, spec.services), ['api']);
+  assert.deepEqual(peersOf(db!, spec.services), ['api']);
+  assert.deepEqual(peersOf(job!, spec.services), []);
+  assert.notEqual(configHash(web!), configHash({ ...web!, peers: ['api'] }));
 });

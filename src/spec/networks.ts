@@ -122,3 +122,15 @@ function networkOf(name: string, known: Record<string, { internal: boolean }>): 
 export function networksOf(service: Pick<ServiceSpec, 'networks'>): NetworkSpec[] {
   return service.networks ?? [{ name: DEFAULT_NETWORK, internal: false }];
 }
+
+/**
+ * The other services that share a network with `service`, sorted: their names go into its
+ * instances' /etc/hosts, so they are part of what its containers are (and of its config hash).
+ */
+export function peersOf(service: ServiceSpec, all: readonly ServiceSpec[]): string[] {
+  const mine = new Set(networksOf(service).map((n) => n.name));
+  return all
+    .filter((s) => s.name !== service.name && networksOf(s).some((n) => mine.has(n.name)))
+    .map((s) => s.name)
+    .sort();
+}

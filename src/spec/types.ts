@@ -171,6 +171,11 @@ export interface ServiceSpec {
   /** Private networks it joins (issue 16); absent: the home's network "default". */
   networks?: NetworkSpec[];
   /**
+   * Set by the daemon, never read from the file: the other services sharing one of its networks,
+   * whose names its instances resolve (absent: none). Part of the config hash: /etc/hosts is.
+   */
+  peers?: string[];
+  /**
    * Set by the daemon, never read from the file: the networks as created on the engine, and the
    * names of the services reachable from this one. Not part of the config hash.
    */

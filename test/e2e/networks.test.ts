@@ -47,7 +47,7 @@ describe('private networks: service discovery and isolation', () => {
     health: { http: /healthz, interval: 200ms, deadline: 15s }
     stopGracePeriod: 2s
 `;
-  const writeSpec = (apiImage: string): void =>
+  const writeSpec = (apiImage: string, more = ''): void =>
     writeFileSync(
       specFile,
       `networks:
@@ -64,7 +64,7 @@ services:
     strategy: { type: rolling, maxSurge: 1, maxUnavailable: 0 }
     drain: { timeout: 2s }
     stopGracePeriod: 2s
-${caller('app', 'front', ports.app)}${caller('outsider', 'back', ports.outsider)}`,
+${caller('app', 'front', ports.app)}${caller('outsider', 'back', ports.outsider)}${more}`,
     );
 
   before(async () => {
@@ -142,6 +142,31 @@ ${caller('app', 'front', ports.app)}${caller('outsider', 'back', ports.outsider)
       outsider[0]?.Ports.filter((p) => p.PublicPort),
       [],
     );
+  });
+
+  test('a service added to the network: its peers get a new revision that resolves it', async () => {
+    const before = await hotswap(home, ['history', 'app', '--json']);
+    const revisions = (s: string) => (JSON.parse(s) as { revisions: unknown[] }).revisions.length;
+    writeSpec(
+      'hotswap-fixture:v2',
+      `  extra:
+    image: hotswap-fixture:v1
+    port: 8080
+    listen: 127.0.0.1:${ports.taken}
+    networks: [front]
+    health: { http: /healthz, interval: 200ms, deadline: 15s }
+`,
+    );
+    const r = await hotswap(home, ['up', '-f', specFile]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const after = await hotswap(home, ['history', 'app', '--json']);
+    assert.equal(revisions(after.stdout), revisions(before.stdout) + 1, after.stdout);
+    const call = `http://127.0.0.1:${ports.app}/call?url=${encodeURIComponent('http://extra:8080/')}`;
+    assert.equal((await getText(call)).body, '200 v1\n');
+    const outsider = await hotswap(home, ['history', 'outsider', '--json']);
+    assert.equal(revisions(outsider.stdout), 1, 'a service on another network is left alone');
+    const down = await hotswap(home, ['down', 'extra']);
+    assert.equal(down.code, 0, down.stderr + down.stdout);
   });
 
   test('a network name hotswap did not create is refused, never adopted', async () => {
