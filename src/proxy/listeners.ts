@@ -167,7 +167,9 @@ export class Listener implements ListenerState, FastListener {
   setServices(services: ServiceRuntime[], mode: ListenerMode): void {
     this.services = [...services];
     this.mode = mode;
-    this.secure = mode === 'http' && services.some((s) => s.settings.tls !== null);
+    // TLS ends at a service's public listener; on its private networks it answers plain HTTP.
+    this.secure =
+      mode === 'http' && this.subnet === null && services.some((s) => s.settings.tls !== null);
     if (mode === 'redirect') this.redirectServer ??= this.redirector();
     else this.redirectServer = null;
     this.applyMaxConnections();

@@ -6,12 +6,14 @@ import http from 'node:http';
 import { test } from 'node:test';
 import { HotswapError } from '../errors.js';
 import { inSubnet } from './core/subnet.js';
+import { makeCertificate } from '../tls/test-certificates.js';
 import {
   cleanupAfterAll,
   freePort,
   json,
   startProxy,
   startUpstream,
+  tempDir,
   type EchoReply,
 } from './test-support.js';
 
@@ -74,6 +76,23 @@ test('a private listener serves its network by service name and closes other sou
   assert.deepEqual(await from('127.0.0.1', port, 'api'), { status: 200, name: 'api' });
   await p.client.ensureService('api', { listen: `127.0.0.1:${await freePort()}` });
   assert.deepEqual(await from('127.0.0.1', port, 'api'), { error: 'ECONNREFUSED' });
+});
+
+test('a TLS service answers plain HTTP on its private network (TLS ends at its public listener)', async () => {
+  const p = await startProxy();
+  cleanup(() => p.proxy.close());
+  const api = await startUpstream('api');
+  cleanup(() => api.close());
+  const cert = makeCertificate(tempDir(), 'api', ['api.example.com']);
+  const port = await freePort();
+  await p.client.ensureService('api', {
+    listen: `127.0.0.1:${await freePort()}`,
+    tls: cert,
+    private: [{ listen: `127.0.0.2:${port}`, subnet: '127.0.0.0/30' }],
+  });
+  await p.client.addBackend('api', { id: 'a', revision: 1, address: api.address });
+  await p.client.setWeights('api', { '1': 1 });
+  assert.deepEqual(await from('127.0.0.1', port, 'api'), { status: 200, name: 'api' });
 });
 
 test('backends outside 127.0.0.1 must lie in one of the service private subnets', async () => {
