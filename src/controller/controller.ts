@@ -52,6 +52,8 @@ export interface ServiceStatus {
   lastRollout: RolloutRecord | null;
   /** Why self-healing cannot keep the declared replicas (a crash loop), or null. */
   degraded: string | null;
+  /** Private networks, with the gateway where the proxy answers for it on each (issue 16). */
+  networks: Array<{ name: string; internal: boolean; gateway: string }>;
 }
 
 export interface ControllerOptions {
@@ -455,6 +457,11 @@ export class Controller {
         })),
         lastRollout: this.store.rollouts.list(svc.name, 1)[0] ?? null,
         degraded: this.reconciler.degraded(svc.name),
+        networks: (svc.spec.attached?.networks ?? []).map((n) => ({
+          name: n.name,
+          internal: n.internal,
+          gateway: n.gateway,
+        })),
       });
     }
     return out;

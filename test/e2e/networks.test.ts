@@ -90,6 +90,9 @@ ${caller('app', 'front', ports.app)}${caller('outsider', 'back', ports.outsider)
     const front = await inspect('front');
     assert.equal(front.Internal, false);
     assert.equal((await inspect('back')).Internal, true);
+    const status = await hotswap(home, ['status', 'outsider']);
+    const backGateway = (await inspect('back')).IPAM.Config[0]!.Gateway;
+    assert.match(status.stdout, new RegExp(`networks back \\(internal\\) at ${backGateway}`));
 
     const call = `http://127.0.0.1:${ports.app}/call?url=${encodeURIComponent('http://api:8080/')}`;
     const once = await getText(call);
