@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { parseSpec } from '../spec/index.js';
 import { Store } from '../store/index.js';
 import type { Runtime } from '../runtime/index.js';
-import { attachNetworks, withPeers } from './networks.js';
+import { attachNetworks, ensureAttached, withPeers } from './networks.js';
 
 const spec = parseSpec(
   `networks:
@@ -56,4 +56,41 @@ test('each service resolves its peers at the gateway of a network it shares with
     ],
   );
   store.close();
+});
+
+test('before instances start, a network removed meanwhile is created again; a moved gateway is said', async () => {
+  const asked: string[] = [];
+  const runtime = {
+    ensureNetwork: (name: string) => {
+      asked.push(name);
+      return Promise.resolve({
+        dockerName: `hotswap-x-${name}`,
+        gateway: '172.29.0.1',
+        subnet: '172.29.0.0/16',
+      });
+    },
+  } as unknown as Runtime;
+  const said: string[] = [];
+  const service = {
+    ...spec.services[1]!,
+    attached: {
+      networks: [
+        {
+          name: 'front',
+          internal: false,
+          dockerName: 'hotswap-x-front',
+          gateway: '172.20.0.1',
+          subnet: '172.20.0.0/16',
+        },
+      ],
+      hosts: [],
+    },
+  };
+  await ensureAttached(runtime, service, (event, message) => said.push(`${event}: ${message}`));
+  assert.deepEqual(asked, ['front']);
+  assert.equal(said.length, 1);
+  assert.match(
+    said[0]!,
+    /^network\.moved: network front is at 172\.29\.0\.1 now \(was 172\.20\.0\.1\)/,
+  );
 });

@@ -74,3 +74,26 @@ export async function removeUnusedNetworks(runtime: Runtime, store: Store): Prom
   );
   return runtime.removeUnusedNetworks(keep);
 }
+
+/**
+ * Before instances start (a rollout's or self-healing's): the service's networks exist. One
+ * removed behind hotswap's back (`docker network prune` while no container used it) is created
+ * again; if it came back at another gateway, the names its peers resolve are stale until the
+ * next `up`, and that is said.
+ */
+export async function ensureAttached(
+  runtime: Runtime,
+  spec: ServiceSpec,
+  journal: (event: string, message: string, data: unknown) => void,
+): Promise<void> {
+  if (!runtime.ensureNetwork) return;
+  for (const net of spec.attached?.networks ?? []) {
+    const now = await runtime.ensureNetwork(net.name, net.internal);
+    if (now.gateway !== net.gateway)
+      journal(
+        'network.moved',
+        `network ${net.name} is at ${now.gateway} now (was ${net.gateway}): run \`hotswap up\` so that names on it lead to the proxy again`,
+        { network: net.name, gateway: now.gateway, was: net.gateway },
+      );
+  }
+}
