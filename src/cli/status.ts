@@ -39,6 +39,11 @@ function printService(s: ServiceStatus, detailed: boolean): void {
     `${s.name}  listen ${s.listen}  stable r${s.stableRevision ?? '-'}  replicas ${s.replicas}  weights ${weights}${s.busy ? `  (${s.busy} in progress)` : ''}${s.degraded ? `  DEGRADED: ${s.degraded}` : ''}`,
   );
   if (detailed) print(`  image ${s.image}`);
+  // Older daemons send no networks.
+  if (detailed && s.networks?.length)
+    print(
+      `  networks ${s.networks.map((n) => `${n.name}${n.internal ? ' (internal)' : ''} at ${n.gateway}`).join(', ')}`,
+    );
   const headers = ['  INSTANCE', 'REVISION', 'STATE', 'ADDRESS', 'SERVING'];
   if (detailed) headers.push('HEALTH', 'CREATED');
   print(

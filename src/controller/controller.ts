@@ -23,6 +23,7 @@ import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
 import { planSpec, type ServicePlan } from './plan.js';
 import { isFilesOnlyChange, reloadService } from './reload-service.js';
+import { attachNetworks, removeUnusedNetworks, withPeers } from './networks.js';
 
 export interface DeployResult {
   service: string;
@@ -52,6 +53,8 @@ export interface ServiceStatus {
   lastRollout: RolloutRecord | null;
   /** Why self-healing cannot keep the declared replicas (a crash loop), or null. */
   degraded: string | null;
+  /** Private networks, with the gateway where the proxy answers for it on each (issue 16). */
+  networks: Array<{ name: string; internal: boolean; gateway: string }>;
 }
 
 export interface ControllerOptions {
@@ -210,8 +213,11 @@ export class Controller {
       throw new HotswapError('NOT_FOUND', `service "${only}" is not declared in ${spec.file}`);
     }
     await assertCheckpointUsable(services, this.options.checkpoint);
+    // Networks first: a name taken by a network hotswap did not create stops everything here.
+    const peered = withPeers(this.store, services, spec.services);
+    const attached = await attachNetworks(this.runtime, this.store, peered, spec.services);
     const results: DeployResult[] = [];
-    for (const svc of services) {
+    for (const svc of attached) {
       results.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));
     }
     return results;
@@ -418,6 +424,8 @@ export class Controller {
       await this.endRollout(name, report);
       await this.locks.with(name, 'down', () => this.removeService(name, report));
     }
+    const removed = await removeUnusedNetworks(this.runtime, this.store);
+    if (removed.length > 0) this.options.log?.(`removed network(s) ${removed.join(', ')}`);
     return names;
   }
 
@@ -459,6 +467,11 @@ export class Controller {
         })),
         lastRollout: this.store.rollouts.list(svc.name, 1)[0] ?? null,
         degraded: this.reconciler.degraded(svc.name),
+        networks: (svc.spec.attached?.networks ?? []).map((n) => ({
+          name: n.name,
+          internal: n.internal,
+          gateway: n.gateway,
+        })),
       });
     }
     return out;

@@ -2,12 +2,18 @@
 // imports the state of an old one. Pairs follow the order old instances leave in (pickToStop),
 // so in a rolling update the k-th new instance takes over from the k-th old one to be stopped.
 import { toHotswapError } from '../errors.js';
-import { handOff, reloadRuntime } from '../reload/index.js';
+import { captureState, handOff, reloadRuntime, restoreState } from '../reload/index.js';
 import type { Runtime } from '../runtime/types.js';
 import type { ServiceSpec } from '../spec/types.js';
 import { pickToStop, type LiveInstance } from './live-group.js';
 
 type Journal = (event: string, message: string, data: unknown) => void;
+
+/** The state of an old instance read before it stopped (strategy: recreate), for its successor. */
+export interface CapturedState {
+  from: LiveInstance;
+  data: Uint8Array;
+}
 
 /**
  * Hands state to each fresh instance. With onFail: fail, a failed hand-off retires the fresh
@@ -20,15 +26,20 @@ export async function handOffToFresh(
   old: LiveInstance[],
   fresh: LiveInstance[],
   journal: Journal,
+  captured: CapturedState[] = [],
 ): Promise<void> {
   const how = spec.handoff;
-  if (!how || old.length === 0 || fresh.length === 0) return;
-  const order = pickToStop(old, old.length);
+  if (!how || fresh.length === 0) return;
+  // recreate: the old instances are gone; their states were captured before they stopped.
+  const sources: Array<{ from: LiveInstance; data?: Uint8Array }> =
+    old.length > 0 ? pickToStop(old, old.length).map((from) => ({ from })) : captured.splice(0);
+  if (sources.length === 0) return;
+  const rt = () => reloadRuntime(deps.runtime);
   for (const [k, to] of fresh.entries()) {
-    const from = order[k % order.length]!;
+    const { from, data } = sources[k % sources.length]!;
     const pair = `${from.id.slice(0, 12)} (r${from.revision}) → ${to.id.slice(0, 12)} (r${to.revision})`;
     try {
-      const r = await handOff(() => reloadRuntime(deps.runtime), how, from, to);
+      const r = data ? await restoreState(rt, how, data, to) : await handOff(rt, how, from, to);
       journal('handoff.done', `state handed off ${pair}: ${r.bytes} bytes in ${r.ms} ms`, {
         from: from.id,
         to: to.id,
@@ -47,4 +58,47 @@ export async function handOffToFresh(
       throw err;
     }
   }
+}
+
+/**
+ * strategy: recreate (issue 16): reads the state of old instances that drained and are about to
+ * stop, into the daemon's memory (at most maxBytes each). A failure is journaled; with onFail:
+ * fail it throws, and the caller puts the instances, still running, back into the balancer.
+ */
+export async function captureBeforeStop(
+  runtime: Runtime,
+  spec: ServiceSpec,
+  victims: LiveInstance[],
+  journal: Journal,
+): Promise<CapturedState[]> {
+  const how = spec.handoff;
+  if (!how || spec.strategy.type !== 'recreate') return [];
+  const out: CapturedState[] = [];
+  for (const from of victims) {
+    try {
+      const data = await captureState(() => reloadRuntime(runtime), how, from);
+      out.push({ from, data });
+      journal(
+        'handoff.captured',
+        `state of ${from.id.slice(0, 12)} read: ${data.byteLength} bytes`,
+        {
+          from: from.id,
+          bytes: data.byteLength,
+        },
+      );
+    } catch (err) {
+      const reason = toHotswapError(err).message;
+      journal(
+        'handoff.failed',
+        `reading the state of ${from.id.slice(0, 12)} failed: ${reason} (onFail: ${how.onFail})`,
+        {
+          from: from.id,
+          reason,
+          onFail: how.onFail,
+        },
+      );
+      if (how.onFail === 'fail') throw err;
+    }
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import type { InstanceRequest, Runtime } from '../runtime/types.js';
 import type { ServiceSpec } from '../spec/types.js';
 import type { RevisionRecord, Store } from '../store/index.js';
 import type { LiveInstance } from './live-group.js';
+import { ensureAttached } from './networks.js';
 
 type Journal = (event: string, message: string, data: unknown) => void;
 
@@ -34,6 +35,7 @@ export class InstanceOps {
       revision: revision.number,
       count,
     });
+    await ensureAttached(runtime, this.spec, this.journal);
     const request = instanceRequest(this.spec, revision);
     const started = await Promise.allSettled(
       Array.from({ length: count }, () => runtime.startInstance(request)),
@@ -171,5 +173,15 @@ export function instanceRequest(spec: ServiceSpec, revision: RevisionRecord): In
     ...(spec.reload ? { files: instanceFiles(spec) } : {}),
     // The service's current limits, not the revision's: resources change live, outside revisions.
     ...(spec.resources ? { resources: spec.resources } : {}),
+    // The service's networks as the daemon resolved them, and where its peers answer (the proxy).
+    ...(spec.attached
+      ? {
+          networks: spec.attached.networks.map((n) => ({
+            dockerName: n.dockerName,
+            internal: n.internal,
+          })),
+          extraHosts: spec.attached.hosts,
+        }
+      : {}),
   };
 }

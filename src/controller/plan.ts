@@ -6,6 +6,7 @@ import { configHash, diffServices } from '../spec/index.js';
 import type { ServiceSpec, Spec } from '../spec/types.js';
 import type { Store } from '../store/index.js';
 import { diffReloadFiles } from '../reload/index.js';
+import { withPeers } from './networks.js';
 
 export interface ServicePlan {
   service: string;
@@ -30,7 +31,9 @@ export async function planSpec(
     only === undefined ? spec.services : spec.services.filter((s) => s.name === only);
   if (only !== undefined && services.length === 0)
     throw new HotswapError('NOT_FOUND', `service "${only}" is not declared in ${spec.file}`);
-  return Promise.all(services.map((svc) => planService(deps, svc)));
+  // The names a service's instances resolve are part of it: a new peer is a new revision.
+  const peered = withPeers(deps.store, services, spec.services);
+  return Promise.all(peered.map((svc) => planService(deps, svc)));
 }
 
 async function planService(

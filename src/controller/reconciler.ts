@@ -470,6 +470,7 @@ function sameConfig(route: ServiceRoute, want: ServiceConfig): boolean {
       c.pathPrefix ?? null,
       c.sticky ?? null,
       c.longConnections ?? null,
+      c.private ?? [],
     ]);
   return norm(route) === norm(want);
 }

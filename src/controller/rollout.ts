@@ -12,7 +12,7 @@ import { nextStep, usesPercentWeights, type Step } from '../strategies/index.js'
 import { runAnalysis } from './analysis-run.js';
 import { captureBaseline, type WatchStart } from './post-promotion.js';
 import { RolloutControl } from './control.js';
-import { handOffToFresh } from './handoff-step.js';
+import { captureBeforeStop, handOffToFresh, type CapturedState } from './handoff-step.js';
 import { InstanceOps } from './instance-ops.js';
 import { pickToStop, type LiveInstance } from './live-group.js';
 import type { Reporter } from './progress.js';
@@ -73,6 +73,8 @@ const MAX_STEPS = 10_000;
 export class Rollout {
   readonly control = new RolloutControl();
   private old: LiveInstance[];
+  /** recreate with a hand-off: states of the old instances, read before they stopped. */
+  private readonly captured: CapturedState[] = [];
   private next: LiveInstance[];
   /** Percent of traffic on the target, for canary and blue-green; null: weights follow counts. */
   private percent: number | null;
@@ -317,6 +319,7 @@ export class Rollout {
       this.old,
       started,
       (event, message, data) => this.journal(event, message, data),
+      this.captured,
     );
     for (const live of started) {
       await this.deps.router.addBackend(this.plan.spec.name, live);
@@ -343,9 +346,29 @@ export class Rollout {
       this.record.id,
       cut.reduce((a, b) => a + b, 0),
     );
+    if (previous) await this.captureBeforeStop(victims);
     const keepMs = previous ? this.keepWarmMs() : 0;
     if (keepMs > 0) this.ops.park(victims, keepMs);
     else await Promise.all(victims.map((v) => this.ops.retire(v.id)));
+  }
+
+  /**
+   * recreate with a hand-off: the drained old instances' states, read before they stop. When that
+   * fails under onFail: fail, they are still running: back into the balancer, then the rollout
+   * fails, and they keep serving with their state.
+   */
+  private async captureBeforeStop(victims: LiveInstance[]): Promise<void> {
+    const { spec } = this.plan;
+    try {
+      const journal = (event: string, message: string, data: unknown) =>
+        this.journal(event, message, data);
+      this.captured.push(...(await captureBeforeStop(this.deps.runtime, spec, victims, journal)));
+    } catch (err) {
+      for (const v of victims) await this.deps.router.addBackend(spec.name, v);
+      this.old.push(...victims);
+      await this.applyWeights();
+      throw err;
+    }
   }
 
   private keepWarmMs(): number {
@@ -399,13 +422,15 @@ export class Rollout {
     const { spec, target } = this.plan;
     if (spec.strategy.type !== 'blue-green' || spec.strategy.previewListen === null) return;
     const name = previewName(spec.name);
+    // The preview is served like the service (TLS too), minus its redirect listener and its
+    // private networks (the service's own name there must reach the stable revision).
     const config = serviceConfig(spec);
-    // The preview is served like the service (TLS too), minus its redirect listener.
     const tls = config.tls == null ? null : { ...config.tls, redirect: undefined };
     await this.deps.router.ensureService(name, {
       ...config,
       tls,
       listen: spec.strategy.previewListen,
+      private: [],
     });
     for (const live of this.next) await this.deps.router.addBackend(name, live);
     await this.deps.router.setWeights(name, { [String(target.number)]: 1 });

@@ -19,6 +19,21 @@ export function serviceConfig(spec: ServiceSpec): ServiceConfig {
     sticky: spec.routing.sticky,
     override: spec.routing.override,
     longConnections: spec.drain.longConnections,
+    // issue 16: the proxy answers on each private network's gateway, at the service's own port
+    ...privateListeners(spec),
+  };
+}
+
+/**
+ * Where the proxy answers for the service on its networks: each gateway, at the service's port.
+ * A tcp service answers by port alone, so it does so only on networks the spec names for it:
+ * on the shared default network its port could be any http service's too.
+ */
+function privateListeners(spec: ServiceSpec): Pick<ServiceConfig, 'private'> {
+  const networks = spec.attached?.networks ?? [];
+  if (networks.length === 0 || (spec.mode === 'tcp' && spec.networks === undefined)) return {};
+  return {
+    private: networks.map((n) => ({ listen: `${n.gateway}:${spec.port}`, subnet: n.subnet })),
   };
 }
 

@@ -20,6 +20,7 @@ import type { TcpProxy } from './tcp/tcp-proxy.js';
 import type { ProxyMode } from './types.js';
 import type { UpgradeProxy } from './http/node/tunnel.js';
 import { conflict, parseListen } from './core/validate.js';
+import { inSubnet } from './core/subnet.js';
 
 /** Clients keep connections open across requests; above common client idle limits (60 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -68,6 +69,11 @@ export class Listener implements ListenerState, FastListener {
   single: ServiceRuntime | null = null;
   services: ServiceRuntime[] = [];
   mode: ListenerMode = 'http';
+  /**
+   * A private network's gateway address (issue 16): only connections from this subnet are
+   * served, and a request goes to the service its Host names. null: a public listener.
+   */
+  subnet: string | null = null;
   /** This address's services have certificates: connections are TLS. */
   private secure = false;
   private redirectServer: http.Server | null = null;
@@ -123,6 +129,11 @@ export class Listener implements ListenerState, FastListener {
       this.sockets.add(socket);
       socket[kOwner] = this;
       socket.once('close', onSocketClose);
+      // Another network reaches this host address too: its connections are closed unanswered.
+      if (this.subnet !== null && !inSubnet(socket.remoteAddress, this.subnet)) {
+        socket.destroy();
+        return;
+      }
       if (this.mode === 'tcp') {
         const svc = this.services[0];
         if (svc === undefined) socket.destroy();
@@ -156,11 +167,13 @@ export class Listener implements ListenerState, FastListener {
   setServices(services: ServiceRuntime[], mode: ListenerMode): void {
     this.services = [...services];
     this.mode = mode;
-    this.secure = mode === 'http' && services.some((s) => s.settings.tls !== null);
+    // TLS ends at a service's public listener; on its private networks it answers plain HTTP.
+    this.secure =
+      mode === 'http' && this.subnet === null && services.some((s) => s.settings.tls !== null);
     if (mode === 'redirect') this.redirectServer ??= this.redirector();
     else this.redirectServer = null;
     this.applyMaxConnections();
-    const only = services.length === 1 ? services[0]! : null;
+    const only = services.length === 1 && this.subnet === null ? services[0]! : null;
     this.single =
       only !== null && only.settings.hosts.length === 0 && only.settings.pathPrefix === ''
         ? only
@@ -232,6 +245,8 @@ export class Listener implements ListenerState, FastListener {
 
   /** The service for a host (without port, lowercase) and request target. */
   routeTo(host: string, url: string): ServiceRuntime | undefined {
+    // On a private network a service is called by its name, whatever its public rules say.
+    if (this.subnet !== null) return this.services.find((s) => s.name === host);
     let best: ServiceRuntime | undefined;
     let bestHost = -1;
     let bestPrefix = -1;
@@ -367,10 +382,16 @@ export class Listeners {
    * Makes `listen` serve these services (binding it when it is not bound yet). On a failed bind
    * nothing changes and the CONFLICT error is thrown.
    */
-  async place(listen: string, mode: ListenerMode, services: ServiceRuntime[]): Promise<void> {
+  async place(
+    listen: string,
+    mode: ListenerMode,
+    services: ServiceRuntime[],
+    subnet: string | null = null,
+  ): Promise<void> {
     let l = this.byAddress.get(listen);
     const created = l === undefined;
     if (l === undefined) l = new Listener(listen, this.deps);
+    l.subnet = subnet;
     if (l.acceptor === null) {
       try {
         await l.bind();
@@ -384,12 +405,18 @@ export class Listeners {
   }
 
   /** Records the services of an address without binding it (a successor adopts it next). */
-  prepare(listen: string, mode: ListenerMode, services: ServiceRuntime[]): void {
+  prepare(
+    listen: string,
+    mode: ListenerMode,
+    services: ServiceRuntime[],
+    subnet: string | null = null,
+  ): void {
     let l = this.byAddress.get(listen);
     if (l === undefined) {
       l = new Listener(listen, this.deps);
       this.byAddress.set(listen, l);
     }
+    l.subnet = subnet;
     l.setServices(services, mode);
   }
 

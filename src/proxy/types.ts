@@ -7,7 +7,7 @@ export interface Backend {
   /** Instance id (container id). */
   id: string;
   revision: number;
-  /** 127.0.0.1:port */
+  /** 127.0.0.1:port, or an address in one of the service's private subnets. */
   address: string;
   state: BackendState;
 }
@@ -79,6 +79,17 @@ export interface AcmeOrder {
   renewBeforeMs: number;
 }
 
+/**
+ * The service answers on a private network too (issue 16): on the network's gateway address,
+ * to connections from the network's subnet only, for requests whose Host is the service's name.
+ */
+export interface PrivateListener {
+  /** gateway:port, e.g. "172.18.0.1:8080". */
+  listen: string;
+  /** The network's IPv4 CIDR. */
+  subnet: string;
+}
+
 /** Everything `ensureService` sets; the route keeps it, with the weights and backends. */
 export interface ServiceConfig {
   /** host:port the proxy listens on for this service. Several http services may share one. */
@@ -110,6 +121,8 @@ export interface ServiceConfig {
   maxLongMs?: number;
   /** TCP mode: a connection with no byte either way this long is closed. 0: none. */
   tcpIdleMs?: number;
+  /** Addresses on private networks where the service answers to its name (issue 16). */
+  private?: PrivateListener[];
 }
 
 /** A service as stored and reported: its config with defaults filled in, weights and backends. */

@@ -36,12 +36,62 @@ export async function handOff(
     ).pipeThrough(counter.stream);
     await importState(runtime, spec.import, to, state, signal, spec.timeoutMs);
   } catch (err) {
-    if (counter.over()) throw counter.error();
-    if (signal.aborted)
-      throw new HotswapError('TIMEOUT', `hand-off took longer than ${spec.timeoutMs} ms`);
-    throw new HotswapError('ROLLOUT_FAILED', `hand-off failed: ${toHotswapError(err).message}`);
+    throw failure(err, counter, signal, spec);
   }
   return { bytes: counter.bytes(), ms: Date.now() - t0 };
+}
+
+/**
+ * The state of an instance read whole, bounded by maxBytes and the timeout: for `recreate`, where
+ * the old instance stops before its replacement starts, so the daemon holds the state between.
+ */
+export async function captureState(
+  runtime: () => ReloadRuntime,
+  spec: HandoffSpec,
+  from: HandoffInstance,
+): Promise<Uint8Array> {
+  const signal = AbortSignal.timeout(spec.timeoutMs);
+  const counter = byteLimit(spec.maxBytes);
+  try {
+    const state = (
+      await exportState(runtime, spec.export, from, signal, spec.timeoutMs)
+    ).pipeThrough(counter.stream);
+    return new Uint8Array(await new Response(state).arrayBuffer());
+  } catch (err) {
+    throw failure(err, counter, signal, spec);
+  }
+}
+
+/** Gives a captured state to a new instance (the import half of a hand-off). */
+export async function restoreState(
+  runtime: () => ReloadRuntime,
+  spec: HandoffSpec,
+  data: Uint8Array,
+  to: HandoffInstance,
+): Promise<HandoffResult> {
+  const t0 = Date.now();
+  const signal = AbortSignal.timeout(spec.timeoutMs);
+  const counter = byteLimit(spec.maxBytes);
+  try {
+    const state = new Blob([data]).stream().pipeThrough(counter.stream);
+    await importState(runtime, spec.import, to, state, signal, spec.timeoutMs);
+  } catch (err) {
+    throw failure(err, counter, signal, spec);
+  }
+  return { bytes: counter.bytes(), ms: Date.now() - t0 };
+}
+
+/** One error for a failed transfer: over maxBytes, past the timeout, or what went wrong. */
+function failure(
+  err: unknown,
+  counter: ReturnType<typeof byteLimit>,
+  signal: AbortSignal,
+  spec: HandoffSpec,
+): HotswapError {
+  if (counter.over()) return counter.error();
+  if (signal.aborted)
+    return new HotswapError('TIMEOUT', `hand-off took longer than ${spec.timeoutMs} ms`);
+  return new HotswapError('ROLLOUT_FAILED', `hand-off failed: ${toHotswapError(err).message}`);
 }
 
 async function exportState(

@@ -2,4 +2,11 @@
 export { diffReloadFiles, instanceFiles } from './files.js';
 export { reloadRuntime, type ReloadRuntime } from './runtime.js';
 export { runReload, type ReloadOutcome, type ReloadPlan, type ReloadTarget } from './reload-run.js';
-export { handOff, HANDOFF_FILE, type HandoffInstance, type HandoffResult } from './handoff.js';
+export {
+  captureState,
+  handOff,
+  HANDOFF_FILE,
+  restoreState,
+  type HandoffInstance,
+  type HandoffResult,
+} from './handoff.js';

@@ -38,6 +38,14 @@ export interface InstanceRequest {
   resources?: ResourcesSpec;
   /** Copied in after the container is created, before it starts (reload files, issue 16). */
   files?: InstanceFile[];
+  /**
+   * Private networks to join (issue 16), by engine name; absent: the engine's default bridge. An
+   * instance on internal networks only cannot publish its port: it is then reached at its address
+   * on the first network (the host is on every bridge).
+   */
+  networks?: Array<{ dockerName: string; internal: boolean }>;
+  /** "name:ip" lines for the container's /etc/hosts: how it finds other services (the proxy). */
+  extraHosts?: string[];
 }
 
 /** A file written into a container at an absolute path; parent folders are created. */
@@ -105,6 +113,16 @@ export interface Runtime {
   cpuSample?(id: string): Promise<{ cpuNs: number; atMs: number }>;
   /** Changes an instance's limits live (docker update): no restart. */
   updateResources?(id: string, resources: ResourcesSpec): Promise<void>;
+  /**
+   * Private networks (issue 16): creates this home's network when missing and returns where it
+   * is; refuses (CONFLICT) a network of that name hotswap did not create. Optional like exec.
+   */
+  ensureNetwork?(
+    name: string,
+    internal: boolean,
+  ): Promise<{ dockerName: string; gateway: string; subnet: string }>;
+  /** Removes this home's networks no container uses, except `keep` (engine names). */
+  removeUnusedNetworks?(keep: ReadonlySet<string>): Promise<string[]>;
   /** Log text as it is written, until the instance stops or the signal aborts. */
   followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
   /** One CPU/memory reading of a running instance (Docker stats); null when it is gone. Optional: fakes may leave it out. */

@@ -1,5 +1,6 @@
 // What changed between two versions of a service, as lines a person reads before an update.
 import { formatDuration } from './duration.js';
+import { networksOf } from './networks.js';
 import type { HealthSpec, SecretEnvSpec, ServiceSpec, StrategySpec, VolumeSpec } from './types.js';
 
 /** Changed fields as "field: old → new"; a new service (old = null) is one line. */
@@ -26,6 +27,8 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
     );
   field('command', showCommand(old.command), showCommand(next.command));
   field('volumes', showVolumes(old.volumes), showVolumes(next.volumes));
+  field('networks', showNetworks(old), showNetworks(next));
+  field('peers', (old.peers ?? []).join(', ') || 'none', (next.peers ?? []).join(', ') || 'none');
   for (const [name, show] of HEALTH_FIELDS)
     field(`health.${name}`, show(old.health), show(next.health));
   field('strategy', showStrategy(old.strategy), showStrategy(next.strategy));
@@ -41,6 +44,12 @@ export function diffServices(old: ServiceSpec | null, next: ServiceSpec): string
 function showAlerts(rules: ServiceSpec['alerts']): string {
   if (!rules?.length) return 'none';
   return rules.map((r) => `${r.name}: ${r.when} for ${formatDuration(r.forMs)}`).join('; ');
+}
+
+function showNetworks(s: ServiceSpec): string {
+  return networksOf(s)
+    .map((n) => (n.internal ? `${n.name} (internal)` : n.name))
+    .join(', ');
 }
 
 function diffEnv(old: Record<string, string>, next: Record<string, string>): string[] {

@@ -21,6 +21,10 @@ export function configHash(service: ServiceSpec): string {
     // issue 14; undefined (left out of the JSON) when unused, so older hashes do not change
     hardening: service.hardening,
     secrets: service.secretEnv,
+    // issue 16: private networks; undefined for the default one, so older hashes do not change
+    networks: service.networks,
+    // the names its instances resolve (issue 16); undefined when no other service shares a network
+    peers: service.peers,
   };
   return createHash('sha256').update(canonicalJson(revision)).digest('hex').slice(0, 16);
 }

@@ -10,7 +10,11 @@ export type {
   StrategySpec,
   TcpHealth,
   VolumeSpec,
+  NetworkSpec,
+  ResolvedNetwork,
+  AttachedNetworks,
 } from './types.js';
+export { DEFAULT_NETWORK, networksOf, peersOf } from './networks.js';
 export { loadSpec, parseSpec } from './parse.js';
 export { formatIssue } from './issues.js';
 export { formatDuration, parseDuration } from './duration.js';

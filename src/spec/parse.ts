@@ -11,6 +11,7 @@ import { normalizeServices } from './normalize.js';
 import { SERVICE_NAME_PATTERN, serviceSchema, specSchema, type RawService } from './schema.js';
 import type { Spec, SpecIssue } from './types.js';
 import { loadYaml } from './yaml-load.js';
+import { attachDeclaredNetworks } from './networks.js';
 
 export interface ParseOptions {
   /** Variables for ${VAR} substitution; default process.env. */
@@ -51,6 +52,9 @@ export function parseSpec(text: string, file: string, opts: ParseOptions = {}): 
   const services = result.success ? Object.entries(result.data.services) : validServices(data);
   const normalized = normalizeServices(services, dirname(file), issues);
   found.push(...normalized.issues);
+  const listed = new Map(services.map(([name, raw]) => [name, raw.networks]));
+  const declared = result.success ? result.data.networks : undefined;
+  found.push(...attachDeclaredNetworks(normalized.services, listed, declared, issues));
 
   if (found.length > 0) throw specInvalid(file, found);
   return { file, services: normalized.services };

@@ -19,6 +19,7 @@ import { probeFields } from './health-probes.js';
 import { resourcesField } from './resources.js';
 import { autoscaleField } from './autoscale.js';
 import { alertsField, notifyField } from './observe.js';
+import { networksSection, serviceNetworksField } from './networks.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -675,6 +676,7 @@ export const serviceSchema = z.strictObject(
     ...autoscaleField(duration),
     ...notifyField(duration),
     ...alertsField(duration),
+    ...serviceNetworksField,
   },
   expecting('a mapping of service settings'),
 );
@@ -694,6 +696,7 @@ export const specSchema = z.strictObject(
         expecting('a mapping of service names to services'),
       )
       .refine((services) => Object.keys(services).length > 0, expecting('at least one service')),
+    ...networksSection,
   },
   expecting('a mapping with a "services" key'),
 );

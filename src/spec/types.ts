@@ -182,6 +182,41 @@ export interface ServiceSpec {
   notify?: NotifyTarget[];
   /** Alert rules the daemon evaluates on the proxy's and Docker's numbers (issue 15). */
   alerts?: AlertRule[];
+  /** Private networks it joins (issue 16); absent: the home's network "default". */
+  networks?: NetworkSpec[];
+  /**
+   * Set by the daemon, never read from the file: the other services sharing one of its networks,
+   * whose names its instances resolve (absent: none). Part of the config hash: /etc/hosts is.
+   */
+  peers?: string[];
+  /**
+   * Set by the daemon, never read from the file: the networks as created on the engine, and the
+   * names of the services reachable from this one. Not part of the config hash.
+   */
+  attached?: AttachedNetworks;
+}
+
+/** A network as the spec declares it. */
+export interface NetworkSpec {
+  name: string;
+  /** No access outside the network. */
+  internal: boolean;
+}
+
+/** A service's networks as the daemon resolved them on the engine. */
+export interface AttachedNetworks {
+  networks: ResolvedNetwork[];
+  /** Host entries "name:ip" its instances get: every service sharing a network, at that network's gateway (the proxy). */
+  hosts: string[];
+}
+
+export interface ResolvedNetwork extends NetworkSpec {
+  /** The engine's name for it (hotswap-<scope>-<name>). */
+  dockerName: string;
+  /** The bridge's address on the host: the proxy answers there for the network's services. */
+  gateway: string;
+  /** CIDR of the network; only connections from it are served on the gateway. */
+  subnet: string;
 }
 
 export type HandoffEndpoint = { type: 'http'; path: string } | { type: 'exec'; command: string[] };

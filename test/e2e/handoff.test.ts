@@ -21,7 +21,11 @@ describe('state hand-off across a rolling update', () => {
   let port = 0;
   const base = (): string => `http://127.0.0.1:${port}`;
 
-  const writeSpec = (image: string, handoff: string): void =>
+  const writeSpec = (
+    image: string,
+    handoff: string,
+    strategy = 'rolling, maxSurge: 1, maxUnavailable: 0',
+  ): void =>
     writeFileSync(
       specFile,
       `services:
@@ -31,7 +35,7 @@ describe('state hand-off across a rolling update', () => {
     port: 8080
     listen: 127.0.0.1:${port}
     health: { http: /healthz, interval: 200ms, deadline: 10s }
-    strategy: { type: rolling, maxSurge: 1, maxUnavailable: 0 }
+    strategy: { type: ${strategy} }
     drain: { timeout: 1s }
     stopGracePeriod: 2s
     handoff:
@@ -111,5 +115,26 @@ ${handoff}
     assert.match(st.stdout, /handoff\.failed/);
     assert.match(st.stdout, /over maxBytes/);
     assert.equal(await sessionsKept(), 0, 'the new instance started without the state');
+  });
+
+  test('recreate: the state is read before the old instance stops and given to the new one', async () => {
+    writeSpec('hotswap-fixture:v2', '      maxBytes: 1MiB', 'recreate');
+    const r = await hotswap(home, ['up', '-f', specFile]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.equal((await getText(`${base()}/`)).version, 'v2');
+    // The instance serving now started empty (onFail: continue above): fill it again.
+    for (let i = 0; i < SESSIONS; i++) {
+      const res = await fetch(`${base()}/session?id=s${i}&value=value-${i}`, { method: 'POST' });
+      await res.text();
+    }
+    writeSpec('hotswap-fixture:v1', '      maxBytes: 1MiB', 'recreate');
+    const again = await hotswap(home, ['up', '-f', specFile]);
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    assert.equal((await getText(`${base()}/`)).version, 'v1');
+    const st = await hotswap(home, ['rollout', 'status', 'web', '--json']);
+    assert.match(st.stdout, /handoff\.captured/);
+    const kept = await sessionsKept();
+    console.log(`hand-off under recreate: ${kept}/${SESSIONS} sessions kept`);
+    assert.equal(kept, SESSIONS);
   });
 });

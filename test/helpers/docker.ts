@@ -36,7 +36,7 @@ export function uniqueScope(prefix = 'test'): string {
 }
 
 /**
- * Removes every container (with its anonymous volumes) and named volume labelled
+ * Removes every container (with its anonymous volumes), named volume and network labelled
  * hotswap.scope=<scope>; returns how many containers went. Other objects are left alone.
  */
 export async function cleanupScope(scope: string): Promise<number> {
@@ -58,6 +58,14 @@ export async function cleanupScope(scope: string): Promise<number> {
       await client
         .request({ method: 'DELETE', path: `/volumes/${encodeURIComponent(v.Name)}` })
         .catch(() => undefined);
+    }
+    // Private networks (issue 16): bridge subnets are a small pool shared by every test.
+    const networks = await client.json<{ Id: string }[]>({
+      path: '/networks',
+      query: { filters: JSON.stringify({ label: [label] }) },
+    });
+    for (const n of networks) {
+      await client.request({ method: 'DELETE', path: `/networks/${n.Id}` }).catch(() => undefined);
     }
     return containers.length;
   } finally {

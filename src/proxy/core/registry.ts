@@ -14,7 +14,21 @@ import {
   type Tuning,
 } from './service.js';
 import type { Backend, DrainResult, LongConnections, RouteTable, ServiceStats } from '../types.js';
-import { conflict, serviceConfigInput, type ServiceSettings } from './validate.js';
+import {
+  backendAllowed,
+  conflict,
+  rejected,
+  serviceConfigInput,
+  type ServiceSettings,
+} from './validate.js';
+
+/** Where a service answers: its listen, and its private networks' gateways (issue 16). */
+function addressesOf(settings: ServiceSettings): Array<{ listen: string; subnet: string | null }> {
+  return [
+    { listen: settings.listen, subnet: null },
+    ...settings.private.map((p) => ({ listen: p.listen, subnet: p.subnet })),
+  ];
+}
 
 export class Registry {
   private readonly services = new Map<string, ServiceRuntime>();
@@ -62,8 +76,8 @@ export class Registry {
         }
       }
     }
-    for (const [listen, services] of this.byAddress()) {
-      this.listeners.prepare(listen, services[0]!.settings.mode, services);
+    for (const [listen, { services, subnet }] of this.byAddress()) {
+      this.listeners.prepare(listen, services[0]!.settings.mode, services, subnet);
     }
     for (const [listen, services] of this.redirectMap()) {
       this.listeners.prepare(listen, 'redirect', services);
@@ -112,6 +126,7 @@ export class Registry {
           );
         }
       }
+      this.checkPrivate(name, settings);
       let svc = this.services.get(name);
       const created = svc === undefined;
       svc ??= new ServiceRuntime(name, settings, this.tuning, this.log);
@@ -122,14 +137,18 @@ export class Registry {
       try {
         await this.listeners.place(listen, settings.mode, [...others, svc]);
         this.services.set(name, svc);
+        for (const p of settings.private) await this.placePrivate(svc, p);
         await this.syncRedirects();
       } catch (err) {
         svc.settings = previous;
         if (created) this.services.delete(name);
         if (settings.tls !== null) this.certificates.release(settings.tls);
+        this.resync(settings.private.map((p) => p.listen));
         throw err;
       }
       if (!created && previous.tls !== null) this.certificates.release(previous.tls);
+      const kept = new Set(settings.private.map((p) => p.listen));
+      if (!created) this.resync(previous.private.map((p) => p.listen).filter((l) => !kept.has(l)));
       if (oldListen !== undefined && oldListen !== listen) {
         this.log(`service ${name} moves from ${oldListen} to ${listen}`, { service: name });
         const left = this.servicesOn(oldListen);
@@ -150,8 +169,7 @@ export class Registry {
       const found = this.services.get(name);
       if (found === undefined) return undefined;
       this.services.delete(name);
-      const left = this.servicesOn(found.listen);
-      this.listeners.update(found.listen, left[0]?.settings.mode ?? 'http', left);
+      this.resync(addressesOf(found.settings).map((a) => a.listen));
       if (found.settings.tls !== null) this.certificates.release(found.settings.tls);
       await this.syncRedirects();
       await this.persist();
@@ -165,7 +183,13 @@ export class Registry {
 
   addBackend(name: string, backend: Omit<Backend, 'state'>): Promise<void> {
     return this.exclusive(async () => {
-      if (this.service(name).addBackend(backend)) {
+      const svc = this.service(name);
+      if (!backendAllowed(backend.address, svc.settings.private))
+        throw rejected(
+          'address',
+          `${backend.address} is neither 127.0.0.1 nor in a private network of ${name}`,
+        );
+      if (svc.addBackend(backend)) {
         this.log(
           `service ${name}: backend ${backend.id} (revision ${backend.revision}) at ${backend.address}`,
           { service: name, revision: backend.revision },
@@ -336,16 +360,69 @@ export class Registry {
     }
   }
 
-  private servicesOn(listen: string): ServiceRuntime[] {
-    return [...this.services.values()].filter((s) => s.listen === listen);
+  /**
+   * A private address that cannot be bound (a port below 1024 for a proxy without the right to
+   * bind it) does not stop the service: it is logged, and bound at the next ensureService.
+   */
+  private async placePrivate(svc: ServiceRuntime, p: { listen: string; subnet: string }) {
+    const sharing = this.servicesOn(p.listen).filter((s) => s !== svc);
+    try {
+      await this.listeners.place(p.listen, svc.settings.mode, [...sharing, svc], p.subnet);
+    } catch (err) {
+      if (!(err instanceof HotswapError && err.code === 'CONFLICT')) throw err;
+      this.log(`service ${svc.name}: not answering on its network at ${p.listen}: ${err.message}`);
+    }
   }
 
-  private byAddress(): Map<string, ServiceRuntime[]> {
-    const out = new Map<string, ServiceRuntime[]>();
+  /** Services that answer on an address: as their listen or on a private network. */
+  private servicesOn(listen: string): ServiceRuntime[] {
+    return [...this.services.values()].filter((s) =>
+      addressesOf(s.settings).some((a) => a.listen === listen),
+    );
+  }
+
+  /** Each address's listener gets the services that answer there now (none: it closes). */
+  private resync(addresses: string[]): void {
+    for (const listen of new Set(addresses)) {
+      const left = this.servicesOn(listen);
+      this.listeners.update(listen, left[0]?.settings.mode ?? 'http', left);
+    }
+  }
+
+  /**
+   * A private address is shared by the network's http services (told apart by name); a tcp
+   * service has it alone, and it is nobody's public listen.
+   */
+  private checkPrivate(name: string, settings: ServiceSettings): void {
+    for (const p of settings.private) {
+      for (const other of this.servicesOn(p.listen)) {
+        if (other.name === name) continue;
+        if (other.listen === p.listen)
+          throw conflict('private', `${p.listen} is the listen address of service ${other.name}`);
+        if (settings.mode === 'tcp' || other.settings.mode === 'tcp')
+          throw conflict(
+            'private',
+            `${p.listen} is already used by service ${other.name} on that network (a tcp service needs a port of its own there)`,
+          );
+      }
+    }
+    for (const other of this.services.values()) {
+      if (other.name !== name && other.settings.private.some((p) => p.listen === settings.listen))
+        throw conflict(
+          'listen',
+          `${settings.listen} is a private address of service ${other.name}`,
+        );
+    }
+  }
+
+  private byAddress(): Map<string, { services: ServiceRuntime[]; subnet: string | null }> {
+    const out = new Map<string, { services: ServiceRuntime[]; subnet: string | null }>();
     for (const svc of this.services.values()) {
-      const list = out.get(svc.listen) ?? [];
-      list.push(svc);
-      out.set(svc.listen, list);
+      for (const { listen, subnet } of addressesOf(svc.settings)) {
+        const entry = out.get(listen) ?? { services: [], subnet };
+        entry.services.push(svc);
+        out.set(listen, entry);
+      }
     }
     return out;
   }

@@ -1,6 +1,7 @@
 // Checks for everything that enters the proxy from outside: control request bodies and the
 // persisted table. Each failure names the field, so a caller can fix the exact value.
 import { HotswapError } from '../../errors.js';
+import { inSubnet, ipv4, parseCidr } from './subnet.js';
 import type {
   Backend,
   DrainOptions,
@@ -10,6 +11,7 @@ import type {
   ServiceConfig,
   ServiceRoute,
   OverrideConfig,
+  PrivateListener,
   StickyConfig,
   TlsConfig,
 } from '../types.js';
@@ -63,13 +65,35 @@ export function parseListen(value: unknown, field = 'listen'): ListenAddress {
   return { host, port: port(value.slice(colon + 1), field) };
 }
 
-/** Backends live on this host only: the proxy never sends traffic elsewhere. */
+/**
+ * Backends live on this host only: 127.0.0.1, or (checked against the service by the registry)
+ * an address in one of its private networks, which are bridges on this host.
+ */
 export function backendAddress(value: unknown, field = 'address'): string {
-  if (typeof value !== 'string' || !value.startsWith('127.0.0.1:')) {
-    throw rejected(field, 'must be "127.0.0.1:port"');
-  }
-  port(value.slice('127.0.0.1:'.length), field);
-  return value;
+  const m = typeof value === 'string' ? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/.exec(value) : null;
+  if (m === null || ipv4(m[1]!) === null) throw rejected(field, 'must be "127.0.0.1:port"');
+  port(m[2]!, field);
+  return value as string;
+}
+
+/** 127.0.0.1, or inside one of the service's private subnets; else the proxy refuses it. */
+export function backendAllowed(address: string, privates: PrivateListener[]): boolean {
+  const host = address.slice(0, address.lastIndexOf(':'));
+  return host === '127.0.0.1' || privates.some((p) => inSubnet(host, p.subnet));
+}
+
+function privateInput(value: unknown, field: string): PrivateListener[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > 64)
+    throw rejected(field, 'must be an array of at most 64 { listen, subnet }');
+  return value.map((item: unknown, i: number) => {
+    const body = requireObject(item, `${field}.${i}`);
+    const { host } = parseListen(body.listen, `${field}.${i}.listen`);
+    if (ipv4(host) === null) throw rejected(`${field}.${i}.listen`, 'host must be an IPv4 address');
+    if (typeof body.subnet !== 'string' || parseCidr(body.subnet) === null)
+      throw rejected(`${field}.${i}.subnet`, 'must be an IPv4 CIDR like "172.18.0.0/16"');
+    return { listen: body.listen as string, subnet: body.subnet };
+  });
 }
 
 export function backendInput(value: unknown, field = 'body'): Omit<Backend, 'state'> {
@@ -136,6 +160,8 @@ export interface ServiceSettings {
   maxConnections: number;
   maxLongMs: number;
   tcpIdleMs: number;
+  /** Private networks it answers on by name (issue 16); [] when none. */
+  private: PrivateListener[];
 }
 
 const HOST = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
@@ -279,6 +305,7 @@ export function serviceConfigInput(value: unknown, field = 'body'): ServiceSetti
     maxConnections: countInput(body.maxConnections, `${prefix}maxConnections`),
     maxLongMs: countInput(body.maxLongMs, `${prefix}maxLongMs`),
     tcpIdleMs: countInput(body.tcpIdleMs, `${prefix}tcpIdleMs`),
+    private: privateInput(body.private, `${prefix}private`),
   };
   if (body.maxBodyBytes !== undefined) {
     const max = body.maxBodyBytes;
@@ -323,6 +350,7 @@ export function settingsToConfig(s: ServiceSettings): ServiceConfig & {
   if (s.maxConnections > 0) out.maxConnections = s.maxConnections;
   if (s.maxLongMs > 0) out.maxLongMs = s.maxLongMs;
   if (s.tcpIdleMs > 0) out.tcpIdleMs = s.tcpIdleMs;
+  if (s.private.length > 0) out.private = s.private.map((p) => ({ ...p }));
   return out;
 }
 
@@ -357,6 +385,8 @@ export function routeTable(value: unknown): RouteTable {
     if (!Array.isArray(route.backends)) throw rejected(`${field}.backends`, 'must be an array');
     const backends: Backend[] = route.backends.map((b: unknown, i: number) => {
       const backend = backendInput(b, `${field}.backends.${i}`);
+      if (!backendAllowed(backend.address, settings.private))
+        throw rejected(`${field}.backends.${i}.address`, 'must be "127.0.0.1:port"');
       const state = (b as Record<string, unknown>).state;
       if (state !== 'active' && state !== 'draining') {
         throw rejected(`${field}.backends.${i}.state`, 'must be "active" or "draining"');

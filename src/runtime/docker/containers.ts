@@ -121,7 +121,10 @@ export interface ContainerInspect {
     StopTimeout?: number;
   };
   HostConfig: HostConfig;
-  NetworkSettings: { Ports: Record<string, PortBinding[] | null> | null };
+  NetworkSettings: {
+    Ports: Record<string, PortBinding[] | null> | null;
+    Networks?: Record<string, { IPAddress?: string }> | null;
+  };
   Mounts: { Type: string; Name?: string; Source: string; Destination: string; RW: boolean }[];
   [key: string]: unknown;
 }
@@ -139,6 +142,7 @@ export interface ContainerSummary {
   Status: string;
   Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
   Labels: Record<string, string> | null;
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> | null };
 }
 
 export interface ContainerStats {

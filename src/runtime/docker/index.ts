@@ -61,3 +61,5 @@ export type { TarEntry, TarEntryType, TarFile } from './tar.js';
 export { cpuPercent, toUsage } from './usage.js';
 export { detectCheckpointSupport, runCriuCheck } from './checkpoint-support.js';
 export type { CheckpointSupport, CriuCheck } from './checkpoint-support.js';
+export { LABEL_NETWORK, Networks, dockerNetworkName } from './networks.js';
+export type { EngineNetwork } from './networks.js';

@@ -31,6 +31,7 @@ import { LABEL_MANAGED, LABEL_PORT, LABEL_REVISION, LABEL_SCOPE, LABEL_SERVICE }
 import { ensureImage } from './pull.js';
 import { packTar } from './tar.js';
 import { toUsage } from './usage.js';
+import { Networks, type EngineNetwork } from './networks.js';
 
 export interface DockerRuntimeOptions {
   /** Engine socket; default: the environment's endpoint (DOCKER_HOST, unix:// or tcp://). */
@@ -52,12 +53,22 @@ export class DockerRuntime implements Runtime {
   readonly client: DockerClient;
   readonly scope: string;
   private readonly ownsClient: boolean;
+  private readonly networks: Networks;
 
   constructor(opts: DockerRuntimeOptions) {
     if (!opts.scope) throw new HotswapError('USAGE', 'DockerRuntime needs a scope');
     this.scope = opts.scope;
     this.ownsClient = !opts.client;
     this.client = opts.client ?? new DockerClient({ socketPath: opts.socketPath });
+    this.networks = new Networks(this.client, this.scope);
+  }
+
+  ensureNetwork(name: string, internal: boolean): Promise<EngineNetwork> {
+    return this.networks.ensure(name, internal);
+  }
+
+  removeUnusedNetworks(keep: ReadonlySet<string>): Promise<string[]> {
+    return this.networks.removeUnused(keep);
   }
 
   /** Labels every container of this hotswap home carries. */
@@ -113,6 +124,9 @@ export class DockerRuntime implements Runtime {
       [LABEL_REVISION]: String(req.revision),
       [LABEL_PORT]: String(req.port),
     };
+    // A published port needs a network with outside access: the first such one is the primary.
+    const nets = [...(req.networks ?? [])].sort((a, b) => Number(a.internal) - Number(b.internal));
+    const publish = nets.length === 0 || !nets[0]!.internal;
     const body: ContainerCreateBody = {
       Image: req.image,
       Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
@@ -120,9 +134,11 @@ export class DockerRuntime implements Runtime {
       ExposedPorts: { [portKey]: {} },
       StopTimeout: Math.max(0, Math.ceil(req.stopGracePeriodMs / 1000)),
       HostConfig: {
-        PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+        PortBindings: publish ? { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : {},
         RestartPolicy: { Name: 'no' },
         Mounts: req.volumes.map((v) => this.mount(v)),
+        ...(nets.length > 0 ? { NetworkMode: nets[0]!.dockerName } : {}),
+        ...(req.extraHosts?.length ? { ExtraHosts: req.extraHosts } : {}),
       },
     };
     if (req.command) body.Cmd = req.command;
@@ -149,6 +165,8 @@ export class DockerRuntime implements Runtime {
     try {
       // Reload files are part of the instance's creation: it starts with the current ones.
       if (req.files?.length) await this.client.containers.putArchive(id, '/', filesTar(req.files));
+      // API 1.41 takes one network at create; the others are joined before the start.
+      for (const net of nets.slice(1)) await this.networks.connect(net.dockerName, id);
       await this.client.containers.start(id);
     } catch (err) {
       await this.client.containers.remove(id, { force: true, v: true }).catch(() => undefined);
@@ -157,7 +175,7 @@ export class DockerRuntime implements Runtime {
 
     // The port binding shows up in inspect once the container runs; allow a short lag.
     let c = await this.client.containers.inspect(id);
-    for (let i = 0; i < 40 && c.State.Running && !publishedPort(c, req.port); i++) {
+    for (let i = 0; i < 40 && c.State.Running && !reachableAt(c, req.port); i++) {
       await sleep(50);
       c = await this.client.containers.inspect(id);
     }
@@ -170,7 +188,7 @@ export class DockerRuntime implements Runtime {
         { details: { id, name, exitCode: c.State.ExitCode, logs } },
       );
     }
-    if (!publishedPort(c, req.port)) {
+    if (!reachableAt(c, req.port)) {
       throw new HotswapError('DOCKER_API', `instance ${name}: port ${portKey} was not published`, {
         details: { id, name },
       });
@@ -327,6 +345,21 @@ function publishedPort(c: ContainerInspect, port: number): string | null {
   return b?.HostPort || null;
 }
 
+/** Where the proxy reaches the instance: its port on 127.0.0.1, else its first network address. */
+function reachableAt(c: ContainerInspect, port: number): string | null {
+  const hostPort = publishedPort(c, port);
+  if (hostPort) return `127.0.0.1:${hostPort}`;
+  const ip = networkAddress(c.NetworkSettings.Networks);
+  return ip ? `${ip}:${port}` : null;
+}
+
+/** The address on the first user-defined network (internal networks publish no port). */
+function networkAddress(networks: Record<string, { IPAddress?: string }> | null | undefined) {
+  for (const [name, n] of Object.entries(networks ?? {}))
+    if (name !== 'bridge' && n.IPAddress) return n.IPAddress;
+  return null;
+}
+
 function labelsOf(labels: Record<string, string> | null | undefined) {
   const l = labels ?? {};
   return {
@@ -339,7 +372,7 @@ function labelsOf(labels: Record<string, string> | null | undefined) {
 function toInstance(c: ContainerInspect): Instance {
   const { service, revision, port } = labelsOf(c.Config.Labels);
   const state: InstanceState = c.State.Status;
-  const hostPort = state === 'running' ? publishedPort(c, port) : null;
+  const address = state === 'running' ? reachableAt(c, port) : null;
   return {
     id: c.Id,
     name: c.Name.replace(/^\//, ''),
@@ -347,7 +380,7 @@ function toInstance(c: ContainerInspect): Instance {
     revision,
     state,
     exitCode: state === 'exited' || state === 'dead' ? c.State.ExitCode : null,
-    address: hostPort ? `127.0.0.1:${hostPort}` : null,
+    address,
     createdAt: new Date(c.Created).toISOString(),
     health: c.State.Health?.Status ?? 'none',
   };
@@ -367,10 +400,16 @@ function summaryToInstance(s: ContainerSummary): Instance {
     revision,
     state,
     exitCode: exit ? Number(exit[1]) : null,
-    address: state === 'running' && binding ? `127.0.0.1:${binding.PublicPort}` : null,
+    address: state === 'running' ? summaryAddress(s, port, binding?.PublicPort) : null,
     createdAt: new Date(s.Created * 1000).toISOString(),
     health: healthFromStatus(s.Status),
   };
+}
+
+function summaryAddress(s: ContainerSummary, port: number, hostPort: number | undefined) {
+  if (hostPort) return `127.0.0.1:${hostPort}`;
+  const ip = networkAddress(s.NetworkSettings?.Networks);
+  return ip ? `${ip}:${port}` : null;
 }
 
 function healthFromStatus(status: string): InstanceHealth {
