@@ -35,6 +35,8 @@ export interface DaemonOptions {
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const paths = homePaths(opts.home);
   const log = makeLog('daemon');
+  // stderr is daemon.log: a full disk there must not take the daemon down (an unhandled 'error').
+  process.stderr.on('error', () => undefined);
   checkSocketPaths(paths);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   assertSafeHome(paths.home);
@@ -47,7 +49,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       `another hotswap daemon already answers on ${paths.apiSocket}`,
     );
   }
-  const store = Store.open(paths.dbFile);
+  const store = Store.open(paths.dbFile, log);
   const security = openSecurity(store, paths.home, config.containerPolicy);
   const runtime = new DockerRuntime({ scope: paths.scope });
   await checkEngine(runtime, opts.requireEngine ?? false, log);

@@ -73,6 +73,8 @@ function stderrLog(line: string): void {
 const HANDOVER_SWEEP_AFTER_MS = 1000;
 
 export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
+  // stderr is a log file: a full disk there must not take the proxy down (an unhandled 'error').
+  if (!options.log) process.stderr.on('error', () => undefined);
   const log = options.log ?? stderrLog;
   const successor =
     options.successor ?? (process.env[SUCCESSOR_ENV] === '1' && process.send !== undefined);

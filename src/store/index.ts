@@ -6,3 +6,4 @@ export type { AuditRecord } from './audit.js';
 export type { TokenRecord, TokenRole } from './tokens.js';
 export type { PolicyRecord } from './policy.js';
 export type { ReportMeta, ReportPhase, TrafficSample, UsageSample } from './reports.js';
+export { isDiskFull, type WriteBacklog } from './write-queue.js';

@@ -8,6 +8,7 @@ import { AuditRepo } from './audit.js';
 import { TokenRepo } from './tokens.js';
 import { PolicyRepo } from './policy.js';
 import { ReportRepo } from './reports.js';
+import { WriteQueue } from './write-queue.js';
 
 /** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
 export class Store {
@@ -20,12 +21,20 @@ export class Store {
   readonly audit: AuditRepo;
   readonly policy: PolicyRepo;
   readonly reports: ReportRepo;
+  /** Writes that wait for room on a full disk (journal, audit, a rollout's end). */
+  readonly writes: WriteQueue;
 
-  private constructor(private readonly db: Db) {
+  private constructor(
+    private readonly db: Db,
+    /** The SQLite file, named in messages. */
+    readonly file: string,
+    log?: (line: string) => void,
+  ) {
+    this.writes = new WriteQueue(log);
     this.services = new ServiceRepo(db);
     this.revisions = new RevisionRepo(db);
     this.rollouts = new RolloutRepo(db);
-    this.journal = new Journal(db);
+    this.journal = new Journal(db, this.writes);
     this.warm = new WarmRepo(db);
     this.tokens = new TokenRepo(db);
     this.audit = new AuditRepo(db);
@@ -33,11 +42,13 @@ export class Store {
     this.reports = new ReportRepo(db);
   }
 
-  static open(file: string): Store {
-    return new Store(openDb(file));
+  static open(file: string, log?: (line: string) => void): Store {
+    return new Store(openDb(file), file, log);
   }
 
   close(): void {
+    this.writes.flush();
+    this.writes.close();
     this.db.close();
   }
 }

@@ -109,12 +109,23 @@ describe('a full home disk (ENOSPC) at a canary pause', () => {
   test('abort sends the traffic back to the stable revision and reports the error', async () => {
     const r = await fullDiskAtCanaryPause(bench!, disk!);
     print(r);
-    const f = r.facts as { abortCode: number; abortOut: string; statusAfter: string };
-    console.log(`abort (exit ${f.abortCode}): ${f.abortOut.trim()}\nstatus:\n${f.statusAfter}`);
+    const f = r.facts as {
+      abort: { code: number; out: string };
+      statusWhileFull: string;
+      lastRollout: { status: string; reason: string | null };
+    };
+    console.log(
+      `abort (exit ${f.abort.code}):\n${f.abort.out}status while full:\n${f.statusWhileFull}`,
+    );
+    assert.equal(f.abort.code, 0, f.abort.out);
+    assert.match(f.abort.out, /WARNING: the store cannot write .*disk is full/);
+    assert.match(f.statusWhileFull, /WARNING: the store cannot write .*disk is full/);
     assert.deepEqual(Object.keys(r.load.afterwards.versions), ['v1']);
     assert.equal(r.load.all.failed, 0, JSON.stringify(r.load.all.errors));
     assert.ok(r.row.convergeMs <= CONVERGE_LIMIT_MS);
     assert.equal(r.row.leftover, 0);
-    assert.match(f.abortOut + f.statusAfter, /ENOSPC|no space left|disk is full/i);
+    // Once there is room, the store tells what happened: the rollout was aborted and undone.
+    assert.equal(f.lastRollout.status, 'failed');
+    assert.match(f.lastRollout.reason ?? '', /aborted by user/);
   });
 });

@@ -154,9 +154,19 @@ export class FaultBench {
   /** Truthy once one revision serves every replica, nothing runs, and nothing is left over. */
   async converged(revision?: number): Promise<{ revision: number } | null> {
     const s = await this.status();
-    if (s.busy !== null || s.lastRollout?.status === 'running') return null;
+    if (s.lastRollout?.status === 'running') return null;
     revision ??= s.stableRevision ?? -1;
     if (s.stableRevision !== revision) return null;
+    return this.serves(revision, s);
+  }
+
+  /**
+   * Truthy once only `revision` serves, on every replica, no operation holds the service and no
+   * container is left over; whatever the store says of the last rollout.
+   */
+  async serves(revision: number, s?: ServiceStatus): Promise<{ revision: number } | null> {
+    s ??= await this.status();
+    if (s.busy !== null) return null;
     const serving = s.instances.filter((i) => i.serving);
     if (serving.length !== this.replicas || serving.some((i) => i.revision !== revision))
       return null;
