@@ -30,6 +30,8 @@ export interface BenchOptions {
   /** Home folder (e.g. on a small tmpfs); default a new temporary one. */
   home?: string;
   replicas?: number;
+  /** The service's listener port; default a free one. */
+  port?: number;
 }
 
 export class FaultBench {
@@ -62,7 +64,7 @@ export class FaultBench {
     const home = opts.home ?? mkdtempSync(join(tmpdir(), 'hotswap-faultbench-'));
     const bench = new FaultBench(
       home,
-      await freePort(),
+      opts.port ?? (await freePort()),
       opts.socketPath ?? '/var/run/docker.sock',
       opts,
     );
@@ -189,8 +191,13 @@ export class FaultBench {
         this.docker.containers.remove(c.Id, { force: true, v: true }).catch(() => undefined),
       ),
     );
+    await this.release();
+    if (this.ownHome) rmSync(this.home, { recursive: true, force: true });
+  }
+
+  /** Lets go of the bench's own resources, leaving the home as it is. */
+  async release(): Promise<void> {
     await this.docker.close().catch(() => undefined);
     rmSync(this.specDir, { recursive: true, force: true });
-    if (this.ownHome) rmSync(this.home, { recursive: true, force: true });
   }
 }

@@ -315,10 +315,16 @@ export async function sigkillDaemonAndProxy(b: FaultBench): Promise<FaultResult>
   };
 }
 
+/** The proxy's pid, as the daemon knows it (the proxy itself may be hung). */
+async function proxyPid(b: FaultBench): Promise<number> {
+  const r = await b.cli(['proxy', 'status', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { pid: number }).pid;
+}
+
 /** SIGSTOP of the proxy: the daemon finds it hung, kills it and starts another. */
 export async function hungProxy(b: FaultBench): Promise<FaultResult> {
-  const proxy = new ProxyClient({ socketPath: b.paths.proxySocket });
-  const { pid: oldPid } = await proxy.health();
+  const oldPid = await proxyPid(b);
   let convergeMs = 0;
   let newPid = 0;
   const load = await underLoad(b.url, RATE, async () => {
@@ -328,7 +334,7 @@ export async function hungProxy(b: FaultBench): Promise<FaultResult> {
       newPid = await waitFor(
         'a new proxy',
         async () => {
-          const { pid } = await proxy.health();
+          const pid = await proxyPid(b);
           return pid !== oldPid && pid;
         },
         CONVERGE_LIMIT_MS,
@@ -336,10 +342,17 @@ export async function hungProxy(b: FaultBench): Promise<FaultResult> {
     } finally {
       if (newPid === 0) process.kill(oldPid, 'SIGCONT');
     }
-    await waitFor('served again', async () => (await getText(b.url)).status === 200);
     await waitFor('converged', () => b.converged(), CONVERGE_LIMIT_MS);
     convergeMs = Date.now() - t0;
   });
+  const stoppedAt = load.actionStart;
+  const { samples } = load;
+  // Served again: the first success after which no request fails.
+  const okAfter = samples
+    .filter((x) => x.ok && x.at + x.latencyMs > stoppedAt)
+    .map((x) => x.at + x.latencyMs)
+    .filter((t) => samples.every((x) => x.ok || x.at + x.latencyMs <= t || x.at < stoppedAt));
+  const servedAgainMs = Math.round(Math.min(...okAfter) - stoppedAt);
   const log = readFileSync(b.paths.daemonLog, 'utf8');
   const decision = /proxy pid \d+ serves, (\d+) ms after the decision/.exec(
     log.slice(log.lastIndexOf('answered nothing on its control socket')),
@@ -350,11 +363,17 @@ export async function hungProxy(b: FaultBench): Promise<FaultResult> {
       'SIGSTOP proxy (hung): replaced',
       load,
       convergeMs,
-      `replaced; served ${decision?.[1] ?? '?'} ms after the decision`,
+      `replaced; served again ${servedAgainMs} ms after SIGSTOP, ${decision?.[1] ?? '?'} ms after the decision`,
       'while the proxy was stopped',
     ),
     load,
-    facts: { oldPid, newPid, decisionMs: decision ? Number(decision[1]) : null },
+    facts: {
+      oldPid,
+      newPid,
+      stoppedAt,
+      servedAgainMs,
+      decisionMs: decision ? Number(decision[1]) : null,
+    },
   };
 }
 
