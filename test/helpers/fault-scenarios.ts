@@ -409,7 +409,7 @@ export async function dockerdRestartAtRest(
       load,
       convergeMs,
       `${survived}/${before.length} survived the restart; replaced by the daemon`,
-      `from the stop until new instances were healthy (engine down ${outageMs} ms)`,
+      `while no instance ran; engine down ${(outageMs / 1000).toFixed(1)} s`,
     ),
     load,
     facts: { before, after, survived, outageMs },
@@ -447,7 +447,7 @@ export async function dockerdRestartMidRollout(
       load,
       convergeMs,
       rolloutOutcome(s.lastRollout),
-      `from the stop until new instances were healthy (engine down ${outageMs} ms)`,
+      `while no instance ran; engine down ${(outageMs / 1000).toFixed(1)} s`,
     ),
     load,
     facts: {

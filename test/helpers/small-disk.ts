@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export class SmallDisk {
-  private constructor(readonly dir: string) {}
+  private readonly onExit = (): void => this.destroy();
+
+  private constructor(readonly dir: string) {
+    process.once('exit', this.onExit); // a run that ends early still unmounts it
+  }
 
   static mount(sizeMb = 64): SmallDisk {
     const dir = mkdtempSync(join(tmpdir(), 'hotswap-smalldisk-'));
@@ -61,6 +65,7 @@ export class SmallDisk {
   }
 
   destroy(): void {
+    process.removeListener('exit', this.onExit);
     spawnSync('umount', ['-l', this.dir]);
     rmSync(this.dir, { recursive: true, force: true });
   }
