@@ -61,7 +61,7 @@ export class PrivateEngine {
       sh('ip', ['link', 'set', engine.bridge, 'up']);
       await engine.start();
       if (opts.images?.length)
-        engine.load(opts.images, opts.sourceSocket ?? '/var/run/docker.sock');
+        await engine.load(opts.images, opts.sourceSocket ?? '/var/run/docker.sock');
       return engine;
     } catch (err) {
       await engine.destroy();
@@ -127,17 +127,27 @@ export class PrivateEngine {
     process.removeListener('exit', this.onExit);
   }
 
-  private load(images: string[], source: string): void {
+  /** `docker save | docker load` through the Engine API: no docker CLI needed. */
+  private async load(images: string[], source: string): Promise<void> {
     const t0 = Date.now();
-    const res = spawnSync(
-      'sh',
-      [
-        '-c',
-        `docker -H unix://${source} save ${images.join(' ')} | docker -H ${this.dockerHost} load -q`,
-      ],
-      { encoding: 'utf8' },
-    );
-    if (res.status !== 0) throw new Error(`loading ${images.join(', ')}: ${res.stderr}`);
+    const from = new DockerClient({ socketPath: source });
+    const to = new DockerClient({ socketPath: this.socketPath });
+    try {
+      for (const image of images) {
+        const saved = await from.stream({ path: `/images/${encodeURIComponent(image)}/get` });
+        await to.request({
+          method: 'POST',
+          path: '/images/load',
+          query: { quiet: true },
+          body: saved.body,
+          headers: { 'content-type': 'application/x-tar' },
+          timeoutMs: 120_000,
+        });
+      }
+    } finally {
+      await from.close();
+      await to.close();
+    }
     this.log(`loaded ${images.join(', ')} into the private engine in ${Date.now() - t0} ms`);
   }
 
