@@ -49,6 +49,9 @@ async function rowOf(
   outcome: string,
   note?: string,
 ): Promise<FaultRow> {
+  // Counted once the service is at rest again: an instance the health monitor is replacing
+  // right now (a loaded machine) is not left over.
+  await waitFor('at rest', () => b.converged(), CONVERGE_LIMIT_MS).catch(() => null);
   const row: FaultRow = {
     scenario,
     requests: load.all.sent,
@@ -363,7 +366,8 @@ export async function hungProxy(b: FaultBench): Promise<FaultResult> {
       'SIGSTOP proxy (hung): replaced',
       load,
       convergeMs,
-      `replaced; served again ${servedAgainMs} ms after SIGSTOP, ${decision?.[1] ?? '?'} ms after the decision`,
+      `replaced; served again ${servedAgainMs} ms after SIGSTOP` +
+        (decision ? `, ${decision[1]} ms after the decision` : ''),
       'while the proxy was stopped',
     ),
     load,
