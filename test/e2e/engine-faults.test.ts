@@ -111,13 +111,16 @@ describe('a full home disk (ENOSPC) at a canary pause', () => {
     print(r);
     const f = r.facts as {
       abort: { code: number; out: string };
+      up: { code: number; out: string };
       statusWhileFull: string;
       lastRollout: { status: string; reason: string | null };
     };
     console.log(
       `abort (exit ${f.abort.code}):\n${f.abort.out}status while full:\n${f.statusWhileFull}`,
     );
+    console.log(`the up that ran the canary (exit ${f.up.code}):\n${f.up.out}`);
     assert.equal(f.abort.code, 0, f.abort.out);
+    assert.equal(f.up.code, 3, f.up.out); // the rollout failed (undone), reported as such
     assert.match(f.abort.out, /WARNING: the store cannot write .*disk is full/);
     assert.match(f.statusWhileFull, /WARNING: the store cannot write .*disk is full/);
     assert.deepEqual(Object.keys(r.load.afterwards.versions), ['v1']);

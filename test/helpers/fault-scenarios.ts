@@ -475,6 +475,7 @@ export async function fullDiskAtCanaryPause(b: FaultBench, disk: SmallDisk): Pro
   let convergeMs = 0;
   let catchUpMs = 0;
   let abort = { code: -1, out: '' };
+  let up = { code: -1, out: '' };
   let statusWhileFull = '';
   let filled = 0;
   const load = await underLoad(b.url, RATE, async () => {
@@ -485,7 +486,8 @@ export async function fullDiskAtCanaryPause(b: FaultBench, disk: SmallDisk): Pro
     const t0 = Date.now();
     const r = await b.cli(['abort', 'web']);
     abort = { code: r.code, out: r.stderr + r.stdout };
-    await rollout;
+    const u = await rollout;
+    up = { code: u.code, out: (u.stderr + u.stdout).split('\n').slice(-4).join('\n') };
     await waitFor('traffic back on the stable revision', () => b.serves(stable), CONVERGE_LIMIT_MS);
     convergeMs = Date.now() - t0;
     statusWhileFull = (await b.cli(['status'])).stdout;
@@ -504,6 +506,6 @@ export async function fullDiskAtCanaryPause(b: FaultBench, disk: SmallDisk): Pro
       `back on r${stable} while full; error in status; store caught up ${(catchUpMs / 1000).toFixed(1)} s after space was freed`,
     ),
     load,
-    facts: { abort, statusWhileFull, filled, lastRollout: s.lastRollout },
+    facts: { abort, up, statusWhileFull, filled, lastRollout: s.lastRollout },
   };
 }
