@@ -45,13 +45,14 @@ function sharedEngineGroup(): Group {
   };
 }
 
-function privateEngineGroup(): Group {
+function privateEngineGroup(liveRestore = false): Group {
   let engine: PrivateEngine | null = null;
   return {
     setUp: async (socketPath) => {
       engine = await PrivateEngine.create({
         images: [FIXTURE_IMAGES.v1, FIXTURE_IMAGES.v2],
         sourceSocket: socketPath,
+        liveRestore,
         log,
       });
       const bench = await FaultBench.create({ socketPath: engine.socketPath });
@@ -63,10 +64,12 @@ function privateEngineGroup(): Group {
         },
       };
     },
-    rows: [
-      ['restart dockerd at rest', (b) => s.dockerdRestartAtRest(b, engine!)],
-      ['restart dockerd mid rolling update', (b) => s.dockerdRestartMidRollout(b, engine!)],
-    ],
+    rows: liveRestore
+      ? [['restart dockerd at rest, live-restore on', (b) => s.dockerdRestartAtRest(b, engine!)]]
+      : [
+          ['restart dockerd at rest', (b) => s.dockerdRestartAtRest(b, engine!)],
+          ['restart dockerd mid rolling update', (b) => s.dockerdRestartMidRollout(b, engine!)],
+        ],
   };
 }
 
@@ -137,7 +140,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const load = loadavg()[0]!;
   const rows: s.FaultRow[] = [];
-  for (const group of [sharedEngineGroup(), privateEngineGroup(), smallDiskGroup()]) {
+  const groups = [
+    sharedEngineGroup(),
+    privateEngineGroup(),
+    privateEngineGroup(true),
+    smallDiskGroup(),
+  ];
+  for (const group of groups) {
     try {
       rows.push(...(await runGroup(group, socketPath, only)));
     } catch (err) {

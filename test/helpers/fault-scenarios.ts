@@ -409,11 +409,14 @@ export async function dockerdRestartAtRest(
   return {
     row: await rowOf(
       b,
-      'restart dockerd at rest',
+      `restart dockerd at rest${engine.liveRestore ? ', live-restore on' : ''}`,
       load,
       convergeMs,
-      `${survived}/${before.length} survived the restart; replaced by the daemon`,
-      `while no instance ran; engine down ${(outageMs / 1000).toFixed(1)} s`,
+      `${survived}/${before.length} survived the restart` +
+        (survived < before.length ? '; replaced by the daemon' : ''),
+      // docker-proxy, which serves the instances' 127.0.0.1 ports, dies with dockerd even when
+      // live-restore keeps the containers running.
+      `${survived === 0 ? 'no instance ran' : 'their ports (docker-proxy) went with dockerd'}; engine down ${(outageMs / 1000).toFixed(1)} s`,
     ),
     load,
     facts: { before, after, survived, outageMs },
@@ -451,7 +454,7 @@ export async function dockerdRestartMidRollout(
       load,
       convergeMs,
       rolloutOutcome(s.lastRollout),
-      `while no instance ran; engine down ${(outageMs / 1000).toFixed(1)} s`,
+      `no instance ran; engine down ${(outageMs / 1000).toFixed(1)} s`,
     ),
     load,
     facts: {

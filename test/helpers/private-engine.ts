@@ -25,6 +25,8 @@ import { DockerClient } from '../../src/runtime/index.js';
 export interface PrivateEngineOptions {
   /** Images copied from the shared engine (docker save | docker load). */
   images?: string[];
+  /** dockerd --live-restore: containers keep running while dockerd is down. */
+  liveRestore?: boolean;
   /** The engine the images come from; default the shared one. */
   sourceSocket?: string;
   log?: (line: string) => void;
@@ -42,6 +44,7 @@ export class PrivateEngine {
     readonly bridge: string,
     private readonly subnet: string,
     private readonly log: (line: string) => void,
+    readonly liveRestore: boolean,
   ) {
     this.socketPath = join(dir, 'docker.sock');
     this.dockerHost = `unix://${this.socketPath}`;
@@ -51,7 +54,13 @@ export class PrivateEngine {
   static async create(opts: PrivateEngineOptions = {}): Promise<PrivateEngine> {
     const id = randomBytes(3).toString('hex');
     const dir = join(tmpdir(), `hotswap-engine-${id}`);
-    const engine = new PrivateEngine(dir, `hsf${id}`, freeSubnet(), opts.log ?? (() => undefined));
+    const engine = new PrivateEngine(
+      dir,
+      `hsf${id}`,
+      freeSubnet(),
+      opts.log ?? (() => undefined),
+      opts.liveRestore ?? false,
+    );
     process.once('exit', engine.onExit);
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -82,6 +91,7 @@ export class PrivateEngine {
       ...['--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'dockerd.pid')],
       ...['--config-file', join(this.dir, 'daemon.json'), '--bridge', this.bridge],
       ...['--iptables=false', '--ip-masq=false', '--storage-driver', 'overlay2'],
+      ...(this.liveRestore ? ['--live-restore'] : []),
     ];
     const child = spawn('dockerd', args, { detached: true, stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
