@@ -406,14 +406,15 @@ export async function dockerdRestartAtRest(
     convergeMs = Date.now() - t0;
   });
   const after = (await b.status()).instances.map((i) => i.id);
+  const kept = after.filter((id) => before.includes(id)).length;
   return {
     row: await rowOf(
       b,
       `restart dockerd at rest${engine.liveRestore ? ', live-restore on' : ''}`,
       load,
       convergeMs,
-      `${survived}/${before.length} survived the restart` +
-        (survived < before.length ? '; replaced by the daemon' : ''),
+      `${survived}/${before.length} survived the restart, ${kept} serve again, ` +
+        `${after.length - kept} started by the daemon`,
       // docker-proxy, which serves the instances' 127.0.0.1 ports, dies with dockerd even when
       // live-restore keeps the containers running.
       `${survived === 0 ? 'no instance ran' : 'their ports (docker-proxy) went with dockerd'}; engine down ${(outageMs / 1000).toFixed(1)} s`,
