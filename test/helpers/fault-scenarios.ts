@@ -232,16 +232,21 @@ export async function orphans(b: FaultBench, foreignScope: string): Promise<Faul
       mine.startInstance(request('ghost')),
     ]);
     const other = await foreign.startInstance(request('web'));
-    await waitFor(
-      'strays removed',
-      async () => {
-        const left = await Promise.all(strays.map((x) => mine.inspectInstance(x.id)));
-        return left.every((x) => x === null) && b.converged();
-      },
-      CONVERGE_LIMIT_MS,
-    );
-    convergeMs = Date.now() - t0;
-    foreignState = (await foreign.inspectInstance(other.id))?.state;
+    try {
+      await waitFor(
+        'strays removed',
+        async () => {
+          const left = await Promise.all(strays.map((x) => mine.inspectInstance(x.id)));
+          return left.every((x) => x === null) && b.converged();
+        },
+        CONVERGE_LIMIT_MS,
+      );
+      convergeMs = Date.now() - t0;
+      foreignState = (await foreign.inspectInstance(other.id))?.state;
+    } finally {
+      // The other home's container is this scenario's own object: it goes with it.
+      await foreign.removeInstance(other.id).catch(() => undefined);
+    }
   });
   return {
     row: await rowOf(
