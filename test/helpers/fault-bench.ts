@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { homePaths, type HomePaths } from '../../src/daemon/paths.js';
 import { DockerClient, LABEL_SCOPE } from '../../src/runtime/index.js';
@@ -109,7 +110,14 @@ export class FaultBench {
 
   /** A row of the store, read beside the daemon (WAL lets a reader in). */
   query<T>(sql: string): T | undefined {
-    const db = new Database(this.paths.dbFile, { readonly: true, fileMustExist: true });
+    // A short busy wait: this runs on the event loop that also drives the load, and a lock held
+    // by the daemon (or the WAL recovery after its SIGKILL) must not stall the load for seconds.
+    // The callers poll, so a busy store is simply asked again.
+    const db = new Database(this.paths.dbFile, {
+      readonly: true,
+      fileMustExist: true,
+      timeout: 50,
+    });
     try {
       return db.prepare(sql).get() as T | undefined;
     } finally {
@@ -117,12 +125,24 @@ export class FaultBench {
     }
   }
 
-  async count(sql: string): Promise<number> {
-    return Promise.resolve(this.query<{ n: number }>(sql)?.n ?? 0);
+  /** query(), asked again while the store is busy (for up to 5 s, without blocking the load). */
+  async read<T>(sql: string): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.query<T>(sql);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 100) throw err;
+        await sleep(50);
+      }
+    }
   }
 
-  lastRolloutId(): number {
-    return this.query<{ id: number | null }>('SELECT max(id) AS id FROM rollouts')?.id ?? 0;
+  async count(sql: string): Promise<number> {
+    return (await this.read<{ n: number }>(sql))?.n ?? 0;
+  }
+
+  async lastRolloutId(): Promise<number> {
+    return (await this.read<{ id: number | null }>('SELECT max(id) AS id FROM rollouts'))?.id ?? 0;
   }
 
   /** Resolves true once a rollout newer than `before` holds at a pause step. */

@@ -81,7 +81,7 @@ export async function sigkillMidRolling(b: FaultBench): Promise<FaultResult> {
   let convergeMs = 0;
   let resumed = 0;
   const load = await underLoad(b.url, RATE, async () => {
-    const before = b.lastRolloutId();
+    const before = await b.lastRolloutId();
     const rollout = b.up(V(target), ROLLING);
     // Killed once the first new instance is healthy: the rollout is a third of the way.
     await waitFor('a new instance ready', () => b.journaled('instance.ready', before));
@@ -109,7 +109,7 @@ export async function sigkillAtCanaryPause(b: FaultBench): Promise<FaultResult> 
   let reattached = false;
   let split: Record<string, number> = {};
   const load = await underLoad(b.url, RATE, async () => {
-    const before = b.lastRolloutId();
+    const before = await b.lastRolloutId();
     const rollout = b.up(V(await otherVersion(b)), CANARY_PAUSED);
     await waitFor('the canary at its pause', () => b.atPause(before), 30_000);
     b.killDaemon();
@@ -150,7 +150,7 @@ export async function sigkillBlueGreenPreview(b: FaultBench): Promise<FaultResul
   let convergeMs = 0;
   let previewServed = false;
   const load = await underLoad(b.url, RATE, async () => {
-    const before = b.lastRolloutId();
+    const before = await b.lastRolloutId();
     const rollout = b.up(V(target), blueGreen(preview));
     await waitFor('the preview waiting for promotion', () => b.atPause(before), 30_000);
     b.killDaemon();
@@ -440,7 +440,7 @@ export async function dockerdRestartMidRollout(
   let outageMs = 0;
   let cli = -1;
   const load = await underLoad(b.url, RATE, async () => {
-    const before = b.lastRolloutId();
+    const before = await b.lastRolloutId();
     const rollout = b.up(V(target), ROLLING);
     await waitFor('a new instance ready', () => b.journaled('instance.ready', before));
     const t0 = Date.now();
@@ -488,7 +488,7 @@ export async function fullDiskAtCanaryPause(b: FaultBench, disk: SmallDisk): Pro
   let statusWhileFull = '';
   let filled = 0;
   const load = await underLoad(b.url, RATE, async () => {
-    const before = b.lastRolloutId();
+    const before = await b.lastRolloutId();
     const rollout = b.up(V(await otherVersion(b)), CANARY_PAUSED);
     await waitFor('the canary at its pause', () => b.atPause(before), 30_000);
     filled = disk.fill();
