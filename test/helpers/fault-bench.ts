@@ -2,7 +2,7 @@
 // fault scenarios (fault-scenarios.ts) need to act on it and judge it: the CLI, the store read
 // beside the daemon, the home's containers, the pids to kill, and "converged" as one test.
 // Shared by test/e2e/recovery.test.ts, test/e2e/engine-faults.test.ts and `npm run faults`.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -202,9 +202,17 @@ export class FaultBench {
     return (await this.scopeContainers()).length - this.replicas;
   }
 
-  /** `down`, then whatever container of this home is still there. */
+  /** `down`, then whatever process and container of this home is still there. */
   async close(): Promise<void> {
     await this.cli(['down']).catch(() => undefined);
+    // A `down` that failed (the engine gone, a test cut short) leaves the daemon and the proxy.
+    for (const pid of processesNaming(this.home)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
     const left = await this.scopeContainers().catch(() => []);
     await Promise.all(
       left.map((c) =>
@@ -220,4 +228,19 @@ export class FaultBench {
     await this.docker.close().catch(() => undefined);
     rmSync(this.specDir, { recursive: true, force: true });
   }
+}
+
+/** Pids of the processes whose command line names `path` (this home's daemon and proxy). */
+function processesNaming(path: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (args.some((a) => a === path || a.startsWith(`${path}/`))) pids.push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
 }
