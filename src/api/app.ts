@@ -105,7 +105,12 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json({ plans: await controller.plan(spec, body.service) });
   });
 
-  app.get('/v1/services', async (c) => c.json(redactEnv({ services: await controller.status() })));
+  app.get('/v1/services', async (c) =>
+    c.json({
+      ...redactEnv({ services: await controller.status() }),
+      storeWarning: controller.storeWarning(),
+    }),
+  );
 
   app.get('/v1/services/:name/history', (c) => {
     const name = c.req.param('name');

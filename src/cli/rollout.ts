@@ -45,7 +45,7 @@ export function register(program: Command): void {
       const r = await withApi(
         c,
         (api) =>
-          api.json<{ rolloutId: number }>(
+          api.json<{ rolloutId: number; warning?: string }>(
             'POST',
             `/v1/services/${encodeURIComponent(service)}/rollout/${chosen}`,
             {},
@@ -55,6 +55,7 @@ export function register(program: Command): void {
       );
       if (globals(c).json) return printJson(r);
       print(`${service}: ${chosen} sent to rollout #${r.rolloutId}`);
+      if (r.warning) print(`WARNING: ${r.warning}`);
     });
   }
 

@@ -12,9 +12,13 @@ export function register(program: Command): void {
     )
     .argument('[service]', 'only this service, in detail')
     .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
-      const { services: all } = await withApi(
+      const { services: all, storeWarning } = await withApi(
         cmd,
-        (api) => api.json<{ services: ServiceStatus[] }>('GET', '/v1/services'),
+        (api) =>
+          api.json<{ services: ServiceStatus[]; storeWarning?: string | null }>(
+            'GET',
+            '/v1/services',
+          ),
         READ_ONLY,
       );
       const services = name === undefined ? all : all.filter((s) => s.name === name);
@@ -24,7 +28,10 @@ export function register(program: Command): void {
           `no service "${name}" (known: ${all.map((s) => s.name).join(', ') || 'none'})`,
         );
       if (globals(cmd).json)
-        return printJson(name === undefined ? { services } : { service: services[0] });
+        return printJson(
+          name === undefined ? { services, storeWarning } : { service: services[0], storeWarning },
+        );
+      if (storeWarning) print(`WARNING: ${storeWarning}`);
       if (services.length === 0) return print('no services');
       for (const s of services) printService(s, name !== undefined);
     });

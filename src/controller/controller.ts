@@ -319,7 +319,10 @@ export class Controller {
     }
   }
 
-  control(service: string, action: RolloutAction): { rolloutId: number; action: RolloutAction } {
+  control(
+    service: string,
+    action: RolloutAction,
+  ): { rolloutId: number; action: RolloutAction; warning?: string } {
     const rollout = this.active.get(service);
     if (!rollout) throw new HotswapError('NOT_FOUND', `no rollout of "${service}" is in progress`);
     if (action === 'abort') rollout.control.abort(`aborted by user`);
@@ -333,7 +336,18 @@ export class Controller {
       event: `control.${action}`,
       data: {},
     });
-    return { rolloutId: rollout.id, action };
+    const warning = this.storeWarning();
+    return warning ? { rolloutId: rollout.id, action, warning } : { rolloutId: rollout.id, action };
+  }
+
+  /** Null while the store writes; else why it cannot (a full disk) and what waits. */
+  storeWarning(): string | null {
+    const b = this.store.writes.backlog();
+    if (!b) return null;
+    return (
+      `the store cannot write since ${b.since.slice(11, 19)} (${b.error}); ${b.pending} write(s) ` +
+      `wait in memory${b.dropped ? `, ${b.dropped} dropped` : ''}: free space in ${this.store.file}'s folder`
+    );
   }
 
   /** Stops warm instances whose window ended and watches serving ones. Started by the daemon. */

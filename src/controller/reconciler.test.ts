@@ -167,3 +167,19 @@ test('a dockerd restart mid-rollout ends in one consistent outcome, then full st
   assert.ok(events().includes('rollback.retry') || r!.outcome === 'succeeded');
   c2.close({ abortRollouts: true });
 });
+
+test('while writes wait for room on a full disk, the loop does not act on the stale store', async () => {
+  const before = backends();
+  let room = false;
+  store.writes.run(() => {
+    if (!room) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+  });
+  world.routes = { version: 1, services: {} };
+  await c.reconcileNow('test');
+  assert.deepEqual(backends(), [], 'nothing pushed while the store is behind');
+  assert.match(c.storeWarning() ?? '', /the store cannot write .*disk is full/);
+  room = true;
+  await c.reconcileNow('test');
+  assert.deepEqual(backends(), before);
+  assert.equal(c.storeWarning(), null);
+});

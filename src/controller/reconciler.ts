@@ -130,6 +130,12 @@ export class Reconciler {
 
   private async pass(reason: string): Promise<void> {
     const { store, router, runtime, locks } = this.deps;
+    if (!store.writes.flush()) {
+      // Writes wait for room on the disk: the store is behind what happened (a rollout undone,
+      // a new stable revision), and acting on it would undo what is right.
+      this.error(`reconcile waits: ${store.writes.backlog()?.error ?? 'the store cannot write'}`);
+      return;
+    }
     const table = await router.table();
     const containers = this.withDeaths(await runtime.listInstances());
     this.lastError = null;

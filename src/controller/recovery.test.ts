@@ -391,3 +391,58 @@ test('undoing a failed rollout retries transient proxy errors; the undo is journ
   assert.ok(events.includes('rollback.finished'));
   world.proxyFailures = 0;
 });
+
+describe('a full disk at a canary pause', () => {
+  test('abort puts all traffic back on r1 at once; the store catches up once there is room', async () => {
+    const k = await atRest(STRATEGIES.canary!);
+    const v = world.view();
+    const c = new Controller(v.runtime, v.router, k.store, OPTIONS);
+    c.start();
+    const run = c.apply(
+      { file: 't', services: [spec(STRATEGIES.canary!, 'img:v2')] },
+      undefined,
+      silentReporter,
+    );
+    const paused = (): boolean =>
+      c
+        .rolloutStatus('web')
+        .steps.some(
+          (s) =>
+            (s as { kind: string }).kind === 'pause' &&
+            (s as { status: string }).status === 'running',
+        );
+    await until(paused);
+    // The file may not grow by one page: every write that needs one fails with SQLITE_FULL.
+    const db = (k.store as unknown as { db: { pragma: (p: string, o?: object) => unknown } }).db;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    // A write refused first, so the queue is in play even if some pages have room left.
+    let room = false;
+    k.store.writes.run(() => {
+      if (!room)
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    });
+    const answer = c.control('web', 'abort');
+    assert.match(answer.warning ?? '', /the store cannot write/);
+    const [r] = await run;
+    assert.equal(r?.outcome, 'failed');
+    const positive = Object.entries(world.routes.services.web!.weights).filter(([, w]) => w > 0);
+    assert.deepEqual(
+      positive.map(([rev]) => rev),
+      ['1'],
+      'all traffic back on r1 while the disk is full',
+    );
+    assert.equal(k.store.rollouts.list('web', 1)[0]!.status, 'running', 'not written yet');
+    db.pragma('max_page_count = 1073741823');
+    room = true;
+    await converge(k.store, c);
+    assert.equal(c.storeWarning(), null);
+    const last = k.store.rollouts.list('web', 1)[0]!;
+    assert.equal(last.status, 'failed');
+    assert.match(last.reason ?? '', /aborted by user/);
+    const events = k.store.journal.list({ rolloutId: last.id, limit: 1000 }).map((e) => e.event);
+    assert.ok(events.indexOf('rollback.started') < events.indexOf('rollout.failed'));
+    c.close({ abortRollouts: true });
+    k.store.close();
+  });
+});

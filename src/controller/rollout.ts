@@ -214,12 +214,21 @@ export class Rollout {
     const { spec, target } = this.plan;
     const restored = await this.rollBack(reason);
     const fullReason = restored ? reason : `${reason}; restoring the stable revision failed too`;
-    store.rollouts.finish(this.record.id, 'failed', fullReason);
-    if (target.status === 'pending') store.revisions.setStatus(spec.name, target.number, 'failed');
-    this.journal('rollout.failed', `rollout #${this.record.id} failed: ${fullReason}`, {
+    // On a full disk these wait in memory (store.writes): the undo itself has completed.
+    const id = this.record.id;
+    const written = store.writes.run(() => {
+      store.rollouts.finish(id, 'failed', fullReason);
+      if (target.status === 'pending')
+        store.revisions.setStatus(spec.name, target.number, 'failed');
+    });
+    this.journal('rollout.failed', `rollout #${id} failed: ${fullReason}`, {
       reason: fullReason,
     });
-    return { rollout: store.rollouts.get(this.record.id)!, ok: false, reason: fullReason };
+    if (written) return { rollout: store.rollouts.get(id)!, ok: false, reason: fullReason };
+    const backlog = store.writes.backlog();
+    const why = `${fullReason}; the store could not record it yet (${backlog?.error ?? 'disk full'})`;
+    const rollout = { ...store.rollouts.get(id)!, status: 'failed' as const, reason: why };
+    return { rollout, ok: false, reason: why };
   }
 
   private async runSteps(start: number, firstDeploy: boolean): Promise<void> {
@@ -270,7 +279,8 @@ export class Rollout {
       await this.execute(step);
       this.deps.store.rollouts.endStep(row.id, 'done');
     } catch (err) {
-      this.deps.store.rollouts.endStep(row.id, 'failed');
+      // A full disk must not hide why the step failed, nor stop the failure path.
+      this.deps.store.writes.run(() => this.deps.store.rollouts.endStep(row.id, 'failed'));
       throw err;
     }
   }

@@ -36,6 +36,8 @@ export interface DaemonOptions {
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const paths = homePaths(opts.home);
+  // stderr is daemon.log: a full disk there must not take the daemon down (an unhandled 'error').
+  process.stderr.on('error', () => undefined);
   checkSocketPaths(paths);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   assertSafeHome(paths.home);
@@ -49,7 +51,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       `another hotswap daemon already answers on ${paths.apiSocket}`,
     );
   }
-  const store = Store.open(paths.dbFile);
+  const store = Store.open(paths.dbFile, log);
   logJournal(store, log);
   const security = openSecurity(store, paths.home, config.containerPolicy);
   const runtime = new DockerRuntime({ scope: paths.scope });

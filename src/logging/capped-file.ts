@@ -22,9 +22,13 @@ export class CappedFile {
 
   write(text: string): void {
     const bytes = Buffer.byteLength(text);
-    if (this.size + bytes > this.maxBytes && this.size > 0) this.rotate();
-    writeSync(this.fd, text);
-    this.size += bytes;
+    try {
+      if (this.size + bytes > this.maxBytes && this.size > 0) this.rotate();
+      writeSync(this.fd, text);
+      this.size += bytes;
+    } catch {
+      // A full disk (ENOSPC) loses this line; it must not take the process down with it.
+    }
   }
 
   /** Whether an open file descriptor (stderr) is this very file. */

@@ -72,7 +72,9 @@ export interface RunningProxy {
 const HANDOVER_SWEEP_AFTER_MS = 1000;
 
 export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
-  // Only control-plane events are logged: the request path never calls it.
+  // Only control-plane events are logged: the request path never calls it. stderr is a log
+  // file: a full disk there must not take the proxy down (an unhandled 'error').
+  if (!options.log) process.stderr.on('error', () => undefined);
   const log = options.log ?? createLog({ component: 'proxy', file: options.logFile });
   const successor =
     options.successor ?? (process.env[SUCCESSOR_ENV] === '1' && process.send !== undefined);

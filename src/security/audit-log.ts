@@ -15,12 +15,13 @@ export class AuditLog {
     private readonly signer: HeadSigner | null,
   ) {}
 
-  append(fields: Omit<AuditFields, 'at'>): AuditRecord {
-    const entry = this.store.audit.append((last) =>
-      chainNext(last, { ...fields, at: new Date().toISOString() }),
-    );
-    this.signer?.write({ seq: entry.seq, hash: entry.hash });
-    return entry;
+  /** On a full disk the record waits in memory, in order, and joins the chain once there is room. */
+  append(fields: Omit<AuditFields, 'at'>): void {
+    const at = new Date().toISOString();
+    this.store.writes.run(() => {
+      const entry = this.store.audit.append((last) => chainNext(last, { ...fields, at }));
+      this.signer?.write({ seq: entry.seq, hash: entry.hash });
+    });
   }
 
   list(filter: { service?: string; since?: string; limit?: number }): AuditRecord[] {

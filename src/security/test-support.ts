@@ -49,6 +49,7 @@ export function testApi(): TestApi {
       return Promise.resolve([service ?? 'web']);
     },
     status: () => Promise.resolve([]),
+    storeWarning: () => null,
   };
   const app = createApi({
     controller: controller as unknown as ApiDeps['controller'],

@@ -8,3 +8,4 @@ export type { PolicyRecord } from './policy.js';
 export type { ReportMeta, ReportPhase, TrafficSample, UsageSample } from './reports.js';
 export type { Delivery, DeliveryState, NewDelivery } from './outbox.js';
 export type { AlertRecord, MinuteCounts } from './alerts.js';
+export { isDiskFull, type WriteBacklog } from './write-queue.js';

@@ -1,3 +1,4 @@
+import type { WriteQueue } from './write-queue.js';
 import { now, type Db } from './db.js';
 import type { JournalEntry } from './types.js';
 
@@ -16,7 +17,10 @@ export type JournalObserver = (e: JournalEntry, message?: string) => void;
 export class Journal {
   private readonly observers = new Set<JournalObserver>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly writes: WriteQueue,
+  ) {}
 
   /** Calls `fn` after every append (metrics, the daemon's log); returns the function that stops it. */
   observe(fn: JournalObserver): () => void {
@@ -33,19 +37,23 @@ export class Journal {
     message?: string;
   }): JournalEntry {
     const at = now();
-    const info = this.db
-      .prepare(
-        'INSERT INTO journal (at, service, rollout_id, event, data_json) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(at, e.service ?? null, e.rolloutId ?? null, e.event, JSON.stringify(e.data ?? {}));
     const entry: JournalEntry = {
-      seq: Number(info.lastInsertRowid),
+      seq: 0,
       at,
       service: e.service ?? null,
       rolloutId: e.rolloutId ?? null,
       event: e.event,
       data: e.data ?? {},
     };
+    // On a full disk the entry waits in memory (seq 0 until written): the caller goes on.
+    this.writes.run(() => {
+      const info = this.db
+        .prepare(
+          'INSERT INTO journal (at, service, rollout_id, event, data_json) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(at, entry.service, entry.rolloutId, e.event, JSON.stringify(entry.data));
+      entry.seq = Number(info.lastInsertRowid);
+    });
     for (const fn of this.observers) {
       try {
         fn(entry, e.message);

@@ -10,6 +10,7 @@ import { PolicyRepo } from './policy.js';
 import { ReportRepo } from './reports.js';
 import { OutboxRepo } from './outbox.js';
 import { AlertRepo } from './alerts.js';
+import { WriteQueue } from './write-queue.js';
 
 /** The one SQLite file: services, revisions, rollouts with their steps, and the journal. */
 export class Store {
@@ -24,12 +25,20 @@ export class Store {
   readonly reports: ReportRepo;
   readonly outbox: OutboxRepo;
   readonly alerts: AlertRepo;
+  /** Writes that wait for room on a full disk (journal, audit, a rollout's end). */
+  readonly writes: WriteQueue;
 
-  private constructor(private readonly db: Db) {
+  private constructor(
+    private readonly db: Db,
+    /** The SQLite file, named in messages. */
+    readonly file: string,
+    log?: (line: string) => void,
+  ) {
+    this.writes = new WriteQueue(log);
     this.services = new ServiceRepo(db);
     this.revisions = new RevisionRepo(db);
     this.rollouts = new RolloutRepo(db);
-    this.journal = new Journal(db);
+    this.journal = new Journal(db, this.writes);
     this.warm = new WarmRepo(db);
     this.tokens = new TokenRepo(db);
     this.audit = new AuditRepo(db);
@@ -39,11 +48,13 @@ export class Store {
     this.alerts = new AlertRepo(db);
   }
 
-  static open(file: string): Store {
-    return new Store(openDb(file));
+  static open(file: string, log?: (line: string) => void): Store {
+    return new Store(openDb(file), file, log);
   }
 
   close(): void {
+    this.writes.flush();
+    this.writes.close();
     this.db.close();
   }
 }

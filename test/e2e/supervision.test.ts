@@ -9,13 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { LoadGenerator, summarize } from '../../src/assess/index.js';
+import { summarize } from '../../src/assess/index.js';
 import { homePaths } from '../../src/daemon/paths.js';
 import { cleanupScope, ensureFixtures, requireEngine } from '../helpers/docker.js';
 import { freePort, getText, hotswap, REPO_ROOT, type CliResult } from '../helpers/cli.js';
 import { waitFor } from '../helpers/load.js';
+import { FaultBench } from '../helpers/fault-bench.js';
+import { hungProxy, RATE } from '../helpers/fault-scenarios.js';
+import { formatRows } from '../helpers/fault-table.js';
 
-const RATE = 200;
 const BIN = fileURLToPath(new URL('../../../bin/hotswap.js', import.meta.url));
 
 function spec(port: number, image: string, strategy: string): string {
@@ -129,60 +131,28 @@ describe('supervision on the real engine', () => {
   test('a hung proxy (SIGSTOP) is killed and replaced under load; failures only while hung', async () => {
     const r = await up('hotswap-fixture:v1', ROLLING);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const oldPid = await proxyPid(home);
-    const load = new LoadGenerator({
-      url,
-      ratePerSec: RATE,
-      connections: 'mixed',
-      maxDurationMs: 60_000,
-    });
-    load.start();
-    await new Promise((res) => setTimeout(res, 1000));
-    const stoppedAt = load.now();
-    process.kill(oldPid, 'SIGSTOP');
-    let newPid = 0;
-    try {
-      newPid = await waitFor(
-        'a new proxy',
-        async () => {
-          const pid = await proxyPid(home);
-          return pid !== oldPid && pid;
-        },
-        30_000,
-      );
-    } finally {
-      if (newPid === 0) process.kill(oldPid, 'SIGCONT');
-    }
-    const replacedAt = load.now();
-    await new Promise((res) => setTimeout(res, 2000));
-    const samples = await load.stop();
+    const bench = await FaultBench.create({ home, port, replicas: 2 });
+    const hung = await hungProxy(bench).finally(() => bench.release());
+    const f = hung.facts as {
+      oldPid: number;
+      stoppedAt: number;
+      servedAgainMs: number;
+      decisionMs: number | null;
+    };
+    const { samples } = hung.load;
     const failed = samples.filter((s) => !s.ok);
-    const firstOkAfter = samples
-      .filter((s) => s.ok && s.at >= stoppedAt && s.at + s.latencyMs > stoppedAt)
-      .map((s) => s.at + s.latencyMs)
-      .filter((t) => samples.every((x) => x.ok || x.at + x.latencyMs <= t || x.at < stoppedAt));
-    const servedAgainMs = Math.round(Math.min(...firstOkAfter) - stoppedAt);
-    const log = readFileSync(homePaths(home).daemonLog, 'utf8');
-    const decision = /proxy pid \d+ serves, (\d+) ms after the decision/.exec(
-      log.slice(log.lastIndexOf('answered nothing on its control socket')),
-    );
-    const lastFailure = Math.max(stoppedAt, ...failed.map((s) => s.at));
+    const lastFailure = Math.max(f.stoppedAt, ...failed.map((s) => s.at));
     const after = summarize(samples, lastFailure + 1);
-    console.log(
-      `hung proxy: replaced ${replacedAt - stoppedAt} ms after SIGSTOP; serving again ` +
-        `${servedAgainMs} ms after SIGSTOP, ${decision?.[1]} ms after the decision; failed ` +
-        `${failed.length}/${samples.length} (${JSON.stringify(summarize(samples).errors)}), ` +
-        `all while it was stopped; ${after.sent} requests after, ${after.failed} failed`,
-    );
-    assert.ok(decision, 'the daemon logs the replacement');
-    assert.ok(Number(decision[1]) <= 1000, `served ${decision[1]} ms after the decision`);
+    console.log(formatRows([hung.row]));
+    assert.ok(f.decisionMs !== null, 'the daemon logs the replacement');
+    assert.ok(f.decisionMs <= 1000, `served ${f.decisionMs} ms after the decision`);
     for (const s of failed) {
-      assert.ok(s.at + s.latencyMs >= stoppedAt, 'no failure before SIGSTOP');
-      assert.ok(s.at <= stoppedAt + servedAgainMs, 'no failure once served again');
+      assert.ok(s.at + s.latencyMs >= f.stoppedAt, 'no failure before SIGSTOP');
+      assert.ok(s.at <= f.stoppedAt + f.servedAgainMs, 'no failure once served again');
     }
     assert.equal(after.failed, 0);
     assert.ok(after.sent > RATE, 'load went on after the replacement');
-    assert.ok(!processesOf(home).some((p) => p.pid === oldPid), 'the hung proxy is gone');
+    assert.ok(!processesOf(home).some((p) => p.pid === f.oldPid), 'the hung proxy is gone');
     assert.equal((await getText(url)).version, 'v1');
   });
 

@@ -17,14 +17,14 @@ export interface CliResult {
 export function hotswap(
   home: string,
   args: string[],
-  opts: { cwd?: string; echo?: boolean } = {},
+  opts: { cwd?: string; echo?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--home', home, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HOTSWAP_HOME: home },
+      env: { ...process.env, ...opts.env, HOTSWAP_HOME: home },
     });
     let stdout = '';
     let stderr = '';
@@ -61,17 +61,17 @@ export async function getText(
  * Starts this home's daemon in the background, as systemd (or a mutating verb) would after a
  * crash: read-only verbs never start one. Resolves once `status` answers.
  */
-export async function startDaemon(home: string): Promise<void> {
+export async function startDaemon(home: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
   const child = spawn(process.execPath, [BIN, '--home', home, 'daemon'], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, HOTSWAP_HOME: home },
+    env: { ...process.env, ...env, HOTSWAP_HOME: home },
   });
   child.unref();
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if ((await hotswap(home, ['status'])).code === 0) return;
+    if ((await hotswap(home, ['status'], { env })).code === 0) return;
     if (Date.now() > deadline) throw new Error(`the daemon of ${home} did not start in 20 s`);
     await new Promise((r) => setTimeout(r, 100));
   }

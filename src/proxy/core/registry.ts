@@ -30,11 +30,16 @@ function addressesOf(settings: ServiceSettings): Array<{ listen: string; subnet:
   ];
 }
 
+/** How soon a route table the full disk refused is saved again. */
+const SAVE_RETRY_MS = 1000;
+
 export class Registry {
   private readonly services = new Map<string, ServiceRuntime>();
   private queue: Promise<unknown> = Promise.resolve();
   /** Set once a successor owns the table: this process no longer writes it. */
   private detached = false;
+  private unsaved = false;
+  private saveTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly listeners: Listeners,
@@ -437,12 +442,32 @@ export class Registry {
     if (this.detached) return;
     try {
       await this.store.save(this.table());
+      if (this.unsaved) this.log('route table saved again: the disk has room');
+      this.unsaved = false;
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') return this.saveLater();
       this.log(`cannot save route table: ${(err as Error).message}`);
       throw new HotswapError('INTERNAL', `route table not saved: ${(err as Error).message}`, {
         cause: err,
       });
     }
+  }
+
+  /**
+   * A full disk does not undo a change the proxy already serves (the rollback of a rollout, say):
+   * the table stays in memory, is saved once there is room, and the daemon owns it anyway (it
+   * pushes it again to a proxy that comes back without it).
+   */
+  private saveLater(): void {
+    if (!this.unsaved)
+      this.log('cannot save route table: no space left on the disk; kept in memory');
+    this.unsaved = true;
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.exclusive(() => this.persist()).catch(() => undefined);
+    }, SAVE_RETRY_MS);
+    this.saveTimer.unref();
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
