@@ -10,7 +10,7 @@ import { buildFixtureImages } from '../fixture-images.js';
 import { buildProxyImage } from '../proxy-image.js';
 import { labConfig } from './config.js';
 import type { LabConfig } from './config.js';
-import { pushImage } from './push.js';
+import { pushImages } from './push.js';
 import type { PushedImage } from './push.js';
 
 /** Local tag (e.g. "hotswap-fixture:v1") -> its references in the lab registry. */
@@ -29,11 +29,14 @@ export async function pushLabImages(
     ...(await buildFixtureImages({ log, socketPath: engine.socketPath })),
     await buildProxyImage({ log, socketPath: engine.socketPath }),
   ];
+  const started = Date.now();
+  const pushed = await pushImages(local, config);
   const images: LabImages = {};
-  for (const tag of local) {
-    images[tag] = await pushImage(tag, { config });
-    log(`pushed ${tag} as ${images[tag].digestRef}`);
-  }
+  local.forEach((tag, i) => {
+    const ref = pushed[i];
+    if (ref) images[tag] = ref;
+  });
+  log(`pushed ${local.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   writeFileSync(imagesFile(config), `${JSON.stringify(images, null, 2)}\n`);
   return images;
 }

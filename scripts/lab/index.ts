@@ -5,7 +5,7 @@ export { labDown, labUp } from './lab.js';
 export type { LabRunOptions } from './lab.js';
 export { labImages, pushLabImages } from './images.js';
 export type { LabImages } from './images.js';
-export { pushImage, repoAndTag } from './push.js';
+export { pushImage, pushImages, repoAndTag } from './push.js';
 export type { PushedImage } from './push.js';
 export { cutNode, killManager, nodeStatus, restartNode, restoreNode } from './nodes.js';
 export { engineAnswers } from './dockerd.js';

@@ -35,30 +35,35 @@ export function repoAndTag(localTag: string): { repo: string; tag: string } {
   return { repo: parts.join('/'), tag };
 }
 
-/**
- * Pushes `localTag` (an image of the host's engine) to the lab registry as <repo>:<tag>, or
- * as `as` when given; returns both references.
- */
-export async function pushImage(
-  localTag: string,
-  opts: { as?: string; config?: LabConfig } = {},
-): Promise<PushedImage> {
-  const config = opts.config ?? labConfig();
+/** Copies into node1 those of `tags` it lacks (same image ID), in one `docker save | load`. */
+async function loadIntoFirstNode(tags: string[], config: LabConfig): Promise<void> {
+  const node = firstNode(config);
+  const missing: string[] = [];
+  for (const tag of tags) {
+    const hostId = imageId([], tag);
+    if (!hostId)
+      throw new HotswapError('IMAGE_NOT_FOUND', `lab push: no image ${tag} on the host engine`);
+    if (imageId(['-H', node.dockerHost], tag) !== hostId) missing.push(tag);
+  }
+  if (missing.length === 0) return;
+  await runAsync('bash', [
+    '-c',
+    'set -o pipefail; h="$1"; shift; docker save "$@" | docker -H "$h" load -q',
+    'push',
+    node.dockerHost,
+    ...missing,
+  ]);
+}
+
+function firstNode(config: LabConfig): LabConfig['nodes'][number] {
   const node = config.nodes[0];
   if (!node) throw new HotswapError('USAGE', 'lab: no nodes');
-  const hostId = imageId([], localTag);
-  if (!hostId)
-    throw new HotswapError('IMAGE_NOT_FOUND', `lab push: no image ${localTag} on the host engine`);
-  if (imageId(['-H', node.dockerHost], localTag) !== hostId) {
-    await runAsync('bash', [
-      '-c',
-      'set -o pipefail; docker save "$1" | docker -H "$2" load -q',
-      'push',
-      localTag,
-      node.dockerHost,
-    ]);
-  }
-  const { repo, tag } = repoAndTag(opts.as ?? localTag);
+  return node;
+}
+
+async function pushLoaded(localTag: string, as: string, config: LabConfig): Promise<PushedImage> {
+  const node = firstNode(config);
+  const { repo, tag } = repoAndTag(as);
   const tagRef = `${config.registry}/${repo}:${tag}`;
   dockerOn(node, ['tag', localTag, tagRef]);
   const out = await runAsync('docker', ['-H', node.dockerHost, 'push', tagRef]);
@@ -70,4 +75,28 @@ export async function pushImage(
     );
   }
   return { tagRef, digestRef: `${config.registry}/${repo}@${digest}` };
+}
+
+/**
+ * Pushes `localTag` (an image of the host's engine) to the lab registry as <repo>:<tag>, or
+ * as `as` when given; returns both references.
+ */
+export async function pushImage(
+  localTag: string,
+  opts: { as?: string; config?: LabConfig } = {},
+): Promise<PushedImage> {
+  const config = opts.config ?? labConfig();
+  await loadIntoFirstNode([localTag], config);
+  return pushLoaded(localTag, opts.as ?? localTag, config);
+}
+
+/** Several images at once: one save | load for all, then one push each. */
+export async function pushImages(
+  localTags: string[],
+  config: LabConfig = labConfig(),
+): Promise<PushedImage[]> {
+  await loadIntoFirstNode(localTags, config);
+  const out: PushedImage[] = [];
+  for (const tag of localTags) out.push(await pushLoaded(tag, tag, config));
+  return out;
 }
