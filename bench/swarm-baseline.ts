@@ -17,6 +17,7 @@
 // Needs the lab up (npm run lab:up; HOTSWAP_LAB_PREFIX/SUBNET as there). Leaves nothing behind:
 // the service carries a unique hotswap.scope label and is removed at the end.
 
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LoadGenerator, summarize } from '../src/assess/index.js';
 import type { Sample } from '../src/assess/index.js';
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     node: { type: 'string', default: '3' },
     'fault-after-ms': { type: 'string', default: '3000' },
     json: { type: 'boolean', default: false },
+    samples: { type: 'string' },
   },
 });
 
@@ -229,6 +231,19 @@ async function oneRun(
   await sleep(2_000);
   const perNodeSamples = await Promise.all(loads.map((l) => l.stop()));
   const all = perNodeSamples.flat();
+  if (values.samples) {
+    // Raw per-request samples (node, scheduled ms, latency, ok, error), plus the update start.
+    const rows = perNodeSamples.flatMap((samples, i) =>
+      samples.map(
+        (x) =>
+          `${i + 1},${x.at.toFixed(1)},${x.latencyMs.toFixed(1)},${x.ok},${x.error ?? x.status}`,
+      ),
+    );
+    writeFileSync(
+      `${values.samples}.run${run}.csv`,
+      `node,at,latency,ok,error\n${rows.join('\n')}\n`,
+    );
+  }
   const sum = summarize(all);
   const perNode = perNodeSamples.map((samples, i) => {
     const s = summarize(samples);
@@ -319,6 +334,14 @@ async function main(): Promise<void> {
           .map(([k, v]) => `${k}:${v}`)
           .join(' ')} |`,
     );
+    for (const p of r.perNode) {
+      const errors = Object.entries(p.errors)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(' ');
+      console.log(
+        `|   | ${p.node} | | ${p.sent} | ${p.failed} | | ${p.longestGapMs} | | | ${errors} |`,
+      );
+    }
     if (r.faultTimes)
       console.log(`|   | fault times | ${JSON.stringify(r.faultTimes)} | | | | | | | |`);
   }
