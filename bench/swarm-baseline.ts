@@ -19,7 +19,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LoadGenerator, summarize } from '../src/assess/index.js';
+import { summarize } from '../src/assess/index.js';
 import type { Sample } from '../src/assess/index.js';
 import {
   createHostService,
@@ -31,6 +31,7 @@ import {
   requireLab,
   restartNode,
   restoreNode,
+  startLabLoad,
   runningWith,
   updateState,
   waitRunning,
@@ -149,6 +150,15 @@ async function converge(
   return null;
 }
 
+/** fn's value, or `fallback` when it throws (a CLI call that timed out mid-election). */
+function tryOr<T, F>(fn: () => T, fallback: F): T | F {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
 async function waitUntil(fn: () => boolean, timeoutMs: number): Promise<number | null> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
@@ -169,18 +179,17 @@ async function oneRun(
   labels: { from: string; to: string },
   to: string,
 ): Promise<RunFigures> {
-  const loads = config.nodes.map(
-    (n) =>
-      new LoadGenerator({
-        url: `http://${n.address}:${PORT}/`,
-        ratePerSec: rate / config.nodes.length,
-        connections,
-        timeoutMs: 5_000,
-        maxDurationMs: CONVERGE_TIMEOUT_MS + 120_000,
-        allowHosts: [n.address],
-      }),
+  // In a child process: the docker CLI calls below block this one's event loop.
+  const load = await startLabLoad(
+    {
+      urls: config.nodes.map((n) => `http://${n.address}:${PORT}/`),
+      ratePerSec: rate / config.nodes.length,
+      connections,
+      timeoutMs: 5_000,
+      maxDurationMs: CONVERGE_TIMEOUT_MS + 120_000,
+    },
+    config,
   );
-  for (const l of loads) l.start();
   await sleep(2_000);
   const fault = values.fault ?? null;
   const faultTimes: Record<string, number | null> = {};
@@ -199,21 +208,20 @@ async function oneRun(
       );
     } else {
       killManager(faultNode, config);
+      // How long the other managers' API is unusable (raft elects a new leader if needed).
+      faultTimes['apiBackAfterMs'] = await waitUntil(
+        () => updateState(config, name) !== null,
+        120_000,
+      );
     }
     log(`${fault} node${faultNode} at +${faultAt - updateStart} ms`);
   })();
   const convergeMs = await converge(config, name, to, () => faultAt > 0);
   await faultDone;
-  const state = (() => {
-    try {
-      return updateState(config, name);
-    } catch {
-      return null;
-    }
-  })();
+  const state = tryOr(() => updateState(config, name), null);
   if (fault) {
     // What the running tasks look like with the node still gone, then bring it back.
-    faultTimes['runningWithNodeGone'] = runningWith(config, name, to).length;
+    faultTimes['runningWithNodeGone'] = tryOr(() => runningWith(config, name, to).length, null);
     faultTimes['faultAtMs'] = faultAt - updateStart;
     const back = Date.now();
     if (fault === 'cut') restoreNode(faultNode, config);
@@ -229,7 +237,7 @@ async function oneRun(
     log(`node${faultNode} back: ${JSON.stringify(faultTimes)} (${Date.now() - back} ms)`);
   }
   await sleep(2_000);
-  const perNodeSamples = await Promise.all(loads.map((l) => l.stop()));
+  const perNodeSamples = await load.stop();
   const all = perNodeSamples.flat();
   if (values.samples) {
     // Raw per-request samples (node, scheduled ms, latency, ok, error), plus the update start.
