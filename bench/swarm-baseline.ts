@@ -338,7 +338,7 @@ async function main(): Promise<void> {
       await sleep(2_000);
     }
   } finally {
-    removeScopedServices(config, scope);
+    await removeScopedServices(config, scope);
   }
   if (values.json) {
     console.log(JSON.stringify({ rate, connections, results }));
