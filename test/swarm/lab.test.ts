@@ -173,3 +173,36 @@ test('a killed manager: its tasks keep serving, the others keep quorum, restartN
       `${readyMs} ms, its task serving again after ${servesMs} ms`,
   );
 });
+
+test("hotswap's proxy image, pulled by digest from the lab registry, opens its control socket", async () => {
+  const entry = Object.entries(labImages(config)).find(([tag]) => tag.startsWith('hotswap-proxy:'));
+  assert.ok(entry, 'lab:up pushed a hotswap-proxy image');
+  const node2 = config.nodes[1]!; // node2 pulls it (node1 only pushed it)
+  const name = `${scope}-proxy`;
+  dockerOn(node2, [
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    `hotswap.scope=${scope}`,
+    entry[1].digestRef,
+  ]);
+  try {
+    const probe = [
+      'exec',
+      name,
+      '/usr/local/bin/node',
+      '-e',
+      "require('net').connect('/run/hotswap/control.sock').on('connect', () => process.exit(0)).on('error', () => process.exit(1))",
+    ];
+    const ms = await until(
+      'the control socket answers',
+      () => dockerOn(node2, probe, { allowFail: true }).status === 0,
+      30_000,
+    );
+    console.log(`proxy container on node2: control socket answering after ${ms} ms`);
+  } finally {
+    dockerOn(node2, ['rm', '-f', name], { allowFail: true });
+  }
+});
