@@ -171,5 +171,7 @@ export function instanceRequest(spec: ServiceSpec, revision: RevisionRecord): In
     ...(spec.reload ? { files: instanceFiles(spec) } : {}),
     // The service's current limits, not the revision's: resources change live, outside revisions.
     ...(spec.resources ? { resources: spec.resources } : {}),
+    ...(rev.placement ? { placement: rev.placement } : {}),
+    startDeadlineMs: spec.health.deadlineMs,
   };
 }

@@ -1,7 +1,7 @@
 // The contract between the controller and a runtime backend. A backend runs instances of
 // revisions and reports where they listen; it knows nothing of strategies or traffic.
 
-import type { HardeningSpec, ResourcesSpec, VolumeSpec } from '../spec/types.js';
+import type { HardeningSpec, PlacementSpec, ResourcesSpec, VolumeSpec } from '../spec/types.js';
 
 export interface ImageInfo {
   /** Image id (sha256:...) — the content digest of the local image config. */
@@ -38,6 +38,10 @@ export interface InstanceRequest {
   resources?: ResourcesSpec;
   /** Copied in after the container is created, before it starts (reload files, issue 16). */
   files?: InstanceFile[];
+  /** Cluster placement (issue 17); a single-host backend ignores it. */
+  placement?: PlacementSpec;
+  /** How long a cluster backend may wait for a node to run the instance (the health deadline). */
+  startDeadlineMs?: number;
 }
 
 /** A file written into a container at an absolute path; parent folders are created. */
@@ -107,6 +111,16 @@ export interface Runtime {
   updateResources?(id: string, resources: ResourcesSpec): Promise<void>;
   /** Log text as it is written, until the instance stops or the signal aborts. */
   followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
+  /**
+   * An http or tcp check of an instance address, for backends whose addresses the daemon cannot
+   * reach itself (Swarm: overlay IPs, checked from a proxy on the overlay). Absent: the daemon
+   * connects to the address directly.
+   */
+  reach?(
+    check: { type: 'http'; path: string } | { type: 'tcp' },
+    address: string,
+    timeoutMs: number,
+  ): Promise<{ ok: boolean; detail: string }>;
   /** One CPU/memory reading of a running instance (Docker stats); null when it is gone. Optional: fakes may leave it out. */
   instanceUsage?(id: string): Promise<InstanceUsage | null>;
 }

@@ -1,6 +1,7 @@
 // `<home>/config.yaml`: the daemon's own settings (not a deployer's spec). This module reads the
 // `api` section (remote listener), `policy.allowedHostPaths` and `metrics.listen` (Prometheus
-// endpoint; env HOTSWAP_METRICS_LISTEN overrides it); other keys are left to their owners.
+// endpoint; env HOTSWAP_METRICS_LISTEN overrides it) and `runtime` (Docker or Swarm, issue 17);
+// other keys are left to their owners.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
@@ -8,6 +9,7 @@ import { HotswapError } from '../errors.js';
 import { parseListen, type ListenAddress } from '../spec/listen.js';
 import { invalidDoc, parseYamlDoc } from './yaml-doc.js';
 import type { ContainerPolicy } from './container-policy.js';
+import { RuntimeSection, type RuntimeConfig } from './runtime-config.js';
 
 const ApiSection = z.strictObject({
   listen: z.string({ error: 'expected an address like "127.0.0.1:7443"' }),
@@ -33,6 +35,7 @@ const ConfigFile = z.looseObject({
   api: ApiSection.optional(),
   policy: PolicySection.optional(),
   metrics: MetricsSection.optional(),
+  runtime: RuntimeSection.optional(),
 });
 
 /** Overrides `metrics.listen` of config.yaml. */
@@ -50,6 +53,8 @@ export interface DaemonConfig {
   containerPolicy: ContainerPolicy;
   /** TCP address of the Prometheus endpoint (GET /metrics); null = none. */
   metricsListen: ListenAddress | null;
+  /** Which backend runs instances (issue 17); default the local Docker engine. */
+  runtime: RuntimeConfig;
 }
 
 /** Reads `<home>/config.yaml` (absent = defaults); errors name file:line:col and the field. */
@@ -61,6 +66,7 @@ export function loadConfig(home: string): DaemonConfig {
       api: null,
       containerPolicy: { allowedHostPaths: [] },
       metricsListen: metricsFromEnv(),
+      runtime: { type: 'docker' },
     };
   }
   const { data, problem } = parseYamlDoc(
@@ -80,8 +86,9 @@ export function loadConfig(home: string): DaemonConfig {
       throw invalidDoc(file, 'hotswap config', [problem(['metrics', 'listen'], parsed)]);
     metricsListen = parsed;
   }
+  const runtime = data.runtime ?? { type: 'docker' };
   const api = data.api;
-  if (!api) return { file, api: null, containerPolicy, metricsListen };
+  if (!api) return { file, api: null, containerPolicy, metricsListen, runtime };
   const listen = parseListen(api.listen);
   if (typeof listen === 'string')
     throw invalidDoc(file, 'hotswap config', [problem(['api', 'listen'], listen)]);
@@ -91,6 +98,7 @@ export function loadConfig(home: string): DaemonConfig {
     api: { listen, tls: api.tls ? { cert: abs(api.tls.cert), key: abs(api.tls.key) } : null },
     containerPolicy,
     metricsListen,
+    runtime,
   };
 }
 

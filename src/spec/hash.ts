@@ -21,6 +21,8 @@ export function configHash(service: ServiceSpec): string {
     // issue 14; undefined (left out of the JSON) when unused, so older hashes do not change
     hardening: service.hardening,
     secrets: service.secretEnv,
+    // issue 17: where instances may run is what they are on a cluster; undefined when unused
+    placement: service.placement,
   };
   return createHash('sha256').update(canonicalJson(revision)).digest('hex').slice(0, 16);
 }

@@ -26,6 +26,7 @@ import type {
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
 import { normalizeResources } from './resources.js';
+import { normalizePlacement } from './placement.js';
 import { normalizeAutoscale } from './autoscale.js';
 import { checkKinds, healthCheck, startupPhase } from './health-probes.js';
 import { normalizeHardening, secretFromFile, type EnvFromFile } from './hardening.js';
@@ -93,6 +94,7 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     ...hardeningAndSecrets(ctx, raw),
     ...resourcesOf(ctx, raw),
     ...autoscaleOf(ctx, raw),
+    ...normalizePlacement(raw.placement),
   };
 }
 

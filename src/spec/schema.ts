@@ -18,6 +18,7 @@ import { handoffField } from './handoff.js';
 import { probeFields } from './health-probes.js';
 import { resourcesField } from './resources.js';
 import { autoscaleField } from './autoscale.js';
+import { placementField } from './placement.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -644,6 +645,7 @@ export const serviceSchema = z.strictObject(
     ...handoffField,
     ...resourcesField,
     ...autoscaleField(duration),
+    ...placementField,
   },
   expecting('a mapping of service settings'),
 );

@@ -168,6 +168,15 @@ export interface ServiceSpec {
   resources?: ResourcesSpec;
   /** replicas is then the starting count; the autoscaler owns it afterwards. */
   autoscale?: AutoscaleSpec;
+  /** Cluster placement (Swarm backend, issue 17); absent: anywhere. */
+  placement?: PlacementSpec;
+}
+
+/** Swarm placement: constraints as Swarm writes them, and the node attribute to spread over. */
+export interface PlacementSpec {
+  constraints: string[];
+  /** node.id, node.hostname or node.labels.<name>. */
+  spread: string;
 }
 
 export type HandoffEndpoint = { type: 'http'; path: string } | { type: 'exec'; command: string[] };
