@@ -40,7 +40,7 @@ const VARIANTS: Variant[] = [
   { tag: 'bad', env: { VERSION: 'bad', HEALTH_FAIL: '1' } },
 ];
 
-const NODE_IN_IMAGE = '/usr/local/bin/node';
+export const NODE_IN_IMAGE = '/usr/local/bin/node';
 const HASH_LABEL = 'hotswap.fixture.hash';
 
 /** The repository root: the first folder above this file holding hotswap's package.json. */
@@ -123,18 +123,17 @@ function variantHash(v: Variant, app: { name: string; data: Buffer }[], libs: st
   return h.digest('hex').slice(0, 16);
 }
 
-function* contextEntries(
-  app: { name: string; data: Buffer }[],
-  libs: string[],
-  dockerfiles: Map<string, string>,
-): Generator<TarEntry> {
-  const dirs = new Set<string>(['rootfs/', 'rootfs/app/', 'rootfs/usr/local/bin/']);
+/**
+ * The rootfs/ part every FROM-scratch node image shares: the folders, /tmp, the node binary at
+ * /usr/local/bin/node and its libraries at their absolute paths (also used by proxy-image.ts).
+ */
+export function* nodeRuntimeEntries(libs: string[], extraDirs: string[] = []): Generator<TarEntry> {
+  const dirs = new Set<string>(['rootfs/', 'rootfs/usr/local/bin/', ...extraDirs]);
   for (const lib of libs) {
     const parts = dirname(lib).split('/').filter(Boolean);
     for (let i = 1; i <= parts.length; i++) dirs.add(`rootfs/${parts.slice(0, i).join('/')}/`);
   }
   for (const name of ['rootfs/usr/', 'rootfs/usr/local/']) dirs.add(name);
-  for (const [name, text] of dockerfiles) yield { name, data: text };
   for (const d of [...dirs].sort()) yield { name: d, type: 'directory' };
   yield { name: 'rootfs/tmp/', type: 'directory', mode: 0o1777 };
   // Files are read when the tar stream reaches them (the node binary is ~100 MB).
@@ -142,6 +141,15 @@ function* contextEntries(
   for (const lib of libs) {
     yield { name: `rootfs${lib}`, data: readFileSync(lib), mode: statSync(lib).mode & 0o777 };
   }
+}
+
+function* contextEntries(
+  app: { name: string; data: Buffer }[],
+  libs: string[],
+  dockerfiles: Map<string, string>,
+): Generator<TarEntry> {
+  for (const [name, text] of dockerfiles) yield { name, data: text };
+  yield* nodeRuntimeEntries(libs, ['rootfs/app/']);
   for (const f of app) yield { name: `rootfs/app/${f.name}`, data: f.data, mode: 0o644 };
 }
 

@@ -1,104 +1,146 @@
-// Builds hotswap's proxy as an image, offline, the way the fixtures are built (issue 17): FROM
-// scratch with the host's node binary, the libraries `ldd` lists for it, and the compiled proxy
-// (dist/src/proxy/bin.js and every module it imports, found by following its imports; the proxy
-// needs no npm package). Tag hotswap-proxy:<hash of the inputs>; an image with that tag is not
-// rebuilt. The Swarm backend starts it as a global service (src/runtime/swarm/proxy-service.ts).
-//   node dist/scripts/proxy-image.js        prints the tag
+// Builds hotswap's proxy image, hotswap-proxy:<version>, the same offline way as the fixtures
+// (scripts/fixture-images.ts): FROM scratch, the host's node binary and the libraries `ldd`
+// lists, and the compiled project (dist/src, no tests; the proxy needs no npm package). Used
+// where the proxy runs as a container, e.g. a global service on a Swarm (issue 17).
+//   docker run hotswap-proxy:<v>            # node dist/src/proxy/bin.js --control … --state …
+//   docker run hotswap-proxy:<v> <other entry.js> [args]   # the ENTRYPOINT is node alone
+// An image whose hotswap.image.hash label matches the inputs is not rebuilt.
+
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
+import { HotswapError } from '../src/errors.js';
+import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { DockerClient, tarChunks } from '../src/runtime/index.js';
 import type { TarEntry } from '../src/runtime/index.js';
-import { repoRoot, sharedLibraries } from './fixture-images.js';
+import { NODE_IN_IMAGE, nodeRuntimeEntries, repoRoot, sharedLibraries } from './fixture-images.js';
 
 export const PROXY_REPO = 'hotswap-proxy';
-const NODE_IN_IMAGE = '/usr/local/bin/node';
-const ROOT_IN_IMAGE = 'hotswap';
+/** Inside the image: the project's root (dist/src/… below it). */
+export const PROXY_APP_DIR = '/hotswap';
+export const PROXY_CONTROL_SOCKET = '/run/hotswap/control.sock';
+export const PROXY_STATE_FILE = '/var/lib/hotswap/routes.json';
+const HASH_LABEL = 'hotswap.image.hash';
 
-/** The compiled files bin.js needs, relative to the repository root (dist/src/...). */
-export function proxyFiles(root: string = repoRoot()): string[] {
-  const seen = new Set<string>();
-  const visit = (file: string): void => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g))
-      visit(resolve(dirname(file), m[1]!));
-  };
-  visit(join(root, 'dist', 'src', 'proxy', 'bin.js'));
-  return [...seen].map((f) => relative(root, f)).sort();
+export interface BuildProxyImageOptions {
+  log?: (line: string) => void;
+  socketPath?: string;
+  force?: boolean;
 }
 
-function dockerfile(hash: string): string {
+function projectVersion(root: string): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
+
+/** dist/src's runtime files (no tests, no source maps), relative to the project root. */
+function distFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.js') && !name.endsWith('.test.js')) out.push(relative(root, p));
+    }
+  };
+  const dist = join(root, 'dist', 'src');
+  try {
+    walk(dist);
+  } catch {
+    throw new HotswapError('NOT_FOUND', `no ${dist}: run npm run build first`);
+  }
+  if (!out.includes('dist/src/proxy/bin.js')) {
+    throw new HotswapError(
+      'NOT_FOUND',
+      `no dist/src/proxy/bin.js under ${root}: run npm run build`,
+    );
+  }
+  return out;
+}
+
+function dockerfile(version: string, hash: string): string {
+  const cmd = [
+    ...PROXY_NODE_FLAGS,
+    `${PROXY_APP_DIR}/dist/src/proxy/bin.js`,
+    '--control',
+    PROXY_CONTROL_SOCKET,
+    '--state',
+    PROXY_STATE_FILE,
+  ];
   return [
     'FROM scratch',
     'COPY rootfs/ /',
-    `LABEL hotswap.proxy-image=${hash}`,
-    `ENTRYPOINT ["${NODE_IN_IMAGE}","/${ROOT_IN_IMAGE}/dist/src/proxy/bin.js"]`,
+    `WORKDIR ${PROXY_APP_DIR}`,
+    `LABEL hotswap.image=proxy hotswap.version=${version} ${HASH_LABEL}=${hash}`,
+    `ENTRYPOINT ["${NODE_IN_IMAGE}"]`,
+    `CMD ${JSON.stringify(cmd)}`,
     '',
   ].join('\n');
 }
 
-function* context(
+function* contextEntries(
   root: string,
   files: string[],
   libs: string[],
-  hash: string,
+  text: string,
 ): Generator<TarEntry> {
-  yield { name: 'Dockerfile', data: dockerfile(hash) };
+  yield { name: 'Dockerfile', data: text };
   const dirs = new Set<string>([
-    'rootfs/',
-    'rootfs/usr/',
-    'rootfs/usr/local/',
-    'rootfs/usr/local/bin/',
+    `rootfs${PROXY_APP_DIR}/`,
+    'rootfs/run/',
+    'rootfs/run/hotswap/',
+    'rootfs/var/',
+    'rootfs/var/lib/',
+    'rootfs/var/lib/hotswap/',
   ]);
-  const addDirs = (path: string): void => {
-    const parts = dirname(path).split('/').filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) dirs.add(`rootfs/${parts.slice(0, i).join('/')}/`);
+  for (const f of files) {
+    const parts = f.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      dirs.add(`rootfs${PROXY_APP_DIR}/${parts.slice(0, i).join('/')}/`);
+    }
+  }
+  yield* nodeRuntimeEntries(libs, [...dirs]);
+  // The package.json says "type": "module", which dist/ needs.
+  yield {
+    name: `rootfs${PROXY_APP_DIR}/package.json`,
+    data: readFileSync(join(root, 'package.json')),
   };
-  for (const lib of libs) addDirs(lib);
-  for (const f of files) addDirs(`/${ROOT_IN_IMAGE}/${f}`);
-  for (const d of [...dirs].sort()) yield { name: d, type: 'directory' };
-  yield { name: 'rootfs/tmp/', type: 'directory', mode: 0o1777 };
-  yield { name: `rootfs${NODE_IN_IMAGE}`, data: readFileSync(process.execPath), mode: 0o755 };
-  for (const lib of libs) yield { name: `rootfs${lib}`, data: readFileSync(lib), mode: 0o755 };
-  for (const f of files)
-    yield { name: `rootfs/${ROOT_IN_IMAGE}/${f}`, data: readFileSync(join(root, f)), mode: 0o644 };
-}
-
-/** Builds (or finds) the proxy image on the engine; resolves with its tag. */
-export async function buildProxyImage(
-  opts: { socketPath?: string; log?: (line: string) => void } = {},
-): Promise<string> {
-  const root = repoRoot();
-  const files = proxyFiles(root);
-  const libs = sharedLibraries(process.execPath);
-  const h = createHash('sha256').update(`node ${process.version}\nlibs ${libs.join(' ')}\n`);
-  for (const f of files) h.update(`${f}\n`).update(readFileSync(join(root, f)));
-  const hash = h.digest('hex').slice(0, 12);
-  const tag = `${PROXY_REPO}:${hash}`;
-  const client = new DockerClient({ socketPath: opts.socketPath });
-  try {
-    if (await client.images.find(tag)) return tag;
-    const t0 = Date.now();
-    await client.images.build(Readable.from(tarChunks(context(root, files, libs, hash))), {
-      tags: [tag],
-    });
-    opts.log?.(
-      `built ${tag} (${files.length} files) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-    );
-    return tag;
-  } finally {
-    await client.close();
+  for (const f of files) {
+    yield { name: `rootfs${PROXY_APP_DIR}/${f}`, data: readFileSync(join(root, f)), mode: 0o644 };
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+/** Builds hotswap-proxy:<version> (skipped when up to date); resolves with its tag. */
+export async function buildProxyImage(opts: BuildProxyImageOptions = {}): Promise<string> {
+  const log = opts.log ?? (() => undefined);
+  const root = repoRoot();
+  const version = projectVersion(root);
+  const tag = `${PROXY_REPO}:${version}`;
+  const files = distFiles(root);
+  const libs = sharedLibraries(process.execPath);
+  const h = createHash('sha256');
+  h.update(`node ${process.version}\nlibs ${libs.join(' ')}\n${dockerfile(version, '<hash>')}`);
+  for (const f of files) h.update(`file ${f}\n`).update(readFileSync(join(root, f)));
+  const hash = h.digest('hex').slice(0, 16);
+  const client = new DockerClient({ socketPath: opts.socketPath });
   try {
-    console.log(await buildProxyImage({ log: (l) => console.error(l) }));
-  } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
+    const existing = await client.images.find(tag);
+    if (!opts.force && existing?.Config?.Labels?.[HASH_LABEL] === hash) {
+      log(`${tag} is up to date (hash ${hash})`);
+      return tag;
+    }
+    const started = Date.now();
+    log(`building ${tag} (hash ${hash}, ${files.length} files of dist/src)`);
+    const id = await client.images.build(
+      Readable.from(tarChunks(contextEntries(root, files, libs, dockerfile(version, hash)))),
+      { tags: [tag] },
+    );
+    log(`built ${tag} ${id.slice(0, 19)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (existing && existing.Id !== id)
+      await client.images.remove(existing.Id).catch(() => undefined);
+    return tag;
+  } finally {
+    await client.close();
   }
 }

@@ -5,6 +5,7 @@
 // bearer token. The token travels as a Swarm secret, mounted in the task as a file.
 import { createHash } from 'node:crypto';
 import { HotswapError } from '../../errors.js';
+import { PROXY_NODE_FLAGS } from '../../proxy/node-flags.js';
 import { LABEL_MANAGED, LABEL_SCOPE } from '../docker/labels.js';
 import type { PortConfig, ServiceSpec, SwarmApi, SwarmNode, SwarmService } from './api.js';
 import { pinnedImage } from './images.js';
@@ -31,7 +32,7 @@ export interface ProxyTaskEndpoint {
 }
 
 const TOKEN_FILE = 'hotswap-proxy-token';
-const NODE_BIN = '/usr/local/bin/node';
+/** The image's layout (scripts/proxy-image.ts): ENTRYPOINT node, the project under /hotswap. */
 const PROXY_BIN = '/hotswap/dist/src/proxy/bin.js';
 
 export function proxyServiceName(scope: string): string {
@@ -55,14 +56,13 @@ export function proxyServiceSpec(
       ContainerSpec: {
         Image: opts.image,
         Labels: labels,
-        Command: [
-          NODE_BIN,
-          '--max-semi-space-size=16',
+        Args: [
+          ...PROXY_NODE_FLAGS,
           PROXY_BIN,
           '--control',
-          '/tmp/hotswap-proxy/control.sock',
+          '/run/hotswap/control.sock',
           '--state',
-          '/tmp/hotswap-proxy/routes.json',
+          '/var/lib/hotswap/routes.json',
           '--control-tcp',
           `0.0.0.0:${opts.controlPort}`,
           '--token-file',
@@ -163,8 +163,8 @@ function sameProxy(existing: SwarmService, spec: ServiceSpec): boolean {
     JSON.stringify(s.EndpointSpec?.Ports?.map((p) => p.PublishedPort));
   return (
     a.TaskTemplate.ContainerSpec.Image === spec.TaskTemplate.ContainerSpec.Image &&
-    JSON.stringify(a.TaskTemplate.ContainerSpec.Command) ===
-      JSON.stringify(spec.TaskTemplate.ContainerSpec.Command) &&
+    JSON.stringify(a.TaskTemplate.ContainerSpec.Args) ===
+      JSON.stringify(spec.TaskTemplate.ContainerSpec.Args) &&
     a.TaskTemplate.ContainerSpec.Secrets?.[0]?.SecretName ===
       spec.TaskTemplate.ContainerSpec.Secrets?.[0]?.SecretName &&
     ports(a) === ports(spec)
