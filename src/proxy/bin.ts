@@ -4,6 +4,7 @@
 //     [--control-tcp host:port --token-file <file>]   (a proxy task on a Swarm node, issue 17)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { setBackendScope } from './core/validate.js';
 import { runProxy } from './main.js';
 
 const { values } = parseArgs({
@@ -30,6 +31,8 @@ if (values['control-tcp']) {
   }
   const token = readFileSync(tokenFile, 'utf8').trim();
   controlTcp = { host: m[1]!, port: Number(m[2]), token };
+  // A proxy task on a Swarm routes to task IPs on the overlay, not to 127.0.0.1.
+  setBackendScope('private');
 }
 const proxy = await runProxy({
   controlSocket: values.control,

@@ -63,13 +63,38 @@ export function parseListen(value: unknown, field = 'listen'): ListenAddress {
   return { host, port: port(value.slice(colon + 1), field) };
 }
 
-/** Backends live on this host only: the proxy never sends traffic elsewhere. */
+/**
+ * Where backends may be: `local` (the default), on this host only, so the proxy never sends
+ * traffic elsewhere; `private`, also private IPv4 addresses (RFC 1918), for a proxy task on a
+ * Swarm whose instances are task IPs on an overlay network (issue 17).
+ */
+export type BackendScope = 'local' | 'private';
+let backendScope: BackendScope = 'local';
+
+export function setBackendScope(scope: BackendScope): void {
+  backendScope = scope;
+}
+
+const PRIVATE_V4 = /^(10\.\d{1,3}|172\.(1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}:/;
+
 export function backendAddress(value: unknown, field = 'address'): string {
-  if (typeof value !== 'string' || !value.startsWith('127.0.0.1:')) {
-    throw rejected(field, 'must be "127.0.0.1:port"');
+  if (typeof value === 'string' && value.startsWith('127.0.0.1:')) {
+    port(value.slice('127.0.0.1:'.length), field);
+    return value;
   }
-  port(value.slice('127.0.0.1:'.length), field);
-  return value;
+  if (backendScope === 'private' && typeof value === 'string' && PRIVATE_V4.test(value)) {
+    const octets = value.slice(0, value.lastIndexOf(':')).split('.').map(Number);
+    if (octets.every((o) => o <= 255)) {
+      port(value.slice(value.lastIndexOf(':') + 1), field);
+      return value;
+    }
+  }
+  throw rejected(
+    field,
+    backendScope === 'private'
+      ? 'must be "127.0.0.1:port" or a private IPv4 address and port'
+      : 'must be "127.0.0.1:port"',
+  );
 }
 
 export function backendInput(value: unknown, field = 'body'): Omit<Backend, 'state'> {

@@ -30,6 +30,7 @@ import { instanceServiceSpec, nameSafe } from './service-spec.js';
 import { spreadConstraints } from './spread.js';
 import { latestTask, taskReason, toInstance } from './tasks.js';
 import { assertManager } from './manager-check.js';
+import { LABEL_ROLE } from './proxy-service.js';
 
 /** An HTTP or TCP check of an address on the overlay, run where the overlay is reachable. */
 export type Reach = (
@@ -189,7 +190,8 @@ export class SwarmRuntime implements Runtime {
     const labels: Record<string, string> = { ...this.scopeLabels };
     if (filter.service !== undefined) labels[LABEL_SERVICE] = filter.service;
     if (filter.revision !== undefined) labels[LABEL_REVISION] = String(filter.revision);
-    const services = await this.api.services(labels);
+    // The proxy service carries the home's labels too, but it is no instance.
+    const services = (await this.api.services(labels)).filter(isInstanceService);
     if (services.length === 0) return [];
     const [tasks, nodes, networkId] = await Promise.all([
       this.api.tasks({ service: services.map((s) => s.ID) }),
@@ -296,7 +298,7 @@ export class SwarmRuntime implements Runtime {
   private async findService(id: string): Promise<SwarmService | null> {
     try {
       const s = await this.api.inspectService(id);
-      return s.Spec.Labels[LABEL_SCOPE] === this.scope ? s : null;
+      return s.Spec.Labels[LABEL_SCOPE] === this.scope && isInstanceService(s) ? s : null;
     } catch (err) {
       if (err instanceof HotswapError && err.code === 'NOT_FOUND') return null;
       throw err;
@@ -315,6 +317,10 @@ export class SwarmRuntime implements Runtime {
       nodeDown: task?.NodeID !== undefined && down.has(task.NodeID),
     });
   }
+}
+
+function isInstanceService(s: SwarmService): boolean {
+  return LABEL_SERVICE in s.Spec.Labels && !(LABEL_ROLE in s.Spec.Labels);
 }
 
 function downNodes(nodes: SwarmNode[]): Set<string> {
