@@ -11,3 +11,13 @@ export { cutNode, killManager, nodeStatus, restartNode, restoreNode } from './no
 export { engineAnswers } from './dockerd.js';
 export { registryAnswers } from './registry.js';
 export { dockerOn, nodeRows, nodeStatuses, swarmInfo, SWARM_ADDR_POOL } from './swarm.js';
+export {
+  anyManager,
+  createHostService,
+  removeScopedServices,
+  runningWith,
+  serviceTasks,
+  updateState,
+  waitRunning,
+} from './services.js';
+export type { HostServiceOptions, TaskRow } from './services.js';

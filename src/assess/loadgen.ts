@@ -15,6 +15,11 @@ export interface LoadOptions {
   /** Hard stop, whatever the caller does. */
   maxDurationMs?: number;
   maxRequests?: number;
+  /**
+   * Non-loopback hosts the caller vouches for: addresses in network namespaces it made itself
+   * (the Swarm lab's node addresses, test/helpers/lab.ts). Anything else is refused.
+   */
+  allowHosts?: readonly string[];
 }
 
 export interface Sample {
@@ -42,7 +47,8 @@ export class LoadGenerator {
 
   constructor(private readonly opts: LoadOptions) {
     this.target = new URL(opts.url);
-    if (!['127.0.0.1', 'localhost', '[::1]'].includes(this.target.hostname)) {
+    const allowed = ['127.0.0.1', 'localhost', '[::1]', ...(opts.allowHosts ?? [])];
+    if (!allowed.includes(this.target.hostname)) {
       throw new Error(`load is only sent to loopback, not ${this.target.hostname}`);
     }
   }
