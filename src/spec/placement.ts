@@ -20,17 +20,14 @@ export const placementField = {
           .array(
             z
               .string(expecting('a constraint like "node.labels.zone==a"'))
-              .regex(
-                CONSTRAINT,
-                'expected a constraint like "node.labels.zone==a" or "node.role!=manager"',
-              ),
+              .regex(CONSTRAINT, 'a constraint like "node.labels.zone==a" or "node.role!=manager"'),
             expecting('a list of constraints like "node.labels.zone==a"'),
           )
           .default([])
           .meta({ description: 'Swarm placement constraints; every one must hold on the node.' }),
         spread: z
           .string(expecting('"node" or "node.labels.<name>"'))
-          .regex(SPREAD, 'expected "node", "node.hostname" or "node.labels.<name>"')
+          .regex(SPREAD, '"node", "node.hostname" or "node.labels.<name>"')
           .default('node')
           .meta({
             description: "Instances of a revision are spread over this node attribute's values.",
