@@ -69,7 +69,8 @@ export function swarmHome(
       return hotswap(home, ['up', '-f', file]);
     },
     async down() {
-      await hotswap(home, ['down', '--timeout', '90s']);
+      const r = await hotswap(home, ['down', '--timeout', '90s']);
+      if (r.code !== 0) console.log(`hotswap down (exit ${r.code}): ${r.stderr}${r.stdout}`);
       for (const s of await api.services([`${LABEL_SCOPE}=${scope}`]).catch(() => []))
         await api.removeService(s.ID).catch(() => undefined);
       await client.close();

@@ -37,8 +37,16 @@ export interface ClusterHealth extends ProxyHealth {
 /** Control calls to a proxy on another node; short, so a cut-off node costs little. */
 const CALL_TIMEOUT_MS = 4_000;
 
+interface Member {
+  endpoint: ProxyEndpoint;
+  client: ProxyClient;
+  /** Rejects when the proxy leaves the set (its node went down): calls to it stop waiting. */
+  gone: Promise<never>;
+  leave: () => void;
+}
+
 export class ClusterRouter implements Router {
-  private proxies = new Map<string, { endpoint: ProxyEndpoint; client: ProxyClient }>();
+  private proxies = new Map<string, Member>();
 
   constructor(
     private readonly token: string,
@@ -47,7 +55,7 @@ export class ClusterRouter implements Router {
 
   /** Replaces the set of proxies; returns those that were not there before. */
   setEndpoints(endpoints: readonly ProxyEndpoint[]): ProxyEndpoint[] {
-    const next = new Map<string, { endpoint: ProxyEndpoint; client: ProxyClient }>();
+    const next = new Map<string, Member>();
     const joined: ProxyEndpoint[] = [];
     for (const e of endpoints) {
       const known = this.proxies.get(e.id);
@@ -56,17 +64,26 @@ export class ClusterRouter implements Router {
         continue;
       }
       joined.push(e);
-      next.set(e.id, {
-        endpoint: e,
-        client: new ProxyClient({
-          socketPath: `tcp://${e.host}:${e.port}`,
-          tcp: { host: e.host, port: e.port, token: this.token },
-          timeoutMs: CALL_TIMEOUT_MS,
-        }),
-      });
+      next.set(e.id, this.member(e));
     }
+    for (const [id, m] of this.proxies) if (!next.has(id)) m.leave();
     this.proxies = next;
     return joined;
+  }
+
+  private member(e: ProxyEndpoint): Member {
+    let leave: () => void = () => undefined;
+    const gone = new Promise<never>((_, reject) => {
+      leave = () =>
+        reject(new HotswapError('PROXY_UNAVAILABLE', `the proxy on ${e.node} left (node down)`));
+    });
+    gone.catch(() => undefined); // nobody may be waiting when it leaves
+    const client = new ProxyClient({
+      socketPath: `tcp://${e.host}:${e.port}`,
+      tcp: { host: e.host, port: e.port, token: this.token },
+      timeoutMs: CALL_TIMEOUT_MS,
+    });
+    return { endpoint: e, client, gone, leave };
   }
 
   endpoints(): ProxyEndpoint[] {
@@ -184,7 +201,9 @@ export class ClusterRouter implements Router {
   private async all<T>(what: string, call: (c: ProxyClient) => Promise<T>): Promise<T[]> {
     const all = [...this.proxies.values()];
     if (all.length === 0) throw new HotswapError('PROXY_UNAVAILABLE', this.noneAnswered());
-    const results = await Promise.allSettled(all.map((p) => call(p.client)));
+    const results = await Promise.allSettled(
+      all.map((p) => Promise.race([call(p.client), p.gone])),
+    );
     const ok: T[] = [];
     const missed: string[] = [];
     for (const [i, r] of results.entries()) {

@@ -1,6 +1,8 @@
 // The Swarm endpoints of the Engine API that the Swarm backend uses, typed to the fields it
 // reads: info (is this a manager?), nodes, networks, services, tasks, secrets, distribution.
 // The transport (and its error mapping) is the Docker backend's DockerClient.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HotswapError } from '../../errors.js';
 import type { DockerClient } from '../docker/client.js';
 import { labelFilters, type LabelSelector } from '../docker/labels.js';
 
@@ -91,6 +93,30 @@ export interface SwarmService {
   Spec: ServiceSpec;
 }
 
+/**
+ * Errors of a Swarm that is electing a leader (a manager was lost): the call is made again, for
+ * up to TRANSIENT_MS. With 3 managers a re-election takes seconds; a lost quorum outlasts this.
+ */
+const TRANSIENT =
+  /rpc error|raft|does not have a leader|lost leader|DeadlineExceeded|context deadline exceeded/i;
+const TRANSIENT_MS = 45_000;
+
+export function isTransient(err: unknown): boolean {
+  return err instanceof HotswapError && err.code === 'DOCKER_API' && TRANSIENT.test(err.message);
+}
+
+async function retrying<T>(call: () => Promise<T>, budgetMs = TRANSIENT_MS): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let wait = 250; ; wait = Math.min(2_000, wait * 2)) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() + wait > deadline) throw err;
+      await sleep(wait);
+    }
+  }
+}
+
 export class SwarmApi {
   constructor(readonly client: DockerClient) {}
 
@@ -99,7 +125,7 @@ export class SwarmApi {
   }
 
   nodes(): Promise<SwarmNode[]> {
-    return this.client.json<SwarmNode[]>({ path: '/nodes' });
+    return retrying(() => this.client.json<SwarmNode[]>({ path: '/nodes' }));
   }
 
   async networkId(name: string): Promise<string | null> {
@@ -126,44 +152,73 @@ export class SwarmApi {
     return r.Id;
   }
 
-  async createService(spec: ServiceSpec): Promise<string> {
-    const r = await this.client.json<{ ID: string }>({
-      method: 'POST',
-      path: '/services/create',
-      body: spec,
+  /** A create that failed in a re-election may have been applied: then its service is found. */
+  createService(spec: ServiceSpec): Promise<string> {
+    return retrying(async () => {
+      try {
+        const r = await this.client.json<{ ID: string }>({
+          method: 'POST',
+          path: '/services/create',
+          body: spec,
+        });
+        return r.ID;
+      } catch (err) {
+        if (!isTransient(err)) throw err;
+        const made = await this.serviceNamed(spec.Name).catch(() => null);
+        if (made !== null) return made;
+        throw err;
+      }
     });
-    return r.ID;
+  }
+
+  private async serviceNamed(name: string): Promise<string | null> {
+    const list = await this.client.json<SwarmService[]>({
+      path: '/services',
+      query: { filters: JSON.stringify({ name: [name] }) },
+    });
+    return list.find((x) => x.Spec.Name === name)?.ID ?? null;
   }
 
   inspectService(id: string): Promise<SwarmService> {
-    return this.client.json<SwarmService>({ path: `/services/${encodeURIComponent(id)}` });
+    return retrying(() =>
+      this.client.json<SwarmService>({ path: `/services/${encodeURIComponent(id)}` }),
+    );
   }
 
+  /** Versioned: a retry after an applied update fails with "update out of sequence". */
   async updateService(id: string, version: number, spec: ServiceSpec): Promise<void> {
-    await this.client.request({
-      method: 'POST',
-      path: `/services/${encodeURIComponent(id)}/update`,
-      query: { version },
-      body: spec,
-    });
+    await retrying(() =>
+      this.client.request({
+        method: 'POST',
+        path: `/services/${encodeURIComponent(id)}/update`,
+        query: { version },
+        body: spec,
+      }),
+    );
   }
 
   async removeService(id: string): Promise<void> {
-    await this.client.request({ method: 'DELETE', path: `/services/${encodeURIComponent(id)}` });
+    await retrying(() =>
+      this.client.request({ method: 'DELETE', path: `/services/${encodeURIComponent(id)}` }),
+    );
   }
 
   services(labels: LabelSelector): Promise<SwarmService[]> {
-    return this.client.json<SwarmService[]>({
-      path: '/services',
-      query: { filters: JSON.stringify({ label: labelFilters(labels) }) },
-    });
+    return retrying(() =>
+      this.client.json<SwarmService[]>({
+        path: '/services',
+        query: { filters: JSON.stringify({ label: labelFilters(labels) }) },
+      }),
+    );
   }
 
   tasks(filters: { service?: string[]; label?: string[] }): Promise<SwarmTask[]> {
-    return this.client.json<SwarmTask[]>({
-      path: '/tasks',
-      query: { filters: JSON.stringify(filters) },
-    });
+    return retrying(() =>
+      this.client.json<SwarmTask[]>({
+        path: '/tasks',
+        query: { filters: JSON.stringify(filters) },
+      }),
+    );
   }
 
   async secretId(name: string): Promise<string | null> {
