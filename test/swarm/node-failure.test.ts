@@ -137,7 +137,8 @@ test('a manager lost mid-rollout (quorum kept) does not lose the rollout', async
     r = await rollout;
   });
   console.log(
-    `manager lost: ${m.actionMs} ms; ${m.all.sent} requests, ${m.all.failed} failed ${JSON.stringify(m.all.errors)}`,
+    `manager lost: ${m.actionMs} ms (exit ${r.code}); ${m.all.sent} requests, ${m.all.failed} failed ` +
+      `${JSON.stringify(m.all.errors)}; per node ${JSON.stringify(Object.fromEntries(Object.entries(m.perNode).map(([k, v]) => [k, v.errors])))}`,
   );
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));

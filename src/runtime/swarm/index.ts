@@ -10,7 +10,7 @@ export type {
 export { assertManager } from './manager-check.js';
 export { pinnedImage, repositoryOf } from './images.js';
 export { instanceServiceSpec, nameSafe } from './service-spec.js';
-export { nodeValue, spreadConstraints, usableNodes } from './spread.js';
+export { isDown, nodeValue, spreadConstraints, usableNodes } from './spread.js';
 export { SwarmRuntime } from './runtime.js';
 export type { Reach, SwarmRuntimeOptions } from './runtime.js';
 export { latestTask, taskAddress, taskReason, taskState, toInstance } from './tasks.js';

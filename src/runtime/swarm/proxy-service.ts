@@ -10,6 +10,7 @@ import { LABEL_MANAGED, LABEL_SCOPE } from '../docker/labels.js';
 import type { PortConfig, ServiceSpec, SwarmApi, SwarmNode, SwarmService } from './api.js';
 import { pinnedImage } from './images.js';
 import { nameSafe } from './service-spec.js';
+import { isDown } from './spread.js';
 
 export const LABEL_ROLE = 'hotswap.role';
 
@@ -129,7 +130,7 @@ export async function proxyEndpoints(
     const node = t.NodeID ? byId.get(t.NodeID) : undefined;
     const host = node?.Status.Addr;
     if (t.Status.State !== 'running' || t.DesiredState !== 'running') return [];
-    if (!node || node.Status.State !== 'ready' || !host) return [];
+    if (!node || isDown(node) || !host) return [];
     return [{ id: t.ID, node: node.Description?.Hostname ?? node.ID, host, port: controlPort }];
   });
 }

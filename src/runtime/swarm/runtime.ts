@@ -27,7 +27,7 @@ import { collectOutput, demuxStream } from '../docker/stream.js';
 import { SwarmApi, type SwarmNode, type SwarmService, type SwarmTask } from './api.js';
 import { pinnedImage } from './images.js';
 import { instanceServiceSpec, nameSafe } from './service-spec.js';
-import { spreadConstraints } from './spread.js';
+import { isDown, spreadConstraints } from './spread.js';
 import { latestTask, taskReason, toInstance } from './tasks.js';
 import { assertManager } from './manager-check.js';
 import { LABEL_ROLE } from './proxy-service.js';
@@ -323,8 +323,12 @@ function isInstanceService(s: SwarmService): boolean {
   return LABEL_SERVICE in s.Spec.Labels && !(LABEL_ROLE in s.Spec.Labels);
 }
 
+/**
+ * Nodes the managers lost. Not `unknown`: a new leader marks every node unknown until it hears
+ * from it again, and their tasks keep running meanwhile.
+ */
 function downNodes(nodes: SwarmNode[]): Set<string> {
-  return new Set(nodes.filter((n) => n.Status.State !== 'ready').map((n) => n.ID));
+  return new Set(nodes.filter((n) => isDown(n)).map((n) => n.ID));
 }
 
 /** Swarm's scheduler found no node for the task ("no suitable node (...)"). */

@@ -13,6 +13,11 @@ export function nodeValue(node: SwarmNode, attribute: string): string | null {
   return label === undefined ? null : (node.Spec.Labels?.[label] ?? null);
 }
 
+/** A node the managers lost (not `unknown`, which every node is for a while after an election). */
+export function isDown(node: SwarmNode): boolean {
+  return node.Status.State === 'down' || node.Status.State === 'disconnected';
+}
+
 /** Nodes that can take new tasks now. */
 export function usableNodes(nodes: readonly SwarmNode[]): SwarmNode[] {
   return nodes.filter(
