@@ -17,8 +17,9 @@
 // Needs the lab up (npm run lab:up; HOTSWAP_LAB_PREFIX/SUBNET as there). Leaves nothing behind:
 // the service carries a unique hotswap.scope label and is removed at the end.
 
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LoadGenerator, summarize } from '../src/assess/index.js';
+import { summarize } from '../src/assess/index.js';
 import type { Sample } from '../src/assess/index.js';
 import {
   createHostService,
@@ -30,6 +31,7 @@ import {
   requireLab,
   restartNode,
   restoreNode,
+  startLabLoad,
   runningWith,
   updateState,
   waitRunning,
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     node: { type: 'string', default: '3' },
     'fault-after-ms': { type: 'string', default: '3000' },
     json: { type: 'boolean', default: false },
+    samples: { type: 'string' },
   },
 });
 
@@ -112,9 +115,22 @@ function longestGap(samples: Sample[]): number {
   return Math.round(gap);
 }
 
-async function converge(config: LabConfig, name: string, image: string): Promise<number | null> {
+/**
+ * Time until the update settles: UpdateStatus completed with every replica running the new
+ * image, or (with a node gone, where one replica cannot be placed) completed and stable for
+ * 10 s; null when it paused, rolled back or ran out of time.
+ */
+async function converge(
+  config: LabConfig,
+  name: string,
+  image: string,
+  faulted: () => boolean,
+): Promise<number | null> {
   const started = Date.now();
-  while (Date.now() - started < CONVERGE_TIMEOUT_MS) {
+  let completedAt: number | null = null;
+  // With a node gone, Swarm's update can wait for it for ever: give up after 60 s.
+  const timeoutMs = () => (faulted() ? 60_000 : CONVERGE_TIMEOUT_MS);
+  while (Date.now() - started < timeoutMs()) {
     let state: string | null = null;
     let running = 0;
     try {
@@ -124,10 +140,23 @@ async function converge(config: LabConfig, name: string, image: string): Promise
       // a manager busy with an election: ask again
     }
     if (state === 'completed' && running === config.nodes.length) return Date.now() - started;
+    if (state === 'completed' && faulted()) {
+      completedAt ??= Date.now();
+      if (Date.now() - completedAt > 10_000) return completedAt - started;
+    } else completedAt = null;
     if (state === 'paused' || state === 'rollback_completed') return null;
     await sleep(250);
   }
   return null;
+}
+
+/** fn's value, or `fallback` when it throws (a CLI call that timed out mid-election). */
+function tryOr<T, F>(fn: () => T, fallback: F): T | F {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
 }
 
 async function waitUntil(fn: () => boolean, timeoutMs: number): Promise<number | null> {
@@ -150,18 +179,17 @@ async function oneRun(
   labels: { from: string; to: string },
   to: string,
 ): Promise<RunFigures> {
-  const loads = config.nodes.map(
-    (n) =>
-      new LoadGenerator({
-        url: `http://${n.address}:${PORT}/`,
-        ratePerSec: rate / config.nodes.length,
-        connections,
-        timeoutMs: 5_000,
-        maxDurationMs: CONVERGE_TIMEOUT_MS + 120_000,
-        allowHosts: [n.address],
-      }),
+  // In a child process: the docker CLI calls below block this one's event loop.
+  const load = await startLabLoad(
+    {
+      urls: config.nodes.map((n) => `http://${n.address}:${PORT}/`),
+      ratePerSec: rate / config.nodes.length,
+      connections,
+      timeoutMs: 5_000,
+      maxDurationMs: CONVERGE_TIMEOUT_MS + 120_000,
+    },
+    config,
   );
-  for (const l of loads) l.start();
   await sleep(2_000);
   const fault = values.fault ?? null;
   const faultTimes: Record<string, number | null> = {};
@@ -180,21 +208,20 @@ async function oneRun(
       );
     } else {
       killManager(faultNode, config);
+      // How long the other managers' API is unusable (raft elects a new leader if needed).
+      faultTimes['apiBackAfterMs'] = await waitUntil(
+        () => updateState(config, name) !== null,
+        120_000,
+      );
     }
     log(`${fault} node${faultNode} at +${faultAt - updateStart} ms`);
   })();
-  const convergeMs = await converge(config, name, to);
+  const convergeMs = await converge(config, name, to, () => faultAt > 0);
   await faultDone;
-  const state = (() => {
-    try {
-      return updateState(config, name);
-    } catch {
-      return null;
-    }
-  })();
+  const state = tryOr(() => updateState(config, name), null);
   if (fault) {
     // What the running tasks look like with the node still gone, then bring it back.
-    faultTimes['runningWithNodeGone'] = runningWith(config, name, to).length;
+    faultTimes['runningWithNodeGone'] = tryOr(() => runningWith(config, name, to).length, null);
     faultTimes['faultAtMs'] = faultAt - updateStart;
     const back = Date.now();
     if (fault === 'cut') restoreNode(faultNode, config);
@@ -210,8 +237,21 @@ async function oneRun(
     log(`node${faultNode} back: ${JSON.stringify(faultTimes)} (${Date.now() - back} ms)`);
   }
   await sleep(2_000);
-  const perNodeSamples = await Promise.all(loads.map((l) => l.stop()));
+  const perNodeSamples = await load.stop();
   const all = perNodeSamples.flat();
+  if (values.samples) {
+    // Raw per-request samples (node, scheduled ms, latency, ok, error), plus the update start.
+    const rows = perNodeSamples.flatMap((samples, i) =>
+      samples.map(
+        (x) =>
+          `${i + 1},${x.at.toFixed(1)},${x.latencyMs.toFixed(1)},${x.ok},${x.error ?? x.status}`,
+      ),
+    );
+    writeFileSync(
+      `${values.samples}.run${run}.csv`,
+      `node,at,latency,ok,error\n${rows.join('\n')}\n`,
+    );
+  }
   const sum = summarize(all);
   const perNode = perNodeSamples.map((samples, i) => {
     const s = summarize(samples);
@@ -224,6 +264,10 @@ async function oneRun(
     };
   });
   const survivors = perNode.filter((p) => !fault || p.node !== `node${faultNode}`);
+  // Latency of the surviving nodes only: requests to a cut node wait for their timeout.
+  const survivorSum = summarize(
+    perNodeSamples.filter((_, i) => !fault || config.nodes[i]!.index !== faultNode).flat(),
+  );
   return {
     run,
     from: labels.from,
@@ -232,11 +276,11 @@ async function oneRun(
     sent: sum.sent,
     failed: sum.failed,
     failedSurvivors: survivors.reduce((a, p) => a + p.failed, 0),
-    longestGapMs: Math.max(...perNode.map((p) => p.longestGapMs)),
+    longestGapMs: Math.max(...survivors.map((p) => p.longestGapMs)),
     convergeMs,
     updateState: state,
-    p50Ms: sum.p50Ms,
-    p99Ms: sum.p99Ms,
+    p50Ms: survivorSum.p50Ms,
+    p99Ms: survivorSum.p99Ms,
     errors: sum.errors,
     perNode,
     ...(fault ? { faultTimes } : {}),
@@ -287,7 +331,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    '| run | update | fault | sent | failed | failed (surviving nodes) | longest gap ms | converge ms | p50 / p99 ms | errors |',
+    '| run | update | fault | sent | failed | failed (surviving nodes) | longest gap ms (surviving) | converge ms | p50 / p99 ms (surviving) | errors |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
@@ -298,6 +342,14 @@ async function main(): Promise<void> {
           .map(([k, v]) => `${k}:${v}`)
           .join(' ')} |`,
     );
+    for (const p of r.perNode) {
+      const errors = Object.entries(p.errors)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(' ');
+      console.log(
+        `|   | ${p.node} | | ${p.sent} | ${p.failed} | | ${p.longestGapMs} | | | ${errors} |`,
+      );
+    }
     if (r.faultTimes)
       console.log(`|   | fault times | ${JSON.stringify(r.faultTimes)} | | | | | | | |`);
   }

@@ -9,6 +9,8 @@ export { pushImage, pushImages, repoAndTag } from './push.js';
 export type { PushedImage } from './push.js';
 export { cutNode, killManager, nodeStatus, restartNode, restoreNode } from './nodes.js';
 export { engineAnswers } from './dockerd.js';
+export { startLabLoad } from './load.js';
+export type { LabLoad, LabLoadOptions } from './load.js';
 export { registryAnswers } from './registry.js';
 export { dockerOn, nodeRows, nodeStatuses, swarmInfo, SWARM_ADDR_POOL } from './swarm.js';
 export {

@@ -8,6 +8,9 @@ import { engineAnswers } from './dockerd.js';
 import { waitFor } from './sh.js';
 import { dockerOn } from './swarm.js';
 
+/** A manager mid-election can hang a CLI call for a minute: give up sooner and ask again. */
+const CLI_TIMEOUT = { timeoutMs: 15_000 };
+
 export interface HostServiceOptions {
   name: string;
   image: string;
@@ -63,14 +66,11 @@ export function createHostService(config: LabConfig, o: HostServiceOptions): str
 }
 
 export function serviceTasks(config: LabConfig, name: string): TaskRow[] {
-  const out = dockerOn(anyManager(config), [
-    'service',
-    'ps',
-    name,
-    '--no-trunc',
-    '--format',
-    '{{json .}}',
-  ]).stdout;
+  const out = dockerOn(
+    anyManager(config),
+    ['service', 'ps', name, '--no-trunc', '--format', '{{json .}}'],
+    CLI_TIMEOUT,
+  ).stdout;
   return out
     .split('\n')
     .filter(Boolean)
@@ -108,13 +108,11 @@ export async function waitRunning(
 
 /** UpdateStatus.State of the service ("updating", "completed", "rollback_completed", …) or null. */
 export function updateState(config: LabConfig, name: string): string | null {
-  const out = dockerOn(anyManager(config), [
-    'service',
-    'inspect',
-    '--format',
-    '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}',
-    name,
-  ]).stdout.trim();
+  const out = dockerOn(
+    anyManager(config),
+    ['service', 'inspect', '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', name],
+    CLI_TIMEOUT,
+  ).stdout.trim();
   return out || null;
 }
 
