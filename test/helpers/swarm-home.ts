@@ -3,11 +3,11 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoadGenerator, summarize, type LoadSummary, type Sample } from '../../src/assess/index.js';
+import { summarize, type LoadSummary, type Sample } from '../../src/assess/index.js';
 import { homePaths } from '../../src/daemon/paths.js';
 import { DockerClient, LABEL_SCOPE, SwarmApi } from '../../src/runtime/index.js';
 import { hotswap, type CliResult } from './cli.js';
-import { labImages, type LabConfig } from './lab.js';
+import { labImages, startLabLoad, type LabConfig } from './lab.js';
 
 export interface SwarmHome {
   home: string;
@@ -91,36 +91,32 @@ export interface ClusterLoad {
 
 /**
  * Fixed-rate load on every proxy at once (ratePerNode each), from 1 s before `action` to 1 s
- * after it; summaries over all of them and per node.
+ * after it; summaries over all of them and per node. The load runs in a child process: the lab
+ * helpers (cutNode, nodeRows…) block this one's event loop while they call the docker CLI.
  */
 export async function underClusterLoad(
   urls: string[],
   ratePerNode: number,
   action: () => Promise<void>,
 ): Promise<ClusterLoad> {
-  const gens = urls.map(
-    (url) =>
-      new LoadGenerator({
-        url,
-        ratePerSec: ratePerNode,
-        connections: 'mixed',
-        maxDurationMs: 300_000,
-        timeoutMs: 5_000,
-        allowHosts: [new URL(url).hostname],
-      }),
-  );
-  gens.forEach((g) => g.start());
+  const load = await startLabLoad({
+    urls,
+    ratePerSec: ratePerNode,
+    connections: 'mixed',
+    maxDurationMs: 300_000,
+    timeoutMs: 5_000,
+  });
   await new Promise((r) => setTimeout(r, 1000));
-  const from = gens[0]!.now();
+  const from = load.now();
   const t0 = Date.now();
   let to: number;
   let per: Sample[][] = [];
   try {
     await action();
   } finally {
-    to = gens[0]!.now();
+    to = load.now();
     await new Promise((r) => setTimeout(r, 1000));
-    per = await Promise.all(gens.map((g) => g.stop()));
+    per = await load.stop();
   }
   const samples = per.flat();
   return {

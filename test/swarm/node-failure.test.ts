@@ -4,7 +4,7 @@
 // (node2's dockerd killed; quorum kept with 2 of 3) does not lose the rollout.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { hotswap, type CliResult } from '../helpers/cli.js';
+import { getText, hotswap, type CliResult } from '../helpers/cli.js';
 import {
   cutNode,
   killManager,
@@ -53,6 +53,14 @@ async function until(
   while (!(await fn())) {
     if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
     await sleep(250);
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await getText(url)).status === 200;
+  } catch {
+    return false;
   }
 }
 
@@ -113,7 +121,14 @@ test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxi
   const stable = (await serving()).revision;
   const nodes = await instanceNodes(h.api, h.scope, stable);
   console.log(`after the cut: r${stable} on ${JSON.stringify(nodes)}`);
-  await until('node3 Ready again', () => nodeStatus(3, config) === 'Ready', 30_000);
+  const ready = (): boolean => {
+    try {
+      return nodeStatus(3, config) === 'Ready';
+    } catch {
+      return false; // the manager is busy with the node that came back
+    }
+  };
+  await until('node3 Ready again', ready, 60_000);
 });
 
 /** Every manager Ready and reachable (a node just back shows Unreachable for a few seconds). */
@@ -132,6 +147,12 @@ function quorumWhole(): boolean {
 
 test('a manager lost mid-rollout (quorum kept) does not lose the rollout', async () => {
   await until('3 reachable managers', quorumWhole, 120_000);
+  // node3's proxy task may have been replaced when it came back: every proxy serves first.
+  await until(
+    'every proxy serves web',
+    async () => (await Promise.all(h.urls.map(answers))).every(Boolean),
+    60_000,
+  );
   const before = (await serving()).revision;
   const next = before === 2 ? 'hotswap-fixture:v1' : 'hotswap-fixture:v2';
   let r!: CliResult;
