@@ -67,7 +67,13 @@ export interface ServiceSpec {
       User?: string;
       ReadOnly?: boolean;
       StopGracePeriod?: number;
-      Mounts?: { Type: string; Source?: string; Target: string; ReadOnly?: boolean }[];
+      Mounts?: {
+        Type: string;
+        Source?: string;
+        Target: string;
+        ReadOnly?: boolean;
+        VolumeOptions?: { Labels?: Record<string, string> };
+      }[];
       Secrets?: {
         SecretID: string;
         SecretName: string;

@@ -70,6 +70,17 @@ export function proxyServiceSpec(
           `/run/secrets/${TOKEN_FILE}`,
         ],
         StopGracePeriod: 30e9,
+        // routes.json on a volume of the node: a proxy task that Swarm replaces (its node's
+        // engine restarted, say) opens its listeners from it at once, before the controller
+        // pushes the routes again.
+        Mounts: [
+          {
+            Type: 'volume',
+            Source: `${proxyServiceName(opts.scope)}-state`,
+            Target: '/var/lib/hotswap',
+            VolumeOptions: { Labels: labels },
+          },
+        ],
         Secrets: [
           {
             SecretID: opts.secretId,
