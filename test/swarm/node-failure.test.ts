@@ -149,6 +149,15 @@ test('a manager lost mid-rollout (quorum kept) does not lose the rollout', async
 
 test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxies fail nothing', async () => {
   await until('3 reachable managers', quorumWhole, 180_000);
+  // After the manager test, node2's engine restarted: its tasks were replaced. Start from a
+  // cluster at rest again: 3 instances serve and every proxy answers.
+  await until('3 instances serve', async () => (await serving()).count === 3, 120_000);
+  await until(
+    'every proxy serves web',
+    async () => (await Promise.all(h.urls.map(answers))).every(Boolean),
+    60_000,
+  );
+  await sleep(5_000);
   const next = (await serving()).revision === 2 ? 'hotswap-fixture:v1' : 'hotswap-fixture:v2';
   const survivors = h.urls.slice(0, 2);
   let r!: CliResult;
