@@ -180,9 +180,10 @@ test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxi
   );
   assert.ok([0, 3].includes(r.code), r.stderr + r.stdout);
   // Requests already sent to an instance on node3 when its link went dark (on kept-alive
-  // upstream connections) cannot be answered: they time out. Nothing else may fail.
+  // upstream connections) cannot be answered: they time out, or get a 502 when the proxy's
+  // connection breaks. Nothing else may fail (no refused connection, no 503).
   assert.deepEqual(
-    Object.keys(m.all.errors).filter((k) => k !== 'timeout'),
+    Object.keys(m.all.errors).filter((k) => k !== 'timeout' && k !== 'HTTP 502'),
     [],
   );
   assert.ok(m.all.failed <= m.all.sent / 100, `${m.all.failed} of ${m.all.sent} failed`);
