@@ -80,7 +80,12 @@ export class ClusterProxies {
       ]);
       this.client.setEndpoints(endpoints);
       const answering =
-        endpoints.length > 0 ? await this.client.health().then((h) => h.proxies, () => []) : [];
+        endpoints.length > 0
+          ? await this.client.health().then(
+              (h) => h.proxies,
+              () => [],
+            )
+          : [];
       const up = answering.filter((p) => p.ok).length;
       if (up > 0 && up >= usableNodes(nodes).length) {
         this.log(
