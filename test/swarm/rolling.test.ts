@@ -4,7 +4,7 @@
 // time to converge is printed (README figures).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { getText } from '../helpers/cli.js';
+import { getText, hotswap } from '../helpers/cli.js';
 import { requireLab, type LabConfig } from '../helpers/lab.js';
 import {
   instanceNodes,
@@ -75,4 +75,18 @@ test('rolling v1 → v2 under load on all 3 proxies: 0 failed requests, v2 sprea
   assert.deepEqual(Object.keys(m.afterwards.versions), ['v2']);
   assert.equal(new Set(await instanceNodes(h.api, h.scope, 2)).size, 3);
   assert.deepEqual(await instanceNodes(h.api, h.scope, 1), []);
+});
+
+test('rollback to r1 under load on all 3 proxies: 0 failed requests', async () => {
+  let code = -1;
+  let out = '';
+  const m = await underClusterLoad(h.urls, RATE_PER_NODE, async () => {
+    const r = await hotswap(h.home, ['rollback', 'web']);
+    code = r.code;
+    out = r.stderr + r.stdout;
+  });
+  console.log(`rollback r2→r1: ${m.actionMs} ms; ${m.all.sent} requests, ${m.all.failed} failed`);
+  assert.equal(code, 0, out);
+  assert.equal(m.all.failed, 0, JSON.stringify(m.all.errors));
+  assert.deepEqual(Object.keys(m.afterwards.versions), ['v1']);
 });
