@@ -13,7 +13,7 @@
 //                 start it again once the update settled
 //
 //   node dist/bench/swarm-baseline.js [--runs 3] [--rate 300] [--connections keep-alive]
-//        [--fault cut|kill] [--node 3] [--fault-after-ms 3000] [--json]
+//        [--fault cut|kill] [--node 1..3|leader] [--fault-after-ms 3000] [--json]
 // Needs the lab up (npm run lab:up; HOTSWAP_LAB_PREFIX/SUBNET as there). Leaves nothing behind:
 // the service carries a unique hotswap.scope label and is removed at the end.
 
@@ -26,6 +26,7 @@ import {
   cutNode,
   killManager,
   labImages,
+  nodeRows,
   nodeStatus,
   removeScopedServices,
   requireLab,
@@ -55,7 +56,7 @@ const { values } = parseArgs({
 
 const runs = Number(values.runs);
 const rate = Number(values.rate);
-const faultNode = Number(values.node);
+let faultNode = Number(values.node);
 const faultAfterMs = Number(values['fault-after-ms']);
 const connections = values.connections as 'keep-alive' | 'new' | 'mixed';
 if (!['keep-alive', 'new', 'mixed'].includes(connections)) usage('--connections');
@@ -150,6 +151,14 @@ async function converge(
   return null;
 }
 
+/** The lab node that is the raft leader now. */
+function leaderIndex(config: LabConfig): number {
+  const leader = nodeRows(anyManager(config)).find((r) => r.ManagerStatus === 'Leader');
+  const node = config.nodes.find((n) => n.name === leader?.Hostname);
+  if (!node) throw new Error('no leader in docker node ls');
+  return node.index;
+}
+
 /** fn's value, or `fallback` when it throws (a CLI call that timed out mid-election). */
 function tryOr<T, F>(fn: () => T, fallback: F): T | F {
   try {
@@ -230,8 +239,11 @@ async function oneRun(
       () => nodeStatus(faultNode, config) === 'Ready',
       90_000,
     );
-    faultTimes['allRunningAfterRestoreMs'] = await waitUntil(
-      () => runningWith(config, name, to).length === config.nodes.length,
+    // Back to the declared spread: every replica runs the new image and the update completed.
+    faultTimes['convergedAfterRestoreMs'] = await waitUntil(
+      () =>
+        runningWith(config, name, to).length === config.nodes.length &&
+        updateState(config, name) === 'completed',
       120_000,
     );
     log(`node${faultNode} back: ${JSON.stringify(faultTimes)} (${Date.now() - back} ms)`);
@@ -289,6 +301,8 @@ async function oneRun(
 
 async function main(): Promise<void> {
   const config = await requireLab();
+  if (values.node === 'leader') faultNode = leaderIndex(config);
+  if (!config.nodes.some((n) => n.index === faultNode)) usage('--node 1..3|leader');
   const images = labImages(config);
   const v1 = images['hotswap-fixture:v1']?.digestRef;
   const v2 = images['hotswap-fixture:v2']?.digestRef;
@@ -324,7 +338,7 @@ async function main(): Promise<void> {
       await sleep(2_000);
     }
   } finally {
-    removeScopedServices(config, scope);
+    await removeScopedServices(config, scope);
   }
   if (values.json) {
     console.log(JSON.stringify({ rate, connections, results }));

@@ -19,13 +19,14 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  rmSync,
   rmdirSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { HotswapError } from '../../src/errors.js';
 import type { LabConfig, LabNode } from './config.js';
-import { livePid, run, sleep, waitFor } from './sh.js';
+import { isAlive, livePid, run, sleep, waitFor } from './sh.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -124,6 +125,12 @@ export async function startDockerd(
     process.kill(stale, 'SIGKILL');
     await sleep(500);
   }
+  // dockerd refuses to start over a pid file whose pid exists, zombie included; and it waits
+  // for a supervised containerd whose pid file names a zombie (the killed daemon's, not yet
+  // reaped by init) until it times out. A containerd that really runs is kept and reattached.
+  rmSync(node.pidFile, { force: true });
+  const containerdPid = join(node.dir, 'exec', 'containerd', 'containerd.pid');
+  if (livePid(containerdPid) === null) rmSync(containerdPid, { force: true });
   for (const sub of ['data', 'exec']) mkdirSync(join(node.dir, sub), { recursive: true });
   writeFileSync(join(node.dir, 'daemon.json'), '{}\n');
   const fd = openSync(node.logFile, 'a');
@@ -155,15 +162,6 @@ export function killDockerd(node: LabNode): number | null {
   const pid = livePid(node.pidFile);
   if (pid !== null) process.kill(pid, 'SIGKILL');
   return pid;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Cgroup folders of the node (every hierarchy), deepest first. */
@@ -231,8 +229,8 @@ export async function stopDockerds(nodes: LabNode[], graceMs = 30_000): Promise<
   const pids = nodes.map((n) => livePid(n.pidFile)).filter((p): p is number => p !== null);
   for (const pid of pids) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(200);
-  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(200);
+  for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGKILL');
   let killed = 0;
   for (let round = 0; round < 20; round++) {
     const left = nodes.flatMap((n) => [...pidsIn(nodeCgroups(n)), ...pidsNaming(n)]);

@@ -116,19 +116,32 @@ export function updateState(config: LabConfig, name: string): string | null {
   return out || null;
 }
 
-/** Removes the services labelled with `scope`; returns their names. */
-export function removeScopedServices(config: LabConfig, scope: string): string[] {
-  const node = anyManager(config);
-  const names = dockerOn(node, [
-    'service',
-    'ls',
-    '--filter',
-    `label=${LABEL_SCOPE}=${scope}`,
-    '--format',
-    '{{.Name}}',
-  ])
-    .stdout.split('\n')
-    .filter(Boolean);
-  if (names.length > 0) dockerOn(node, ['service', 'rm', ...names]);
-  return names;
+/**
+ * Removes the services labelled with `scope`; returns their names. Retried for up to
+ * `retryMs`: right after a manager restarts, raft may be electing a leader ("node lost leader
+ * status", "the swarm does not have a leader") for some seconds.
+ */
+export async function removeScopedServices(
+  config: LabConfig,
+  scope: string,
+  retryMs = 60_000,
+): Promise<string[]> {
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    try {
+      const node = anyManager(config);
+      const names = dockerOn(
+        node,
+        ['service', 'ls', '--filter', `label=${LABEL_SCOPE}=${scope}`, '--format', '{{.Name}}'],
+        CLI_TIMEOUT,
+      )
+        .stdout.split('\n')
+        .filter(Boolean);
+      if (names.length > 0) dockerOn(node, ['service', 'rm', ...names], CLI_TIMEOUT);
+      return names;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
 }

@@ -29,6 +29,14 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): RunResu
     maxBuffer: 64 * 1024 * 1024,
     timeout: opts.timeoutMs ?? 120_000,
   });
+  const timedOut = res.error !== undefined && 'code' in res.error && res.error.code === 'ETIMEDOUT';
+  if (timedOut && opts.allowFail) {
+    return {
+      status: 124,
+      stdout: res.stdout ?? '',
+      stderr: `timed out after ${opts.timeoutMs} ms`,
+    };
+  }
   if (res.error) {
     throw new HotswapError('INTERNAL', `cannot run ${cmd}: ${res.error.message}`, {
       cause: res.error,
@@ -91,7 +99,7 @@ export async function waitFor<T>(
   }
 }
 
-/** The pid in a pid file when that process is alive, else null. */
+/** The pid in a pid file when that process is alive (a zombie is not), else null. */
 export function livePid(pidFile: string): number | null {
   let pid: number;
   try {
@@ -100,10 +108,20 @@ export function livePid(pidFile: string): number | null {
     return null;
   }
   if (!Number.isInteger(pid) || pid <= 0) return null;
+  return isAlive(pid) ? pid : null;
+}
+
+/**
+ * True when the process runs and is not a zombie. A killed dockerd whose parent is gone stays
+ * a zombie until init reaps it, which this machine's init may do late; dockerd's own pid-file
+ * check would take it for a running daemon.
+ */
+export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return pid;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S …": the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
-    return null;
+    return false;
   }
 }

@@ -25,7 +25,16 @@
 //
 // Faults: cutNode(N)/restoreNode(N) take node N's link down/up at the hub (it goes dark for the
 // others and for S.1, its containers keep running); killManager(N) SIGKILLs node N's dockerd
-// (containers keep running), restartNode(N) starts it again.
+// (containers keep running; the restarted dockerd stops them, no live-restore, and Swarm starts
+// the task again), restartNode(N) starts it again. Measured: a cut node is Down after 4-8 s
+// (23 s once), Ready again 0.5-71 s after restore; a killed leader leaves the API unusable for
+// 12-18 s; "node lost leader status" errors follow a restart: retry Swarm calls.
+//
+// Load: startLabLoad({ urls, ratePerSec }) runs LoadGenerators in a child process. Do not run a
+// LoadGenerator in a process that calls these helpers (they use spawnSync docker, which blocks
+// the event loop for seconds during faults: the load would show gaps that are its own).
+// Services: createHostService, waitRunning, runningWith, updateState, removeScopedServices
+// (all labelled hotswap.scope). Figures and traps: docs/swarm-lab.md.
 
 import { engineAnswers, labConfig, registryAnswers } from '../../scripts/lab/index.js';
 import type { LabConfig } from '../../scripts/lab/index.js';

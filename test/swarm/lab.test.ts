@@ -8,6 +8,10 @@ import { uniqueScope } from '../helpers/docker.js';
 import {
   createHostService,
   cutNode,
+  engineAnswers,
+  killManager,
+  restartNode,
+  serviceTasks,
   dockerOn,
   labImages,
   nodeRows,
@@ -36,9 +40,26 @@ function get(url: string, timeoutMs = 2_000): Promise<string> {
   });
 }
 
+/** Polls fn (an error counts as false: a manager mid-election may time out a CLI call). */
 async function until(what: string, fn: () => boolean, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  while (!fn()) {
+  const check = () => {
+    try {
+      return fn();
+    } catch {
+      return false;
+    }
+  };
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return Date.now() - started;
+}
+
+async function untilAsync(what: string, fn: () => Promise<boolean>, timeoutMs: number) {
+  const started = Date.now();
+  while (!(await fn())) {
     if (Date.now() - started > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -49,9 +70,11 @@ before(async () => {
   config = await requireLab();
 });
 
-after(() => {
-  for (const node of config?.nodes ?? []) restoreNode(node.index, config);
-  if (config) removeScopedServices(config, scope);
+after(async () => {
+  if (!config) return;
+  for (const node of config.nodes) restoreNode(node.index, config);
+  await restartNode(2, config); // in case the kill test failed half-way
+  await removeScopedServices(config, scope);
 });
 
 test('three Ready managers, one per node, each with its lab label', () => {
@@ -111,4 +134,75 @@ test('a host-mode service pulled by digest answers on every node; a cut node is 
   const readyMs = await until('node3 Ready', () => nodeStatus(3, config) === 'Ready', 30_000);
   console.log(`node3 restored: Ready after ${readyMs} ms`);
   assert.match(await get(`http://${config.nodes[2]!.address}:8080/`), /^200 /);
+});
+
+test('a killed manager: its tasks keep serving, the others keep quorum, restartNode brings it back', async () => {
+  const name = `${scope}-web`; // from the test above: one task per node on port 8080
+  const node2 = config.nodes[1]!;
+  assert.ok(killManager(2, config), 'a dockerd pid was killed');
+  assert.equal(engineAnswers(node2), false);
+  assert.match(await get(`http://${node2.address}:8080/`), /^200 /, "node2's task still serves");
+  const apiMs = await until(
+    'the other managers answer',
+    () => {
+      try {
+        return serviceTasks(config, name).length > 0;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
+  await restartNode(2, config);
+  const readyMs = await until('node2 Ready', () => nodeStatus(2, config) === 'Ready', 60_000);
+  // Without live-restore, the restarted dockerd stops the containers it finds; Swarm then
+  // starts the task again, so node2's port is back after a short outage.
+  const servesMs = await untilAsync(
+    'node2 serving again',
+    async () => {
+      try {
+        return /^200 /.test(await get(`http://${node2.address}:8080/`));
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
+  console.log(
+    `node2's dockerd killed: API of the others after ${apiMs} ms; restarted: Ready after ` +
+      `${readyMs} ms, its task serving again after ${servesMs} ms`,
+  );
+});
+
+test("hotswap's proxy image, pulled by digest from the lab registry, opens its control socket", async () => {
+  const entry = Object.entries(labImages(config)).find(([tag]) => tag.startsWith('hotswap-proxy:'));
+  assert.ok(entry, 'lab:up pushed a hotswap-proxy image');
+  const node2 = config.nodes[1]!; // node2 pulls it (node1 only pushed it)
+  const name = `${scope}-proxy`;
+  dockerOn(node2, [
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--label',
+    `hotswap.scope=${scope}`,
+    entry[1].digestRef,
+  ]);
+  try {
+    const probe = [
+      'exec',
+      name,
+      '/usr/local/bin/node',
+      '-e',
+      "require('net').connect('/run/hotswap/control.sock').on('connect', () => process.exit(0)).on('error', () => process.exit(1))",
+    ];
+    const ms = await until(
+      'the control socket answers',
+      () => dockerOn(node2, probe, { allowFail: true }).status === 0,
+      30_000,
+    );
+    console.log(`proxy container on node2: control socket answering after ${ms} ms`);
+  } finally {
+    dockerOn(node2, ['rm', '-f', name], { allowFail: true });
+  }
 });
