@@ -121,6 +121,12 @@ export interface Runtime {
     address: string,
     timeoutMs: number,
   ): Promise<{ ok: boolean; detail: string }>;
+  /**
+   * Instances of a revision that crowd one node while another usable node holds two fewer (a
+   * lost node came back): the controller moves them one at a time, health-gated and drained.
+   * Only cluster backends have it.
+   */
+  crowded?(service: string, revision: number): Promise<string[]>;
   /** One CPU/memory reading of a running instance (Docker stats); null when it is gone. Optional: fakes may leave it out. */
   instanceUsage?(id: string): Promise<InstanceUsage | null>;
 }

@@ -153,4 +153,12 @@ test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxi
     }
   };
   await until('node3 Ready again', ready, 60_000);
+  // Back to the declared spread: an instance moves from the crowded node to node3.
+  const back = Date.now();
+  await until(
+    `r${stable} on 3 nodes again`,
+    async () => new Set(await instanceNodes(h.api, h.scope, stable)).size === 3,
+    120_000,
+  );
+  console.log(`spread over 3 nodes again ${Date.now() - back} ms after node3 was Ready`);
 });

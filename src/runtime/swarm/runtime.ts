@@ -27,7 +27,7 @@ import { collectOutput, demuxStream } from '../docker/stream.js';
 import { SwarmApi, type SwarmNode, type SwarmService, type SwarmTask } from './api.js';
 import { pinnedImage } from './images.js';
 import { instanceServiceSpec, nameSafe } from './service-spec.js';
-import { isDown, spreadConstraints } from './spread.js';
+import { isDown, spreadConstraints, usableNodes } from './spread.js';
 import { latestTask, taskReason, toInstance } from './tasks.js';
 import { assertManager } from './manager-check.js';
 import { LABEL_ROLE } from './proxy-service.js';
@@ -202,6 +202,32 @@ export class SwarmRuntime implements Runtime {
     return services
       .map((s) => this.instanceOf(s, tasks, down, networkId))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+  }
+
+  /** One instance on the most loaded node when another usable node has two fewer. */
+  async crowded(service: string, revision: number): Promise<string[]> {
+    const services = (
+      await this.api.services({
+        ...this.scopeLabels,
+        [LABEL_SERVICE]: service,
+        [LABEL_REVISION]: String(revision),
+      })
+    ).filter(isInstanceService);
+    if (services.length < 2) return [];
+    const [tasks, nodes] = await Promise.all([
+      this.api.tasks({ service: services.map((s) => s.ID) }),
+      this.api.nodes(),
+    ]);
+    const usable = usableNodes(nodes);
+    const onNode = new Map<string, string[]>(usable.map((n) => [n.ID, []]));
+    for (const s of services) {
+      const t = latestTask(tasks.filter((x) => x.ServiceID === s.ID));
+      if (t?.Status.State === 'running' && t.NodeID) onNode.get(t.NodeID)?.push(s.ID);
+    }
+    const lists = [...onNode.values()].sort((a, b) => b.length - a.length);
+    const most = lists[0] ?? [];
+    const least = lists.at(-1) ?? [];
+    return most.length - least.length >= 2 ? [most[0]!] : [];
   }
 
   async logs(id: string, opts: LogRequest = {}): Promise<string> {
