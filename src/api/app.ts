@@ -6,7 +6,7 @@ import type { Controller, RolloutAction } from '../controller/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
 import type { LogRequest } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
-import type { ProxySupervisor } from '../daemon/proxy-supervisor.js';
+import type { ProxyPlane } from '../daemon/backend.js';
 import { readBody } from './body.js';
 import { followResponse, ndjsonResponse } from './ndjson.js';
 import { redactEnv, preflightServices, REFUSED_EVENT, type Security } from '../security/index.js';
@@ -18,7 +18,7 @@ import { checkedSpec, specOf } from './apply-spec.js';
 
 export interface ApiDeps {
   controller: Controller;
-  proxy: ProxySupervisor;
+  proxy: Pick<ProxyPlane, 'client' | 'upgrade'>;
   store: Store;
   security: Security;
   /** For preflight hooks: the image's digest when it is on the host. */

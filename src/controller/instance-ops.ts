@@ -183,5 +183,7 @@ export function instanceRequest(spec: ServiceSpec, revision: RevisionRecord): In
           extraHosts: spec.attached.hosts,
         }
       : {}),
+    ...(rev.placement ? { placement: rev.placement } : {}),
+    startDeadlineMs: spec.health.deadlineMs,
   };
 }

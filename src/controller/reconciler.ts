@@ -155,6 +155,16 @@ export class Reconciler {
       if (this.needsWork(svc, observeService(svc.name, table, containers))) todo.push(svc.name);
       else this.calm(svc.name);
     }
+    // On a cluster, a service at rest whose instances crowd a node (a lost node came back) is
+    // spread again, one instance at a time (converge → respread).
+    if (runtime.crowded) {
+      for (const svc of services) {
+        const busy = locks.busy(svc.name) !== null || unfinished.has(svc.name);
+        if (busy || todo.includes(svc.name) || svc.stableRevision === null) continue;
+        const crowded = await runtime.crowded(svc.name, svc.stableRevision).catch(() => []);
+        if (crowded.length > 0) todo.push(svc.name);
+      }
+    }
     // Services converge side by side (after a dockerd restart all of them need new instances),
     // a few at a time so health gating does not starve the machine.
     await inParallel(todo, CONVERGE_CONCURRENCY, (name) =>
@@ -251,6 +261,38 @@ export class Reconciler {
       await ops.drain(i).catch(() => 0);
       await ops.retire(i.id);
     }
+    if (rev && leaving.length === 0 && good.length === want)
+      await this.respread(spec, rev.number, ops, good, note);
+  }
+
+  /**
+   * Cluster backends: an instance on a crowded node is replaced by one the backend places on the
+   * emptiest node; the new one serves (health-gated) before the old one is drained and stopped.
+   */
+  private async respread(
+    spec: ServiceSpec,
+    revision: number,
+    ops: InstanceOps,
+    good: LiveInstance[],
+    note: Note,
+  ): Promise<void> {
+    const crowded = (await this.deps.runtime.crowded?.(spec.name, revision)) ?? [];
+    const move = good.find((i) => crowded.includes(i.id));
+    if (!move) return;
+    note('instance.respread', `${move.id.slice(0, 12)} moves off a crowded node`, {
+      id: move.id,
+      reason: 'its node holds two more instances than another',
+    });
+    try {
+      const [fresh] = await ops.startReady(this.deps.store.revisions.get(spec.name, revision)!, 1);
+      await this.deps.router.addBackend(spec.name, fresh!);
+    } catch (err) {
+      await ops.removePending().catch(() => undefined);
+      note('instance.respread-failed', `respread failed: ${toHotswapError(err).message}`, {});
+      return;
+    }
+    await ops.drain(move).catch(() => 0);
+    await ops.retire(move.id);
   }
 
   /** Containers of the stable revision that run and answer but the proxy lost: served again. */

@@ -5,9 +5,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApi, servedOver } from '../api/index.js';
-import { Controller, type RuntimeEvent } from '../controller/index.js';
+import { Controller } from '../controller/index.js';
 import { HotswapError } from '../errors.js';
-import { DockerRuntime, LABEL_SERVICE, detectCheckpointSupport } from '../runtime/index.js';
+import type { Runtime } from '../runtime/index.js';
+import { openBackend, type ProxyPlane } from './backend.js';
 import { Store } from '../store/index.js';
 import { AcmeManager, type ChallengeAnswerer } from '../tls/acme.js';
 import { AcmeRouter } from '../tls/acme-router.js';
@@ -16,11 +17,9 @@ import { logJournal } from './journal-log.js';
 import { observeProbes } from '../health/index.js';
 import { DaemonMetrics, listenMetrics } from '../metrics/index.js';
 import type { ListenAddress } from '../spec/listen.js';
-import { checkEngine } from './engine-check.js';
 import { startAlerting } from './alerting.js';
 import { lockHome } from './home-lock.js';
 import { checkSocketPaths, homePaths } from './paths.js';
-import { ProxySupervisor } from './proxy-supervisor.js';
 import { VERSION } from '../version.js';
 import { samplingFromEnv } from '../report/index.js';
 import { assertSafeHome, listenRemote, loadConfig, openSecurity } from '../security/index.js';
@@ -54,17 +53,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const store = Store.open(paths.dbFile, log);
   logJournal(store, log);
   const security = openSecurity(store, paths.home, config.containerPolicy);
-  const runtime = new DockerRuntime({ scope: paths.scope });
-  await checkEngine(runtime, opts.requireEngine ?? false, log);
-  const supervisor = new ProxySupervisor(paths, log);
-  await supervisor.start();
+  const backend = await openBackend(config.runtime, paths, opts.requireEngine ?? false, log);
+  const { runtime, proxy: supervisor, checkpoint } = backend;
+  log(`runtime: ${backend.describe}`);
   const acme = startAcme(paths.home, supervisor.client, store);
-  const checkpoint = detectCheckpointSupport(runtime.client);
   void checkpoint.then((c) =>
     log(`docker checkpoint: ${c.supported ? 'supported' : 'not supported'} (${c.reason})`),
   );
   const controller = new Controller(runtime, new AcmeRouter(supervisor.client, acme), store, {
-    events: (signal) => containerEvents(runtime, signal),
+    ...(backend.events ? { events: backend.events } : {}),
     log,
     reports: samplingFromEnv(process.env),
     checkpoint,
@@ -127,8 +124,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
 async function startMetrics(
   listen: ListenAddress | null,
   store: Store,
-  runtime: DockerRuntime,
-  supervisor: ProxySupervisor,
+  runtime: Runtime,
+  supervisor: ProxyPlane,
   log: (line: string) => void,
 ): Promise<Server | null> {
   if (listen === null) return null;
@@ -185,13 +182,4 @@ function answers(socket: string): Promise<boolean> {
     });
     c.once('error', () => resolve(false));
   });
-}
-
-/** Container events of this home, reduced to what the reconcile loop needs. */
-async function* containerEvents(
-  runtime: DockerRuntime,
-  signal: AbortSignal,
-): AsyncGenerator<RuntimeEvent> {
-  for await (const e of runtime.events({ signal }))
-    yield { service: e.Actor.Attributes[LABEL_SERVICE] ?? null, action: e.Action, id: e.Actor.ID };
 }

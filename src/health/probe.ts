@@ -21,7 +21,7 @@ export function observeProbes(fn: ProbeObserver | null): void {
 export interface ProbeTarget {
   instanceId: string;
   address: string;
-  runtime: Pick<Runtime, 'inspectInstance' | 'exec'>;
+  runtime: Pick<Runtime, 'inspectInstance' | 'exec' | 'reach'>;
 }
 
 /** One check of one instance. Never throws. */
@@ -40,15 +40,32 @@ function probeOnce(
   target: ProbeTarget,
   timeoutMs: number,
 ): Promise<ProbeResult> {
+  const reach = target.runtime.reach?.bind(target.runtime);
   switch (check.type) {
     case 'http':
+      if (reach) return reachProbe(reach, { type: 'http', path: check.path }, target, timeoutMs);
       return httpProbe(target.address, check.path, timeoutMs);
     case 'exec':
       return execProbe(target, check.command, timeoutMs);
     case 'docker':
       return dockerProbe(target);
     default:
+      if (reach) return reachProbe(reach, { type: 'tcp' }, target, timeoutMs);
       return tcpProbe(target.address, timeoutMs);
+  }
+}
+
+/** Through the backend's own path to the address (never throws, like the direct probes). */
+async function reachProbe(
+  reach: NonNullable<Runtime['reach']>,
+  check: { type: 'http'; path: string } | { type: 'tcp' },
+  target: ProbeTarget,
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  try {
+    return await reach(check, target.address, timeoutMs);
+  } catch (err) {
+    return { ok: false, detail: `probe of ${target.address}: ${(err as Error).message}` };
   }
 }
 

@@ -5,3 +5,5 @@ export type { ProxyOptions, RunningProxy } from './main.js';
 export { ProxyClient } from './control/control-client.js';
 export { PROXY_NODE_FLAGS } from './node-flags.js';
 export type { ProxyClientOptions, ProxyHealth } from './control/control-client.js';
+export { ClusterRouter, commonTable, mergeDrains, mergeStats } from './cluster/index.js';
+export type { ClusterHealth, ProxyEndpoint } from './cluster/index.js';

@@ -20,6 +20,8 @@ import { UpgradeProxy } from './http/node/tunnel.js';
 export interface ProxyOptions {
   /** Path of the control unix socket. */
   controlSocket: string;
+  /** Also take control calls on TCP, with a bearer token (a proxy task on a Swarm, issue 17). */
+  controlTcp?: { host: string; port: number; token: string };
   /** Path of the persisted route table (JSON). */
   stateFile: string;
   /** One log line (no trailing newline); default: the proxy's logger (src/logging). */
@@ -198,6 +200,10 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
     await registry.restore(store.load());
     try {
       await control.listen();
+      if (options.controlTcp) {
+        const { host, port, token } = options.controlTcp;
+        await control.listenTcp(host, port, token);
+      }
     } catch (err) {
       await registry.close();
       throw err;

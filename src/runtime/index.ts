@@ -12,3 +12,4 @@ export type {
   Runtime,
 } from './types.js';
 export * from './docker/index.js';
+export * from './swarm/index.js';

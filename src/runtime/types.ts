@@ -1,7 +1,7 @@
 // The contract between the controller and a runtime backend. A backend runs instances of
 // revisions and reports where they listen; it knows nothing of strategies or traffic.
 
-import type { HardeningSpec, ResourcesSpec, VolumeSpec } from '../spec/types.js';
+import type { HardeningSpec, PlacementSpec, ResourcesSpec, VolumeSpec } from '../spec/types.js';
 
 export interface ImageInfo {
   /** Image id (sha256:...) — the content digest of the local image config. */
@@ -46,6 +46,10 @@ export interface InstanceRequest {
   networks?: Array<{ dockerName: string; internal: boolean }>;
   /** "name:ip" lines for the container's /etc/hosts: how it finds other services (the proxy). */
   extraHosts?: string[];
+  /** Cluster placement (issue 17); a single-host backend ignores it. */
+  placement?: PlacementSpec;
+  /** How long a cluster backend may wait for a node to run the instance (the health deadline). */
+  startDeadlineMs?: number;
 }
 
 /** A file written into a container at an absolute path; parent folders are created. */
@@ -125,6 +129,22 @@ export interface Runtime {
   removeUnusedNetworks?(keep: ReadonlySet<string>): Promise<string[]>;
   /** Log text as it is written, until the instance stops or the signal aborts. */
   followLogs(id: string, opts: LogRequest, signal: AbortSignal): AsyncIterable<string>;
+  /**
+   * An http or tcp check of an instance address, for backends whose addresses the daemon cannot
+   * reach itself (Swarm: overlay IPs, checked from a proxy on the overlay). Absent: the daemon
+   * connects to the address directly.
+   */
+  reach?(
+    check: { type: 'http'; path: string } | { type: 'tcp' },
+    address: string,
+    timeoutMs: number,
+  ): Promise<{ ok: boolean; detail: string }>;
+  /**
+   * Instances of a revision that crowd one node while another usable node holds two fewer (a
+   * lost node came back): the controller moves them one at a time, health-gated and drained.
+   * Only cluster backends have it.
+   */
+  crowded?(service: string, revision: number): Promise<string[]>;
   /** One CPU/memory reading of a running instance (Docker stats); null when it is gone. Optional: fakes may leave it out. */
   instanceUsage?(id: string): Promise<InstanceUsage | null>;
 }

@@ -1,7 +1,7 @@
 // `<home>/config.yaml`: the daemon's own settings (not a deployer's spec). This module reads the
 // `api` section (remote listener), `policy.allowedHostPaths` and `metrics.listen` (Prometheus
-// endpoint; env HOTSWAP_METRICS_LISTEN overrides it) and `notify` (webhooks told about every
-// service, issue 15); other keys are left to their owners.
+// endpoint; env HOTSWAP_METRICS_LISTEN overrides it), `notify` (webhooks told about every
+// service, issue 15) and `runtime` (Docker or Swarm, issue 17); other keys are left to their owners.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
@@ -15,6 +15,7 @@ import {
 } from '../spec/index.js';
 import { invalidDoc, parseYamlDoc } from './yaml-doc.js';
 import type { ContainerPolicy } from './container-policy.js';
+import { RuntimeSection, type RuntimeConfig } from './runtime-config.js';
 
 const ApiSection = z.strictObject({
   listen: z.string({ error: 'expected an address like "127.0.0.1:7443"' }),
@@ -41,6 +42,7 @@ const ConfigFile = z.looseObject({
   policy: PolicySection.optional(),
   metrics: MetricsSection.optional(),
   notify: daemonNotifySchema.optional(),
+  runtime: RuntimeSection.optional(),
 });
 
 /** Overrides `metrics.listen` of config.yaml. */
@@ -60,6 +62,8 @@ export interface DaemonConfig {
   metricsListen: ListenAddress | null;
   /** Webhooks told about every service's events. */
   notify: NotifyTarget[];
+  /** Which backend runs instances (issue 17); default the local Docker engine. */
+  runtime: RuntimeConfig;
 }
 
 /** Reads `<home>/config.yaml` (absent = defaults); errors name file:line:col and the field. */
@@ -72,6 +76,7 @@ export function loadConfig(home: string): DaemonConfig {
       containerPolicy: { allowedHostPaths: [] },
       metricsListen: metricsFromEnv(),
       notify: [],
+      runtime: { type: 'docker' },
     };
   }
   const { data, problem } = parseYamlDoc(
@@ -92,8 +97,9 @@ export function loadConfig(home: string): DaemonConfig {
     metricsListen = parsed;
   }
   const notify = normalizeNotify(data.notify, durationMs) ?? [];
+  const runtime = data.runtime ?? { type: 'docker' };
   const api = data.api;
-  if (!api) return { file, api: null, containerPolicy, metricsListen, notify };
+  if (!api) return { file, api: null, containerPolicy, metricsListen, notify, runtime };
   const listen = parseListen(api.listen);
   if (typeof listen === 'string')
     throw invalidDoc(file, 'hotswap config', [problem(['api', 'listen'], listen)]);
@@ -104,6 +110,7 @@ export function loadConfig(home: string): DaemonConfig {
     containerPolicy,
     metricsListen,
     notify,
+    runtime,
   };
 }
 

@@ -6,6 +6,7 @@ export { findRule, matchRule, ROUTE_RULES, roleTable, type RouteRule } from './r
 export { openSecurity, type Security } from './security.js';
 export { Tokens, type TokenInfo, type TokenRequest } from './tokens.js';
 export { loadConfig, type DaemonConfig, type RemoteApiConfig } from './config.js';
+export type { RuntimeConfig, SwarmRuntimeConfig } from './runtime-config.js';
 export { listenRemote, type RemoteListener } from './remote-listener.js';
 export { selfSignedCertificate } from './x509.js';
 export { daysLikeMs } from './expiry.js';

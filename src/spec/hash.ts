@@ -25,6 +25,8 @@ export function configHash(service: ServiceSpec): string {
     networks: service.networks,
     // the names its instances resolve (issue 16); undefined when no other service shares a network
     peers: service.peers,
+    // issue 17: where instances may run is what they are on a cluster; undefined when unused
+    placement: service.placement,
   };
   return createHash('sha256').update(canonicalJson(revision)).digest('hex').slice(0, 16);
 }

@@ -26,6 +26,7 @@ import type {
 } from './types.js';
 import { parseVolume, resolveVolumeSource } from './volume.js';
 import { normalizeResources } from './resources.js';
+import { normalizePlacement } from './placement.js';
 import { normalizeAutoscale } from './autoscale.js';
 import { normalizeAlerts, normalizeNotify } from './observe.js';
 import { checkKinds, healthCheck, startupPhase } from './health-probes.js';
@@ -95,6 +96,7 @@ function normalizeService(ctx: Ctx, raw: RawService): ServiceSpec {
     ...resourcesOf(ctx, raw),
     ...autoscaleOf(ctx, raw),
     ...observeOf(ctx, raw),
+    ...normalizePlacement(raw.placement),
   };
 }
 

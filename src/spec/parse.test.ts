@@ -355,7 +355,7 @@ void describe('parseSpec: errors point at file:line:col', () => {
     assert.deepEqual(problemLines(text), [
       'hotswap.yaml:4:5 services.web.replica: unknown field "replica" — did you mean "replicas"?',
       'hotswap.yaml:8:7 services.web.strategy.maxsurge: unknown field "maxsurge" — did you mean "maxSurge"?',
-      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, pull, replicas, port, mode, listen, env, envFile, command, volumes, health, strategy, drain, routing, analysis, tls, limits, keepPrevious, stopGracePeriod, user, readOnly, capDrop, capAdd, noNewPrivileges, pidsLimit, tmpfs, preflight, reload, handoff, resources, autoscale, notify, alerts, networks)',
+      'hotswap.yaml:9:5 services.web.colour: unknown field "colour" (allowed: image, pull, replicas, port, mode, listen, env, envFile, command, volumes, health, strategy, drain, routing, analysis, tls, limits, keepPrevious, stopGracePeriod, user, readOnly, capDrop, capAdd, noNewPrivileges, pidsLimit, tmpfs, preflight, reload, handoff, resources, autoscale, notify, alerts, networks, placement)',
       'hotswap.yaml:10:1 servics: unknown field "servics" — did you mean "services"?',
     ]);
   });

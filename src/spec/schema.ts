@@ -20,6 +20,7 @@ import { resourcesField } from './resources.js';
 import { autoscaleField } from './autoscale.js';
 import { alertsField, notifyField } from './observe.js';
 import { networksSection, serviceNetworksField } from './networks.js';
+import { placementField } from './placement.js';
 
 export const SERVICE_NAME_PATTERN = '^[a-z][a-z0-9-]{0,30}$';
 
@@ -677,6 +678,7 @@ export const serviceSchema = z.strictObject(
     ...notifyField(duration),
     ...alertsField(duration),
     ...serviceNetworksField,
+    ...placementField,
   },
   expecting('a mapping of service settings'),
 );

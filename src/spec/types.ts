@@ -194,6 +194,8 @@ export interface ServiceSpec {
    * names of the services reachable from this one. Not part of the config hash.
    */
   attached?: AttachedNetworks;
+  /** Cluster placement (Swarm backend, issue 17); absent: anywhere. */
+  placement?: PlacementSpec;
 }
 
 /** A network as the spec declares it. */
@@ -217,6 +219,13 @@ export interface ResolvedNetwork extends NetworkSpec {
   gateway: string;
   /** CIDR of the network; only connections from it are served on the gateway. */
   subnet: string;
+}
+
+/** Swarm placement: constraints as Swarm writes them, and the node attribute to spread over. */
+export interface PlacementSpec {
+  constraints: string[];
+  /** node.id, node.hostname or node.labels.<name>. */
+  spread: string;
 }
 
 export type HandoffEndpoint = { type: 'http'; path: string } | { type: 'exec'; command: string[] };

@@ -15,7 +15,10 @@ import type {
 } from '../types.js';
 
 export interface ProxyClientOptions {
+  /** The control unix socket; or, for a proxy on another node (issue 17), `tcp`. */
   socketPath: string;
+  /** A proxy's TCP control listener and its bearer token (socketPath then only names it). */
+  tcp?: { host: string; port: number; token: string };
   /** Deadline of a control call; a drain gets its own timeout on top of this. Default 10 s. */
   timeoutMs?: number;
 }
@@ -26,15 +29,40 @@ export interface ProxyHealth {
   uptimeMs: number;
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'ECONNRESET',
+  'EPIPE',
+  'EACCES',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
 
 export class ProxyClient implements Router {
   private readonly socketPath: string;
   private readonly timeoutMs: number;
+  private readonly tcp: ProxyClientOptions['tcp'];
 
   constructor(options: ProxyClientOptions) {
     this.socketPath = options.socketPath;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.tcp = options.tcp;
+  }
+
+  /** An http or tcp check of an address, run by the proxy (it reaches what it routes to). */
+  probe(
+    check: { type: 'http'; path: string } | { type: 'tcp' },
+    address: string,
+    timeoutMs: number,
+  ): Promise<{ ok: boolean; detail: string }> {
+    return this.call(
+      'POST',
+      '/probe',
+      { ...check, address, timeoutMs },
+      timeoutMs + this.timeoutMs,
+    );
   }
 
   health(): Promise<ProxyHealth> {
@@ -142,16 +170,15 @@ export class ProxyClient implements Router {
   ): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
-      const req = http.request({
-        socketPath: this.socketPath,
-        method,
-        path,
-        agent: false,
-        headers:
-          payload === undefined
-            ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      });
+      const headers: http.OutgoingHttpHeaders =
+        payload === undefined
+          ? {}
+          : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+      const where = this.tcp
+        ? { host: this.tcp.host, port: this.tcp.port }
+        : { socketPath: this.socketPath };
+      if (this.tcp) headers.authorization = `Bearer ${this.tcp.token}`;
+      const req = http.request({ ...where, method, path, agent: false, headers });
       req.setTimeout(timeoutMs, () =>
         req.destroy(this.unavailable(`did not answer ${method} ${path} within ${timeoutMs} ms`)),
       );

@@ -9,6 +9,8 @@ import { HotswapError, toHotswapError } from '../../errors.js';
 import type { Registry } from '../core/registry.js';
 import type { Challenges } from '../tls/redirect.js';
 import { renderProxyMetrics } from './metrics.js';
+import { runProbe } from './probe-route.js';
+import { timingSafeEqual } from 'node:crypto';
 import { TEXT_CONTENT_TYPE } from './text-format.js';
 import {
   backendInput,
@@ -139,6 +141,7 @@ function routes(opts: ControlServerOptions): RouteEntry[] {
         return Promise.resolve({ ok: true });
       },
     },
+    { method: 'POST', pattern: /^\/probe$/, run: (c) => runProbe(c.body) },
     {
       method: 'POST',
       pattern: /^\/upgrade$/,
@@ -170,6 +173,8 @@ export class ControlServer {
   private gate: Promise<void> | null = null;
   /** Set once a successor owns socketPath: calls that still reach this process are relayed. */
   private relaying = false;
+  /** The token-guarded TCP listener, when there is one. */
+  private tcp: http.Server | null = null;
 
   constructor(private readonly opts: ControlServerOptions) {
     this.table = routes(opts);
@@ -188,6 +193,36 @@ export class ControlServer {
     await claimSocketPath(this.opts.socketPath);
     await this.bindTemp();
     this.publish();
+  }
+
+  /**
+   * A second listener on TCP (a proxy task on a Swarm node, issue 17): every call must carry
+   * `Authorization: Bearer <token>`; without it, 401 and nothing else.
+   */
+  async listenTcp(host: string, port: number, token: string): Promise<void> {
+    if (token.length < 16) throw new HotswapError('USAGE', 'control token: at least 16 characters');
+    const expected = Buffer.from(`Bearer ${token}`);
+    const server = http.createServer((req, res) => {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        send(
+          res,
+          401,
+          new HotswapError('UNAUTHENTICATED', 'control: bad or missing token').toJSON(),
+        );
+        return;
+      }
+      void this.serve(req, res);
+    });
+    server.requestTimeout = 0;
+    this.tcp = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   /** A successor binds aside and publishes when its predecessor hands over (publish()). */
@@ -226,6 +261,8 @@ export class ControlServer {
    * that handed over leaves socketPath alone: it is the successor's now.
    */
   close(graceMs = 1000): Promise<void> {
+    this.tcp?.close();
+    this.tcp?.closeAllConnections();
     return new Promise((resolve) => {
       const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
       this.server.close(() => {

@@ -66,8 +66,23 @@ export function parseListen(value: unknown, field = 'listen'): ListenAddress {
 }
 
 /**
- * Backends live on this host only: 127.0.0.1, or (checked against the service by the registry)
- * an address in one of its private networks, which are bridges on this host.
+ * Where backends may be: `local` (the default), on this host only, so the proxy never sends
+ * traffic elsewhere; `private`, also private IPv4 addresses (RFC 1918), for a proxy task on a
+ * Swarm whose instances are task IPs on an overlay network (issue 17).
+ */
+export type BackendScope = 'local' | 'private';
+let backendScope: BackendScope = 'local';
+
+export function setBackendScope(scope: BackendScope): void {
+  backendScope = scope;
+}
+
+const PRIVATE_V4 = /^(10\.\d{1,3}|172\.(1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}$/;
+
+/**
+ * An IPv4 "host:port". Where a backend may be is `backendAllowed`'s decision, checked against the
+ * service by the registry: 127.0.0.1, one of its private networks (bridges on this host), or on
+ * a Swarm any private address.
  */
 export function backendAddress(value: unknown, field = 'address'): string {
   const m = typeof value === 'string' ? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/.exec(value) : null;
@@ -76,10 +91,14 @@ export function backendAddress(value: unknown, field = 'address'): string {
   return value as string;
 }
 
-/** 127.0.0.1, or inside one of the service's private subnets; else the proxy refuses it. */
+/**
+ * 127.0.0.1, or inside one of the service's private subnets, or (a proxy task on a Swarm) any
+ * private IPv4 address; else the proxy refuses it.
+ */
 export function backendAllowed(address: string, privates: PrivateListener[]): boolean {
   const host = address.slice(0, address.lastIndexOf(':'));
-  return host === '127.0.0.1' || privates.some((p) => inSubnet(host, p.subnet));
+  if (host === '127.0.0.1' || privates.some((p) => inSubnet(host, p.subnet))) return true;
+  return backendScope === 'private' && PRIVATE_V4.test(host);
 }
 
 function privateInput(value: unknown, field: string): PrivateListener[] {
