@@ -21,6 +21,7 @@ import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
 import { planSpec, type ServicePlan } from './plan.js';
+import { applyChains, DEFAULT_APPLY_PARALLEL, runBounded } from './parallel-apply.js';
 import { isFilesOnlyChange, reloadService } from './reload-service.js';
 
 export interface DeployResult {
@@ -193,19 +194,31 @@ export class Controller {
     return planSpec({ store: this.store, runtime: this.runtime }, spec, only);
   }
 
-  /** Brings each service of the spec (or just `only`) to its declared state. */
-  async apply(spec: Spec, only: string | undefined, report: Reporter): Promise<DeployResult[]> {
+  /**
+   * Brings each service of the spec (or just `only`) to its declared state. Independent services
+   * roll in parallel, `parallel` at most at once (services sharing an address in turn); results
+   * come in the spec's order.
+   */
+  async apply(
+    spec: Spec,
+    only: string | undefined,
+    report: Reporter,
+    parallel = DEFAULT_APPLY_PARALLEL,
+  ): Promise<DeployResult[]> {
     const services =
       only === undefined ? spec.services : spec.services.filter((s) => s.name === only);
     if (only !== undefined && services.length === 0) {
       throw new HotswapError('NOT_FOUND', `service "${only}" is not declared in ${spec.file}`);
     }
     await assertCheckpointUsable(services, this.options.checkpoint);
-    const results: DeployResult[] = [];
-    for (const svc of services) {
-      results.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));
-    }
-    return results;
+    const byChain = await runBounded(applyChains(services), parallel, async (chain) => {
+      const out: DeployResult[] = [];
+      for (const svc of chain)
+        out.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));
+      return out;
+    });
+    const byName = new Map(byChain.flat().map((r) => [r.service, r]));
+    return services.map((s) => byName.get(s.name)!);
   }
 
   /**
