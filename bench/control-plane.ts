@@ -27,7 +27,8 @@ const { values: args } = parseArgs({
     services: { type: 'string', default: '50' },
     parallel: { type: 'string' },
     app: { type: 'string', default: 'nginx' },
-    settle: { type: 'string', default: '10' },
+    // Past the impact report's after window (60 s), which samples each new service every second.
+    settle: { type: 'string', default: '70' },
     idle: { type: 'string', default: '30' },
     json: { type: 'boolean', default: false },
   },

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { defaultHome, homePaths, type HomePaths } from './paths.js';
+import { DAEMON_NODE_FLAGS } from './node-flags.js';
 
 /** The environment the daemon needs to find the engine (and its metrics address), carried into the unit as it is now. */
 const CARRIED_ENV = [
@@ -55,7 +56,7 @@ export function systemdUnit(opts: UnitOptions): Unit {
     '',
     '[Service]',
     'Type=simple',
-    `ExecStart=${[opts.node, opts.main, 'daemon', '--home', paths.home].map(execWord).join(' ')}`,
+    `ExecStart=${[opts.node, ...DAEMON_NODE_FLAGS, opts.main, 'daemon', '--home', paths.home].map(execWord).join(' ')}`,
     `Environment=${quote(`HOTSWAP_HOME=${paths.home}`)}`,
     ...environment,
     'Restart=always',
