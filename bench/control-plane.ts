@@ -7,6 +7,7 @@
 // failure or Ctrl-C) `hotswap down`, then every container labelled with the temp home's scope,
 // the daemon and the proxy by pid, and the temp dirs. Nothing else is touched.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { DockerClient, LABEL_SCOPE } from '../src/runtime/index.js';
 import { ensureEngine } from '../scripts/engine.js';
 import { buildFixtureImages } from '../scripts/fixture-images.js';
 import { buildNginxImage, NGINX_IMAGE } from '../scripts/nginx-image.js';
-import { cpuTicks, freePort, rssKiB, sleep } from './procs.js';
+import { cpuTicks, rssKiB, sleep } from './procs.js';
 
 const BIN = fileURLToPath(new URL('../../bin/hotswap.js', import.meta.url));
 const TICKS_PER_S = 100;
@@ -87,6 +88,31 @@ function specText(image: string, appPort: number, ports: number[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Whether 127.0.0.1:port can be bound now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Free listen ports below the kernel's ephemeral range: Docker publishes each instance on an
+ * ephemeral port, which could otherwise take one of ours between picking it and listening on it.
+ */
+async function listenPorts(n: number): Promise<number[]> {
+  const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+  const top = Math.min(Number(range[0]) || 32768, 32768);
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < n && tries < 20 * n; tries++) {
+    const p = 20_000 + Math.floor(Math.random() * (top - 20_000));
+    if (!ports.includes(p) && (await bindable(p))) ports.push(p);
+  }
+  if (ports.length < n) throw new Error(`found only ${ports.length} free ports below ${top}`);
+  return ports;
+}
+
 function pidOf(file: string): number {
   try {
     return Number(readFileSync(file, 'utf8').trim()) || 0;
@@ -154,11 +180,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const ports: number[] = [];
-    while (ports.length < N) {
-      const p = await freePort();
-      if (!ports.includes(p)) ports.push(p);
-    }
+    const ports = await listenPorts(N);
     writeFileSync(join(dir, 'hotswap.yaml'), specText(image, 8080, ports));
 
     // The daemon first (a mutating verb with nothing to do: `up` of an unknown service fails fast
@@ -179,7 +201,9 @@ async function main(): Promise<void> {
       .find((l) => l.type === 'result')?.result;
     const succeeded = results?.filter((r) => r.outcome === 'succeeded').length ?? 0;
     if (up.code !== 0 || succeeded !== N)
-      throw new Error(`up exited ${up.code}, ${succeeded}/${N} succeeded: ${up.stderr.trim()}`);
+      throw new Error(
+        `up exited ${up.code}, ${succeeded}/${N} succeeded: ${up.stderr.trim()} ${up.stdout.trim().split('\n').pop() ?? ''}`,
+      );
     if (interrupted) return;
     const answering = await allAnswer(ports);
     log(`up: ${(up.ms / 1000).toFixed(1)} s; ${answering}/${N} listeners answer 200`);
