@@ -9,7 +9,7 @@ import type { StreamLine } from '../api/index.js';
 import { errorFromJSON, HotswapError } from '../errors.js';
 import { checkSocketPaths, type HomePaths } from '../daemon/paths.js';
 import { START_REPORT_ENV, waitForStart, type StartOutcome } from '../daemon/start-channel.js';
-import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
 import { explainTlsError, remoteConnector, type RemoteTarget } from './remote.js';
 import { assertSafeHome } from '../security/home-safety.js';
 
@@ -188,7 +188,7 @@ async function startDaemon(paths: HomePaths): Promise<StartOutcome> {
     {
       detached: true,
       stdio: ['ignore', log, log, 'ipc'],
-      env: { ...process.env, [START_REPORT_ENV]: '1' },
+      env: { ...DAEMON_ENV, ...process.env, [START_REPORT_ENV]: '1' },
     },
   );
   closeSync(log);

@@ -27,6 +27,7 @@ ExecStart=/usr/bin/node --max-semi-space-size=1 /opt/hotswap/dist/src/cli/main.j
 Environment=HOTSWAP_HOME=/srv/hotswap
 Environment=DOCKER_HOST=tcp://127.0.0.1:2376
 Environment=DOCKER_TLS_VERIFY=1
+Environment=MALLOC_ARENA_MAX=2
 Restart=always
 RestartSec=2
 KillMode=process

@@ -5,7 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { defaultHome, homePaths, type HomePaths } from './paths.js';
-import { DAEMON_NODE_FLAGS } from './node-flags.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from './node-flags.js';
 
 /** The environment the daemon needs to find the engine (and its metrics address), carried into the unit as it is now. */
 const CARRIED_ENV = [
@@ -48,6 +48,8 @@ export function systemdUnit(opts: UnitOptions): Unit {
   const environment = CARRIED_ENV.filter((k) => env[k]).map(
     (k) => `Environment=${quote(`${k}=${env[k]}`)}`,
   );
+  for (const [k, v] of Object.entries(DAEMON_ENV))
+    if (!CARRIED_ENV.includes(k)) environment.push(`Environment=${quote(`${k}=${v}`)}`);
   const text = [
     '[Unit]',
     `Description=hotswap daemon (home ${paths.home.replace(/%/g, '%%')})`,
