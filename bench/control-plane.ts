@@ -210,7 +210,8 @@ async function main(): Promise<void> {
 
     const proxyPid = pidOf(paths.proxyPid);
     log(`settling ${SETTLE_S} s, then ${IDLE_S} s of idle probing`);
-    await sleep(SETTLE_S * 1000);
+    for (let s = 0; s < SETTLE_S && !interrupted; s++) await sleep(1000);
+    if (interrupted) return;
     const rssSettled = { daemon: rssKiB(daemonPid), proxy: rssKiB(proxyPid) };
     const c0 = { daemon: cpuTicks(daemonPid), proxy: cpuTicks(proxyPid) };
     const w0 = performance.now();
