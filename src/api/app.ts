@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { Controller, RolloutAction } from '../controller/index.js';
+import { MAX_APPLY_PARALLEL, type Controller, type RolloutAction } from '../controller/index.js';
 import { HotswapError, toHotswapError } from '../errors.js';
 import type { LogRequest } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
@@ -36,9 +36,16 @@ const CheckedSpec = z.looseObject({
   file: z.string().min(1),
   services: z.array(z.looseObject({ name: z.string().min(1), image: z.string().min(1) })),
 });
+// How many services an `up` rolls at once (`up --parallel`); the controller's default when absent.
+const Parallel = z.number().int().min(1).max(MAX_APPLY_PARALLEL).optional();
 const ApplyBody = z.union([
-  z.strictObject({ file: z.string().min(1), text: z.string(), service: z.string().optional() }),
-  z.strictObject({ spec: CheckedSpec, service: z.string().optional() }),
+  z.strictObject({
+    file: z.string().min(1),
+    text: z.string(),
+    service: z.string().optional(),
+    parallel: Parallel,
+  }),
+  z.strictObject({ spec: CheckedSpec, service: z.string().optional(), parallel: Parallel }),
 ]);
 const FollowBody = z.strictObject({
   tail: z.number().int().min(0).optional(),
@@ -95,7 +102,7 @@ export function createApi(deps: ApiDeps): Hono {
     return ndjsonResponse(async (report) => {
       // Before any instance starts: a blocking failure ends the call with the old revision serving.
       await preflightServices(targets, deps.inspectImage, { store, report });
-      return controller.apply(spec, body.service, report);
+      return controller.apply(spec, body.service, report, body.parallel);
     });
   });
 

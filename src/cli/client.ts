@@ -9,6 +9,7 @@ import type { StreamLine } from '../api/index.js';
 import { errorFromJSON, HotswapError } from '../errors.js';
 import { checkSocketPaths, type HomePaths } from '../daemon/paths.js';
 import { START_REPORT_ENV, waitForStart, type StartOutcome } from '../daemon/start-channel.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
 import { explainTlsError, remoteConnector, type RemoteTarget } from './remote.js';
 import { assertSafeHome } from '../security/home-safety.js';
 
@@ -181,11 +182,15 @@ async function startDaemon(paths: HomePaths): Promise<StartOutcome> {
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const log = openSync(paths.daemonLog, 'a');
   const logOffset = fstatSync(log).size;
-  const child = spawn(process.execPath, [MAIN, 'daemon', '--home', paths.home], {
-    detached: true,
-    stdio: ['ignore', log, log, 'ipc'],
-    env: { ...process.env, [START_REPORT_ENV]: '1' },
-  });
+  const child = spawn(
+    process.execPath,
+    [...DAEMON_NODE_FLAGS, MAIN, 'daemon', '--home', paths.home],
+    {
+      detached: true,
+      stdio: ['ignore', log, log, 'ipc'],
+      env: { ...DAEMON_ENV, ...process.env, [START_REPORT_ENV]: '1' },
+    },
+  );
   closeSync(log);
   return waitForStart(child, {
     timeoutMs: DAEMON_START_TIMEOUT_MS,

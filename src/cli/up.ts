@@ -1,5 +1,9 @@
-import type { Command } from 'commander';
-import type { DeployResult } from '../controller/index.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  DEFAULT_APPLY_PARALLEL,
+  MAX_APPLY_PARALLEL,
+  type DeployResult,
+} from '../controller/index.js';
 import { HotswapError } from '../errors.js';
 import { globals, withApi } from './context.js';
 import { print, table, withProgress } from './output.js';
@@ -11,6 +15,7 @@ interface UpOptions {
   file?: string;
   dryRun?: boolean;
   timeout?: number;
+  parallel?: number;
 }
 
 export function register(program: Command): void {
@@ -24,6 +29,11 @@ export function register(program: Command): void {
     .option(
       '--dry-run',
       'show what would change (new revision or not, fields, strategy); change nothing',
+    )
+    .option(
+      '--parallel <n>',
+      `services rolled out at once (1-${MAX_APPLY_PARALLEL}; default ${DEFAULT_APPLY_PARALLEL})`,
+      parallelCount,
     );
   addTimeoutOption(up).action(
     async (service: string | undefined, opts: UpOptions, cmd: Command) => {
@@ -33,7 +43,11 @@ export function register(program: Command): void {
       const results = await withTimeout(opts.timeout, 'up', () =>
         withApi(cmd, (api) =>
           withProgress('Rolling out', g, (onLine) =>
-            api.stream<DeployResult[]>('/v1/apply', { spec, service }, onLine),
+            api.stream<DeployResult[]>(
+              '/v1/apply',
+              { spec, service, parallel: opts.parallel },
+              onLine,
+            ),
           ),
         ),
       );
@@ -66,4 +80,11 @@ export function printResults(results: DeployResult[]): void {
       ]),
     ),
   );
+}
+
+function parallelCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_APPLY_PARALLEL)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_APPLY_PARALLEL}.`);
+  return n;
 }

@@ -55,13 +55,15 @@ export class Autoscaler {
     if (this.running) return;
     this.running = true;
     try {
+      const services = this.deps.store.services.list();
+      for (const svc of services)
+        if (!svc.spec.autoscale || svc.stableRevision === null) this.states.delete(svc.name);
+      const scaled = services.filter((s) => s.spec.autoscale && s.stableRevision !== null);
+      // Most homes autoscale nothing: the proxy is not asked for its table every second then.
+      if (scaled.length === 0) return;
       const table = await this.deps.router.table();
-      for (const svc of this.deps.store.services.list()) {
+      for (const svc of scaled) {
         const spec = svc.spec;
-        if (!spec.autoscale || svc.stableRevision === null) {
-          this.states.delete(svc.name);
-          continue;
-        }
         if (this.deps.busy(svc.name)) continue;
         const serving = fromBackends(table.services[svc.name]?.backends ?? []);
         await this.service(spec, serving, now);

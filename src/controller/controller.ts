@@ -22,6 +22,7 @@ import { previewName, serviceConfig } from './service-config.js';
 import { ServiceLocks } from './service-lock.js';
 import { followServiceLogs, type LogLine } from './log-follow.js';
 import { planSpec, type ServicePlan } from './plan.js';
+import { applyChains, DEFAULT_APPLY_PARALLEL, runBounded } from './parallel-apply.js';
 import { isFilesOnlyChange, reloadService } from './reload-service.js';
 import { attachNetworks, removeUnusedNetworks, withPeers } from './networks.js';
 
@@ -205,8 +206,17 @@ export class Controller {
     return planSpec({ store: this.store, runtime: this.runtime }, spec, only);
   }
 
-  /** Brings each service of the spec (or just `only`) to its declared state. */
-  async apply(spec: Spec, only: string | undefined, report: Reporter): Promise<DeployResult[]> {
+  /**
+   * Brings each service of the spec (or just `only`) to its declared state. Independent services
+   * roll in parallel, `parallel` at most at once (services sharing an address in turn); results
+   * come in the spec's order.
+   */
+  async apply(
+    spec: Spec,
+    only: string | undefined,
+    report: Reporter,
+    parallel = DEFAULT_APPLY_PARALLEL,
+  ): Promise<DeployResult[]> {
     const services =
       only === undefined ? spec.services : spec.services.filter((s) => s.name === only);
     if (only !== undefined && services.length === 0) {
@@ -216,11 +226,14 @@ export class Controller {
     // Networks first: a name taken by a network hotswap did not create stops everything here.
     const peered = withPeers(this.store, services, spec.services);
     const attached = await attachNetworks(this.runtime, this.store, peered, spec.services);
-    const results: DeployResult[] = [];
-    for (const svc of attached) {
-      results.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));
-    }
-    return results;
+    const byChain = await runBounded(applyChains(attached), parallel, async (chain) => {
+      const out: DeployResult[] = [];
+      for (const svc of chain)
+        out.push(await this.locks.with(svc.name, 'update', () => this.deploy(svc, report)));
+      return out;
+    });
+    const byName = new Map(byChain.flat().map((r) => [r.service, r]));
+    return attached.map((s) => byName.get(s.name)!);
   }
 
   /**

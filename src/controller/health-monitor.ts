@@ -2,9 +2,9 @@
 // leaves the balancer (drained like any old instance); it comes back after healthyThreshold
 // passes in a row. A service with a rollout in progress is left to its rollout.
 import { probe, type ProbeTarget } from '../health/index.js';
-import type { Router } from '../proxy/types.js';
+import type { RouteTable, Router } from '../proxy/types.js';
 import type { ServiceSpec } from '../spec/types.js';
-import type { Store } from '../store/index.js';
+import type { ServiceRecord, Store } from '../store/index.js';
 import { fromBackends, type LiveInstance } from './live-group.js';
 
 interface Tracked {
@@ -28,11 +28,22 @@ export interface MonitorDeps {
 }
 
 const TICK_MS = 250;
+/** How long the route table and the service list read by a tick are used again. */
+const VIEW_MS = 1000;
+
+interface View {
+  at: number;
+  table: RouteTable;
+  services: ServiceRecord[];
+  busy: Set<string>;
+  busyKey: string;
+}
 
 export class HealthMonitor {
   private readonly tracked = new Map<string, Tracked>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  private cached: View | null = null;
 
   constructor(private readonly deps: MonitorDeps) {}
 
@@ -52,14 +63,39 @@ export class HealthMonitor {
     return this.tracked.get(id)?.ejected ?? false;
   }
 
+  /**
+   * The services and what serves them, read again at most every VIEW_MS: with many services the
+   * route table and the specs are most of an idle daemon's work (and of the proxy's). A change of
+   * which services are busy (a rollout or a reconcile pass began or ended) or a route this monitor
+   * changed itself reads them at once, so a stale view never outlives the change that made it.
+   */
+  private async view(now: number): Promise<View> {
+    const services = this.cached?.services ?? this.deps.store.services.list();
+    const busy = new Set(services.filter((s) => this.deps.busy(s.name)).map((s) => s.name));
+    const key = [...busy].join('\n');
+    if (this.cached && now - this.cached.at < VIEW_MS && this.cached.busyKey === key)
+      return this.cached;
+    const table = await this.deps.router.table();
+    const fresh = this.deps.store.services.list();
+    const freshBusy = new Set(fresh.filter((s) => this.deps.busy(s.name)).map((s) => s.name));
+    this.cached = {
+      at: now,
+      table,
+      services: fresh,
+      busy: freshBusy,
+      busyKey: [...freshBusy].join('\n'),
+    };
+    return this.cached;
+  }
+
   /** One pass over every service; exposed for tests. */
   async tick(now = Date.now()): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      const table = await this.deps.router.table();
-      for (const svc of this.deps.store.services.list()) {
-        if (this.deps.busy(svc.name)) continue;
+      const { table, services, busy } = await this.view(now);
+      for (const svc of services) {
+        if (busy.has(svc.name)) continue;
         const serving = fromBackends(table.services[svc.name]?.backends ?? []);
         await this.checkService(svc.spec, serving, now);
       }
@@ -124,6 +160,7 @@ export class HealthMonitor {
 
   private async eject(spec: ServiceSpec, t: Tracked, detail: string): Promise<void> {
     t.ejected = true;
+    this.cached = null;
     this.note(spec.name, 'instance.unhealthy', {
       id: t.instance.id,
       fails: t.fails,
@@ -136,6 +173,7 @@ export class HealthMonitor {
 
   private async restore(spec: ServiceSpec, t: Tracked): Promise<void> {
     t.ejected = false;
+    this.cached = null;
     t.fails = 0;
     this.note(spec.name, 'instance.recovered', { id: t.instance.id, passes: t.passes });
     await this.deps.router.addBackend(spec.name, t.instance);

@@ -15,7 +15,6 @@ import { AcmeRouter } from '../tls/acme-router.js';
 import { daemonLog } from './log.js';
 import { logJournal } from './journal-log.js';
 import { observeProbes } from '../health/index.js';
-import { DaemonMetrics, listenMetrics } from '../metrics/index.js';
 import type { ListenAddress } from '../spec/listen.js';
 import { startAlerting } from './alerting.js';
 import { lockHome } from './home-lock.js';
@@ -129,6 +128,8 @@ async function startMetrics(
   log: (line: string) => void,
 ): Promise<Server | null> {
   if (listen === null) return null;
+  // prom-client is loaded only when metrics are asked for: it is not free at start.
+  const { DaemonMetrics, listenMetrics } = await import('../metrics/index.js');
   const daemon = new DaemonMetrics({ store, listInstances: () => runtime.listInstances() });
   store.journal.observe((e) => daemon.observe(e));
   observeProbes((type, ok) => daemon.probed(type, ok));

@@ -23,10 +23,11 @@ Wants=docker.service
 
 [Service]
 Type=simple
-ExecStart=/usr/bin/node /opt/hotswap/dist/src/cli/main.js daemon --home /srv/hotswap
+ExecStart=/usr/bin/node --max-semi-space-size=1 /opt/hotswap/dist/src/cli/main.js daemon --home /srv/hotswap
 Environment=HOTSWAP_HOME=/srv/hotswap
 Environment=DOCKER_HOST=tcp://127.0.0.1:2376
 Environment=DOCKER_TLS_VERIFY=1
+Environment=MALLOC_ARENA_MAX=2
 Restart=always
 RestartSec=2
 KillMode=process
@@ -53,7 +54,7 @@ test('a user unit with a home that needs quoting', () => {
   assert.ok(unit.path.startsWith('/home/me/.config/systemd/user/hotswap-'));
   assert.match(
     unit.text,
-    /^ExecStart=\/usr\/bin\/node \/m\.js daemon --home "\/home\/me\/my \$\$hot%%swap"$/m,
+    /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \/m\.js daemon --home "\/home\/me\/my \$\$hot%%swap"$/m,
   );
   assert.match(unit.text, /^Environment="HOTSWAP_HOME=\/home\/me\/my \$hot%%swap"$/m);
   assert.match(unit.text, /^WantedBy=default\.target$/m);

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { defaultHome, homePaths, type HomePaths } from './paths.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from './node-flags.js';
 
 /** The environment the daemon needs to find the engine (and its metrics address), carried into the unit as it is now. */
 const CARRIED_ENV = [
@@ -47,6 +48,8 @@ export function systemdUnit(opts: UnitOptions): Unit {
   const environment = CARRIED_ENV.filter((k) => env[k]).map(
     (k) => `Environment=${quote(`${k}=${env[k]}`)}`,
   );
+  for (const [k, v] of Object.entries(DAEMON_ENV))
+    if (!CARRIED_ENV.includes(k)) environment.push(`Environment=${quote(`${k}=${v}`)}`);
   const text = [
     '[Unit]',
     `Description=hotswap daemon (home ${paths.home.replace(/%/g, '%%')})`,
@@ -55,7 +58,7 @@ export function systemdUnit(opts: UnitOptions): Unit {
     '',
     '[Service]',
     'Type=simple',
-    `ExecStart=${[opts.node, opts.main, 'daemon', '--home', paths.home].map(execWord).join(' ')}`,
+    `ExecStart=${[opts.node, ...DAEMON_NODE_FLAGS, opts.main, 'daemon', '--home', paths.home].map(execWord).join(' ')}`,
     `Environment=${quote(`HOTSWAP_HOME=${paths.home}`)}`,
     ...environment,
     'Restart=always',

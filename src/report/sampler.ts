@@ -7,6 +7,7 @@ import { HotswapError } from '../errors.js';
 import type { Router, ServiceStats } from '../proxy/types.js';
 import { formatDuration, parseDuration } from '../spec/duration.js';
 import { cpuPercent } from '../runtime/docker/usage.js';
+import { usageReads } from './read-gate.js';
 import type { InstanceUsage, Runtime } from '../runtime/types.js';
 import type { ReportPhase, Store, TrafficSample, UsageSample } from '../store/index.js';
 
@@ -154,7 +155,11 @@ export class RolloutSampler {
     while (!this.stopped) {
       const t0 = Date.now();
       const entries = Object.entries(this.instances);
-      const readings = await Promise.all(entries.map(([id]) => read(id).catch(() => null)));
+      const readings = await Promise.all(
+        entries.map(([id]) =>
+          usageReads.run(() => (this.stopped ? Promise.resolve(null) : read(id))).catch(() => null),
+        ),
+      );
       if (this.stopped) return;
       const atMs = Date.now();
       const rows: UsageSample[] = [];

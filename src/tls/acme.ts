@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
-import * as acme from 'acme-client';
 import { HotswapError } from '../errors.js';
 import type { AcmeOrder } from '../proxy/types.js';
 import { checkCertificate } from './certificate-check.js';
@@ -110,6 +109,7 @@ export class AcmeManager {
 
   /** One ACME order: account, CSR, HTTP-01 through the proxy, the chain written to disk. */
   private async order(order: AcmeOrder, paths: CertificatePaths): Promise<Date> {
+    const acme = await acmeClient();
     const ca = order.directoryCa === null ? undefined : readFileSync(order.directoryCa);
     // acme-client talks through one axios instance: the directory's CA is trusted there, and
     // no call may hang a renewal for ever.
@@ -148,7 +148,7 @@ export class AcmeManager {
   private async accountKey(): Promise<Buffer> {
     const file = join(this.opts.dir, 'account.key');
     if (existsSync(file)) return readFileSync(file);
-    const key = await acme.crypto.createPrivateKey();
+    const key = await (await acmeClient()).crypto.createPrivateKey();
     writeSecret(file, key);
     return key;
   }
@@ -163,6 +163,14 @@ export class AcmeManager {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
   }
+}
+
+/**
+ * acme-client (with axios and its crypto) is loaded on the first order, not at daemon start: it
+ * is a quarter of the daemon's start-up memory and most homes never use ACME.
+ */
+function acmeClient(): Promise<typeof import('acme-client')> {
+  return import('acme-client');
 }
 
 /** One ACME request's limit. */

@@ -43,6 +43,11 @@ const STATUS_KEYS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /** Raw samples kept per revision for the window: the newest RING_SIZE requests. */
 export const RING_SIZE = 5000;
+/**
+ * The ring starts this small and doubles as requests come, up to RING_SIZE: a revision that has
+ * served a few requests holds a few kB, not the full ring (50 services: about 5 MiB less).
+ */
+const FIRST_RING = 256;
 /** Per-second request/error counts, for windows longer than the ring holds. */
 const SECONDS = 3600;
 
@@ -163,7 +168,8 @@ export interface WindowStats {
 
 /** A revision's counters plus the sliding window the canary judge reads. */
 export class RevisionCounters extends Counters {
-  // Allocated (~110 kB) with the first request: revisions that never serve cost nothing.
+  // Allocated with the first request (revisions that never serve cost nothing), the ring grown
+  // as requests come: ~45 kB at first, ~110 kB once full.
   private ringAt = new Float64Array(0);
   private ringLat = new Float32Array(0);
   private ringBad = new Uint8Array(0);
@@ -174,13 +180,27 @@ export class RevisionCounters extends Counters {
   private secReq = new Uint32Array(0);
   private secErr = new Uint32Array(0);
 
-  private allocate(): void {
-    this.ringAt = new Float64Array(RING_SIZE);
-    this.ringLat = new Float32Array(RING_SIZE);
-    this.ringBad = new Uint8Array(RING_SIZE);
-    this.secOf = new Int32Array(SECONDS).fill(-1);
-    this.secReq = new Uint32Array(SECONDS);
-    this.secErr = new Uint32Array(SECONDS);
+  /**
+   * A bigger ring. Below RING_SIZE it has never dropped a sample, so its entries are [0, size) in
+   * time order (when full, head has just come back to 0): they are copied as they are.
+   */
+  private grow(to = Math.min(RING_SIZE, Math.max(FIRST_RING, this.ringAt.length * 2))): void {
+    if (this.secOf.length === 0) {
+      this.secOf = new Int32Array(SECONDS).fill(-1);
+      this.secReq = new Uint32Array(SECONDS);
+      this.secErr = new Uint32Array(SECONDS);
+    }
+    if (to <= this.ringAt.length) return;
+    const at = new Float64Array(to);
+    const lat = new Float32Array(to);
+    const bad = new Uint8Array(to);
+    at.set(this.ringAt.subarray(0, this.size));
+    lat.set(this.ringLat.subarray(0, this.size));
+    bad.set(this.ringBad.subarray(0, this.size));
+    this.ringAt = at;
+    this.ringLat = lat;
+    this.ringBad = bad;
+    this.head = this.size;
   }
 
   /**
@@ -202,13 +222,13 @@ export class RevisionCounters extends Counters {
   }
 
   private push(now: number, latencyMs: number, bad: number): void {
-    if (this.ringAt.length === 0) this.allocate();
+    if (this.size === this.ringAt.length && this.size < RING_SIZE) this.grow();
     const h = this.head;
     this.ringAt[h] = now;
     this.ringLat[h] = latencyMs;
     this.ringBad[h] = bad;
-    this.head = h + 1 === RING_SIZE ? 0 : h + 1;
-    if (this.size < RING_SIZE) this.size++;
+    this.head = h + 1 === this.ringAt.length ? 0 : h + 1;
+    if (this.size < this.ringAt.length) this.size++;
     this.count(now, bad);
   }
 
@@ -229,9 +249,10 @@ export class RevisionCounters extends Counters {
     const samples: number[] = [];
     let errors = 0;
     let covered = this.size < RING_SIZE;
+    const cap = this.ringAt.length;
     let i = this.head;
     for (let n = 0; n < this.size; n++) {
-      i = i === 0 ? RING_SIZE - 1 : i - 1;
+      i = i === 0 ? cap - 1 : i - 1;
       if (this.ringAt[i]! < start) {
         covered = true;
         break;
@@ -292,13 +313,14 @@ export class RevisionCounters extends Counters {
     const at: number[] = [];
     const lat: number[] = [];
     const bad: number[] = [];
+    const cap = this.ringAt.length;
     let i = this.head - this.size;
-    if (i < 0) i += RING_SIZE;
+    if (i < 0) i += cap;
     for (let n = 0; n < this.size; n++) {
       at.push(origin + this.ringAt[i]!);
       lat.push(this.ringLat[i]!);
       bad.push(this.ringBad[i]!);
-      i = i + 1 === RING_SIZE ? 0 : i + 1;
+      i = i + 1 === cap ? 0 : i + 1;
     }
     d.ring = { at, lat, bad };
     const secs = { at: [] as number[], req: [] as number[], err: [] as number[] };
@@ -314,7 +336,7 @@ export class RevisionCounters extends Counters {
 
   override merge(d: CountersDump): void {
     super.merge(d);
-    if (this.ringAt.length === 0) this.allocate();
+    this.grow(RING_SIZE); // merged rings may hold up to RING_SIZE entries
     const origin = performance.timeOrigin;
     const nowSec = (performance.now() / 1000) | 0;
     const secs = d.seconds;

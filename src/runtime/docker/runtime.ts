@@ -233,7 +233,7 @@ export class DockerRuntime implements Runtime {
     const list = await this.client.containers.list({ all: true, labels });
     return list
       .map(summaryToInstance)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+      .sort((a, b) => ordinal(a.createdAt, b.createdAt) || ordinal(a.name, b.name));
   }
 
   async logs(id: string, opts: LogRequest = {}): Promise<string> {
@@ -425,4 +425,12 @@ export function filesTar(files: InstanceFile[]): Buffer {
   return packTar(
     files.map((f) => ({ name: f.path.replace(/^\/+/, ''), data: f.data, mtime: now })),
   );
+}
+
+/**
+ * Code-unit order: ISO times and container names are ASCII. (localeCompare would load ICU's
+ * collation data into the daemon, about 3 MiB of RSS, for the same order.)
+ */
+function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
