@@ -236,6 +236,8 @@ export interface HotswapStartOptions {
   cpuProfDir?: string;
   /** Serve TLS with these PEM files. */
   tls?: { cert: string; key: string };
+  /** More node flags for the proxy process (e.g. --perf-basic-prof for `perf record`). */
+  nodeFlags?: string[];
 }
 
 type ServiceArg = Parameters<ProxyClient['ensureService']>[1];
@@ -267,7 +269,7 @@ export async function startHotswap(
   const port = await freePort();
   const socketPath = join(dir, 'control.sock');
   const script = fileURLToPath(new URL('./run-proxy.js', import.meta.url));
-  const nodeArgs = [...PROXY_NODE_FLAGS];
+  const nodeArgs = [...PROXY_NODE_FLAGS, ...(opts.nodeFlags ?? [])];
   if (opts.cpuProfDir !== undefined)
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child = ctx.procs.spawnLogged(
