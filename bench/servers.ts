@@ -238,6 +238,8 @@ export interface HotswapStartOptions {
   tls?: { cert: string; key: string };
   /** More node flags for the proxy process (e.g. --perf-basic-prof for `perf record`). */
   nodeFlags?: string[];
+  /** Another build's run-proxy.js (an A/B comparison of two builds in one run). */
+  script?: string;
 }
 
 type ServiceArg = Parameters<ProxyClient['ensureService']>[1];
@@ -268,7 +270,7 @@ export async function startHotswap(
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const socketPath = join(dir, 'control.sock');
-  const script = fileURLToPath(new URL('./run-proxy.js', import.meta.url));
+  const script = opts.script ?? fileURLToPath(new URL('./run-proxy.js', import.meta.url));
   const nodeArgs = [...PROXY_NODE_FLAGS, ...(opts.nodeFlags ?? [])];
   if (opts.cpuProfDir !== undefined)
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);

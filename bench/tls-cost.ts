@@ -32,6 +32,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     warmup: { type: 'string', default: '4' },
     perf: { type: 'string' },
+    base: { type: 'string' },
   },
 });
 const log = (line: string): void => void process.stderr.write(`[tls-cost] ${line}\n`);
@@ -58,6 +59,11 @@ async function main(): Promise<void> {
         'hotswap',
         await startHotswap(ctx, 'hotswap', { id: app.id, address: app.address }, opts),
       ]);
+    }
+    if (values.base !== undefined) {
+      const script = join(values.base, 'dist', 'bench', 'run-proxy.js');
+      const backend = { id: app.id, address: app.address };
+      paths.push(['base', await startHotswap(ctx, 'base', backend, { tls, script })]);
     }
     if (values.only !== 'hotswap') paths.push(['nginx', await startNginx(ctx, 'nginx', 1, tls)]);
     const res: Record<string, { rps: number[]; us: number[]; app: number[] }> = {};
@@ -122,9 +128,14 @@ async function main(): Promise<void> {
         `${name.padEnd(8)} rps ${x.rps.map((v) => Math.round(v)).join(' ')}  µs/conn ${x.us.map((v) => Math.round(v)).join(' ')} (median ${Math.round(median(x.us))})`,
       );
     }
-    if (res.hotswap && res.nginx) {
+    for (const name of ['hotswap', 'base']) {
+      const x = res[name];
+      const n = res.nginx;
+      if (x === undefined || n === undefined) continue;
+      const perRound = x.rps.map((v, k) => (v / n.rps[k]!).toFixed(2)).join(' ');
+      const cpu = (median(n.us) / median(x.us)).toFixed(2);
       console.log(
-        `ratio rps ${(median(res.hotswap.rps) / median(res.nginx.rps)).toFixed(2)}, cpu/conn ${(median(res.hotswap.us) / median(res.nginx.us)).toFixed(2)}`,
+        `${name}/nginx: rps ${(median(x.rps) / median(n.rps)).toFixed(2)} (rounds ${perRound}); nginx's cpu/conn over ${name}'s ${cpu}`,
       );
     }
   } finally {
