@@ -60,8 +60,13 @@ function clearHandshakeTimer(this: Handshaking): void {
   clearTimeout(this[kHandshakeTimer]);
 }
 
+/** The handshake is done: the connection goes to the HTTP engines (once: a TLS 1.2
+ * renegotiation emits 'secure' again). */
 function onSecure(this: Handshaking): void {
-  clearTimeout(this[kHandshakeTimer]);
+  const timer = this[kHandshakeTimer];
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  this[kHandshakeTimer] = undefined;
   this[kOwner]!.serve(this);
 }
 
@@ -160,7 +165,8 @@ export class Listener implements ListenerState, FastListener {
     this.onConnection = (socket: Owned): void => {
       this.sockets.add(socket);
       socket[kOwner] = this;
-      socket.once('close', onSocketClose);
+      // 'close' comes once: on() spares the wrapper once() builds per connection.
+      socket.on('close', onSocketClose);
       if (this.mode === 'tcp') {
         const svc = this.services[0];
         if (svc === undefined) socket.destroy();
@@ -247,8 +253,8 @@ export class Listener implements ListenerState, FastListener {
     socket[kHandshakeTimer] = setTimeout(destroyStalled, HANDSHAKE_TIMEOUT_MS, socket);
     // A failed handshake (wrong name, no common cipher, a scanner) just ends the connection.
     socket.on('error', destroyOnError);
-    socket.once('close', clearHandshakeTimer);
-    socket.once('secure', onSecure);
+    socket.on('close', clearHandshakeTimer);
+    socket.on('secure', onSecure);
   }
 
   /** Picks the certificate by SNI when the address has more than one. */
