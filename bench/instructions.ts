@@ -13,6 +13,13 @@
 //
 //   npm run build && node dist/bench/instructions.js [--seconds 10] [--warmup 10] [--json]
 //                                                    [--bare-peers] [--keep]
+//                                                    [--tls] [--close] [--only hotswap|nginx]
+//
+// --tls serves TLS on both (the same self-signed ECDSA P-256 certificate); --close sends every
+// request with `Connection: close`, so with --tls each request is a full handshake and the count
+// is per new TLS connection. Under valgrind that runs a few connections per second: give it
+// --warmup 60 --seconds 30, and compare counts taken with similar connection counts (the JIT's
+// share shrinks as the count grows). --only measures one subject.
 //
 // --keep leaves the temp dir (the callgrind.* files, for callgrind_annotate) and prints its path.
 //
