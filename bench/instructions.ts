@@ -13,6 +13,13 @@
 //
 //   npm run build && node dist/bench/instructions.js [--seconds 10] [--warmup 10] [--json]
 //                                                    [--bare-peers] [--keep]
+//                                                    [--tls] [--close] [--only hotswap|nginx]
+//
+// --tls serves TLS on both (the same self-signed ECDSA P-256 certificate); --close sends every
+// request with `Connection: close`, so with --tls each request is a full handshake and the count
+// is per new TLS connection. Under valgrind that runs a few connections per second: give it
+// --warmup 60 --seconds 30, and compare counts taken with similar connection counts (the JIT's
+// share shrinks as the count grows). --only measures one subject.
 //
 // --keep leaves the temp dir (the callgrind.* files, for callgrind_annotate) and prints its path.
 //
@@ -30,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { PROXY_NODE_FLAGS, ProxyClient } from '../src/proxy/index.js';
 import { ProcessTable, freePort, hasCommand, sleep, waitHttp200 } from './procs.js';
 import { ensureTools, nginxConfig } from './servers.js';
+import { makeCertificate } from '../src/tls/test-certificates.js';
 import { runWrk } from './wrk.js';
 
 interface Subject {
@@ -44,6 +52,10 @@ interface Context {
   upstream: string;
   /** nginx adds the headers hotswap adds (X-Forwarded-*, X-Request-Id); --bare-peers: not. */
   forwardHeaders: boolean;
+  /** Serve TLS with this certificate (--tls). */
+  tls?: { cert: string; key: string };
+  /** Every request on a new connection (`Connection: close`; --close). */
+  close: boolean;
   procs: ProcessTable;
   log: (line: string) => void;
 }
@@ -69,6 +81,11 @@ async function startHotswap(ctx: Context, key: string): Promise<{ port: number; 
     ...valgrindArgs(ctx, key),
     process.execPath,
     ...PROXY_NODE_FLAGS,
+    // A new TLS connection per request runs a few per second under valgrind: at V8's default
+    // budget the JIT was still compiling the accept path after a minute (a quarter of the
+    // count). A smaller budget lets it settle during the warm-up; the code it settles on is the
+    // same.
+    ...(ctx.close ? ['--interrupt-budget=8192'] : []),
     script,
     socketPath,
   ];
@@ -88,10 +105,11 @@ async function startHotswap(ctx: Context, key: string): Promise<{ port: number; 
     }
   }
   const port = await freePort();
-  await client.ensureService('web', { listen: `127.0.0.1:${port}` });
+  const listen = `127.0.0.1:${port}`;
+  await client.ensureService('web', ctx.tls === undefined ? { listen } : { listen, tls: ctx.tls });
   await client.addBackend('web', { id: 'app', revision: 1, address: ctx.upstream });
   await client.setWeights('web', { '1': 1 });
-  await waitHttp200(key, port, 60_000, () => child.exitCode === null);
+  await waitHttp200(key, port, 60_000, () => child.exitCode === null, ctx.tls !== undefined);
   return { port, pid: child.pid! };
 }
 
@@ -99,11 +117,11 @@ async function startNginx(ctx: Context): Promise<{ port: number; pid: number }> 
   const port = await freePort();
   const conf = join(ctx.dir, 'nginx.conf');
   // One process, no daemon: the process valgrind starts is the one that proxies.
-  writeFileSync(conf, nginxConfig(ctx.dir, ctx.upstream, port, 0, ctx.forwardHeaders));
+  writeFileSync(conf, nginxConfig(ctx.dir, ctx.upstream, port, 0, ctx.forwardHeaders, ctx.tls));
   const args = [...valgrindArgs(ctx, 'nginx'), 'nginx', '-p', `${ctx.dir}/`, '-c', conf];
   args.push('-e', join(ctx.dir, 'error.log'));
   const child = ctx.procs.spawnLogged('nginx', 'valgrind', args, join(ctx.dir, 'nginx.log'));
-  await waitHttp200('nginx', port, 60_000, () => child.exitCode === null);
+  await waitHttp200('nginx', port, 60_000, () => child.exitCode === null, ctx.tls !== undefined);
   return { port, pid: child.pid! };
 }
 
@@ -149,13 +167,14 @@ async function measure(
 ): Promise<InstructionResult> {
   ctx.log(`${subject.label}: starting under callgrind`);
   const { port, pid } = await subject.start(ctx);
-  const url = `http://127.0.0.1:${port}/`;
+  const url = `${ctx.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}/`;
   const track = ctx.procs.track;
+  const load = { url, threads: 1, connections: 8, headers: ctx.close ? ['Connection: close'] : [] };
   ctx.log(`${subject.label}: warm-up ${warmup} s`);
-  await runWrk({ url, threads: 1, connections: 8, durationSec: warmup }, track);
+  await runWrk({ ...load, durationSec: warmup }, track);
   callgrindControl(['-i', 'on'], pid);
   ctx.log(`${subject.label}: counting ${seconds} s`);
-  const run = await runWrk({ url, threads: 1, connections: 8, durationSec: seconds }, track);
+  const run = await runWrk({ ...load, durationSec: seconds }, track);
   callgrindControl(['-i', 'off'], pid);
   callgrindControl(['-d'], pid);
   const instructions = await waitForDump(ctx.dir, subject.key, pid);
@@ -200,6 +219,9 @@ async function main(): Promise<number> {
         json: { type: 'boolean', default: false },
         'bare-peers': { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
+        tls: { type: 'boolean', default: false },
+        close: { type: 'boolean', default: false },
+        only: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -234,9 +256,20 @@ async function main(): Promise<number> {
     delete process.env.HOST;
     const upstream = `127.0.0.1:${appPort}`;
     await waitHttp200('app', appPort, 10_000, () => appChild.exitCode === null);
-    const ctx: Context = { dir, upstream, forwardHeaders: !values['bare-peers'], procs, log };
+    const ctx: Context = {
+      dir,
+      upstream,
+      forwardHeaders: !values['bare-peers'],
+      tls: values.tls ? makeCertificate(dir, 'bench', ['bench.test']) : undefined,
+      close: values.close,
+      procs,
+      log,
+    };
     const results: InstructionResult[] = [];
-    for (const subject of SUBJECTS) results.push(await measure(ctx, subject, seconds, warmup));
+    for (const subject of SUBJECTS) {
+      if (values.only !== undefined && values.only !== subject.key) continue;
+      results.push(await measure(ctx, subject, seconds, warmup));
+    }
     if (values.json)
       process.stdout.write(`${JSON.stringify({ bench: 'instructions', results })}\n`);
     else process.stdout.write(`${render(results)}\n`);

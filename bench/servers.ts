@@ -236,6 +236,10 @@ export interface HotswapStartOptions {
   cpuProfDir?: string;
   /** Serve TLS with these PEM files. */
   tls?: { cert: string; key: string };
+  /** More node flags for the proxy process (e.g. --perf-basic-prof for `perf record`). */
+  nodeFlags?: string[];
+  /** Another build's run-proxy.js (an A/B comparison of two builds in one run). */
+  script?: string;
 }
 
 type ServiceArg = Parameters<ProxyClient['ensureService']>[1];
@@ -266,8 +270,8 @@ export async function startHotswap(
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const socketPath = join(dir, 'control.sock');
-  const script = fileURLToPath(new URL('./run-proxy.js', import.meta.url));
-  const nodeArgs = [...PROXY_NODE_FLAGS];
+  const script = opts.script ?? fileURLToPath(new URL('./run-proxy.js', import.meta.url));
+  const nodeArgs = [...PROXY_NODE_FLAGS, ...(opts.nodeFlags ?? [])];
   if (opts.cpuProfDir !== undefined)
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child = ctx.procs.spawnLogged(

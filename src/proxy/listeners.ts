@@ -17,7 +17,7 @@ import { hostOf, type HttpProxy, type ListenerState } from './http/node/http-pro
 import { SilenceWatch } from './core/silence.js';
 import type { ServiceRuntime } from './core/service.js';
 import type { TcpProxy } from './tcp/tcp-proxy.js';
-import type { ProxyMode } from './types.js';
+import type { ProxyMode, TlsConfig } from './types.js';
 import type { UpgradeProxy } from './http/node/tunnel.js';
 import { conflict, parseListen } from './core/validate.js';
 import { inSubnet } from './core/subnet.js';
@@ -40,6 +40,47 @@ type Owned = Socket & { [kOwner]?: Listener };
 
 function onSocketClose(this: Owned): void {
   this[kOwner]?.sockets.delete(this);
+}
+
+/** ALPN: HTTP/1.1 only (a client offering h2 falls back). Converted once, not per connection. */
+const ALPN = Buffer.from([8, ...Buffer.from('http/1.1', 'latin1')]);
+
+const kHandshakeTimer = Symbol('hotswap.handshakeTimer');
+/** A TLS connection of a listener, from accept to the end of its handshake. */
+type Handshaking = tls.TLSSocket & { [kOwner]?: Listener; [kHandshakeTimer]?: NodeJS.Timeout };
+
+function destroyStalled(socket: tls.TLSSocket): void {
+  socket.destroy();
+}
+
+function destroyOnError(this: tls.TLSSocket): void {
+  this.destroy();
+}
+
+function clearHandshakeTimer(this: Handshaking): void {
+  clearTimeout(this[kHandshakeTimer]);
+}
+
+/** The handshake is done: the connection goes to the HTTP engines (once: a TLS 1.2
+ * renegotiation emits 'secure' again). */
+function onSecure(this: Handshaking): void {
+  const timer = this[kHandshakeTimer];
+  if (timer === undefined) return;
+  clearTimeout(timer);
+  this[kHandshakeTimer] = undefined;
+  this[kOwner]!.serve(this);
+}
+
+/** The certificate all TLS services of an address share, or null (none, or several: SNI). */
+function soleCertificate(services: ServiceRuntime[]): TlsConfig | null {
+  let sole: TlsConfig | null = null;
+  for (const svc of services) {
+    const t = svc.settings.tls;
+    if (t === null) continue;
+    if (sole === null) sole = t;
+    else if (t.cert !== sole.cert || t.key !== sole.key) return null;
+  }
+  return sole;
 }
 
 export interface ListenerDeps {
@@ -76,6 +117,8 @@ export class Listener implements ListenerState, FastListener {
   subnet: string | null = null;
   /** This address's services have certificates: connections are TLS. */
   private secure = false;
+  /** The one certificate every TLS service of the address uses (no SNI choice), else null. */
+  private soleTls: TlsConfig | null = null;
   private redirectServer: http.Server | null = null;
   acceptor: net.Server | null = null;
   readonly server: http.Server;
@@ -128,7 +171,8 @@ export class Listener implements ListenerState, FastListener {
     this.onConnection = (socket: Owned): void => {
       this.sockets.add(socket);
       socket[kOwner] = this;
-      socket.once('close', onSocketClose);
+      // 'close' comes once: on() spares the wrapper once() builds per connection.
+      socket.on('close', onSocketClose);
       // Another network reaches this host address too: its connections are closed unanswered.
       if (this.subnet !== null && !inSubnet(socket.remoteAddress, this.subnet)) {
         socket.destroy();
@@ -148,7 +192,7 @@ export class Listener implements ListenerState, FastListener {
   }
 
   /** Hands a connection (plain, or TLS once its handshake is done) to the HTTP engines. */
-  private readonly serve: (socket: Socket) => void;
+  readonly serve: (socket: Socket) => void;
 
   toFullPath(socket: Socket): void {
     this.server.emit('connection', socket);
@@ -170,6 +214,7 @@ export class Listener implements ListenerState, FastListener {
     // TLS ends at a service's public listener; on its private networks it answers plain HTTP.
     this.secure =
       mode === 'http' && this.subnet === null && services.some((s) => s.settings.tls !== null);
+    this.soleTls = soleCertificate(services);
     if (mode === 'redirect') this.redirectServer ??= this.redirector();
     else this.redirectServer = null;
     this.applyMaxConnections();
@@ -194,23 +239,42 @@ export class Listener implements ListenerState, FastListener {
    * TLS on an accepted socket: the certificate of the service the SNI names (a client without
    * SNI, e.g. one dialling an IP address, gets the first TLS service's), read at each handshake
    * so a renewed certificate is used at once. Secure, the socket goes to the HTTP engines.
+   *
+   * Per connection this is the handshake's hot path, so nothing here builds a closure: the
+   * handlers are shared and find their listener on the socket. When one certificate serves the
+   * whole address, its context is given up front and no SNICallback is set: Node then skips the
+   * certificate callback, a round trip into JavaScript in the middle of every handshake.
    */
   private terminate(raw: Socket): void {
-    const socket = new tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.contextFor(''),
-      SNICallback: (name, done) => done(null, this.contextFor(name)),
-      ALPNProtocols: ['http/1.1'],
-    });
-    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
+    const sole = this.soleTls;
+    const socket: Handshaking = new tls.TLSSocket(
+      raw,
+      sole === null
+        ? {
+            isServer: true,
+            secureContext: this.contextFor(''),
+            SNICallback: this.sniCallback,
+            ALPNProtocols: ALPN,
+          }
+        : {
+            isServer: true,
+            secureContext: this.deps.certificates.context(sole),
+            ALPNProtocols: ALPN,
+          },
+    );
+    socket[kOwner] = this;
+    socket[kHandshakeTimer] = setTimeout(destroyStalled, HANDSHAKE_TIMEOUT_MS, socket);
     // A failed handshake (wrong name, no common cipher, a scanner) just ends the connection.
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => clearTimeout(timer));
-    socket.once('secure', () => {
-      clearTimeout(timer);
-      this.serve(socket);
-    });
+    socket.on('error', destroyOnError);
+    socket.on('close', clearHandshakeTimer);
+    socket.on('secure', onSecure);
   }
+
+  /** Picks the certificate by SNI when the address has more than one. */
+  private readonly sniCallback = (
+    name: string,
+    done: (err: Error | null, ctx?: tls.SecureContext) => void,
+  ): void => done(null, this.contextFor(name));
 
   /** The certificate for an SNI name: the TLS service whose hosts match it best, else the first. */
   private contextFor(servername: string): tls.SecureContext | undefined {

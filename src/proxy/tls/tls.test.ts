@@ -222,6 +222,32 @@ test('SNI picks the service and its certificate; a renewed certificate is served
   );
 });
 
+test('one certificate for the address (no SNI choice): a renewed one is served to new connections', async () => {
+  // The listener then gives the context up front instead of an SNICallback (listeners.ts): it
+  // must still read the current context at each accept.
+  const p = await proxied();
+  const port = await freePort();
+  const cert = makeCert('sole', ['sole.example']);
+  const listen = `127.0.0.1:${port}`;
+  await p.client.ensureService('sole', { listen, tls: cert });
+  await echoBackend(p, 'sole', 'app-sole');
+  const first = await get(port, 'sole.example');
+  assert.equal(first.status, 200);
+  assert.equal(first.peer, fingerprint(cert.cert));
+  assert.equal(first.headers['strict-transport-security'], undefined);
+  const renewed = makeCert('sole2', ['sole.example']);
+  copyFileSync(renewed.key, cert.key);
+  copyFileSync(renewed.cert, cert.cert);
+  let seen = first.peer;
+  for (let i = 0; i < 40 && seen === first.peer; i++) {
+    await sleep(100);
+    seen = (await get(port, 'sole.example')).peer;
+  }
+  assert.equal(seen, fingerprint(renewed.cert), 'new connections get the renewed certificate');
+  // A client without SNI gets it too.
+  assert.equal((await get(port, '')).peer, fingerprint(renewed.cert));
+});
+
 test('the redirect listener answers 308 to https and ACME HTTP-01 challenges', async () => {
   const p = await proxied();
   const port = await freePort();

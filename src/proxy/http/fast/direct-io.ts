@@ -368,7 +368,10 @@ export class StreamSocket implements ClientIO {
   }
 
   end(): void {
-    if (!this.socket.destroyed) this.socket.end();
+    // A second end() (the peer's FIN after ours) would build an ERR_STREAM_ALREADY_FINISHED,
+    // stack trace included, only to drop it: one per `Connection: close` exchange.
+    const socket = this.socket;
+    if (!socket.destroyed && !socket.writableEnded) socket.end();
   }
 
   release(): void {

@@ -106,11 +106,27 @@ function crlf(out: Buffer, at: number): number {
   return at + 2;
 }
 
-/** The lines this connection adds to every request that has no X-Forwarded-For of its own. */
+/** forwardedForLines() by client address, per scheme: most connections come from few addresses. */
+const FORWARDED_LINES = { http: new Map<string, Buffer>(), https: new Map<string, Buffer>() };
+/** Addresses remembered per scheme; past this the cache starts over (a scan, many clients). */
+const FORWARDED_LINES_MAX = 1024;
+
+/**
+ * The lines a connection adds to every request that has no X-Forwarded-For of its own. Shared
+ * between connections from one address (only ever copied from), so a new connection builds no
+ * string or Buffer for them.
+ */
 export function forwardedForLines(remote: string, proto: 'http' | 'https'): Buffer {
-  return latin1(
-    `x-forwarded-for: ${forwardedFor(undefined, remote)}\r\nx-forwarded-proto: ${proto}\r\n`,
-  );
+  const cache = FORWARDED_LINES[proto];
+  let lines = cache.get(remote);
+  if (lines === undefined) {
+    lines = latin1(
+      `x-forwarded-for: ${forwardedFor(undefined, remote)}\r\nx-forwarded-proto: ${proto}\r\n`,
+    );
+    if (cache.size >= FORWARDED_LINES_MAX) cache.clear();
+    cache.set(remote, lines);
+  }
+  return lines;
 }
 
 /**

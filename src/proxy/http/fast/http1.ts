@@ -38,8 +38,9 @@ const LINE_FIELDS = 5;
 export const MAX_HEADERS = 100;
 
 /**
- * The arrays a parse fills, reused from one parse to the next (a connection keeps one for its
- * requests): a head is valid until the next parse into the same scratch.
+ * The arrays a parse fills, reused from one parse to the next (the fast path has one for all
+ * request heads and one for all response heads): a head's lines and names are valid until the
+ * next parse into the same scratch.
  */
 export class HeadScratch {
   readonly names: (string | undefined)[] = new Array<string | undefined>(MAX_HEADERS).fill(
