@@ -1,12 +1,13 @@
 // A hotswap home on the Swarm lab (issue 17): config.yaml with `runtime: swarm` pointed at node1
 // (a manager), the lab's proxy image, and load from the root netns to the proxy on every node.
+import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarize, type LoadSummary, type Sample } from '../../src/assess/index.js';
 import { homePaths } from '../../src/daemon/paths.js';
 import { DockerClient, LABEL_SCOPE, SwarmApi } from '../../src/runtime/index.js';
-import { hotswap, type CliResult } from './cli.js';
+import { getText, hotswap, type CliResult } from './cli.js';
 import { labImages, startLabLoad, type LabConfig } from './lab.js';
 
 export interface SwarmHome {
@@ -142,4 +143,44 @@ export async function instanceNodes(
     .filter((t) => t.Status.State === 'running' && t.DesiredState === 'running')
     .map((t) => t.NodeID ?? '?')
     .sort();
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `fn` holds, polling every 250 ms; fails the test after `ms`. */
+export async function until(
+  what: string,
+  fn: () => boolean | Promise<boolean>,
+  ms: number,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
+    await sleep(250);
+  }
+}
+
+/** Whether the URL answers 200 now. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    return (await getText(url)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** The service's stable revision and how many of its instances run and serve. */
+export async function serving(
+  h: SwarmHome,
+  service = 'web',
+): Promise<{ revision: number; count: number }> {
+  const status = await hotswap(h.home, ['status', service, '--json']);
+  const parsed = JSON.parse(status.stdout) as {
+    service: {
+      stableRevision: number | null;
+      instances: { revision: number; serving: boolean; state: string }[];
+    };
+  };
+  const live = parsed.service.instances.filter((i) => i.serving && i.state === 'running');
+  return { revision: parsed.service.stableRevision ?? 0, count: live.length };
 }

@@ -4,7 +4,7 @@
 // the next file starts on a cluster at rest.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { getText, hotswap, type CliResult } from '../helpers/cli.js';
+import type { CliResult } from '../helpers/cli.js';
 import {
   killManager,
   nodeRows,
@@ -13,7 +13,16 @@ import {
   restoreNode,
   type LabConfig,
 } from '../helpers/lab.js';
-import { labImage, swarmHome, underClusterLoad, type SwarmHome } from '../helpers/swarm-home.js';
+import {
+  answers,
+  labImage,
+  serving,
+  sleep,
+  swarmHome,
+  underClusterLoad,
+  until,
+  type SwarmHome,
+} from '../helpers/swarm-home.js';
 
 const PORT = 8183;
 const RATE_PER_NODE = 60;
@@ -34,38 +43,6 @@ function spec(image: string): string {
 
 let config: LabConfig;
 let h: SwarmHome;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(
-  what: string,
-  fn: () => boolean | Promise<boolean>,
-  ms: number,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(250);
-  }
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await getText(url)).status === 200;
-  } catch {
-    return false;
-  }
-}
-
-async function serving(): Promise<{ revision: number; count: number }> {
-  const { service } = JSON.parse((await hotswap(h.home, ['status', 'web', '--json'])).stdout) as {
-    service: {
-      stableRevision: number | null;
-      instances: { revision: number; serving: boolean; state: string }[];
-    };
-  };
-  const live = service.instances.filter((i) => i.serving && i.state === 'running');
-  return { revision: service.stableRevision ?? 0, count: live.length };
-}
 
 async function newProxyOnNode2(since: string): Promise<boolean> {
   const node2 = (await h.api.nodes()).find((n) => n.Description?.Hostname === 'node2');
@@ -112,7 +89,7 @@ test('a manager lost mid-rollout (quorum kept) does not lose the rollout', async
     async () => (await Promise.all(h.urls.map(answers))).every(Boolean),
     60_000,
   );
-  const before = (await serving()).revision;
+  const before = (await serving(h)).revision;
   const next = before === 2 ? 'hotswap-fixture:v1' : 'hotswap-fixture:v2';
   let r!: CliResult;
   const m = await underClusterLoad(h.urls, RATE_PER_NODE, async () => {
@@ -129,9 +106,9 @@ test('a manager lost mid-rollout (quorum kept) does not lose the rollout', async
   // land on node1 or node3; one placed on node2 just before the kill cannot report running, and
   // the rollout is undone at its deadline with the old revision serving.
   assert.ok([0, 3].includes(r.code), r.stderr + r.stdout);
-  const now = (await serving()).revision;
+  const now = (await serving(h)).revision;
   assert.equal(now, r.code === 0 ? before + 1 : before);
-  await until('3 instances serve', async () => (await serving()).count === 3, 90_000);
+  await until('3 instances serve', async () => (await serving(h)).count === 3, 90_000);
   assert.deepEqual(
     Object.keys(m.all.errors).filter((k) => k !== 'timeout'),
     [],

@@ -3,7 +3,7 @@
 // failed request but those already sent to node3's instance.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { getText, hotswap, type CliResult } from '../helpers/cli.js';
+import type { CliResult } from '../helpers/cli.js';
 import {
   cutNode,
   nodeRows,
@@ -19,6 +19,10 @@ import {
   swarmHome,
   underClusterLoad,
   type SwarmHome,
+  answers,
+  serving,
+  sleep,
+  until,
 } from '../helpers/swarm-home.js';
 
 const PORT = 8182;
@@ -40,38 +44,6 @@ function spec(image: string): string {
 
 let config: LabConfig;
 let h: SwarmHome;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(
-  what: string,
-  fn: () => boolean | Promise<boolean>,
-  ms: number,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await sleep(250);
-  }
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await getText(url)).status === 200;
-  } catch {
-    return false;
-  }
-}
-
-async function serving(): Promise<{ revision: number; count: number }> {
-  const { service } = JSON.parse((await hotswap(h.home, ['status', 'web', '--json'])).stdout) as {
-    service: {
-      stableRevision: number | null;
-      instances: { revision: number; serving: boolean; state: string }[];
-    };
-  };
-  const live = service.instances.filter((i) => i.serving && i.state === 'running');
-  return { revision: service.stableRevision ?? 0, count: live.length };
-}
 
 before(async () => {
   config = await requireLab();
@@ -104,14 +76,14 @@ test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxi
   await until('3 reachable managers', quorumWhole, 180_000);
   // After the manager test, node2's engine restarted: its tasks were replaced. Start from a
   // cluster at rest again: 3 instances serve and every proxy answers.
-  await until('3 instances serve', async () => (await serving()).count === 3, 120_000);
+  await until('3 instances serve', async () => (await serving(h)).count === 3, 120_000);
   await until(
     'every proxy serves web',
     async () => (await Promise.all(h.urls.map(answers))).every(Boolean),
     60_000,
   );
   await sleep(5_000);
-  const next = (await serving()).revision === 2 ? 'hotswap-fixture:v1' : 'hotswap-fixture:v2';
+  const next = (await serving(h)).revision === 2 ? 'hotswap-fixture:v1' : 'hotswap-fixture:v2';
   const survivors = h.urls.slice(0, 2);
   let r!: CliResult;
   let m!: Awaited<ReturnType<typeof underClusterLoad>>;
@@ -141,8 +113,8 @@ test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxi
   );
   assert.ok(m.all.failed <= m.all.sent / 100, `${m.all.failed} of ${m.all.sent} failed`);
   assert.equal(Object.keys(m.afterwards.versions).length, 1, 'one revision serves at the end');
-  await until('3 instances serve again', async () => (await serving()).count === 3, 60_000);
-  const stable = (await serving()).revision;
+  await until('3 instances serve again', async () => (await serving(h)).count === 3, 60_000);
+  const stable = (await serving(h)).revision;
   const nodes = await instanceNodes(h.api, h.scope, stable);
   console.log(`after the cut: r${stable} on ${JSON.stringify(nodes)}`);
   const ready = (): boolean => {
