@@ -127,8 +127,11 @@ describe('daemon lifecycle from the CLI', () => {
     assert.equal(printed.code, 0, printed.stderr);
     assert.match(
       printed.stdout,
-      new RegExp(`^ExecStart=\\S+ \\S+/main\\.js daemon --home ${home}$`, 'm'),
+      // node, the daemon's V8 flags (src/daemon/node-flags.ts), the CLI, the verb and the home.
+      new RegExp(`^ExecStart=\\S+ (--\\S+ )*\\S+/main\\.js daemon --home ${home}$`, 'm'),
     );
+    assert.match(printed.stdout, /^ExecStart=\S+ --max-semi-space-size=1 /m);
+    assert.match(printed.stdout, /^Environment=MALLOC_ARENA_MAX=2$/m);
     assert.match(printed.stdout, /^KillMode=process$/m);
     assert.match(printed.stdout, /^Restart=always$/m);
     const config = freshHome();
