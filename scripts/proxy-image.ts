@@ -1,6 +1,7 @@
 // Builds hotswap's proxy image, hotswap-proxy:<version>, the same offline way as the fixtures
 // (scripts/fixture-images.ts): FROM scratch, the host's node binary and the libraries `ldd`
-// lists, and the compiled project (dist/src, no tests; the proxy needs no npm package). Used
+// lists, the compiled project (dist/src, no tests) and the npm packages the proxy imports at run
+// time (PROXY_PACKAGES and what they depend on: today pino, its logger). Used
 // where the proxy runs as a container, e.g. a global service on a Swarm (issue 17).
 //   docker run hotswap-proxy:<v>            # node dist/src/proxy/bin.js --control … --state …
 //   docker run hotswap-proxy:<v> <other entry.js> [args]   # the ENTRYPOINT is node alone
@@ -56,6 +57,41 @@ function distFiles(root: string): string[] {
       `no dist/src/proxy/bin.js under ${root}: run npm run build`,
     );
   }
+  return out;
+}
+
+/** npm packages the proxy's code imports (src/logging uses pino); their dependencies follow. */
+const PROXY_PACKAGES = ['pino'];
+
+/**
+ * Every file of the packages the proxy needs and of their dependencies, relative to the project
+ * root, as npm laid them out (a nested node_modules/ first, then the top one).
+ */
+export function packageFiles(root: string, names: readonly string[] = PROXY_PACKAGES): string[] {
+  const dirs = new Set<string>();
+  const visit = (name: string, from: string) => {
+    const candidates = [join(from, 'node_modules', name), join(root, 'node_modules', name)];
+    const dir = candidates.find((d) => statSync(d, { throwIfNoEntry: false })?.isDirectory());
+    if (dir === undefined)
+      throw new HotswapError('NOT_FOUND', `npm package ${name} is not installed: run npm ci`);
+    if (dirs.has(dir)) return;
+    dirs.add(dir);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const dep of Object.keys(manifest.dependencies ?? {})) visit(dep, dir);
+  };
+  for (const name of names) visit(name, root);
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (name === 'node_modules') continue; // nested packages are visited as packages
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(root, p));
+    }
+  };
+  for (const dir of [...dirs].sort()) walk(dir);
   return out;
 }
 
@@ -117,7 +153,7 @@ export async function buildProxyImage(opts: BuildProxyImageOptions = {}): Promis
   const root = repoRoot();
   const version = projectVersion(root);
   const tag = `${PROXY_REPO}:${version}`;
-  const files = distFiles(root);
+  const files = [...distFiles(root), ...packageFiles(root)];
   const libs = sharedLibraries(process.execPath);
   const h = createHash('sha256');
   h.update(`node ${process.version}\nlibs ${libs.join(' ')}\n${dockerfile(version, '<hash>')}`);
@@ -131,7 +167,7 @@ export async function buildProxyImage(opts: BuildProxyImageOptions = {}): Promis
       return tag;
     }
     const started = Date.now();
-    log(`building ${tag} (hash ${hash}, ${files.length} files of dist/src)`);
+    log(`building ${tag} (hash ${hash}, ${files.length} files of dist/src and node_modules)`);
     const id = await client.images.build(
       Readable.from(tarChunks(contextEntries(root, files, libs, dockerfile(version, hash)))),
       { tags: [tag] },
