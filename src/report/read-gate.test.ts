@@ -34,3 +34,16 @@ test('reads through the gate run one at a time, in order, at least the gap apart
     ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
   );
 });
+
+test('a read that hangs holds the gate only holdMs: the next read does not wait for it', async () => {
+  const alive = setInterval(() => undefined, 1000);
+  const gate = new ReadGate(10, 100);
+  const started = Date.now();
+  let release!: () => void;
+  const hung = gate.run(() => new Promise<string>((r) => (release = () => r('late'))));
+  const next = await gate.run(() => Promise.resolve(Date.now() - started));
+  assert.ok(next >= 100 && next < 1000, `the next read started after ${next} ms`);
+  release();
+  assert.equal(await hung, 'late');
+  clearInterval(alive);
+});

@@ -9,21 +9,32 @@ export class ReadGate {
   private chain: Promise<unknown> = Promise.resolve();
   private nextAt = 0;
 
-  constructor(private readonly gapMs: number) {}
+  /**
+   * @param gapMs the least time between the end of one read and the start of the next
+   * @param holdMs the longest one read holds the gate: a stats call on a container being removed
+   *   can take seconds, and every sampler of the daemon would wait behind it
+   */
+  constructor(
+    private readonly gapMs: number,
+    private readonly holdMs = 500,
+  ) {}
 
   /** Runs `read` when its turn comes; its result (or error) is the caller's. */
   run<T>(read: () => Promise<T>): Promise<T> {
     const turn = this.chain.then(async () => {
       const wait = this.nextAt - Date.now();
       if (wait > 0) await sleep(wait, undefined, { ref: false });
-      try {
-        return await read();
-      } finally {
-        this.nextAt = Date.now() + this.gapMs;
-      }
     });
-    this.chain = turn.catch(() => undefined);
-    return turn;
+    const result = turn.then(read);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    const held = turn.then(() => sleep(this.holdMs, undefined, { ref: false }));
+    this.chain = Promise.race([settled, held]).then(() => {
+      this.nextAt = Date.now() + this.gapMs;
+    });
+    return result;
   }
 }
 
