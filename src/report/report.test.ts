@@ -104,6 +104,50 @@ test('the sampler records before, during and after, with CPU % from two Docker r
   assert.equal(store.reports.traffic(rec.id).length, count, 'nothing recorded once complete');
 });
 
+test('an instance whose stats read hangs does not stop the others being sampled', async () => {
+  const store = tempStore();
+  const rec = store.rollouts.start({
+    service: 'web',
+    kind: 'update',
+    from: 1,
+    to: 2,
+    strategy: 'rolling',
+  });
+  const router = {
+    stats: (): Promise<ServiceStats> =>
+      Promise.resolve({
+        revisions: {},
+        instances: { stuck: { revision: 1 }, fine: { revision: 2 } },
+      } as unknown as ServiceStats),
+  } as unknown as Router;
+  let n = 0;
+  const runtime = {
+    instanceUsage: (id: string): Promise<InstanceUsage> => {
+      if (id === 'stuck') return new Promise(() => undefined); // a container being removed
+      n++;
+      return Promise.resolve({
+        atMs: Date.now(),
+        cpuTotalNs: n * 50,
+        systemNs: n * 100,
+        onlineCpus: 1,
+        memoryBytes: 1 << 20,
+        memoryLimitBytes: null,
+      });
+    },
+  } as unknown as Runtime;
+  const sampler = new RolloutSampler({ router, runtime, store }, 'web', rec.id, {
+    beforeMs: 1000,
+    afterMs: 10,
+    intervalMs: 20,
+  }).start();
+  await new Promise((r) => setTimeout(r, 400));
+  sampler.stop();
+  const fine = store.reports.usage(rec.id).filter((u) => u.instanceId === 'fine');
+  // 400 ms at 20 ms, each round waiting at most 40 ms for the stuck read: at least 5 rounds.
+  assert.ok(fine.length >= 5, `only ${fine.length} readings of the instance that answers`);
+  assert.ok(fine.filter((u) => u.cpuPercent !== null).length >= 4, 'CPU % from consecutive reads');
+});
+
 test('cpuPercent needs two readings that moved; bad windows in the environment are refused', () => {
   const a = {
     atMs: 0,

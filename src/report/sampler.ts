@@ -3,6 +3,7 @@
 // the proxy's sliding window) and CPU/memory per instance (Docker stats); and after it ends, the
 // same for an after window. A sampler never fails or slows a rollout: every error is swallowed,
 // a tick still running when the next is due is skipped, and its timers do not keep Node alive.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HotswapError } from '../errors.js';
 import type { Router, ServiceStats } from '../proxy/types.js';
 import { formatDuration, parseDuration } from '../spec/duration.js';
@@ -48,6 +49,8 @@ export class RolloutSampler {
   /** Instances in the proxy's table at the last traffic read: whose Docker stats are read. */
   private instances: ServiceStats['instances'] = {};
   private readonly prevUsage = new Map<string, InstanceUsage>();
+  /** Instances whose last stats read has not come back: not asked again until it does. */
+  private readonly pendingReads = new Set<string>();
 
   constructor(
     private readonly deps: SamplerDeps,
@@ -157,7 +160,9 @@ export class RolloutSampler {
       const entries = Object.entries(this.instances);
       const readings = await Promise.all(
         entries.map(([id]) =>
-          usageReads.run(() => (this.stopped ? Promise.resolve(null) : read(id))).catch(() => null),
+          this.pendingReads.has(id)
+            ? null
+            : withinMs(this.readOnce(id, read), 2 * this.opts.intervalMs).catch(() => null),
         ),
       );
       if (this.stopped) return;
@@ -182,6 +187,18 @@ export class RolloutSampler {
     }
   }
 
+  private async readOnce(
+    id: string,
+    read: (id: string) => Promise<InstanceUsage | null>,
+  ): Promise<InstanceUsage | null> {
+    this.pendingReads.add(id);
+    try {
+      return await usageReads.run(() => (this.stopped ? Promise.resolve(null) : read(id)));
+    } finally {
+      this.pendingReads.delete(id);
+    }
+  }
+
   private safely(fn: () => void): void {
     try {
       fn();
@@ -189,6 +206,15 @@ export class RolloutSampler {
       // The store is closed (daemon shutting down) or busy: the report misses this sample.
     }
   }
+}
+
+/**
+ * The reading, or null when it takes longer than `ms`: a stats call on a container being stopped
+ * or removed can hang for seconds, and the other instances' readings must not wait for it (the CPU
+ * chart of a rollout had 2 points when they did).
+ */
+function withinMs<T>(reading: Promise<T>, ms: number): Promise<T | null> {
+  return Promise.race([reading, sleep(ms, null, { ref: false })]);
 }
 
 /**
