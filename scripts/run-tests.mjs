@@ -9,6 +9,8 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const unitOnly = process.argv.includes('--unit');
+// --swarm: only the Swarm group (the lab is brought up and down as for the whole run).
+const swarmOnly = process.argv.includes('--swarm');
 
 function findTests(dir) {
   let out = [];
@@ -88,10 +90,12 @@ const docker = unitOnly
   ? []
   : [...findTests(join(dist, 'test', 'integration')), ...findTests(join(dist, 'test', 'e2e'))];
 
-const results = [
-  runGroup('unit', unit, ['--test-timeout=300000']),
-  runGroup('docker', docker, ['--test-concurrency=1', '--test-timeout=600000']),
-];
+const results = swarmOnly
+  ? []
+  : [
+      runGroup('unit', unit, ['--test-timeout=300000']),
+      runGroup('docker', docker, ['--test-concurrency=1', '--test-timeout=600000']),
+    ];
 if (!unitOnly) results.push(runSwarmGroup(findTests(join(dist, 'test', 'swarm'))));
 const total = results.reduce(
   (a, r) => ({ tests: a.tests + r.tests, pass: a.pass + r.pass, fail: a.fail + r.fail }),

@@ -161,7 +161,7 @@ export class RolloutSampler {
       const readings = await Promise.all(
         entries.map(([id]) =>
           this.pendingReads.has(id)
-            ? null
+            ? Promise.resolve(null)
             : withinMs(this.readOnce(id, read), 2 * this.opts.intervalMs).catch(() => null),
         ),
       );
