@@ -167,7 +167,7 @@ export class HealthMonitor {
       lastProbe: detail,
     });
     await this.deps.router
-      .drain(spec.name, t.instance.id, spec.drain.timeoutMs)
+      .drain(spec.name, t.instance.id, spec.drain.timeoutMs, { unhealthy: true })
       .catch(() => undefined);
   }
 

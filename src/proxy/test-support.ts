@@ -1,6 +1,7 @@
 // Helpers for the proxy's tests: small upstream apps on 127.0.0.1, a proxy in a temp folder,
 // and a plain HTTP client. Not part of the public API.
 import { after } from 'node:test';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
@@ -81,6 +82,51 @@ export async function startUpstream(
   up.port = (up.server.address() as net.AddressInfo).port;
   up.address = `127.0.0.1:${up.port}`;
   return up;
+}
+
+/**
+ * A listener on loopback that never accepts, like a host cut off: a child process listens with
+ * a backlog of 1 and blocks. Connections complete into its accept queue and their requests get no
+ * answer; once `fill()` has filled the queue, a SYN gets no answer either (a connect times out).
+ */
+export async function startBlackhole(): Promise<{
+  address: string;
+  fill(): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s = require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+         process.stdout.write(s.address().port + '\\n');
+         setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 100);
+       });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', () => reject(new Error('blackhole listener exited')));
+  });
+  await sleep(200); // its event loop is blocked from here on
+  const held: net.Socket[] = [];
+  return {
+    address: `127.0.0.1:${port}`,
+    fill: async () => {
+      for (let i = 0; i < 3; i++) {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('error', () => undefined);
+        held.push(s);
+      }
+      await sleep(100);
+    },
+    close: async () => {
+      for (const s of held) s.destroy();
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
 }
 
 /** A port nothing listens on (bound, then released). */
@@ -169,6 +215,15 @@ export function request(port: number, opts: RequestOptions = {}): Promise<Reply>
 
 export function json<T>(reply: Reply): T {
   return JSON.parse(reply.body.toString('utf8')) as T;
+}
+
+/** Polls `done` every 10 ms until it holds; throws after `timeoutMs`. */
+export async function waitUntil(done: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(10);
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -143,6 +143,11 @@ export interface RouteTable {
 export interface DrainOptions {
   /** Overrides the service's `longConnections` for this drain. */
   longConnections?: LongConnections;
+  /**
+   * The instance failed its health probes: requests waiting on it that may move (idempotent,
+   * bodiless, no answer yet) are sent to another instance at once rather than at the budget's end.
+   */
+  unhealthy?: boolean;
 }
 
 export interface DrainResult {

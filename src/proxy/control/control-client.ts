@@ -103,7 +103,7 @@ export class ProxyClient implements Router {
   ): Promise<DrainResult> {
     const path = `${servicePath(service)}/backends/${encodeURIComponent(instanceId)}/drain`;
     const long = options.longConnections;
-    const body = long === undefined ? { timeoutMs } : { timeoutMs, longConnections: long };
+    const body = { timeoutMs, ...options };
     // The call lasts as long as the longer budget: HTTP requests or long connections (the
     // service's own policy when none is given here).
     let longMs = long?.timeoutMs;

@@ -95,8 +95,8 @@ function routes(opts: ControlServerOptions): RouteEntry[] {
       method: 'POST',
       pattern: /^\/services\/([^/]+)\/backends\/([^/]+)\/drain$/,
       run: (c) => {
-        const { timeoutMs, longConnections } = drainInput(c.body);
-        return registry.drain(svc(c), c.params[1]!, timeoutMs, longConnections);
+        const { timeoutMs, ...options } = drainInput(c.body);
+        return registry.drain(svc(c), c.params[1]!, timeoutMs, options);
       },
     },
     {

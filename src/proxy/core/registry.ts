@@ -13,7 +13,7 @@ import {
   type ServiceStatsDump,
   type Tuning,
 } from './service.js';
-import type { Backend, DrainResult, LongConnections, RouteTable, ServiceStats } from '../types.js';
+import type { Backend, DrainOptions, DrainResult, RouteTable, ServiceStats } from '../types.js';
 import {
   backendAllowed,
   conflict,
@@ -208,14 +208,17 @@ export class Registry {
     name: string,
     id: string,
     timeoutMs: number,
-    longConnections?: LongConnections,
+    options: DrainOptions = {},
   ): Promise<DrainResult> {
     const started = await this.exclusive(async () => {
       const svc = this.service(name);
-      const long = longConnections ?? svc.settings.longConnections;
-      const result = svc.drain(id, timeoutMs, long, () => this.exclusive(() => this.persist()));
+      const long = options.longConnections ?? svc.settings.longConnections;
+      const unhealthy = options.unhealthy === true;
+      const result = svc.drain(id, timeoutMs, { long, unhealthy }, () =>
+        this.exclusive(() => this.persist()),
+      );
       this.log(
-        `service ${name}: draining backend ${id} (up to ${timeoutMs} ms; long connections: ${long.policy}${long.policy === 'keep' ? ` up to ${long.timeoutMs} ms` : ''})`,
+        `service ${name}: draining ${unhealthy ? 'unhealthy ' : ''}backend ${id} (up to ${timeoutMs} ms; long connections: ${long.policy}${long.policy === 'keep' ? ` up to ${long.timeoutMs} ms` : ''})`,
         { service: name },
       );
       await this.persist();

@@ -196,7 +196,7 @@ export class ServiceRuntime implements TargetOwner {
   drain(
     id: string,
     timeoutMs: number,
-    long: LongConnections | undefined,
+    how: { long?: LongConnections; unhealthy?: boolean },
     onForget: () => Promise<void>,
   ): Promise<DrainResult> {
     const target = this.targets.get(id);
@@ -204,7 +204,9 @@ export class ServiceRuntime implements TargetOwner {
       throw new HotswapError('NOT_FOUND', `service ${this.name} has no backend ${id}`);
     }
     const wasActive = target.state === 'active';
-    const result = target.drain(timeoutMs, long ?? this.settings.longConnections);
+    const result = target.drain(timeoutMs, how.long ?? this.settings.longConnections);
+    if (how.unhealthy === true)
+      target.cutMovable(`upstream ${target.address} failed its health probes`);
     if (!wasActive) return result; // joined a drain already under way
     this.events.drains++;
     this.rebuild();

@@ -5,8 +5,15 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { DRAIN_REASON, type LongConnection, type LongKind } from './long.js';
+import { kUpstreamExchange, lostError, type InFlightOnUpstream } from './lost.js';
 import { hash32 } from './hash.js';
-import { Counters, Fail, type FailKind, type RevisionCounters } from './stats.js';
+import {
+  CONNECT_TIMEOUT_CODE,
+  Counters,
+  Fail,
+  type FailKind,
+  type RevisionCounters,
+} from './stats.js';
 import { UpstreamPool } from '../http/fast/upstream-pool.js';
 import type {
   Backend,
@@ -15,6 +22,8 @@ import type {
   InstanceStats,
   LongConnections,
 } from '../types.js';
+
+type UpstreamRequest = http.ClientRequest & { [kUpstreamExchange]?: InFlightOnUpstream };
 
 const AGENT_OPTIONS: http.AgentOptions = {
   keepAlive: true,
@@ -121,9 +130,13 @@ export class Target {
   }
 
   /** A failed attempt; connect failures feed passive ejection. */
-  attemptFailed(kind: FailKind): void {
+  attemptFailed(kind: FailKind, code?: string): void {
     this.own.fail(kind);
-    if (kind === Fail.CONNECT) this.owner.connectFailed(this);
+    if (kind !== Fail.CONNECT) return;
+    this.owner.connectFailed(this);
+    // No answer to a SYN: the instance's host is unreachable (a node cut off). What was sent on
+    // its kept-alive connections waits for an answer that will not come: what may move, moves.
+    if (code === CONNECT_TIMEOUT_CODE) this.cutMovable(`upstream ${this.address} unreachable`);
   }
 
   openLong(conn: LongConnection): void {
@@ -244,7 +257,11 @@ export class Target {
         this.wakeHttp = done;
       });
     }
+    // What may move goes to another instance rather than failing with the cut (a slow GET).
     const inFlight = this.inFlight;
+    this.cutMovable(
+      `upstream ${this.address} drained: no answer within the drain's ${timeoutMs} ms`,
+    );
     this.cutHttp();
     return inFlight;
   }
@@ -259,6 +276,26 @@ export class Target {
       }
     }
     this.pool.destroyAll(true);
+  }
+
+  /**
+   * The instance was found unreachable: exchanges waiting on it that may move are cut with
+   * LOST_CODE (their engine retries them elsewhere); the rest keep waiting. Returns how many.
+   */
+  cutMovable(reason: string): number {
+    const err = lostError(reason);
+    let cut = this.pool.cutMovable(err);
+    for (const list of Object.values(this.agent.sockets)) {
+      for (const socket of [...(list ?? [])]) {
+        // Node's http client keeps the request a socket carries there.
+        const req = (socket as { _httpMessage?: UpstreamRequest })._httpMessage;
+        if (req?.[kUpstreamExchange]?.movableOnLoss() === true) {
+          req.destroy(err);
+          cut++;
+        }
+      }
+    }
+    return cut;
   }
 
   /** Closes everything now (service removed or proxy closing); a pending drain ends at once. */

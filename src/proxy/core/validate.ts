@@ -377,8 +377,14 @@ export function settingsToConfig(s: ServiceSettings): ServiceConfig & {
 export function drainInput(value: unknown): { timeoutMs: number } & DrainOptions {
   const body = requireObject(value, 'body');
   const timeoutMs = timeoutInput(body.timeoutMs);
-  if (body.longConnections === undefined || body.longConnections === null) return { timeoutMs };
-  return { timeoutMs, longConnections: longConnectionsInput(body.longConnections) };
+  const out: { timeoutMs: number } & DrainOptions = { timeoutMs };
+  if (body.longConnections !== undefined && body.longConnections !== null)
+    out.longConnections = longConnectionsInput(body.longConnections);
+  if (body.unhealthy !== undefined) {
+    if (typeof body.unhealthy !== 'boolean') throw rejected('unhealthy', 'must be true or false');
+    out.unhealthy = body.unhealthy;
+  }
+  return out;
 }
 
 export function windowInput(value: string | null): number | undefined {

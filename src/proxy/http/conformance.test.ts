@@ -12,10 +12,15 @@ import {
   json,
   request,
   startProxy,
+  sleep,
+  startBlackhole,
   startUpstream,
+  waitUntil,
   type EchoReply,
+  type Reply,
   type RequestOptions,
 } from '../test-support.js';
+import type { DrainOptions, DrainResult } from '../types.js';
 
 const cleanup = cleanupAfterAll();
 
@@ -23,6 +28,8 @@ interface Setup {
   port: number;
   ensure(name: string, config: object): Promise<void>;
   backend(service: string, id: string, revision: number, address: string): Promise<void>;
+  drain(id: string, timeoutMs: number, options?: DrainOptions): Promise<DrainResult>;
+  weights(weights: Record<string, number>): Promise<void>;
 }
 
 async function proxy(fastPath: boolean, extra: object = {}): Promise<Setup> {
@@ -35,6 +42,8 @@ async function proxy(fastPath: boolean, extra: object = {}): Promise<Setup> {
       p.client.ensureService(name, { listen: `127.0.0.1:${port}`, ...config }),
     backend: (service, id, revision, address) =>
       p.client.addBackend(service, { id, revision, address }),
+    drain: (id, timeoutMs, options) => p.client.drain('web', id, timeoutMs, options),
+    weights: (weights) => p.client.setWeights('web', weights),
   };
 }
 
@@ -123,6 +132,67 @@ for (const fastPath of [true, false]) {
       assert.equal(reply.status, 200);
       assert.equal(json<EchoReply>(reply).name, 'live');
     }
+  });
+
+  test(`${engine}: requests waiting on an unhealthy instance move at once: the GET, not the POST`, async () => {
+    const p = await proxy(fastPath);
+    await p.ensure('web', {});
+    const held: http.ServerResponse[] = [];
+    await p.backend('web', 'lost', 1, await upstream('lost', (_req, res) => held.push(res)));
+    // Both wait on 'lost', on connections that stay open but answer nothing (a node cut off).
+    const get = request(p.port, { path: '/held' });
+    const post = request(p.port, { method: 'POST', path: '/held', body: 'once' });
+    await waitUntil(() => held.length === 2);
+    await p.backend('web', 'live', 1, await upstream('live'));
+    const drained = p.drain('lost', 10_000, { unhealthy: true });
+    const moved = await get;
+    assert.equal(moved.status, 200);
+    assert.equal(json<EchoReply>(moved).name, 'live', 'the GET went to the other instance');
+    // The POST may have been acted on: it still waits on 'lost', which answers it in the end.
+    held.find((res) => res.req.method === 'POST')!.end('late answer');
+    const late = await post;
+    assert.equal(late.status, 200);
+    assert.equal(late.body.toString(), 'late answer');
+    assert.equal((await drained).inFlight, 0, 'nothing was left to cut');
+  });
+
+  test(`${engine}: when a connect to an instance times out, the GET waiting on it moves`, async () => {
+    const p = await proxy(fastPath, { connectTimeoutMs: 200 });
+    await p.ensure('web', {});
+    const hole = await startBlackhole();
+    cleanup(() => hole.close());
+    await p.backend('web', 'cut', 1, hole.address);
+    // Sent on a connection the host took but will never answer (a node whose link went down).
+    const get = request(p.port, { path: '/waits' });
+    let moved: Reply | undefined;
+    void get.then((r) => (moved = r));
+    await sleep(200);
+    await hole.fill(); // from here on, a SYN to it gets no answer
+    await p.backend('web', 'live', 2, await upstream('live'));
+    await p.weights({ '1': 50, '2': 50 });
+    for (let i = 0; i < 40 && moved === undefined; i++) {
+      const r = await request(p.port, { method: 'POST', body: 'x' });
+      assert.equal(json<EchoReply>(r).name, 'live', 'a timed-out connect is retried');
+    }
+    assert.ok(moved, 'the waiting GET moved after a connect to its instance timed out');
+    assert.equal(moved.status, 200);
+    assert.equal(json<EchoReply>(moved).name, 'live');
+  });
+
+  test(`${engine}: at a drain's deadline a waiting GET moves; a waiting POST is cut`, async () => {
+    const p = await proxy(fastPath);
+    await p.ensure('web', {});
+    const held: http.ServerResponse[] = [];
+    await p.backend('web', 'slow', 1, await upstream('slow', (_req, res) => held.push(res)));
+    const get = request(p.port, { path: '/held' });
+    const post = request(p.port, { method: 'POST', path: '/held', body: 'once' });
+    await waitUntil(() => held.length === 2);
+    await p.backend('web', 'live', 1, await upstream('live'));
+    const result = await p.drain('slow', 300);
+    assert.equal(json<EchoReply>(await get).name, 'live');
+    const cut = await post;
+    assert.equal(cut.status, 502);
+    assert.equal(result.inFlight, 2, 'both were in flight at the deadline');
   });
 
   test(`${engine}: a POST that reached the app is not retried when the app resets it`, async () => {

@@ -6,6 +6,8 @@ import {
   connectionListed,
   forwardedFor,
   framingProblem,
+  LOST_CODE,
+  movableOnLoss,
   shouldRetry,
   TIMEOUT_CODE,
   upstreamFailure,
@@ -38,6 +40,24 @@ test('shouldRetry: once, before any byte was sent, or a bodiless idempotent requ
   assert.equal(shouldRetry({ ...race, method: 'POST' }), false);
   assert.equal(shouldRetry({ ...race, hasBody: true }), false);
   assert.equal(shouldRetry({ ...race, code: TIMEOUT_CODE }), false);
+  const lost = { ...race, reused: false, code: LOST_CODE };
+  assert.equal(shouldRetry(lost), true, 'cut from an unreachable instance, fresh connection too');
+  assert.equal(shouldRetry({ ...lost, attempts: 2 }), false);
+  assert.equal(shouldRetry({ ...lost, method: 'DELETE' }), false);
+});
+
+test('movableOnLoss: only what a reset may resend, and only before the answer began', () => {
+  assert.equal(movableOnLoss('GET', false, false), true);
+  assert.equal(movableOnLoss('HEAD', false, false), true);
+  assert.equal(movableOnLoss('GET', false, true), false, 'part of the answer is out');
+  assert.equal(movableOnLoss('GET', true, false), false);
+  assert.equal(movableOnLoss('POST', false, false), false);
+  const limits = { upstreamMs: 60000, connectMs: 3000 };
+  assert.deepEqual(upstreamFailure({ code: LOST_CODE, message: 'failed probes' }, true, limits), {
+    code: 'BAD_GATEWAY',
+    status: 502,
+    reason: 'failed probes',
+  });
 });
 
 test('upstreamFailure: timeouts are 504 with the limit, the rest 502 with the phase', () => {

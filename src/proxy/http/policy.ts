@@ -141,19 +141,31 @@ export interface FailedAttempt {
 }
 
 /**
+ * The code of an exchange cut because its instance was found unreachable (ejected after failed
+ * connects): a node cut off keeps its kept-alive connections open but answers nothing on them.
+ */
+export const LOST_CODE = 'HOTSWAP_UPSTREAM_LOST';
+
+/**
+ * Whether an exchange still waiting on an instance found unreachable is cut and moved to
+ * another: the requests a reset may resend (idempotent, bodiless), before any byte of the answer.
+ */
+export function movableOnLoss(method: string, hasBody: boolean, responded: boolean): boolean {
+  return !responded && !hasBody && IDEMPOTENT_BODILESS.has(method);
+}
+
+/**
  * Once, on another instance: a request whose connection failed before any byte was sent, or an
  * idempotent bodiless one that met a reset on a reused keep-alive connection (the app closed it
- * as the proxy reused it). Nothing else: the app may have acted on it.
+ * as the proxy reused it) or was cut from an instance found unreachable. Nothing else: the app
+ * may have acted on it.
  */
 export function shouldRetry(a: FailedAttempt): boolean {
   if (a.attempts > 1) return false;
   if (!a.connected) return true;
-  return (
-    a.reused &&
-    !a.hasBody &&
-    IDEMPOTENT_BODILESS.has(a.method) &&
-    (a.code === 'ECONNRESET' || a.code === 'EPIPE')
-  );
+  if (a.hasBody || !IDEMPOTENT_BODILESS.has(a.method)) return false;
+  if (a.code === LOST_CODE) return true;
+  return a.reused && (a.code === 'ECONNRESET' || a.code === 'EPIPE');
 }
 
 /** Every answer the proxy writes itself: its status, by a stable code. */
@@ -197,6 +209,7 @@ export function upstreamFailure(
     return failure('CONNECT_TIMEOUT', `upstream connection timed out (${limits.connectMs} ms)`);
   }
   if (err.code === BAD_RESPONSE_CODE) return failure('BAD_RESPONSE', err.message);
+  if (err.code === LOST_CODE) return failure('BAD_GATEWAY', err.message);
   const phase = connected ? 'request' : 'connection';
   return failure('BAD_GATEWAY', `upstream ${phase} failed (${err.code ?? err.message})`);
 }

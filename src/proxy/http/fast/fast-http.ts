@@ -28,6 +28,7 @@ import {
   forwardedProto,
   framingProblem,
   hstsValue,
+  movableOnLoss,
   RELAYED_INTERIM,
   shouldRetry,
   upstreamFailure,
@@ -623,7 +624,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     this.up = null;
     up?.release(false);
     const kind = failKind(err, this.connected);
-    this.target.attemptFailed(kind);
+    this.target.attemptFailed(kind, err.code);
     this.fail = kind;
     if (this.responded) {
       // Part of the response is out: all that is left is to cut the client connection (and not
@@ -658,6 +659,10 @@ class FastExchange implements UpstreamUser, LongConnection {
       code: err.code,
     });
     return retry ? this.service.balancer.pick(new Set([this.target.id])) : undefined;
+  }
+
+  movableOnLoss(): boolean {
+    return movableOnLoss(this.head.method, this.head.contentLength > 0, this.responded);
   }
 
   /** The client went away before the exchange ended: the upstream work stops too. */

@@ -22,6 +22,8 @@ export interface UpstreamUser {
   upDrain(): void;
   /** `silentMs` of silence on the connection while in use. */
   upSilent(silentMs: number): void;
+  /** The policy's movableOnLoss() for this exchange now (core/lost.ts). */
+  movableOnLoss(): boolean;
 }
 
 /** Where every pooled connection's reads land (the process is single-threaded). */
@@ -183,6 +185,18 @@ export class UpstreamPool {
     for (const conn of [...this.all]) {
       if (!(spareLong && conn.long)) conn.socket.destroy();
     }
+  }
+
+  /** Fails the exchanges that may move to another instance with `err`; returns how many. */
+  cutMovable(err: Error): number {
+    let cut = 0;
+    for (const conn of [...this.all]) {
+      if (conn.user?.movableOnLoss() === true) {
+        conn.socket.destroy(err);
+        cut++;
+      }
+    }
+    return cut;
   }
 
   /** Closes everything and keeps nothing from now on (the instance is gone). */

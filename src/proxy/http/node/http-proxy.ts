@@ -18,6 +18,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { LongConnection } from '../../core/long.js';
+import { kUpstreamExchange as kExchange, type InFlightOnUpstream } from '../../core/lost.js';
 import type { ServiceRuntime } from '../../core/service.js';
 import {
   connectionListed,
@@ -30,6 +31,7 @@ import {
   framingProblem,
   HOP_REQUEST,
   hstsValue,
+  movableOnLoss,
   RELAYED_INTERIM,
   shouldRetry,
   TRAILER,
@@ -71,8 +73,7 @@ export interface ListenerState {
   readonly challenges: Challenges;
 }
 
-const kExchange = Symbol('hotswap.exchange');
-
+// The exchange of a request, response or upstream request (core/lost.ts reads the last).
 type Tagged<T> = T & { [kExchange]?: Exchange };
 
 // Request hop-by-hop headers: policy.ts. transfer-encoding is dropped on responses (Node
@@ -91,7 +92,7 @@ const HOP_RESPONSE = new Set([
 /** With Expect: 100-continue, the body is sent anyway when the upstream says nothing this long. */
 const CONTINUE_FALLBACK_MS = 1000;
 
-class Exchange implements LongConnection {
+class Exchange implements LongConnection, InFlightOnUpstream {
   readonly kind = 'sse' as const;
   readonly proxy: HttpProxy;
   readonly req: http.IncomingMessage;
@@ -152,6 +153,10 @@ class Exchange implements LongConnection {
     this.encrypted = forwardedProto(req.socket) === 'https';
     this.headers = requestHeaderList(req, service.settings.override);
     if (this.expectContinue) this.headers.push('expect', '100-continue');
+  }
+
+  movableOnLoss(): boolean {
+    return movableOnLoss(this.req.method ?? '', this.hasBody, this.responded);
   }
 
   /** LongConnection: a drain or shutdown ends the SSE stream cleanly and drops the upstream. */
@@ -490,7 +495,7 @@ function onUpstreamError(this: Tagged<http.ClientRequest>, err: NodeJS.ErrnoExce
   const ex = this[kExchange]!;
   if (ex.upstream !== this || ex.finished || ex.cutDone) return;
   const kind = failKind(err, ex.connected);
-  ex.target.attemptFailed(kind);
+  ex.target.attemptFailed(kind, err.code);
   if (ex.continueTimer !== null) {
     clearTimeout(ex.continueTimer);
     ex.continueTimer = null;
