@@ -4,7 +4,12 @@ import { Balancer } from './balancer.js';
 import { RevisionCounters } from './stats.js';
 import { Target } from './targets.js';
 
-const owner = { connectFailed: () => undefined, longChanged: () => undefined, maxLongMs: 0 };
+const owner = {
+  connectFailed: () => undefined,
+  hostUnreachable: () => undefined,
+  longChanged: () => undefined,
+  maxLongMs: 0,
+};
 
 function target(id: string, revision: number, port = 1000): Target {
   return new Target({ id, revision, address: `127.0.0.1:${port}` }, new RevisionCounters(), owner);

@@ -227,6 +227,18 @@ export class ServiceRuntime implements TargetOwner {
     target.failures++;
     if (target.ejected || target.state !== 'active') return;
     if (!target.probing && target.failures < this.tuning.ejectAfterFailures) return;
+    this.eject(target, `${target.failures} failed connects`);
+  }
+
+  hostUnreachable(target: Target, moved: number): void {
+    this.log(
+      `service ${this.name}: backend ${target.id} unreachable (a connect got no answer); ${moved} request(s) in flight moved`,
+      { service: this.name },
+    );
+    if (!target.ejected && target.state === 'active') this.eject(target, 'an unanswered connect');
+  }
+
+  private eject(target: Target, why: string): void {
     let available = 0;
     for (const t of this.targets.values()) if (t.state === 'active' && !t.ejected) available++;
     // Never eject the last backend that could serve: a failing one beats none (and it takes
@@ -241,7 +253,7 @@ export class ServiceRuntime implements TargetOwner {
     this.events.ejections++;
     this.rebuild();
     this.log(
-      `service ${this.name}: backend ${target.id} ejected for ${this.tuning.ejectMs} ms after ${target.failures} failed connects`,
+      `service ${this.name}: backend ${target.id} ejected for ${this.tuning.ejectMs} ms after ${why}`,
       { service: this.name },
     );
     target.ejectTimer = setTimeout(() => {

@@ -7,13 +7,9 @@ import type { Socket } from 'node:net';
 import { DRAIN_REASON, type LongConnection, type LongKind } from './long.js';
 import { kUpstreamExchange, lostError, type InFlightOnUpstream } from './lost.js';
 import { hash32 } from './hash.js';
-import {
-  CONNECT_TIMEOUT_CODE,
-  Counters,
-  Fail,
-  type FailKind,
-  type RevisionCounters,
-} from './stats.js';
+import { Counters, Fail, type FailKind, type RevisionCounters } from './stats.js';
+import { hostAnswers, PROBE_MS, stallWatch } from './reachability.js';
+import type { Watched } from './silence.js';
 import { UpstreamPool } from '../http/fast/upstream-pool.js';
 import type {
   Backend,
@@ -50,6 +46,8 @@ export function markLong(socket: Socket | null | undefined, long: boolean): void
 /** What a target tells its service about (passive ejection, long-connection counts). */
 export interface TargetOwner {
   connectFailed(target: Target): void;
+  /** Its host answered no connect while requests waited on it; `moved` of them went elsewhere. */
+  hostUnreachable(target: Target, moved: number): void;
   longChanged(kind: LongKind, delta: 1 | -1, cut: boolean): void;
   /** A long connection is cut after this long (0: no limit). */
   readonly maxLongMs: number;
@@ -57,7 +55,7 @@ export interface TargetOwner {
 
 export const MAX_DURATION_REASON = 'hotswap: connection reached its maximum duration';
 
-export class Target {
+export class Target implements Watched {
   readonly id: string;
   readonly revision: number;
   readonly address: string;
@@ -83,6 +81,11 @@ export class Target {
   probing = false;
   ejections = 0;
   ejectTimer: NodeJS.Timeout | null = null;
+  /** Watched: a request finished since the last tick (set by release()). */
+  active = false;
+  silentMs = 0;
+  /** A connect to its host is under way (silent()). */
+  private askingHost = false;
   readonly longs = new Set<LongConnection>();
   /** The maximum-duration cut of each long connection, when the service sets one. */
   private readonly longTimers = new Map<LongConnection, NodeJS.Timeout>();
@@ -111,6 +114,7 @@ export class Target {
     this.owner = owner;
     this.agent = new http.Agent(AGENT_OPTIONS);
     this.pool = new UpstreamPool(this.host, this.port, POOL_IDLE_MS, upstreamTickMs);
+    stallWatch.add(this);
   }
 
   acquire(): void {
@@ -119,6 +123,7 @@ export class Target {
   }
 
   release(): void {
+    this.active = true;
     this.inFlight--;
     if (this.inFlight === 0 && this.wakeHttp !== null) this.wakeHttp();
   }
@@ -130,13 +135,26 @@ export class Target {
   }
 
   /** A failed attempt; connect failures feed passive ejection. */
-  attemptFailed(kind: FailKind, code?: string): void {
+  attemptFailed(kind: FailKind): void {
     this.own.fail(kind);
-    if (kind !== Fail.CONNECT) return;
-    this.owner.connectFailed(this);
-    // No answer to a SYN: the instance's host is unreachable (a node cut off). What was sent on
-    // its kept-alive connections waits for an answer that will not come: what may move, moves.
-    if (code === CONNECT_TIMEOUT_CODE) this.cutMovable(`upstream ${this.address} unreachable`);
+    if (kind === Fail.CONNECT) this.owner.connectFailed(this);
+  }
+
+  /**
+   * Watched by stallWatch: a tick in which requests were in flight and none finished. Its host
+   * is asked (one connect at a time); when it does not answer, what may move, moves.
+   */
+  silent(): void {
+    if (this.inFlight === 0 || this.askingHost) return;
+    this.askingHost = true;
+    void hostAnswers(this.host, this.port).then((answered) => {
+      this.askingHost = false;
+      if (answered || this.inFlight === 0) return;
+      const moved = this.cutMovable(
+        `upstream ${this.address} unreachable (no answer to a connect in ${PROBE_MS} ms)`,
+      );
+      this.owner.hostUnreachable(this, moved);
+    });
   }
 
   openLong(conn: LongConnection): void {
@@ -236,6 +254,7 @@ export class Target {
     // SIGTERM: the drain budget is the promise, and the caller stops the instance next.
     this.agent.destroy();
     this.pool.close();
+    stallWatch.delete(this);
     return {
       drained: inFlight === 0,
       inFlight,
@@ -305,6 +324,7 @@ export class Target {
     this.cutAllLong(reason);
     this.agent.destroy();
     this.pool.close();
+    stallWatch.delete(this);
   }
 
   toBackend(): Backend {

@@ -624,7 +624,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     this.up = null;
     up?.release(false);
     const kind = failKind(err, this.connected);
-    this.target.attemptFailed(kind, err.code);
+    this.target.attemptFailed(kind);
     this.fail = kind;
     if (this.responded) {
       // Part of the response is out: all that is left is to cut the client connection (and not

@@ -495,7 +495,7 @@ function onUpstreamError(this: Tagged<http.ClientRequest>, err: NodeJS.ErrnoExce
   const ex = this[kExchange]!;
   if (ex.upstream !== this || ex.finished || ex.cutDone) return;
   const kind = failKind(err, ex.connected);
-  ex.target.attemptFailed(kind, err.code);
+  ex.target.attemptFailed(kind);
   if (ex.continueTimer !== null) {
     clearTimeout(ex.continueTimer);
     ex.continueTimer = null;
