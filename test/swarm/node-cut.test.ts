@@ -105,14 +105,15 @@ test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxi
       `${JSON.stringify(m.all.errors)}; p99 ${m.all.p99Ms.toFixed(0)} ms; versions after ${JSON.stringify(m.afterwards.versions)}`,
   );
   assert.ok([0, 3].includes(r.code), r.stderr + r.stdout);
-  // Requests already sent to an instance on node3 when its link went dark (on kept-alive
-  // upstream connections) cannot be answered: they time out, or get a 502 when the proxy's
-  // connection breaks. Nothing else may fail (no refused connection, no 503).
+  // Requests already sent to an instance on node3 when its link went dark wait on kept-alive
+  // upstream connections: the proxies find node3's host gone within about 2 s and send them to
+  // another instance (src/proxy/core/reachability.ts). 0 failed in 4 of 4 runs here; the bound
+  // leaves room for a client timeout on a loaded CI machine, and nothing else may fail.
   assert.deepEqual(
-    Object.keys(m.all.errors).filter((k) => k !== 'timeout' && k !== 'HTTP 502'),
+    Object.keys(m.all.errors).filter((k) => k !== 'timeout'),
     [],
   );
-  assert.ok(m.all.failed <= m.all.sent / 100, `${m.all.failed} of ${m.all.sent} failed`);
+  assert.ok(m.all.failed <= m.all.sent / 1000, `${m.all.failed} of ${m.all.sent} failed`);
   assert.equal(Object.keys(m.afterwards.versions).length, 1, 'one revision serves at the end');
   await until('3 instances serve again', async () => (await serving(h)).count === 3, 60_000);
   const stable = (await serving(h)).revision;
