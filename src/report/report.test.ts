@@ -48,7 +48,8 @@ test('a recorded rollout gives windows per revision, percentiles and aligned cha
   assert.throws(() => buildReport(store, 'other'), /has no rollout/);
 });
 
-test('the sampler records before, during and after, with CPU % from two Docker readings', async () => {
+/** A store with one rolling rollout r1 → r2 of "web". */
+function rollingRollout() {
   const store = tempStore();
   const rec = store.rollouts.start({
     service: 'web',
@@ -57,6 +58,27 @@ test('the sampler records before, during and after, with CPU % from two Docker r
     to: 2,
     strategy: 'rolling',
   });
+  return { store, rec };
+}
+
+/** Docker readings that each add 50 ns of CPU in 100 ns of system time. */
+function usageCounter(onlineCpus: number): () => InstanceUsage {
+  let n = 0;
+  return () => {
+    n++;
+    return {
+      atMs: Date.now(),
+      cpuTotalNs: n * 50,
+      systemNs: n * 100,
+      onlineCpus,
+      memoryBytes: 1 << 20,
+      memoryLimitBytes: null,
+    };
+  };
+}
+
+test('the sampler records before, during and after, with CPU % from two Docker readings', async () => {
+  const { store, rec } = rollingRollout();
   const asked: number[] = [];
   const router = {
     stats: (_s: string, o?: { windowMs?: number }): Promise<ServiceStats> => {
@@ -68,19 +90,9 @@ test('the sampler records before, during and after, with CPU % from two Docker r
       } as unknown as ServiceStats);
     },
   } as Router;
-  let n = 0;
+  const next = usageCounter(2);
   const runtime = {
-    instanceUsage: (): Promise<InstanceUsage> => {
-      n++;
-      return Promise.resolve({
-        atMs: Date.now(),
-        cpuTotalNs: n * 50,
-        systemNs: n * 100,
-        onlineCpus: 2,
-        memoryBytes: 1 << 20,
-        memoryLimitBytes: null,
-      });
-    },
+    instanceUsage: (): Promise<InstanceUsage> => Promise.resolve(next()),
   } as unknown as Runtime;
   const sampler = new RolloutSampler({ router, runtime, store }, 'web', rec.id, {
     beforeMs: 5000,
@@ -105,14 +117,7 @@ test('the sampler records before, during and after, with CPU % from two Docker r
 });
 
 test('an instance whose stats read hangs does not stop the others being sampled', async () => {
-  const store = tempStore();
-  const rec = store.rollouts.start({
-    service: 'web',
-    kind: 'update',
-    from: 1,
-    to: 2,
-    strategy: 'rolling',
-  });
+  const { store, rec } = rollingRollout();
   const router = {
     stats: (): Promise<ServiceStats> =>
       Promise.resolve({
@@ -120,20 +125,11 @@ test('an instance whose stats read hangs does not stop the others being sampled'
         instances: { stuck: { revision: 1 }, fine: { revision: 2 } },
       } as unknown as ServiceStats),
   } as unknown as Router;
-  let n = 0;
+  const next = usageCounter(1);
   const runtime = {
-    instanceUsage: (id: string): Promise<InstanceUsage> => {
-      if (id === 'stuck') return new Promise(() => undefined); // a container being removed
-      n++;
-      return Promise.resolve({
-        atMs: Date.now(),
-        cpuTotalNs: n * 50,
-        systemNs: n * 100,
-        onlineCpus: 1,
-        memoryBytes: 1 << 20,
-        memoryLimitBytes: null,
-      });
-    },
+    instanceUsage: (id: string): Promise<InstanceUsage> =>
+      // 'stuck' is a container being removed: its read never comes back.
+      id === 'stuck' ? new Promise(() => undefined) : Promise.resolve(next()),
   } as unknown as Runtime;
   const sampler = new RolloutSampler({ router, runtime, store }, 'web', rec.id, {
     beforeMs: 1000,

@@ -69,6 +69,22 @@ async function deadAddress(): Promise<string> {
   return `127.0.0.1:${await freePort()}`;
 }
 
+/**
+ * Service "web" with a GET and a POST in flight on instance `name`, which holds both unanswered,
+ * and a second instance "live" added after they were sent.
+ */
+async function heldGetAndPost(fastPath: boolean, name: string) {
+  const p = await proxy(fastPath);
+  await p.ensure('web', {});
+  const held: http.ServerResponse[] = [];
+  await p.backend('web', name, 1, await upstream(name, (_req, res) => held.push(res)));
+  const get = request(p.port, { path: '/held' });
+  const post = request(p.port, { method: 'POST', path: '/held', body: 'once' });
+  await waitUntil(() => held.length === 2);
+  await p.backend('web', 'live', 1, await upstream('live'));
+  return { p, held, get, post };
+}
+
 for (const fastPath of [true, false]) {
   const engine = fastPath ? 'fast path' : 'full path';
 
@@ -134,15 +150,8 @@ for (const fastPath of [true, false]) {
   });
 
   test(`${engine}: requests waiting on an unhealthy instance move at once: the GET, not the POST`, async () => {
-    const p = await proxy(fastPath);
-    await p.ensure('web', {});
-    const held: http.ServerResponse[] = [];
-    await p.backend('web', 'lost', 1, await upstream('lost', (_req, res) => held.push(res)));
     // Both wait on 'lost', on connections that stay open but answer nothing (a node cut off).
-    const get = request(p.port, { path: '/held' });
-    const post = request(p.port, { method: 'POST', path: '/held', body: 'once' });
-    await waitUntil(() => held.length === 2);
-    await p.backend('web', 'live', 1, await upstream('live'));
+    const { p, held, get, post } = await heldGetAndPost(fastPath, 'lost');
     const drained = p.drain('lost', 10_000, { unhealthy: true });
     const moved = await get;
     assert.equal(moved.status, 200);
@@ -180,14 +189,7 @@ for (const fastPath of [true, false]) {
   });
 
   test(`${engine}: at a drain's deadline a waiting GET moves; a waiting POST is cut`, async () => {
-    const p = await proxy(fastPath);
-    await p.ensure('web', {});
-    const held: http.ServerResponse[] = [];
-    await p.backend('web', 'slow', 1, await upstream('slow', (_req, res) => held.push(res)));
-    const get = request(p.port, { path: '/held' });
-    const post = request(p.port, { method: 'POST', path: '/held', body: 'once' });
-    await waitUntil(() => held.length === 2);
-    await p.backend('web', 'live', 1, await upstream('live'));
+    const { p, get, post } = await heldGetAndPost(fastPath, 'slow');
     const result = await p.drain('slow', 300);
     assert.equal(json<EchoReply>(await get).name, 'live');
     const cut = await post;
