@@ -4,11 +4,20 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { summarize, type LoadSummary, type Sample } from '../../src/assess/index.js';
 import { homePaths } from '../../src/daemon/paths.js';
 import { DockerClient, LABEL_SCOPE, SwarmApi } from '../../src/runtime/index.js';
 import { getText, hotswap, type CliResult } from './cli.js';
-import { labImages, startLabLoad, type LabConfig } from './lab.js';
+import {
+  labImages,
+  nodeRows,
+  requireLab,
+  restartNode,
+  restoreNode,
+  startLabLoad,
+  type LabConfig,
+} from './lab.js';
 
 export interface SwarmHome {
   home: string;
@@ -34,7 +43,7 @@ export function labImage(tag: string, config?: LabConfig): string {
 
 export function swarmHome(
   config: LabConfig,
-  opts: { port: number; controlPort: number; name: string },
+  opts: { port: number; controlPort: number; name: string; extraPorts?: number[] },
 ): SwarmHome {
   const home = mkdtempSync(join(tmpdir(), `hotswap-swarm-${opts.name}-`));
   chmodSync(home, 0o700);
@@ -47,7 +56,7 @@ export function swarmHome(
       `  host: ${manager.dockerHost}`,
       '  proxy:',
       `    image: ${labImage('proxy', config)}`,
-      `    ports: [${opts.port}]`,
+      `    ports: [${[opts.port, ...(opts.extraPorts ?? [])].join(', ')}]`,
       `    controlPort: ${opts.controlPort}`,
       '',
     ].join('\n'),
@@ -79,6 +88,121 @@ export function swarmHome(
   };
 }
 
+export interface SwarmSpecOptions {
+  image: string;
+  /** The listener port (`listen: 0.0.0.0:<port>`), one of the home's proxy ports. */
+  port: number;
+  replicas?: number;
+  /** Strategy as YAML flow text, or an object (written as JSON). Default rolling, surge 1. */
+  strategy?: string | Record<string, unknown>;
+  /** The health probe's deadline. Default 60s. */
+  deadline?: string;
+  /** drain.timeout and stopGracePeriod. Default 5s. */
+  drain?: string;
+  env?: Record<string, string | number>;
+  /** `analysis:` as YAML flow text. */
+  analysis?: string;
+  /** `placement:` as YAML flow text. */
+  placement?: string;
+  keepPrevious?: string;
+}
+
+const flow = (v: string | Record<string, unknown>) =>
+  typeof v === 'string' ? v : JSON.stringify(v);
+
+/** The spec of service `web` (fixture port 8080) the Swarm e2e files roll out. */
+export function swarmSpec(o: SwarmSpecOptions): string {
+  const drain = o.drain ?? '5s';
+  const lines = [
+    'services:',
+    '  web:',
+    `    image: ${o.image}`,
+    `    replicas: ${o.replicas ?? 3}`,
+    '    port: 8080',
+    `    listen: 0.0.0.0:${o.port}`,
+    o.env && `    env: ${JSON.stringify(o.env)}`,
+    `    health: { http: /healthz, interval: 300ms, healthyThreshold: 2, deadline: ${o.deadline ?? '60s'} }`,
+    `    strategy: ${flow(o.strategy ?? '{ type: rolling, maxSurge: 1, maxUnavailable: 0 }')}`,
+    o.analysis && `    analysis: ${o.analysis}`,
+    `    drain: { timeout: ${drain} }`,
+    `    stopGracePeriod: ${drain}`,
+    o.keepPrevious && `    keepPrevious: ${o.keepPrevious}`,
+    o.placement && `    placement: ${o.placement}`,
+  ];
+  return lines.filter((l) => l).join('\n') + '\n';
+}
+
+/** What a Swarm e2e file works with; filled in by useSwarmHome's before hook. */
+export interface SwarmFile {
+  config: LabConfig;
+  h: SwarmHome;
+  /** The lab registry's reference of a local tag (`hotswap-fixture:v2`). */
+  image(tag: string): string;
+}
+
+export interface SwarmFileOptions {
+  name: string;
+  port: number;
+  controlPort: number;
+  /** More proxy listener ports (a blue-green preview). */
+  extraPorts?: number[];
+  /** Wait this long for 3 reachable managers before the first deploy. */
+  quorumMs?: number;
+  /** The spec deployed in before (none: the file's first test deploys). */
+  first?: (f: SwarmFile) => string;
+  /** The first deploy gets one more try (a task on a just restarted engine can stay starting). */
+  retryFirst?: boolean;
+  /** The file cuts or kills nodes: after it, every link is restored and node2's engine started. */
+  faults?: boolean;
+}
+
+/**
+ * Registers a Swarm e2e file's before and after hooks: the lab is required, a home made (and its
+ * first spec deployed); afterwards the nodes are restored when the file cuts them, and the home
+ * is taken down.
+ */
+export function useSwarmHome(opts: SwarmFileOptions): SwarmFile {
+  const file = {} as SwarmFile;
+  before(async () => {
+    const config = await requireLab();
+    file.config = config;
+    file.image = (tag) => labImage(tag, config);
+    file.h = swarmHome(config, opts);
+    if (opts.quorumMs)
+      await until('3 reachable managers', () => quorumWhole(config), opts.quorumMs);
+    if (!opts.first) return;
+    let r = await file.h.up(opts.first(file));
+    if (r.code !== 0 && opts.retryFirst) {
+      console.log(`first deploy failed, once more:\n${r.stderr}`);
+      r = await file.h.up(opts.first(file));
+    }
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+  });
+  after(async () => {
+    const config = file.config;
+    if (config && opts.faults) {
+      for (const n of [1, 2, 3]) restoreNode(n, config);
+      await restartNode(2, config).catch(() => undefined);
+    }
+    await file.h?.down();
+  });
+  return file;
+}
+
+/** Every manager Ready and reachable (a node just back shows Unreachable for a few seconds). */
+export function quorumWhole(config: LabConfig): boolean {
+  let rows: ReturnType<typeof nodeRows>;
+  try {
+    rows = nodeRows(config.nodes[0]!);
+  } catch {
+    return false; // the manager is busy (a node just came back): ask again
+  }
+  return (
+    rows.length === 3 &&
+    rows.every((r) => r.Status === 'Ready' && /Leader|Reachable/.test(r.ManagerStatus))
+  );
+}
+
 export interface ClusterLoad {
   /** Over all proxies. */
   all: LoadSummary;
@@ -88,6 +212,8 @@ export interface ClusterLoad {
   perNode: Record<string, LoadSummary>;
   samples: Sample[];
   actionMs: number;
+  /** When the action started, on the samples' clock (their `at`). */
+  actionStart: number;
 }
 
 /**
@@ -127,6 +253,7 @@ export async function underClusterLoad(
     perNode: Object.fromEntries(urls.map((u, i) => [new URL(u).hostname, summarize(per[i]!)])),
     samples,
     actionMs: Date.now() - t0,
+    actionStart: from,
   };
 }
 

@@ -3,10 +3,9 @@
 // the canary's own 500s. A constraint no node satisfies fails the rollout at its deadline with
 // Swarm's reason, and the old revision keeps serving on every node without a failed request.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { hotswap } from '../helpers/cli.js';
-import { requireLab, type LabConfig } from '../helpers/lab.js';
-import { labImage, swarmHome, underClusterLoad, type SwarmHome } from '../helpers/swarm-home.js';
+import { swarmSpec, underClusterLoad, useSwarmHome } from '../helpers/swarm-home.js';
 
 const PORT = 8181;
 const RATE_PER_NODE = 50;
@@ -19,51 +18,39 @@ interface Extra {
 }
 
 function spec(image: string, x: Extra = {}): string {
-  return `services:
-  web:
-    image: ${image}
-    replicas: 3
-    port: 8080
-    listen: 0.0.0.0:${PORT}
-    env: ${JSON.stringify(x.env ?? {})}
-    health: { http: /healthz, interval: 300ms, healthyThreshold: 2, deadline: ${x.deadline ?? '60s'} }
-    strategy: ${x.strategy ?? '{ type: rolling, maxSurge: 1, maxUnavailable: 0 }'}
-    analysis:
-      minRequests: 20
-      errorRate: { max: 2% }
-    drain: { timeout: 5s }
-    stopGracePeriod: 5s
-${x.placement ? `    placement: ${x.placement}\n` : ''}`;
+  return swarmSpec({
+    image,
+    port: PORT,
+    env: x.env ?? {},
+    deadline: x.deadline,
+    strategy: x.strategy,
+    analysis: '{ minRequests: 20, errorRate: { max: 2% } }',
+    placement: x.placement,
+  });
 }
 
-let config: LabConfig;
-let h: SwarmHome;
+const lab = useSwarmHome({
+  name: 'failures',
+  port: PORT,
+  controlPort: 7381,
+  first: (f) => spec(f.image('hotswap-fixture:v1')),
+});
 
 async function lastRollout(): Promise<{ status: string; reason: string | null }> {
-  const out = (await hotswap(h.home, ['history', 'web', '--json'])).stdout;
+  const out = (await hotswap(lab.h.home, ['history', 'web', '--json'])).stdout;
   return (JSON.parse(out) as { rollouts: { status: string; reason: string | null }[] })
     .rollouts[0]!;
 }
 
-before(async () => {
-  config = await requireLab();
-  h = swarmHome(config, { port: PORT, controlPort: 7381, name: 'failures' });
-  const r = await h.up(spec(labImage('hotswap-fixture:v1', config)));
-  assert.equal(r.code, 0, r.stderr + r.stdout);
-});
-
-after(async () => {
-  await h?.down();
-});
-
 test('a canary answering 20% errors is rolled back; its own 500s are the only failures', async () => {
+  const { h } = lab;
   let code = -1;
   let out = '';
   const strategy =
     '{ type: canary, steps: [{ setWeight: 34 }, { analysis: { interval: 3s, count: 3 } }, { setWeight: 100 }] }';
   const m = await underClusterLoad(h.urls, RATE_PER_NODE, async () => {
     const r = await h.up(
-      spec(labImage('hotswap-fixture:v2', config), {
+      spec(lab.image('hotswap-fixture:v2'), {
         env: { ERROR_PERCENT: 20, VERSION: 'canary-err' },
         strategy,
       }),
@@ -89,11 +76,12 @@ test('a canary answering 20% errors is rolled back; its own 500s are the only fa
 });
 
 test('a constraint no node satisfies fails at the deadline with that reason; v1 keeps serving', async () => {
+  const { h } = lab;
   let code = -1;
   let out = '';
   const m = await underClusterLoad(h.urls, RATE_PER_NODE, async () => {
     const r = await h.up(
-      spec(labImage('hotswap-fixture:v2', config), {
+      spec(lab.image('hotswap-fixture:v2'), {
         placement: '{ constraints: ["node.labels.lab==nowhere"] }',
         deadline: '8s',
       }),

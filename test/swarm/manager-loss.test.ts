@@ -3,48 +3,38 @@
 // node2's engine is started again and the file waits until Swarm has replaced node2's tasks, so
 // the next file starts on a cluster at rest.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { CliResult } from '../helpers/cli.js';
-import {
-  killManager,
-  nodeRows,
-  requireLab,
-  restartNode,
-  restoreNode,
-  type LabConfig,
-} from '../helpers/lab.js';
+import { killManager, restartNode } from '../helpers/lab.js';
 import {
   answers,
-  labImage,
+  quorumWhole,
   serving,
   sleep,
-  swarmHome,
+  swarmSpec,
   underClusterLoad,
   until,
-  type SwarmHome,
+  useSwarmHome,
 } from '../helpers/swarm-home.js';
 
 const PORT = 8183;
 const RATE_PER_NODE = 60;
 
-function spec(image: string): string {
-  return `services:
-  web:
-    image: ${image}
-    replicas: 3
-    port: 8080
-    listen: 0.0.0.0:${PORT}
-    health: { http: /healthz, interval: 300ms, healthyThreshold: 2, deadline: 30s }
-    strategy: { type: rolling, maxSurge: 1, maxUnavailable: 0 }
-    drain: { timeout: 3s }
-    stopGracePeriod: 3s
-`;
-}
+const spec = (image: string) => swarmSpec({ image, port: PORT, deadline: '30s', drain: '3s' });
 
-let config: LabConfig;
-let h: SwarmHome;
+const lab = useSwarmHome({
+  name: 'manager',
+  port: PORT,
+  controlPort: 7383,
+  // The file before this one (lab.test) kills and restarts a manager: start from a whole quorum.
+  quorumMs: 120_000,
+  retryFirst: true,
+  first: (f) => spec(f.image('hotswap-fixture:v1')),
+  faults: true,
+});
 
 async function newProxyOnNode2(since: string): Promise<boolean> {
+  const { h } = lab;
   const node2 = (await h.api.nodes()).find((n) => n.Description?.Hostname === 'node2');
   const proxies = await h.api.services([`hotswap.scope=${h.scope}`, 'hotswap.role=proxy']);
   if (!node2 || proxies.length === 0) return false;
@@ -54,43 +44,9 @@ async function newProxyOnNode2(since: string): Promise<boolean> {
   );
 }
 
-before(async () => {
-  config = await requireLab();
-  h = swarmHome(config, { port: PORT, controlPort: 7383, name: 'manager' });
-  // The file before this one (lab.test) kills and restarts a manager: start from a whole quorum.
-  await until('3 reachable managers', quorumWhole, 120_000);
-  let r = await h.up(spec(labImage('hotswap-fixture:v1', config)));
-  if (r.code !== 0) {
-    // A task on the node whose engine was just restarted can stay "starting" past the deadline:
-    // setup gets one more try (the rollout under test is the next one).
-    console.log(`first deploy failed, once more:\n${r.stderr}`);
-    r = await h.up(spec(labImage('hotswap-fixture:v1', config)));
-  }
-  assert.equal(r.code, 0, r.stderr + r.stdout);
-});
-
-after(async () => {
-  if (config) for (const n of [1, 2, 3]) restoreNode(n, config);
-  if (config) await restartNode(2, config).catch(() => undefined);
-  await h?.down();
-});
-
-/** Every manager Ready and reachable (a node just back shows Unreachable for a few seconds). */
-function quorumWhole(): boolean {
-  let rows: ReturnType<typeof nodeRows>;
-  try {
-    rows = nodeRows(config.nodes[0]!);
-  } catch {
-    return false; // the manager is busy (a node just came back): ask again
-  }
-  return (
-    rows.length === 3 &&
-    rows.every((r) => r.Status === 'Ready' && /Leader|Reachable/.test(r.ManagerStatus))
-  );
-}
-
 test('a manager lost mid-rollout (quorum kept) does not lose the rollout', async () => {
-  await until('3 reachable managers', quorumWhole, 120_000);
+  const { h, config } = lab;
+  await until('3 reachable managers', () => quorumWhole(config), 120_000);
   // node3's proxy task may have been replaced when it came back: every proxy serves first.
   await until(
     'every proxy serves web',
@@ -101,7 +57,7 @@ test('a manager lost mid-rollout (quorum kept) does not lose the rollout', async
   const next = before === 2 ? 'hotswap-fixture:v1' : 'hotswap-fixture:v2';
   let r!: CliResult;
   const m = await underClusterLoad(h.urls, RATE_PER_NODE, async () => {
-    const rollout = h.up(spec(labImage(next, config)));
+    const rollout = h.up(spec(lab.image(next)));
     await sleep(3_000);
     assert.notEqual(killManager(2, config), null);
     r = await rollout;

@@ -2,79 +2,44 @@
 // remaining nodes (or undoes, by its rule), and the clients of node1's and node2's proxies see no
 // failed request but those already sent to node3's instance.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { CliResult } from '../helpers/cli.js';
 import {
   cutNode,
   killManager,
   nodeRows,
   nodeStatus,
-  requireLab,
   restartNode,
   restoreNode,
-  type LabConfig,
 } from '../helpers/lab.js';
 import {
-  instanceNodes,
-  labImage,
-  swarmHome,
-  underClusterLoad,
-  type SwarmHome,
   answers,
+  instanceNodes,
+  quorumWhole,
   serving,
   sleep,
+  swarmSpec,
+  underClusterLoad,
   until,
+  useSwarmHome,
 } from '../helpers/swarm-home.js';
 
 const PORT = 8182;
 const RATE_PER_NODE = 60;
 
-function spec(image: string): string {
-  return `services:
-  web:
-    image: ${image}
-    replicas: 3
-    port: 8080
-    listen: 0.0.0.0:${PORT}
-    health: { http: /healthz, interval: 300ms, healthyThreshold: 2, deadline: 30s }
-    strategy: { type: rolling, maxSurge: 1, maxUnavailable: 0 }
-    drain: { timeout: 3s }
-    stopGracePeriod: 3s
-`;
-}
+const spec = (image: string) => swarmSpec({ image, port: PORT, deadline: '30s', drain: '3s' });
 
-let config: LabConfig;
-let h: SwarmHome;
-
-before(async () => {
-  config = await requireLab();
-  h = swarmHome(config, { port: PORT, controlPort: 7382, name: 'faults' });
-  const r = await h.up(spec(labImage('hotswap-fixture:v1', config)));
-  assert.equal(r.code, 0, r.stderr + r.stdout);
+const lab = useSwarmHome({
+  name: 'faults',
+  port: PORT,
+  controlPort: 7382,
+  first: (f) => spec(f.image('hotswap-fixture:v1')),
+  faults: true,
 });
-
-after(async () => {
-  if (config) for (const n of [1, 2, 3]) restoreNode(n, config);
-  if (config) await restartNode(2, config).catch(() => undefined);
-  await h?.down();
-});
-
-/** Every manager Ready and reachable (a node just back shows Unreachable for a few seconds). */
-function quorumWhole(): boolean {
-  let rows: ReturnType<typeof nodeRows>;
-  try {
-    rows = nodeRows(config.nodes[0]!);
-  } catch {
-    return false; // the manager is busy (a node just came back): ask again
-  }
-  return (
-    rows.length === 3 &&
-    rows.every((r) => r.Status === 'Ready' && /Leader|Reachable/.test(r.ManagerStatus))
-  );
-}
 
 test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxies fail nothing', async () => {
-  await until('3 reachable managers', quorumWhole, 180_000);
+  const { h, config } = lab;
+  await until('3 reachable managers', () => quorumWhole(config), 180_000);
   // After the manager test, node2's engine restarted: its tasks were replaced. Start from a
   // cluster at rest again: 3 instances serve and every proxy answers.
   await until('3 instances serve', async () => (await serving(h)).count === 3, 120_000);
@@ -90,7 +55,7 @@ test('node3 cut mid-rollout: the rollout ends by its rule, node1 and node2 proxi
   let m!: Awaited<ReturnType<typeof underClusterLoad>>;
   try {
     m = await underClusterLoad(survivors, RATE_PER_NODE, async () => {
-      const rollout = h.up(spec(labImage(next, config)));
+      const rollout = h.up(spec(lab.image(next)));
       await sleep(4_000);
       cutNode(3, config);
       const cutAt = Date.now();

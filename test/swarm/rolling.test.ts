@@ -3,49 +3,21 @@
 // node: no request fails on any node, the new revision ends up one instance per node, and the
 // time to converge is printed (README figures).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { getText, hotswap } from '../helpers/cli.js';
-import { requireLab, type LabConfig } from '../helpers/lab.js';
-import {
-  instanceNodes,
-  labImage,
-  swarmHome,
-  underClusterLoad,
-  type SwarmHome,
-} from '../helpers/swarm-home.js';
+import { instanceNodes, swarmSpec, underClusterLoad, useSwarmHome } from '../helpers/swarm-home.js';
 
 const PORT = 8180;
 const RATE_PER_NODE = 60;
 
-function spec(image: string): string {
-  return `services:
-  web:
-    image: ${image}
-    replicas: 3
-    port: 8080
-    listen: 0.0.0.0:${PORT}
-    health: { http: /healthz, interval: 300ms, healthyThreshold: 2, deadline: 60s }
-    strategy: { type: rolling, maxSurge: 1, maxUnavailable: 0 }
-    drain: { timeout: 5s }
-    stopGracePeriod: 5s
-`;
-}
+const spec = (image: string) => swarmSpec({ image, port: PORT });
 
-let config: LabConfig;
-let h: SwarmHome;
-
-before(async () => {
-  config = await requireLab();
-  h = swarmHome(config, { port: PORT, controlPort: 7380, name: 'rolling' });
-});
-
-after(async () => {
-  await h?.down();
-});
+const lab = useSwarmHome({ name: 'rolling', port: PORT, controlPort: 7380 });
 
 test('first deploy: 3 instances of v1, one per node, each proxy serves them', async () => {
+  const { h } = lab;
   const t0 = Date.now();
-  const r = await h.up(spec(labImage('hotswap-fixture:v1', config)));
+  const r = await h.up(spec(lab.image('hotswap-fixture:v1')));
   assert.equal(r.code, 0, r.stderr + r.stdout);
   console.log(
     `first deploy (daemon start, proxy service on 3 nodes, 3 instances): ${Date.now() - t0} ms`,
@@ -55,10 +27,11 @@ test('first deploy: 3 instances of v1, one per node, each proxy serves them', as
 });
 
 test('rolling v1 → v2 under load on all 3 proxies: 0 failed requests, v2 spread over 3 nodes', async () => {
+  const { h } = lab;
   let code = -1;
   let out = '';
   const m = await underClusterLoad(h.urls, RATE_PER_NODE, async () => {
-    const r = await h.up(spec(labImage('hotswap-fixture:v2', config)));
+    const r = await h.up(spec(lab.image('hotswap-fixture:v2')));
     code = r.code;
     out = r.stderr + r.stdout;
   });
@@ -78,6 +51,7 @@ test('rolling v1 → v2 under load on all 3 proxies: 0 failed requests, v2 sprea
 });
 
 test('rollback to r1 under load on all 3 proxies: 0 failed requests', async () => {
+  const { h } = lab;
   let code = -1;
   let out = '';
   const m = await underClusterLoad(h.urls, RATE_PER_NODE, async () => {

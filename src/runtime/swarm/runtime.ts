@@ -28,7 +28,7 @@ import { SwarmApi, type SwarmNode, type SwarmService, type SwarmTask } from './a
 import { pinnedImage } from './images.js';
 import { instanceServiceSpec, nameSafe } from './service-spec.js';
 import { isDown, spreadConstraints, usableNodes } from './spread.js';
-import { latestTask, taskReason, toInstance } from './tasks.js';
+import { latestTask, removableAfterStop, taskReason, toInstance } from './tasks.js';
 import { assertManager } from './manager-check.js';
 import { LABEL_ROLE } from './proxy-service.js';
 
@@ -158,7 +158,10 @@ export class SwarmRuntime implements Runtime {
     );
   }
 
-  /** Scales the instance's service to 0: Swarm stops its task (SIGTERM, then SIGKILL). */
+  /**
+   * Scales the instance's service to 0: Swarm stops its task (SIGTERM, then SIGKILL) and deletes
+   * it; returns when it is gone (or at the grace period plus 10 s).
+   */
   async stopInstance(id: string, graceMs: number): Promise<void> {
     const service = await this.findService(id);
     if (service === null) return;
@@ -171,8 +174,8 @@ export class SwarmRuntime implements Runtime {
     }
     const deadline = Date.now() + graceMs + 10_000;
     while (Date.now() < deadline) {
-      const tasks = await this.api.tasks({ service: [service.ID] });
-      if (!tasks.some((t) => ['running', 'starting'].includes(t.Status.State))) return;
+      // Stopped, and reaped: a removal that follows cannot race Swarm's task reaper.
+      if (removableAfterStop(await this.api.tasks({ service: [service.ID] }))) return;
       await sleep(POLL_MS);
     }
   }

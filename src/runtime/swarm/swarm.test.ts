@@ -6,7 +6,7 @@ import { repositoryOf } from './images.js';
 import { assertManager } from './manager-check.js';
 import { instanceServiceSpec } from './service-spec.js';
 import { spreadConstraints } from './spread.js';
-import { latestTask, taskAddress, taskState, toInstance } from './tasks.js';
+import { latestTask, removableAfterStop, taskAddress, taskState, toInstance } from './tasks.js';
 
 const node = (id: string, labels: Record<string, string>, state = 'ready'): SwarmNode => ({
   ID: id,
@@ -68,6 +68,20 @@ test('a task as an instance: state, overlay address, exit code, node down', () =
     [i.service, i.revision, i.state, i.exitCode, i.address],
     ['web', 2, 'exited', 3, null],
   );
+});
+
+test('a stopped service is removed only once Swarm reaped its tasks (a removal racing the reaper crashes 20.10 managers)', () => {
+  const reaped = task({ state: 'shutdown', DesiredState: 'remove' });
+  assert.equal(removableAfterStop([]), true, 'every task reaped');
+  assert.equal(removableAfterStop([task({ state: 'running', DesiredState: 'remove' })]), false);
+  assert.equal(removableAfterStop([task({ state: 'starting', DesiredState: 'remove' })]), false);
+  assert.equal(removableAfterStop([reaped]), false, 'stopped, but the reaper has yet to delete it');
+  assert.equal(
+    removableAfterStop([task({ state: 'failed', DesiredState: 'shutdown' })]),
+    true,
+    'a task kept as history is not reaped: no race, no wait',
+  );
+  assert.equal(removableAfterStop([task({ state: 'running', DesiredState: 'shutdown' })]), false);
 });
 
 test('an instance request as a one-replica dnsrr service with labels, limits and placement', () => {

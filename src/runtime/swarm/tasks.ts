@@ -23,6 +23,21 @@ export function latestTask(tasks: readonly SwarmTask[]): SwarmTask | null {
 }
 
 /**
+ * Whether a service scaled to 0 may be removed now: no task runs or starts, and none waits for
+ * Swarm's task reaper. The scale to 0 sets its tasks' desired state to remove, and the reaper
+ * deletes them soon after they stop. Removing the service while it does can crash the leader
+ * (dockerd 20.10, seen in the lab: swarmkit's SetServiceTasksRemove lists the service's tasks,
+ * then updates each by id, and a task the reaper deleted in between is a nil pointer; fixed
+ * upstream in moby/swarmkit#3222). With no task left to reap, there is nothing to race.
+ */
+export function removableAfterStop(tasks: readonly SwarmTask[]): boolean {
+  return tasks.every(
+    (t) =>
+      t.DesiredState !== 'remove' && t.Status.State !== 'running' && !STARTING.has(t.Status.State),
+  );
+}
+
+/**
  * The task's state in the words of the Runtime contract. A task on a node the managers see as
  * down is dead: its container may still run, but nothing the cluster knows can reach it.
  */
