@@ -13,6 +13,7 @@ import type {
   UsageSample,
 } from '../store/index.js';
 import { watchOf, type WatchSummary } from './watch.js';
+import { DEFAULT_SAMPLING } from './sampler.js';
 
 /** Past the end of the after window by this much, a report is complete even if never marked. */
 const AFTER_GRACE_MS = 5000;
@@ -277,10 +278,11 @@ function usageCharts(
   usage: UsageSample[],
   startMs: number,
 ): Pick<ImpactReport['charts'], 'cpuPct' | 'memoryMb'> {
-  const axis = timeAxis(
-    usage.map((u) => u.atMs),
-    startMs,
-  );
+  // Each instance is read on its own, so readings of one round land a few ms apart: on the
+  // sampling interval's grid they share a point, and each instance's line is unbroken.
+  const GRID_MS = DEFAULT_SAMPLING.intervalMs;
+  const at = (u: UsageSample): number => Math.round(u.atMs / GRID_MS) * GRID_MS;
+  const axis = timeAxis(usage.map(at), startMs);
   const names = new Map<string, string>();
   for (const u of usage) names.set(u.instanceId, `r${u.revision} ${u.instanceId.slice(0, 8)}`);
   const make = (): Series => ({
@@ -290,7 +292,7 @@ function usageCharts(
   const cpuPct = make();
   const memoryMb = make();
   for (const u of usage) {
-    const i = axis.index.get(u.atMs)!;
+    const i = axis.index.get(at(u))!;
     const name = names.get(u.instanceId)!;
     cpuPct.lines[name]![i] = u.cpuPercent === null ? null : round(u.cpuPercent);
     memoryMb.lines[name]![i] = u.memoryBytes === null ? null : round(u.memoryBytes / 2 ** 20);

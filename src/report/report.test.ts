@@ -144,6 +144,69 @@ test('an instance whose stats read hangs does not stop the others being sampled'
   assert.ok(fine.filter((u) => u.cpuPercent !== null).length >= 4, 'CPU % from consecutive reads');
 });
 
+test('each instance is read at its own pace: a slow stats read does not slow the others', async () => {
+  const { store, rec } = rollingRollout();
+  const router = {
+    stats: (): Promise<ServiceStats> =>
+      Promise.resolve({
+        revisions: {},
+        instances: { slow: { revision: 1 }, fine: { revision: 2 } },
+      } as unknown as ServiceStats),
+  } as unknown as Router;
+  const next = usageCounter(1);
+  const runtime = {
+    instanceUsage: async (id: string): Promise<InstanceUsage> => {
+      if (id === 'slow') await new Promise((r) => setTimeout(r, 35)); // a container stopping
+      return next();
+    },
+  } as unknown as Runtime;
+  const sampler = new RolloutSampler({ router, runtime, store }, 'web', rec.id, {
+    beforeMs: 1000,
+    afterMs: 10,
+    intervalMs: 20,
+  }).start();
+  await new Promise((r) => setTimeout(r, 500));
+  sampler.stop();
+  const count = (id: string) =>
+    store.reports.usage(rec.id).filter((u) => u.instanceId === id).length;
+  // Paced by the slow read, both get the same count (~14); on its own, 'fine' gets ~25 and 'slow'
+  // ~12 (it is asked again at the first tick after its read came back).
+  assert.ok(count('fine') >= 1.5 * count('slow'), `fine ${count('fine')}, slow ${count('slow')}`);
+});
+
+test('readings of one round a few ms apart share a point: each instance draws an unbroken line', () => {
+  const { store, rec } = rollingRollout();
+  const t0 = 1_000_000;
+  store.reports.begin({
+    rolloutId: rec.id,
+    service: 'web',
+    beforeMs: 1000,
+    afterMs: 1000,
+    startedMs: t0,
+  });
+  for (let k = 1; k <= 3; k++) {
+    store.reports.addUsage(rec.id, [
+      {
+        atMs: t0 + k * 1000 + 3,
+        instanceId: 'aaaaaaaaaa',
+        revision: 1,
+        cpuPercent: k,
+        memoryBytes: 1 << 20,
+      },
+      {
+        atMs: t0 + k * 1000 + 41,
+        instanceId: 'bbbbbbbbbb',
+        revision: 2,
+        cpuPercent: k,
+        memoryBytes: 1 << 20,
+      },
+    ]);
+  }
+  const chart = buildReport(store, 'web', rec.id).charts.cpuPct;
+  assert.equal(chart.t.length, 3);
+  for (const line of Object.values(chart.lines)) assert.deepEqual(line, [1, 2, 3]);
+});
+
 test('cpuPercent needs two readings that moved; bad windows in the environment are refused', () => {
   const a = {
     atMs: 0,

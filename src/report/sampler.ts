@@ -3,7 +3,6 @@
 // the proxy's sliding window) and CPU/memory per instance (Docker stats); and after it ends, the
 // same for an after window. A sampler never fails or slows a rollout: every error is swallowed,
 // a tick still running when the next is due is skipped, and its timers do not keep Node alive.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HotswapError } from '../errors.js';
 import type { Router, ServiceStats } from '../proxy/types.js';
 import { formatDuration, parseDuration } from '../spec/duration.js';
@@ -43,6 +42,7 @@ export class RolloutSampler {
   private phase: ReportPhase = 'during';
   private lastAt = Date.now();
   private timer: NodeJS.Timeout | null = null;
+  private usageTimer: NodeJS.Timeout | null = null;
   private afterTimer: NodeJS.Timeout | null = null;
   private trafficBusy = false;
   private stopped = false;
@@ -72,7 +72,7 @@ export class RolloutSampler {
       }),
     );
     running.add(this);
-    void this.recordBefore(now).then(() => this.usageLoop());
+    void this.recordBefore(now).then(() => this.startUsage());
     this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
     this.timer.unref();
     return this;
@@ -92,8 +92,9 @@ export class RolloutSampler {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.usageTimer) clearInterval(this.usageTimer);
     if (this.afterTimer) clearTimeout(this.afterTimer);
-    this.timer = this.afterTimer = null;
+    this.timer = this.afterTimer = this.usageTimer = null;
     running.delete(this);
   }
 
@@ -122,6 +123,7 @@ export class RolloutSampler {
       const stats = await this.deps.router.stats(this.service, { windowMs: span });
       this.saveTraffic(stats, this.phase, now, span);
       this.instances = stats.instances;
+      this.readNewInstances();
     } catch {
       // A missed interval shows as a gap in the charts.
     } finally {
@@ -148,52 +150,53 @@ export class RolloutSampler {
   }
 
   /**
-   * Docker stats of every instance in the proxy's table, in a loop of its own: the engine takes
-   * about a second per reading, which must not hold up the traffic samples. The first round, at
-   * the start, gives the old instances' memory and the CPU baseline; CPU % needs two readings.
+   * Docker stats of every instance in the proxy's table, on a timer of its own: the engine can
+   * take a second per reading, which must not hold up the traffic samples. Each instance is read
+   * on its own, once per interval, and never asked again while its read is out: a stats call on a
+   * container being stopped or removed can hang for seconds, and when reads waited for each other
+   * the new instances of a short rollout got one reading (a CPU chart of two dots). The first
+   * round, at the start, gives the old instances' memory and the CPU baseline; CPU % needs two
+   * readings of the same instance.
    */
-  private async usageLoop(): Promise<void> {
-    const read = this.deps.runtime.instanceUsage?.bind(this.deps.runtime);
-    if (!read) return;
-    while (!this.stopped) {
-      const t0 = Date.now();
-      const entries = Object.entries(this.instances);
-      const readings = await Promise.all(
-        entries.map(([id]) =>
-          this.pendingReads.has(id)
-            ? Promise.resolve(null)
-            : withinMs(this.readOnce(id, read), 2 * this.opts.intervalMs).catch(() => null),
-        ),
-      );
-      if (this.stopped) return;
-      const atMs = Date.now();
-      const rows: UsageSample[] = [];
-      entries.forEach(([id, inst], k) => {
-        const cur = readings[k];
-        if (!cur) return;
-        const prev = this.prevUsage.get(id);
-        this.prevUsage.set(id, cur);
-        rows.push({
-          atMs,
-          instanceId: id,
-          revision: inst.revision,
-          cpuPercent: prev ? cpuPercent(prev, cur) : null,
-          memoryBytes: cur.memoryBytes,
-        });
-      });
-      if (rows.length) this.safely(() => this.deps.store.reports.addUsage(this.rolloutId, rows));
-      const wait = Math.max(0, this.opts.intervalMs - (Date.now() - t0));
-      await new Promise((r) => setTimeout(r, wait).unref());
+  private startUsage(): void {
+    if (this.stopped || this.deps.runtime.instanceUsage === undefined) return;
+    const round = (): void => {
+      for (const [id, inst] of Object.entries(this.instances)) {
+        if (!this.pendingReads.has(id)) void this.readUsage(id, inst.revision);
+      }
+    };
+    round();
+    this.usageTimer = setInterval(round, this.opts.intervalMs);
+    this.usageTimer.unref();
+  }
+
+  /** An instance new in the proxy's table is read at once: its CPU % needs a first reading. */
+  private readNewInstances(): void {
+    if (this.usageTimer === null) return; // not started, or stopped
+    for (const [id, inst] of Object.entries(this.instances)) {
+      if (!this.prevUsage.has(id) && !this.pendingReads.has(id))
+        void this.readUsage(id, inst.revision);
     }
   }
 
-  private async readOnce(
-    id: string,
-    read: (id: string) => Promise<InstanceUsage | null>,
-  ): Promise<InstanceUsage | null> {
+  private async readUsage(id: string, revision: number): Promise<void> {
+    const runtime = this.deps.runtime;
     this.pendingReads.add(id);
     try {
-      return await usageReads.run(() => (this.stopped ? Promise.resolve(null) : read(id)));
+      const cur = await usageReads
+        .run(() => (this.stopped ? Promise.resolve(null) : runtime.instanceUsage!(id)))
+        .catch(() => null);
+      if (cur === null || this.stopped) return;
+      const prev = this.prevUsage.get(id);
+      this.prevUsage.set(id, cur);
+      const row: UsageSample = {
+        atMs: cur.atMs,
+        instanceId: id,
+        revision,
+        cpuPercent: prev ? cpuPercent(prev, cur) : null,
+        memoryBytes: cur.memoryBytes,
+      };
+      this.safely(() => this.deps.store.reports.addUsage(this.rolloutId, [row]));
     } finally {
       this.pendingReads.delete(id);
     }
@@ -206,15 +209,6 @@ export class RolloutSampler {
       // The store is closed (daemon shutting down) or busy: the report misses this sample.
     }
   }
-}
-
-/**
- * The reading, or null when it takes longer than `ms`: a stats call on a container being stopped
- * or removed can hang for seconds, and the other instances' readings must not wait for it (the CPU
- * chart of a rollout had 2 points when they did).
- */
-function withinMs<T>(reading: Promise<T>, ms: number): Promise<T | null> {
-  return Promise.race([reading, sleep(ms, null, { ref: false })]);
 }
 
 /**
