@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { Router, ServiceStats } from '../proxy/types.js';
 import type { InstanceUsage, Runtime } from '../runtime/types.js';
 import { cpuPercent } from '../runtime/docker/usage.js';
-import { Store } from '../store/index.js';
+import { Store, type UsageSample } from '../store/index.js';
 import { KEEP_SAMPLED } from '../store/reports.js';
 import { buildReport } from './build.js';
 import { renderHtml } from './html.js';
@@ -116,62 +116,56 @@ test('the sampler records before, during and after, with CPU % from two Docker r
   assert.equal(store.reports.traffic(rec.id).length, count, 'nothing recorded once complete');
 });
 
-test('an instance whose stats read hangs does not stop the others being sampled', async () => {
+/**
+ * Samples instances 1 and 2 of "web" every 20 ms for `ms`, their Docker stats read by `read`;
+ * returns the readings stored per instance.
+ */
+async function sampleTwo(
+  ids: [string, string],
+  read: (id: string) => Promise<InstanceUsage>,
+  ms: number,
+): Promise<Record<string, UsageSample[]>> {
   const { store, rec } = rollingRollout();
   const router = {
     stats: (): Promise<ServiceStats> =>
       Promise.resolve({
         revisions: {},
-        instances: { stuck: { revision: 1 }, fine: { revision: 2 } },
+        instances: { [ids[0]]: { revision: 1 }, [ids[1]]: { revision: 2 } },
       } as unknown as ServiceStats),
   } as unknown as Router;
-  const next = usageCounter(1);
-  const runtime = {
-    instanceUsage: (id: string): Promise<InstanceUsage> =>
-      // 'stuck' is a container being removed: its read never comes back.
-      id === 'stuck' ? new Promise(() => undefined) : Promise.resolve(next()),
-  } as unknown as Runtime;
+  const runtime = { instanceUsage: read } as unknown as Runtime;
   const sampler = new RolloutSampler({ router, runtime, store }, 'web', rec.id, {
     beforeMs: 1000,
     afterMs: 10,
     intervalMs: 20,
   }).start();
-  await new Promise((r) => setTimeout(r, 400));
+  await new Promise((r) => setTimeout(r, ms));
   sampler.stop();
-  const fine = store.reports.usage(rec.id).filter((u) => u.instanceId === 'fine');
-  // 400 ms at 20 ms, each round waiting at most 40 ms for the stuck read: at least 5 rounds.
-  assert.ok(fine.length >= 5, `only ${fine.length} readings of the instance that answers`);
-  assert.ok(fine.filter((u) => u.cpuPercent !== null).length >= 4, 'CPU % from consecutive reads');
+  const usage = store.reports.usage(rec.id);
+  return Object.fromEntries(ids.map((id) => [id, usage.filter((u) => u.instanceId === id)]));
+}
+
+test('an instance whose stats read hangs does not stop the others being sampled', async () => {
+  const next = usageCounter(1);
+  // 'stuck' is a container being removed: its read never comes back.
+  const read = (id: string): Promise<InstanceUsage> =>
+    id === 'stuck' ? new Promise(() => undefined) : Promise.resolve(next());
+  const { fine } = await sampleTwo(['stuck', 'fine'], read, 400);
+  // 400 ms at 20 ms: about 20 readings; at least 5 even on a loaded machine.
+  assert.ok(fine!.length >= 5, `only ${fine!.length} readings of the instance that answers`);
+  assert.ok(fine!.filter((u) => u.cpuPercent !== null).length >= 4, 'CPU % from consecutive reads');
 });
 
 test('each instance is read at its own pace: a slow stats read does not slow the others', async () => {
-  const { store, rec } = rollingRollout();
-  const router = {
-    stats: (): Promise<ServiceStats> =>
-      Promise.resolve({
-        revisions: {},
-        instances: { slow: { revision: 1 }, fine: { revision: 2 } },
-      } as unknown as ServiceStats),
-  } as unknown as Router;
   const next = usageCounter(1);
-  const runtime = {
-    instanceUsage: async (id: string): Promise<InstanceUsage> => {
-      if (id === 'slow') await new Promise((r) => setTimeout(r, 35)); // a container stopping
-      return next();
-    },
-  } as unknown as Runtime;
-  const sampler = new RolloutSampler({ router, runtime, store }, 'web', rec.id, {
-    beforeMs: 1000,
-    afterMs: 10,
-    intervalMs: 20,
-  }).start();
-  await new Promise((r) => setTimeout(r, 500));
-  sampler.stop();
-  const count = (id: string) =>
-    store.reports.usage(rec.id).filter((u) => u.instanceId === id).length;
+  const read = async (id: string): Promise<InstanceUsage> => {
+    if (id === 'slow') await new Promise((r) => setTimeout(r, 35)); // a container stopping
+    return next();
+  };
+  const { slow, fine } = await sampleTwo(['slow', 'fine'], read, 500);
   // Paced by the slow read, both get the same count (~14); on its own, 'fine' gets ~25 and 'slow'
   // ~12 (it is asked again at the first tick after its read came back).
-  assert.ok(count('fine') >= 1.5 * count('slow'), `fine ${count('fine')}, slow ${count('slow')}`);
+  assert.ok(fine!.length >= 1.5 * slow!.length, `fine ${fine!.length}, slow ${slow!.length}`);
 });
 
 test('readings of one round a few ms apart share a point: each instance draws an unbroken line', () => {
