@@ -13,6 +13,7 @@ import tls from 'node:tls';
 import type { CertificateStore } from './tls/certificates.js';
 import { redirectHandler, type Challenges } from './tls/redirect.js';
 import { FastConnection, type ClientTimeouts, type FastListener } from './http/fast/fast-http.js';
+import { clientIO } from './http/fast/direct-io.js';
 import { hostOf, type HttpProxy, type ListenerState } from './http/node/http-proxy.js';
 import { SilenceWatch } from './core/silence.js';
 import type { ServiceRuntime } from './core/service.js';
@@ -165,7 +166,7 @@ export class Listener implements ListenerState, FastListener {
       Math.min(CLIENT_TICK_MS, Math.max(10, Math.floor(deps.clientIdleMs / 4))),
     );
     this.serve = (socket: Socket): void => {
-      if (fastPath) this.fast.add(new FastConnection(this, socket, proxy, timeouts, watch));
+      if (fastPath) this.fast.add(new FastConnection(this, clientIO(socket), proxy, timeouts, watch));
       else server.emit('connection', socket);
     };
     this.onConnection = (socket: Owned): void => {

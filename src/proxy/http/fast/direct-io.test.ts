@@ -1,6 +1,6 @@
 // direct-io.ts on real loopback sockets: both ClientIO variants (the handle and the streams) keep
 // the same contract: bytes in order, backpressure and drain, pause/resume, the peer's FIN, end(),
-// and release() giving the socket back to its streams with nothing lost.
+// and handOff() giving the socket back to its streams with nothing lost.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
@@ -16,11 +16,17 @@ import {
   type DirectReader,
 } from './direct-io.js';
 
-type Make = (socket: net.Socket, reader: DirectReader, onDrain: () => void) => ClientIO;
+type Make = (socket: net.Socket, reader: DirectReader) => ClientIO;
+
+/** `io`, reporting to `reader`. */
+function attached(io: ClientIO, reader: DirectReader): ClientIO {
+  io.attach(reader);
+  return io;
+}
 
 const VARIANTS: Array<[string, Make]> = [
-  ['DirectSocket', (s, r, d) => new DirectSocket(s, r, d)],
-  ['StreamSocket', (s, r, d) => new StreamSocket(s, r, d)],
+  ['DirectSocket', (s, r) => attached(new DirectSocket(s), r)],
+  ['StreamSocket', (s, r) => attached(new StreamSocket(s), r)],
 ];
 
 interface Pair {
@@ -41,6 +47,8 @@ async function pair(make: Make, onDrain: () => void = () => undefined): Promise<
     // The reader's contract: what it keeps goes through owned().
     onBytes: (chunk) => received.push(owned(chunk)),
     onEof: () => events.push('eof'),
+    onClose: () => events.push('reader-close'),
+    onDrain,
   };
   const listener = net.createServer({ allowHalfOpen: true });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
@@ -51,7 +59,7 @@ async function pair(make: Make, onDrain: () => void = () => undefined): Promise<
   server.on('error', () => undefined);
   peer.on('error', () => undefined);
   server.on('close', () => events.push('close'));
-  const io = make(server, reader, onDrain);
+  const io = make(server, reader);
   return {
     io,
     server,
@@ -86,7 +94,7 @@ function readAll(socket: net.Socket): Promise<Buffer> {
 
 test('this Node has the binding: accepted sockets go direct', async () => {
   assert.equal(DIRECT_IO, process.env.HOTSWAP_DIRECT_IO !== '0');
-  const p = await pair((s, r, d) => new StreamSocket(s, r, d));
+  const p = await pair((s, r) => attached(new StreamSocket(s), r));
   try {
     assert.equal(canGoDirect(p.server), DIRECT_IO);
   } finally {
@@ -115,6 +123,7 @@ for (const [name, make] of VARIANTS) {
         p.io.end();
         assert.equal((await peerGot).toString(), 'back again');
         await until(() => p.events.includes('close'), 'the socket closing after end()');
+        await until(() => p.events.includes('reader-close'), 'the reader told of the close');
       } finally {
         p.close();
       }
@@ -158,16 +167,16 @@ for (const [name, make] of VARIANTS) {
   });
 
   test(
-    `${name}: release() hands the socket to its streams with unshifted bytes first`,
+    `${name}: handOff() gives the socket to its streams with the unread bytes first`,
     { skip: skipDirect(name) },
     async () => {
       const p = await pair(make);
       try {
         p.peer.write('first');
         await until(() => p.received.length > 0, 'the first bytes');
-        p.io.release();
+        const socket = p.io.handOff(Buffer.concat(p.received));
+        assert.equal(socket, p.server);
         const later: Buffer[] = [];
-        p.server.unshift(Buffer.concat(p.received));
         p.server.on('data', (c: Buffer) => later.push(c));
         p.server.resume();
         p.peer.write(' second');
@@ -191,7 +200,7 @@ test(
     skip: !DIRECT_IO && 'no stream_wrap binding in this process',
   },
   async () => {
-    const p = await pair((s, r, d) => new StreamSocket(s, r, d));
+    const p = await pair((s, r) => attached(new StreamSocket(s), r));
     try {
       const errors: string[] = [];
       p.server.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
@@ -220,18 +229,14 @@ test(
   async () => {
     const views: Buffer[] = [];
     const copies: Buffer[] = [];
-    const make: Make = (s, _r, d) =>
-      new DirectSocket(
-        s,
-        {
-          onBytes: (chunk) => {
-            views.push(chunk);
-            copies.push(owned(chunk));
-          },
-          onEof: () => undefined,
+    const make: Make = (s, r) =>
+      attached(new DirectSocket(s), {
+        ...r,
+        onBytes: (chunk) => {
+          views.push(chunk);
+          copies.push(owned(chunk));
         },
-        d,
-      );
+      });
     const p = await pair(make);
     try {
       p.peer.write('AAAA');

@@ -145,8 +145,13 @@ export class DirectWriter {
 
   constructor(
     readonly socket: Socket,
-    private readonly onDrain: () => void,
+    private readonly onDrain: () => void = noop,
   ) {}
+
+  /** What was queued has gone out after a write that returned false. */
+  protected drained(): void {
+    this.onDrain();
+  }
 
   write(data: Uint8Array | string): boolean {
     const handle = handleOf(this.socket);
@@ -186,11 +191,11 @@ export class DirectWriter {
     const handle = handleOf(this.socket);
     if (handle === null || handle.writeQueueSize > 0) return;
     this.wantDrain = false;
-    this.onDrain();
+    this.drained();
   }
 }
 
-/** What a DirectSocket reports. */
+/** What a client connection reports. */
 export interface DirectReader {
   /**
    * Bytes read. The buffer may be a view of a buffer shared by all connections
@@ -199,49 +204,88 @@ export interface DirectReader {
   onBytes(chunk: Buffer): void;
   /** The peer sent FIN. */
   onEof(): void;
+  /** The connection is closed (either side, or destroyed): nothing more is reported. */
+  onClose(): void;
+  /** After a write returned false: what was queued has gone out. */
+  onDrain(): void;
 }
 
-/** A client connection's data, on the handle (DirectSocket) or on the streams (StreamSocket). */
+/**
+ * A client connection as the fast path sees it: bytes in and out, its peer, its end. On a plain
+ * socket's handle (DirectSocket) or streams (StreamSocket), or on a TLS handle (tls/tls-client.ts).
+ */
 export interface ClientIO {
+  readonly remoteAddress: string;
+  /** TLS: its requests get X-Forwarded-Proto https. */
+  readonly encrypted: boolean;
+  readonly destroyed: boolean;
+  /** Starts reporting to `reader` (once, before anything else is called). */
+  attach(reader: DirectReader): void;
   /** false: the bytes are queued beyond the high-water mark; onDrain follows. */
   write(data: Uint8Array | string): boolean;
   pause(): void;
   resume(): void;
+  /** Sends FIN once what was written is out; closes when the peer's FIN arrives. */
   end(): void;
-  release(): void;
+  destroy(): void;
+  /**
+   * Gives the connection to Node's http server: its socket, paused, with `unread` back in front
+   * of what comes next. The reader hears nothing more.
+   */
+  handOff(unread: Buffer | null): Socket;
 }
 
-/** The client side of `socket` for `reader`: on its handle when this process can. */
-export function clientIO(socket: Socket, reader: DirectReader, onDrain: () => void): ClientIO {
-  return canGoDirect(socket)
-    ? new DirectSocket(socket, reader, onDrain)
-    : new StreamSocket(socket, reader, onDrain);
+function noop(): void {}
+
+/** The client side of a plain `socket`: on its handle when this process can. */
+export function clientIO(socket: Socket): ClientIO {
+  return canGoDirect(socket) ? new DirectSocket(socket) : new StreamSocket(socket);
 }
 
 /**
  * A connected socket read and written through its handle: reads come to `reader.onBytes` as
  * they arrive (one Buffer per read, no stream buffering), writes go out as DirectWriter's do.
- * `release()` gives the socket back to its streams (the handle's own read callback restored),
- * for a hand-off to Node's http server.
+ * `handOff()` gives the socket back to its streams (the handle's own read callback restored),
+ * for Node's http server.
  */
 export class DirectSocket extends DirectWriter implements ClientIO {
+  readonly encrypted = false;
   private readonly handle: StreamHandle;
   private readonly streamOnread: StreamHandle['onread'];
   /** Reads land in READ_BUFFER (the handle supports user buffers). */
   private readonly shared: boolean;
+  private reader: DirectReader | null = null;
+  private onSocketClose: (() => void) | null = null;
   private paused = false;
   private eof = false;
   private ended = false;
 
-  constructor(socket: Socket, reader: DirectReader, onDrain: () => void) {
-    super(socket, onDrain);
+  constructor(socket: Socket) {
+    super(socket);
     const handle = handleOf(socket);
     if (handle === null) throw new Error('DirectSocket: the socket has no open handle');
     this.handle = handle;
-    const state = STATE;
     this.streamOnread = handle.onread;
-    const shared = typeof handle.useUserBuffer === 'function';
-    this.shared = shared;
+    this.shared = typeof handle.useUserBuffer === 'function';
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  attach(reader: DirectReader): void {
+    this.reader = reader;
+    const socket = this.socket;
+    const handle = this.handle;
+    const state = STATE;
+    const shared = this.shared;
+    this.onSocketClose = () => reader.onClose();
+    socket.on('close', this.onSocketClose);
+    socket.on('error', noop);
     if (shared) handle.useUserBuffer!(READ_BUFFER);
     handle.onread = (arrayBuffer: ArrayBuffer): void => {
       const nread = state[K_NREAD]!;
@@ -267,6 +311,10 @@ export class DirectSocket extends DirectWriter implements ClientIO {
     };
     // The socket's constructor started reading (net.js's read(0)); make sure it still is.
     if (!handle.reading) this.startReading();
+  }
+
+  protected override drained(): void {
+    this.reader?.onDrain();
   }
 
   private startReading(): void {
@@ -313,16 +361,26 @@ export class DirectSocket extends DirectWriter implements ClientIO {
     socket.end();
   }
 
+  destroy(): void {
+    this.socket.destroy();
+  }
+
   /** Back to the socket's streams: reads go to its Readable again (paused until resumed). */
-  release(): void {
+  handOff(unread: Buffer | null): Socket {
     this.handle.onread = this.shared ? copyingOnread(this.streamOnread) : this.streamOnread;
     this.stopReading();
     const socket = this.socket;
+    if (this.onSocketClose !== null) socket.off('close', this.onSocketClose);
+    socket.off('error', noop);
+    this.reader = null;
     socket.pause();
     // The Readable asked for data once (net.js's read(0) at accept) and, as it never got any,
     // still waits for that read: without this, resuming it would never start the handle again.
     const state = (socket as unknown as { _readableState?: { reading: boolean } })._readableState;
     if (state !== undefined) state.reading = false;
+    // Paused first: an unshift onto a flowing stream with no reader would lose the bytes.
+    if (unread !== null) socket.unshift(owned(unread));
+    return socket;
   }
 }
 
@@ -340,19 +398,36 @@ function copyingOnread(streamOnread: StreamHandle['onread']): StreamHandle['onre
 
 /** The same contract on the socket's streams (no binding, or HOTSWAP_DIRECT_IO=0). */
 export class StreamSocket implements ClientIO {
-  private readonly onData: (chunk: Buffer) => void;
-  private readonly onEnd: () => void;
+  /** A TLSSocket (the TLS path when the tls_wrap binding is not used). */
+  readonly encrypted: boolean;
+  private onData: ((chunk: Buffer) => void) | null = null;
+  private onEnd: (() => void) | null = null;
+  private onClose: (() => void) | null = null;
+  private onDrain: (() => void) | null = null;
 
-  constructor(
-    readonly socket: Socket,
-    reader: DirectReader,
-    private readonly onDrain: () => void,
-  ) {
+  constructor(readonly socket: Socket) {
+    this.encrypted = (socket as Socket & { encrypted?: boolean }).encrypted === true;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  attach(reader: DirectReader): void {
+    const socket = this.socket;
     this.onData = (chunk) => reader.onBytes(chunk);
     this.onEnd = () => reader.onEof();
+    this.onClose = () => reader.onClose();
+    this.onDrain = () => reader.onDrain();
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
-    socket.on('drain', onDrain);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+    socket.on('error', noop);
   }
 
   write(data: Uint8Array | string): boolean {
@@ -374,11 +449,19 @@ export class StreamSocket implements ClientIO {
     if (!socket.destroyed && !socket.writableEnded) socket.end();
   }
 
-  release(): void {
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  handOff(unread: Buffer | null): Socket {
     const socket = this.socket;
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
-    socket.off('drain', this.onDrain);
+    if (this.onData !== null) socket.off('data', this.onData);
+    if (this.onEnd !== null) socket.off('end', this.onEnd);
+    if (this.onClose !== null) socket.off('close', this.onClose);
+    if (this.onDrain !== null) socket.off('drain', this.onDrain);
+    socket.off('error', noop);
     socket.pause();
+    if (unread !== null) socket.unshift(owned(unread));
+    return socket;
   }
 }

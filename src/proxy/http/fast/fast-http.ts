@@ -19,7 +19,7 @@ import { challengeAnswer, challengeResponse, type Challenges } from '../../tls/r
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { clientIO, owned, type ClientIO, type DirectReader } from './direct-io.js';
+import { owned, type ClientIO, type DirectReader } from './direct-io.js';
 import { clientResponseHead, forwardedForLines, upstreamRequestHead } from './forward-head.js';
 import {
   BAD_RESPONSE_CODE,
@@ -130,23 +130,19 @@ export class FastConnection implements Watched, DirectReader {
   private headSince = 0;
   /** Ending or closed: nothing more is read into exchanges. */
   done = false;
-  /** The connection's bytes, on the socket's handle where possible (direct-io.ts). */
-  readonly io: ClientIO;
-
   constructor(
     readonly listener: FastListener,
-    readonly socket: Socket,
+    /** The connection's bytes: a plain socket's handle or streams, or a TLS handle. */
+    readonly io: ClientIO,
     readonly proxy: HttpProxy,
     private readonly timeouts: ClientTimeouts,
     private readonly watch: SilenceWatch,
   ) {
-    this.remote = socket.remoteAddress ?? '';
-    this.proto = forwardedProto(socket);
+    this.remote = io.remoteAddress;
+    this.proto = forwardedProto(io);
     this.forwardedFor = forwardedForLines(this.remote, this.proto);
     watch.add(this);
-    socket.on('close', this.onClose);
-    socket.on('error', noop);
-    this.io = clientIO(socket, this, this.onDrain);
+    io.attach(this);
   }
 
   /** Idle: no exchange and no partial request (a listener's sweep may close it). */
@@ -198,7 +194,7 @@ export class FastConnection implements Watched, DirectReader {
   private slowHead(): void {
     const now = Date.now();
     if (this.headSince === 0) this.headSince = now;
-    else if (now - this.headSince >= this.timeouts.headersMs) this.socket.destroy();
+    else if (now - this.headSince >= this.timeouts.headersMs) this.io.destroy();
   }
 
   private begin(head: RequestHead): void {
@@ -276,18 +272,12 @@ export class FastConnection implements Watched, DirectReader {
 
   /** Hands the connection and its unread bytes to Node's http server. */
   private toFullPath(): void {
-    const socket = this.socket;
     const buf = this.buf;
     this.buf = null;
     this.done = true;
-    socket.off('close', this.onClose);
-    socket.off('error', noop);
     this.watch.delete(this);
     this.listener.forget(this);
-    // Paused first (release() pauses): an unshift onto a flowing stream with no reader would
-    // lose the bytes.
-    this.io.release();
-    if (buf !== null) socket.unshift(owned(buf));
+    const socket = this.io.handOff(buf);
     this.listener.toFullPath(socket);
     socket.resume();
   }
@@ -300,16 +290,16 @@ export class FastConnection implements Watched, DirectReader {
     else this.ex.clientGone();
   }
 
-  private readonly onClose = (): void => {
+  onClose(): void {
     this.done = true;
     this.watch.delete(this);
     this.listener.forget(this);
     this.ex?.clientGone();
-  };
+  }
 
-  private readonly onDrain = (): void => {
+  onDrain(): void {
     this.ex?.clientDrained();
-  };
+  }
 
   silent(silentMs: number): void {
     const ex = this.ex;
@@ -318,16 +308,14 @@ export class FastConnection implements Watched, DirectReader {
       if (ex.long) return;
       limit = this.timeouts.idleMs;
     } else limit = this.buf === null ? this.timeouts.keepAliveMs : this.timeouts.headersMs;
-    if (silentMs >= limit) this.socket.destroy();
+    if (silentMs >= limit) this.io.destroy();
   }
 
   /** Closes the connection if it is idle (a closing listener's sweep). */
   closeIfIdle(): void {
-    if (this.idle) this.socket.destroy();
+    if (this.idle) this.io.destroy();
   }
 }
-
-function noop(): void {}
 
 /** Headers service.pick() reads: the cookies, the sticky and the override headers. */
 function pickHeaders(head: RequestHead, service: ServiceRuntime): IncomingHttpHeaders | null {
@@ -468,7 +456,7 @@ class FastExchange implements UpstreamUser, LongConnection {
   /** Writes to the client; a full buffer pauses the upstream until the client drains. */
   private toClient(bytes: Uint8Array): void {
     const conn = this.conn;
-    if (conn.socket.destroyed) return;
+    if (conn.io.destroyed) return;
     conn.active = true;
     if (!conn.io.write(bytes)) this.up?.socket.pause();
   }
@@ -631,7 +619,7 @@ class FastExchange implements UpstreamUser, LongConnection {
       // to start a pipelined request on it first).
       this.closeClient = true;
       this.finish();
-      this.conn.socket.destroy();
+      this.conn.io.destroy();
       return;
     }
     const next = this.retryTarget(err);
@@ -680,7 +668,6 @@ class FastExchange implements UpstreamUser, LongConnection {
     const up = this.up;
     this.up = null;
     up?.release(false);
-    const client = this.conn.socket;
     if (this.framing === Framing.CHUNKED && this.scanner!.atBoundary()) {
       this.conn.io.write(LAST_CHUNK);
       this.finish();
@@ -690,7 +677,7 @@ class FastExchange implements UpstreamUser, LongConnection {
     } else {
       this.closeClient = true;
       this.finish();
-      client.destroy();
+      this.conn.io.destroy();
     }
   }
 
