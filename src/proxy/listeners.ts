@@ -14,6 +14,15 @@ import type { CertificateStore } from './tls/certificates.js';
 import { redirectHandler, type Challenges } from './tls/redirect.js';
 import { FastConnection, type ClientTimeouts, type FastListener } from './http/fast/fast-http.js';
 import { clientIO } from './http/fast/direct-io.js';
+import { takeAccepts } from './tls/raw-accept.js';
+import {
+  ALPN,
+  DIRECT_TLS,
+  HANDSHAKE_TIMEOUT_MS,
+  TlsClient,
+  type TcpHandle,
+  type TlsOwner,
+} from './tls/tls-client.js';
 import { hostOf, type HttpProxy, type ListenerState } from './http/node/http-proxy.js';
 import { SilenceWatch } from './core/silence.js';
 import type { ServiceRuntime } from './core/service.js';
@@ -30,8 +39,8 @@ const HEADERS_TIMEOUT_MS = 30_000;
 const CLIENT_TICK_MS = 5000;
 /** While closing, connections that finish their last response are closed this often. */
 const IDLE_SWEEP_MS = 200;
-/** A TLS client that has not finished its handshake by then is dropped. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How often handshakes on the handles are checked against their deadline. */
+const HANDSHAKE_TICK_MS = 1000;
 
 /** What a listener does with its connections: HTTP (plain or TLS), a TCP splice, or redirects. */
 export type ListenerMode = ProxyMode | 'redirect';
@@ -42,9 +51,6 @@ type Owned = Socket & { [kOwner]?: Listener };
 function onSocketClose(this: Owned): void {
   this[kOwner]?.sockets.delete(this);
 }
-
-/** ALPN: HTTP/1.1 only (a client offering h2 falls back). Converted once, not per connection. */
-const ALPN = Buffer.from([8, ...Buffer.from('http/1.1', 'latin1')]);
 
 const kHandshakeTimer = Symbol('hotswap.handshakeTimer');
 /** A TLS connection of a listener, from accept to the end of its handshake. */
@@ -100,13 +106,18 @@ export interface ListenerDeps {
    * for what it does not take. false: every connection goes to Node's http server. Default true.
    */
   fastPath?: boolean;
+  /**
+   * TLS connections are served on their handles (tls/tls-client.ts) where this Node allows it.
+   * false: through tls.TLSSocket. Default true.
+   */
+  directTls?: boolean;
   /** The secure contexts of TLS services. */
   certificates: CertificateStore;
   /** ACME HTTP-01 answers a redirect listener serves. */
   challenges: Challenges;
 }
 
-export class Listener implements ListenerState, FastListener {
+export class Listener implements ListenerState, FastListener, TlsOwner {
   closing = false;
   single: ServiceRuntime | null = null;
   services: ServiceRuntime[] = [];
@@ -130,6 +141,12 @@ export class Listener implements ListenerState, FastListener {
   readonly sockets = new Set<Socket>();
   /** Connections on the fast path (a closing listener sweeps the idle ones). */
   readonly fast = new Set<FastConnection>();
+  /** TLS connections served on their handles, from accept to close. */
+  readonly tlsClients = new Set<TlsClient>();
+  /** Their handshake deadlines. */
+  private readonly handshakes = new SilenceWatch(HANDSHAKE_TICK_MS);
+  /** Takes a secure address's accepted handles for TlsClient (null: tls.TLSSocket is used). */
+  private readonly takeTls: ((handle: TcpHandle, release: () => void) => boolean) | null;
   readonly challenges: Challenges;
 
   constructor(
@@ -166,9 +183,16 @@ export class Listener implements ListenerState, FastListener {
       Math.min(CLIENT_TICK_MS, Math.max(10, Math.floor(deps.clientIdleMs / 4))),
     );
     this.serve = (socket: Socket): void => {
-      if (fastPath) this.fast.add(new FastConnection(this, clientIO(socket), proxy, timeouts, watch));
+      if (fastPath)
+        this.fast.add(new FastConnection(this, clientIO(socket), proxy, timeouts, watch));
       else server.emit('connection', socket);
     };
+    this.secured = (client: TlsClient): void => {
+      this.handshakes.delete(client);
+      if (fastPath) this.fast.add(new FastConnection(this, client, proxy, timeouts, watch));
+      else client.handOff(null, this.toFullPath);
+    };
+    this.takeTls = DIRECT_TLS && deps.directTls !== false ? this.takeTlsHandle : null;
     this.onConnection = (socket: Owned): void => {
       this.sockets.add(socket);
       socket[kOwner] = this;
@@ -195,9 +219,35 @@ export class Listener implements ListenerState, FastListener {
   /** Hands a connection (plain, or TLS once its handshake is done) to the HTTP engines. */
   readonly serve: (socket: Socket) => void;
 
-  toFullPath(socket: Socket): void {
+  /** Gives a paused socket to Node's http server. */
+  readonly toFullPath = (socket: Socket): void => {
     this.server.emit('connection', socket);
+    socket.resume();
+  };
+
+  /** TlsOwner: a TLS connection on its handles finished its handshake. */
+  readonly secured: (client: TlsClient) => void;
+
+  closed(client: TlsClient): void {
+    this.tlsClients.delete(client);
+    this.handshakes.delete(client);
   }
+
+  /**
+   * An accepted handle of a secure address becomes a TlsClient, with the certificate given up
+   * front when one serves the whole address, else chosen by SNI (as terminate() does).
+   */
+  private readonly takeTlsHandle = (handle: TcpHandle, release: () => void): boolean => {
+    if (!this.secure) return false;
+    const sole = this.soleTls;
+    const context = sole === null ? this.contextFor('') : this.deps.certificates.context(sole);
+    if (context === undefined) return false;
+    const client = new TlsClient(handle, this, context, sole === null, release);
+    if (client.destroyed) return true;
+    this.tlsClients.add(client);
+    this.handshakes.add(client);
+    return true;
+  };
 
   forget(conn: FastConnection): void {
     this.fast.delete(conn);
@@ -269,6 +319,8 @@ export class Listener implements ListenerState, FastListener {
     socket.on('error', destroyOnError);
     socket.on('close', clearHandshakeTimer);
     socket.on('secure', onSecure);
+    // As on the handles (tls-client.ts): a client's renegotiation ends the connection.
+    socket.disableRenegotiation();
   }
 
   /** Picks the certificate by SNI when the address has more than one. */
@@ -278,7 +330,7 @@ export class Listener implements ListenerState, FastListener {
   ): void => done(null, this.contextFor(name));
 
   /** The certificate for an SNI name: the TLS service whose hosts match it best, else the first. */
-  private contextFor(servername: string): tls.SecureContext | undefined {
+  contextFor(servername: string): tls.SecureContext | undefined {
     const certificates = this.deps.certificates;
     let best: ServiceRuntime | undefined;
     let bestScore = -1;
@@ -364,6 +416,7 @@ export class Listener implements ListenerState, FastListener {
 
   private watch(server: net.Server): void {
     server.on('error', (err) => this.deps.log(`listener ${this.listen}: ${err.message}`));
+    if (this.takeTls !== null) takeAccepts(server, this.takeTls);
   }
 
   describe(): string {
@@ -391,6 +444,7 @@ export class Listener implements ListenerState, FastListener {
       const force = setTimeout(() => {
         server.closeAllConnections();
         for (const socket of this.sockets) socket.destroy();
+        for (const client of this.tlsClients) client.destroy();
       }, forceAfterMs);
       const done = (): void => {
         clearTimeout(startSweep);

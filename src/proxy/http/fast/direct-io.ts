@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 
-interface WriteReq {
+export interface WriteReq {
   handle: StreamHandle;
   oncomplete: (this: WriteReq, status: number) => void;
   async: boolean;
@@ -22,7 +22,7 @@ interface WriteReq {
   writer: DirectWriter;
 }
 
-interface StreamHandle {
+export interface StreamHandle {
   onread: (this: StreamHandle, arrayBuffer: ArrayBuffer) => void;
   /** net.js's own flag: whether the handle is reading (its _read starts it when false). */
   reading: boolean;
@@ -38,6 +38,8 @@ interface StreamHandle {
 
 interface StreamWrapBinding {
   WriteWrap: new () => WriteReq;
+  /** Absent on some builds: only the TLS handles (tls/tls-client.ts) need it. */
+  ShutdownWrap?: new () => ShutdownReq;
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
   kArrayBufferOffset: number;
@@ -71,7 +73,28 @@ const K_ASYNC = BINDING?.kLastWriteWasAsync ?? 0;
 const WriteWrapCtor = BINDING?.WriteWrap;
 /** Direct handle I/O is possible in this process. */
 export const DIRECT_IO = BINDING !== null;
-const UV_EOF = -4095;
+export const UV_EOF = -4095;
+
+/** A shutdown request of the binding (a FIN after what is written, or TLS's close_notify first). */
+export interface ShutdownReq {
+  handle: object;
+  oncomplete: (this: ShutdownReq, status: number) => void;
+}
+
+/**
+ * What a TLS handle read and written past net.js needs of the same binding (tls/tls-client.ts):
+ * null when direct I/O is off.
+ */
+export const HANDLE_IO =
+  BINDING === null || typeof BINDING.ShutdownWrap !== 'function'
+    ? null
+    : {
+        state: STATE,
+        kNread: K_NREAD,
+        kAsync: K_ASYNC,
+        WriteWrap: BINDING.WriteWrap,
+        ShutdownWrap: BINDING.ShutdownWrap,
+      };
 
 /**
  * Where every DirectSocket's reads land. A read is handed to its reader before the next one can
@@ -80,6 +103,18 @@ const UV_EOF = -4095;
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 /** Its ArrayBuffer, read once: `.buffer` on a typed array is a runtime call. */
 const READ_MEMORY = READ_BUFFER.buffer;
+
+/** Makes `handle`'s reads land in the shared buffer; false when it cannot (a Buffer per read). */
+export function readIntoShared(handle: Pick<StreamHandle, 'useUserBuffer'>): boolean {
+  if (typeof handle.useUserBuffer !== 'function') return false;
+  handle.useUserBuffer(READ_BUFFER);
+  return true;
+}
+
+/** The `nread` bytes a handle reading into the shared buffer just read. */
+export function sharedRead(nread: number): Buffer {
+  return READ_BUFFER.subarray(0, nread);
+}
 
 /**
  * True when `chunk` is a view of the shared read buffer: valid only during onBytes, so what a
@@ -95,7 +130,7 @@ export function owned(chunk: Buffer): Buffer {
 }
 
 /** Above this many bytes queued in libuv a write reports backpressure (Writable's default). */
-const HIGH_WATER = 16 * 1024;
+export const HIGH_WATER = 16 * 1024;
 
 function handleOf(socket: Socket): StreamHandle | null {
   if (socket.destroyed) return null;
@@ -229,10 +264,11 @@ export interface ClientIO {
   end(): void;
   destroy(): void;
   /**
-   * Gives the connection to Node's http server: its socket, paused, with `unread` back in front
-   * of what comes next. The reader hears nothing more.
+   * Gives the connection to Node's http server: `then` gets its socket, paused, with `unread`
+   * back in front of what comes next (at once, or once this side's writes are out). The reader
+   * hears nothing more.
    */
-  handOff(unread: Buffer | null): Socket;
+  handOff(unread: Buffer | null, then: (socket: Socket) => void): void;
 }
 
 function noop(): void {}
@@ -366,7 +402,7 @@ export class DirectSocket extends DirectWriter implements ClientIO {
   }
 
   /** Back to the socket's streams: reads go to its Readable again (paused until resumed). */
-  handOff(unread: Buffer | null): Socket {
+  handOff(unread: Buffer | null, then: (socket: Socket) => void): void {
     this.handle.onread = this.shared ? copyingOnread(this.streamOnread) : this.streamOnread;
     this.stopReading();
     const socket = this.socket;
@@ -380,7 +416,7 @@ export class DirectSocket extends DirectWriter implements ClientIO {
     if (state !== undefined) state.reading = false;
     // Paused first: an unshift onto a flowing stream with no reader would lose the bytes.
     if (unread !== null) socket.unshift(owned(unread));
-    return socket;
+    then(socket);
   }
 }
 
@@ -389,7 +425,7 @@ export class DirectSocket extends DirectWriter implements ClientIO {
  * each read's Buffer, so every read is copied into an ArrayBuffer of its own first (Node sets
  * the offset to 0 for user-buffer reads).
  */
-function copyingOnread(streamOnread: StreamHandle['onread']): StreamHandle['onread'] {
+export function copyingOnread(streamOnread: StreamHandle['onread']): StreamHandle['onread'] {
   return function (this: StreamHandle, arrayBuffer: ArrayBuffer): void {
     const nread = STATE[K_NREAD]!;
     streamOnread.call(this, nread > 0 ? READ_MEMORY.slice(0, nread) : arrayBuffer);
@@ -453,7 +489,7 @@ export class StreamSocket implements ClientIO {
     this.socket.destroy();
   }
 
-  handOff(unread: Buffer | null): Socket {
+  handOff(unread: Buffer | null, then: (socket: Socket) => void): void {
     const socket = this.socket;
     if (this.onData !== null) socket.off('data', this.onData);
     if (this.onEnd !== null) socket.off('end', this.onEnd);
@@ -462,6 +498,6 @@ export class StreamSocket implements ClientIO {
     socket.off('error', noop);
     socket.pause();
     if (unread !== null) socket.unshift(owned(unread));
-    return socket;
+    then(socket);
   }
 }

@@ -71,8 +71,9 @@ export interface FastListener {
   routeTo(host: string, path: string): ServiceRuntime | undefined;
   /** ACME HTTP-01 answers set by the daemon (usually none). */
   readonly challenges: Challenges;
-  /** Gives the connection to Node's http server (the full path); `socket` holds unread bytes. */
-  toFullPath(socket: Socket): void;
+  /** Gives the connection to Node's http server (the full path): `socket` is paused and holds
+   * the unread bytes. */
+  readonly toFullPath: (socket: Socket) => void;
   forget(conn: FastConnection): void;
 }
 
@@ -277,9 +278,7 @@ export class FastConnection implements Watched, DirectReader {
     this.done = true;
     this.watch.delete(this);
     this.listener.forget(this);
-    const socket = this.io.handOff(buf);
-    this.listener.toFullPath(socket);
-    socket.resume();
+    this.io.handOff(buf, this.listener.toFullPath);
   }
 
   /** The client sent FIN. As Node's http server does (httpAllowHalfOpen off), the exchange
