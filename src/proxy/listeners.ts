@@ -40,7 +40,7 @@ const CLIENT_TICK_MS = 5000;
 /** While closing, connections that finish their last response are closed this often. */
 const IDLE_SWEEP_MS = 200;
 /** How often handshakes on the handles are checked against their deadline. */
-const HANDSHAKE_TICK_MS = 1000;
+const HANDSHAKE_TICK_MS = 250;
 
 /** What a listener does with its connections: HTTP (plain or TLS), a TCP splice, or redirects. */
 export type ListenerMode = ProxyMode | 'redirect';
@@ -75,6 +75,9 @@ function onSecure(this: Handshaking): void {
   if (timer === undefined) return;
   clearTimeout(timer);
   this[kHandshakeTimer] = undefined;
+  // What tls.Server does at this point: TLS errors from now on (a refused renegotiation, a bad
+  // record) are emitted as 'error', which ends the connection, instead of being kept quiet.
+  (this as Handshaking & { _releaseControl?: () => boolean })._releaseControl?.();
   this[kOwner]!.serve(this);
 }
 
@@ -111,6 +114,8 @@ export interface ListenerDeps {
    * false: through tls.TLSSocket. Default true.
    */
   directTls?: boolean;
+  /** A TLS client that has not finished its handshake by then is dropped. Default 10 s. */
+  handshakeMs?: number;
   /** The secure contexts of TLS services. */
   certificates: CertificateStore;
   /** ACME HTTP-01 answers a redirect listener serves. */
@@ -225,6 +230,10 @@ export class Listener implements ListenerState, FastListener, TlsOwner {
     socket.resume();
   };
 
+  get handshakeMs(): number {
+    return this.deps.handshakeMs ?? HANDSHAKE_TIMEOUT_MS;
+  }
+
   /** TlsOwner: a TLS connection on its handles finished its handshake. */
   readonly secured: (client: TlsClient) => void;
 
@@ -314,7 +323,7 @@ export class Listener implements ListenerState, FastListener, TlsOwner {
           },
     );
     socket[kOwner] = this;
-    socket[kHandshakeTimer] = setTimeout(destroyStalled, HANDSHAKE_TIMEOUT_MS, socket);
+    socket[kHandshakeTimer] = setTimeout(destroyStalled, this.handshakeMs, socket);
     // A failed handshake (wrong name, no common cipher, a scanner) just ends the connection.
     socket.on('error', destroyOnError);
     socket.on('close', clearHandshakeTimer);

@@ -44,6 +44,13 @@ export interface ProxyOptions {
    * the two). Default true.
    */
   fastPath?: boolean;
+  /**
+   * TLS connections on their TCP and TLS handles (tls/tls-client.ts) where this Node allows it.
+   * false: through tls.TLSSocket (tests run both). Default true.
+   */
+  directTls?: boolean;
+  /** A TLS client that has not finished its handshake by then is dropped. Default 10 s. */
+  tlsHandshakeTimeoutMs?: number;
   /** Consecutive connect failures that eject a backend for ejectMs. Defaults 3 and 10 s. */
   ejectAfterFailures?: number;
   ejectMs?: number;
@@ -101,6 +108,8 @@ export async function runProxy(options: ProxyOptions): Promise<RunningProxy> {
     graceMs,
     clientIdleMs: options.clientIdleTimeoutMs ?? 120_000,
     fastPath: options.fastPath ?? true,
+    directTls: options.directTls ?? true,
+    handshakeMs: options.tlsHandshakeTimeoutMs,
     headersMs: options.headersTimeoutMs,
   });
   const store = new RouteStore(options.stateFile, log);

@@ -93,6 +93,8 @@ const IO = HANDLE_IO!;
 
 /** What a TlsClient needs from the listener that accepted it. */
 export interface TlsOwner {
+  /** How long a handshake may take. */
+  readonly handshakeMs: number;
   /** The certificate for an SNI name (the listener's choice when it has several). */
   contextFor(servername: string): tls.SecureContext | undefined;
   /** The handshake is done: the connection goes to the HTTP engines. */
@@ -104,7 +106,7 @@ export interface TlsOwner {
 /** ALPN: HTTP/1.1 only (a client offering h2 falls back). */
 export const ALPN = Buffer.from([8, ...Buffer.from('http/1.1', 'latin1')]);
 
-/** A TLS client that has not finished its handshake by then is dropped. */
+/** A TLS client that has not finished its handshake by then is dropped (the default). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function noop(): void {}
@@ -221,7 +223,7 @@ export class TlsClient implements ClientIO, Watched {
 
   /** The handshake deadline (a SilenceWatch tick). */
   silent(silentMs: number): void {
-    if (!this.secure && silentMs >= HANDSHAKE_TIMEOUT_MS) this.destroy();
+    if (!this.secure && silentMs >= this.owner.handshakeMs) this.destroy();
   }
 
   handshakeDone(): void {
