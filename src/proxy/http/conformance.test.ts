@@ -5,6 +5,7 @@
 // (smuggling.test.ts, response-framing.test.ts).
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { test } from 'node:test';
 import {
   cleanupAfterAll,
@@ -212,6 +213,55 @@ for (const fastPath of [true, false]) {
     assert.equal(reply.headers['x-hotswap-error'], 'HOTSWAP_BAD_GATEWAY');
     assert.match(reply.body.toString(), /^hotswap: upstream request failed \(ECONNRESET\)\n502 /);
     assert.equal(hits, 1);
+  });
+
+  test(`${engine}: a pipelined head that arrives in pieces during the exchange before it`, async () => {
+    // Found by the fuzzer over TLS: the fast path stopped reading while /1 ran and, with half of
+    // /2's head in hand, never read again (the connection hung).
+    const p = await proxy(fastPath);
+    await p.ensure('web', {});
+    const slowFirst: http.RequestListener = (req, res) => {
+      const answer = (): void => void res.end(req.url);
+      if (req.url === '/1') setTimeout(answer, 200);
+      else answer();
+    };
+    await p.backend('web', 'a', 1, await upstream('a', slowFirst));
+    const socket = net.connect(p.port, '127.0.0.1');
+    cleanup(() => Promise.resolve(void socket.destroy()));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHo');
+    await sleep(50);
+    socket.write('st: x\r\n');
+    await sleep(50);
+    socket.write('\r\n');
+    await waitUntil(() => (got.match(/HTTP\/1\.1 200/g) ?? []).length === 2, 3000);
+    assert.match(got, /\/1[\s\S]*\/2/);
+  });
+
+  test(`${engine}: a pipelined body that arrives in pieces during the exchange before it`, async () => {
+    // Also found over TLS: /2's head and the first bytes of its body came while /1 ran; the fast
+    // path started /2 but never read the rest of its body.
+    const p = await proxy(fastPath);
+    await p.ensure('web', {});
+    const address = await upstream('a', (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () =>
+        setTimeout(() => res.end(`${req.url}:${body}`), req.url === '/1' ? 200 : 0),
+      );
+    });
+    await p.backend('web', 'a', 1, address);
+    const socket = net.connect(p.port, '127.0.0.1');
+    cleanup(() => Promise.resolve(void socket.destroy()));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\n');
+    await sleep(50);
+    socket.write('Content-Length: 10\r\n\r\nab');
+    await sleep(300);
+    socket.write('cdefghij');
+    await waitUntil(() => got.includes('/2:abcdefghij'), 3000);
   });
 
   test(`${engine}: the proxy's own pages: status, wording and code`, async () => {

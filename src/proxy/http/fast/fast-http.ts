@@ -175,6 +175,9 @@ export class FastConnection implements Watched, DirectReader {
       const head = parseRequest(buf, 0, REQUEST_SCRATCH);
       if (head === NEED_MORE) {
         this.slowHead();
+        // The rest of the head is still to come: reading may have been paused while the
+        // exchange before it ran (a pipelined head that arrived in pieces).
+        if (!this.done) this.io.resume();
         return;
       }
       this.headSince = 0;
@@ -238,13 +241,17 @@ export class FastConnection implements Watched, DirectReader {
     this.takeBody(ex);
   }
 
-  /** Body bytes that came with the head go to the exchange. */
+  /** Body bytes that came with the head go to the exchange; the rest is read as it comes. */
   private takeBody(ex: FastExchange): void {
     const buf = this.buf;
-    if (buf === null || ex.bodyLeft === 0) return;
-    const n = Math.min(ex.bodyLeft, buf.length);
-    this.buf = n === buf.length ? null : buf.subarray(n);
-    ex.sendBody(owned(n === buf.length ? buf : buf.subarray(0, n)));
+    if (buf !== null && ex.bodyLeft > 0) {
+      const n = Math.min(ex.bodyLeft, buf.length);
+      this.buf = n === buf.length ? null : buf.subarray(n);
+      ex.sendBody(owned(n === buf.length ? buf : buf.subarray(0, n)));
+    }
+    // Reading may have been paused while the exchange before this one ran (this request was
+    // pipelined behind it): the body still to come must be read, unless the exchange holds it.
+    if (ex.bodyLeft > 0 && !ex.bodyHeld && this.ex === ex) this.io.resume();
   }
 
   /** A response of the proxy's own; a body the client still sends means closing after it. */
@@ -354,6 +361,8 @@ class FastExchange implements UpstreamUser, LongConnection {
   bodyLeft: number;
   /** Body received while the connection was not up yet. */
   private queue: Buffer[] | null = null;
+  /** Body bytes wait (no connection yet, or the upstream's buffer is full): reading is paused. */
+  bodyHeld = false;
   private connectTimer: NodeJS.Timeout | null = null;
   /** Bytes of a response head not complete yet. */
   private rbuf: Buffer | null = null;
@@ -428,7 +437,9 @@ class FastExchange implements UpstreamUser, LongConnection {
     const up = this.up!;
     let ok = true;
     for (const chunk of queue) ok = up.write(chunk);
-    if (ok) this.conn.io.resume();
+    if (!ok) return;
+    this.bodyHeld = false;
+    this.conn.io.resume();
   }
 
   sendBody(chunk: Buffer): void {
@@ -437,14 +448,20 @@ class FastExchange implements UpstreamUser, LongConnection {
     if (up === null || this.finished) return;
     if (!this.connected) {
       (this.queue ??= []).push(chunk);
-      this.conn.io.pause();
+      this.holdBody();
       return;
     }
     up.active = true;
-    if (!up.write(chunk)) this.conn.io.pause();
+    if (!up.write(chunk)) this.holdBody();
+  }
+
+  private holdBody(): void {
+    this.bodyHeld = true;
+    this.conn.io.pause();
   }
 
   upDrain(): void {
+    this.bodyHeld = false;
     if (this.bodyLeft > 0) this.conn.io.resume();
   }
 

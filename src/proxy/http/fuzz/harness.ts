@@ -6,12 +6,14 @@
 // victim that connects after each case and lands on the pooled upstream connection it left,
 // must get the responses to its own requests only.
 import net from 'node:net';
+import tls from 'node:tls';
 import { ProxyClient } from '../../control/control-client.js';
 import { runProxy, type RunningProxy } from '../../main.js';
 import { freePort, tempDir } from '../../test-support.js';
 import { tag, untag, type FuzzCase } from './cases.js';
 import { parseRequests, type StrictParse, type StrictRequest } from './strict-http.js';
 import { join } from 'node:path';
+import type { TlsConfig } from '../../types.js';
 
 export interface Finding {
   caseId: number;
@@ -23,7 +25,7 @@ export interface Finding {
 }
 
 export interface FuzzResult {
-  engine: 'fast' | 'node';
+  engine: string;
   cases: number;
   /** Requests the upstream received (victims included). */
   forwarded: number;
@@ -37,6 +39,9 @@ export interface FuzzResult {
 
 export interface FuzzOptions {
   fastPath: boolean;
+  /** The listener serves TLS with this certificate (clients connect with TLS): the TLS
+   * connection's own reads and writes (tls/tls-client.ts) under the same cases. */
+  tls?: TlsConfig;
   cases: Iterable<FuzzCase>;
   concurrency?: number;
   /** Per-case limit on waiting for responses. */
@@ -127,9 +132,12 @@ function exchange(
   expect: number,
   waitClose: boolean,
   timeoutMs: number,
+  secure: boolean,
 ): Promise<Exchange> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = secure
+      ? tls.connect({ host: '127.0.0.1', port, servername: 'fuzz', rejectUnauthorized: false })
+      : net.connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
     let closed = false;
     let settled = false;
@@ -137,7 +145,9 @@ function exchange(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.resetAndDestroy();
+      // A reset needs the TCP handle, which a TLS socket does not expose.
+      if (secure) socket.destroy();
+      else socket.resetAndDestroy();
       resolve({ responses: parseResponses(Buffer.concat(chunks), closed), timedOut });
     };
     const timer = setTimeout(() => settle(true), timeoutMs);
@@ -155,7 +165,7 @@ function exchange(
       closed = true;
       check();
     });
-    socket.on('connect', () => {
+    socket.on(secure ? 'secureConnect' : 'connect', () => {
       void (async () => {
         for (const w of writes) {
           if (socket.destroyed) return;
@@ -197,7 +207,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   });
   const port = await freePort();
   const control = new ProxyClient({ socketPath: join(dir, 'proxy.sock') });
-  await control.ensureService('web', { listen: `127.0.0.1:${port}` });
+  await control.ensureService('web', { listen: `127.0.0.1:${port}`, tls: options.tls });
   await control.addBackend('web', { id: 'a', revision: 1, address: `127.0.0.1:${upPort}` });
 
   const runs: CaseRun[] = [];
@@ -205,7 +215,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const iterator = options.cases[Symbol.iterator]();
   const worker = async (): Promise<void> => {
     for (let next = iterator.next(); !next.done; next = iterator.next()) {
-      runs.push(await runCase(port, next.value, timeoutMs));
+      runs.push(await runCase(port, next.value, timeoutMs, options.tls !== undefined));
     }
   };
   try {
@@ -217,7 +227,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   }
   const findings = judge(runs, upstream);
   return {
-    engine: options.fastPath ? 'fast' : 'node',
+    engine: `${options.fastPath ? 'fast' : 'node'}${options.tls === undefined ? '' : '+tls'}`,
     cases: runs.length,
     forwarded: upstream.records.length,
     timeouts: runs.filter((r) => r.client.timedOut).length,
@@ -230,15 +240,20 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   };
 }
 
-async function runCase(port: number, fuzz: FuzzCase, timeoutMs: number): Promise<CaseRun> {
+async function runCase(
+  port: number,
+  fuzz: FuzzCase,
+  timeoutMs: number,
+  secure: boolean,
+): Promise<CaseRun> {
   const reference = parseRequests(Buffer.concat(fuzz.writes));
   const expect = reference.requests.length;
   const waitClose = reference.end === 'error' || reference.closed;
-  const client = await exchange(port, fuzz.writes, expect, waitClose, timeoutMs);
+  const client = await exchange(port, fuzz.writes, expect, waitClose, timeoutMs, secure);
   const victimBytes = Buffer.from(
     `GET /c${tag(fuzz.id)}-v HTTP/1.1\r\nHost: fuzz\r\nCookie: s=${fuzz.id}\r\n\r\n`,
   );
-  const victim = await exchange(port, [victimBytes], 1, false, timeoutMs);
+  const victim = await exchange(port, [victimBytes], 1, false, timeoutMs, secure);
   return { fuzz, reference, client, victim };
 }
 
