@@ -243,3 +243,25 @@ for (const directTls of [true, false]) {
     assert.match((await readToEnd(again)).toString(), /^HTTP\/1\.1 200 /, 'still serving');
   });
 }
+
+test('clients that leave mid-handshake or mid-answer leave the listener serving', async () => {
+  const { port } = await setup(true);
+  const leaving: Array<Promise<unknown>> = [];
+  for (let i = 0; i < 20; i++) {
+    // Half leave in the middle of the handshake, half in the middle of a 2 MiB answer.
+    if (i % 2 === 0) {
+      const raw = net.connect(port, '127.0.0.1', () => raw.write(Buffer.from([22, 3, 1, 0])));
+      leaving.push(closes(raw, 3000));
+      setTimeout(() => raw.destroy(), 20);
+      continue;
+    }
+    const s = await connect(port);
+    s.write('GET /big HTTP/1.1\r\nHost: shop.example\r\n\r\n');
+    leaving.push(closes(s, 3000));
+    s.once('data', () => s.destroy());
+  }
+  await Promise.all(leaving);
+  const t = await connect(port);
+  t.write('GET /after HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n');
+  assert.match((await readToEnd(t)).toString(), /^HTTP\/1\.1 200 /);
+});

@@ -80,8 +80,8 @@ function get(port: number, servername: string, path = '/', agent?: https.Agent):
   });
 }
 
-async function proxied(fastPath = true): Promise<TestProxy> {
-  const p = await startProxy(undefined, { fastPath });
+async function proxied(fastPath = true, directTls = true): Promise<TestProxy> {
+  const p = await startProxy(undefined, { fastPath, directTls });
   cleanup(() => p.proxy.close());
   return p;
 }
@@ -120,12 +120,17 @@ test('a certificate that is missing, not PEM, not matching its key or expired is
   assert.ok(loadCertificate(good).notAfter.getTime() > Date.now());
 });
 
-for (const fastPath of [true, false]) {
-  const engine = fastPath ? 'fast path' : 'full path';
+for (const [fastPath, directTls] of [
+  [true, true],
+  [false, true],
+  [true, false],
+  [false, false],
+]) {
+  const engine = `${fastPath ? 'fast path' : 'full path'}${directTls ? '' : ' (TLSSocket)'}`;
   test(`${engine} over TLS: X-Forwarded-Proto https, HSTS, keep-alive, WebSocket`, async () => {
-    const p = await proxied(fastPath);
+    const p = await proxied(fastPath, directTls);
     const port = await freePort();
-    const cert = makeCert(`one-${engine.replace(' ', '-')}`, ['shop.example']);
+    const cert = makeCert(`one-${engine.replace(/[^a-z]+/gi, '-')}`, ['shop.example']);
     const tlsConfig: TlsConfig = { ...cert, hstsMaxAge: 86400, hstsIncludeSubDomains: true };
     await p.client.ensureService('web', { listen: `127.0.0.1:${port}`, tls: tlsConfig });
     const ws = await startWsUpstream('a');
