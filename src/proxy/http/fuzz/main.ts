@@ -1,10 +1,15 @@
 // `npm run fuzz`: a long run of the smuggling fuzzer against both engines of the proxy.
 //   node dist/src/proxy/http/fuzz/main.js [--cases 200000] [--seed N] [--engine fast|node|both]
-//                                     [--concurrency 24] [--seeds-only]
+//                                     [--concurrency 24] [--seeds-only] [--tls]
+// --tls: the listener serves TLS (a certificate made with openssl for the run) and the clients
+// speak it, so the cases go through the TLS connection's own reads and writes.
 // Exits 1 when it found anything; prints each finding's case (its bytes reproduce it).
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { corpus } from './corpus.js';
 import { runFuzz, type FuzzResult } from './harness.js';
+import { makeCertificate } from '../../../tls/test-certificates.js';
+import { tempDir } from '../../test-support.js';
 
 const { values } = parseArgs({
   options: {
@@ -13,21 +18,26 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'both' },
     concurrency: { type: 'string', default: '24' },
     'seeds-only': { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
   },
 });
 
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
 const engines = values.engine === 'both' ? [true, false] : [values.engine === 'fast'];
+const certDir = values.tls ? tempDir() : null;
+const tls = certDir === null ? undefined : makeCertificate(certDir, 'fuzz', ['fuzz']);
 let failed = false;
 for (const fastPath of engines) {
   const result = await runFuzz({
     fastPath,
+    tls,
     cases: corpus(values['seeds-only'] ? 0 : Number(values.cases), seed),
     concurrency: Number(values.concurrency),
   });
   report(result, seed);
   failed ||= result.findings.length > 0;
 }
+if (certDir !== null) rmSync(certDir, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
 
 function report(r: FuzzResult, seed: number): void {
